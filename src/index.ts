@@ -1,0 +1,1 @@
+export * as sys from "./sys/index.js";

@@ -1,0 +1,18 @@
+// Linux eventfds: the doorbells.
+import { native } from './native.js';
+import type { Fd } from './socket.js';
+
+/** A new non-blocking, close-on-exec eventfd with counter 0. */
+export function createEventfd(): Fd {
+  return native.eventfd();
+}
+
+/** Adds `count` to the counter: false when it is full. */
+export function ringEventfd(fd: Fd, count = 1): boolean {
+  return native.eventfdWrite(fd, count);
+}
+
+/** Reads and resets the counter: 0 when nothing is pending. Never blocks, never changes the fd's flags. */
+export function drainEventfd(fd: Fd): number {
+  return native.eventfdRead(fd);
+}

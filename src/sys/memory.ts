@@ -1,0 +1,34 @@
+// Shared-memory objects, files and mappings.
+import { native, type OpenFlags } from './native.js';
+import type { Fd } from './socket.js';
+
+export type { OpenFlags };
+
+export interface FdStat {
+  size: number;
+  /** Bytes actually allocated on disk (sparse files have fewer than size). */
+  allocated: number;
+  type: 'file' | 'socket' | 'other';
+}
+
+export const shmOpen = (name: string, flags: OpenFlags, mode = 0o600): Fd => native.shmOpen(name, flags, mode);
+export const shmUnlink = (name: string): void => native.shmUnlink(name);
+export const openFile = (path: string, flags: OpenFlags, mode = 0o600): Fd => native.openFile(path, flags, mode);
+/** A file in `dir` (hugetlbfs, tmpfs) that is unlinked at once. */
+export const openInDirectory = (dir: string): Fd => native.openInDirectory(dir);
+export const memfdCreate = (name: string): Fd => native.memfdCreate(name);
+export const truncate = (fd: Fd, size: number): void => native.ftruncate(fd, size);
+export const allocate = (fd: Fd, offset: number, length: number): void => native.fallocate(fd, offset, length);
+export const stat = (fd: Fd): FdStat => native.fstat(fd);
+export const fsync = (fd: Fd): void => native.fsync(fd);
+
+/** Largest window one mapping may have (one ArrayBuffer). */
+export const MAX_WINDOW = 4 * 1024 ** 3;
+
+/** Maps `length` bytes at `offset` of `fd` (shared). Release with unmap(). */
+export const map = (fd: Fd, offset: number, length: number, writable = true): ArrayBuffer =>
+  native.map(fd, offset, length, writable);
+/** Releases a mapping now and detaches the buffer; the GC would do it later otherwise. */
+export const unmap = (buffer: ArrayBuffer): void => native.unmap(buffer);
+/** Writes a file mapping's dirty pages to the file. */
+export const msync = (buffer: ArrayBuffer): void => native.msync(buffer);

@@ -1,0 +1,45 @@
+// Loads the native addon. The only importer of build/Release/famez.node.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export interface OpenFlags {
+  create?: boolean;
+  exclusive?: boolean;
+  readOnly?: boolean;
+}
+
+export interface NativeWatcher {
+  start(mask: number): void;
+  stop(): void;
+  close(): void;
+  setRef(ref: boolean): void;
+}
+
+export interface NativeAddon {
+  listen(path: string, mode: number, backlog: number): number;
+  accept(fd: number): number;
+  connect(path: string): number;
+  close(fd: number): void;
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
+  send(fd: number, bytes: Uint8Array, passFd: number): number;
+  receive(fd: number, length: number): { bytes: Uint8Array; fds: number[]; truncated: boolean } | null;
+  eventfd(): number;
+  eventfdWrite(fd: number, count: number): boolean;
+  eventfdRead(fd: number): number;
+  shmOpen(name: string, flags: OpenFlags, mode: number): number;
+  shmUnlink(name: string): void;
+  openFile(path: string, flags: OpenFlags, mode: number): number;
+  openInDirectory(dir: string): number;
+  memfdCreate(name: string): number;
+  ftruncate(fd: number, size: number): void;
+  fallocate(fd: number, offset: number, length: number): void;
+  fstat(fd: number): { size: number; allocated: number; type: 'file' | 'socket' | 'other' };
+  fsync(fd: number): void;
+  map(fd: number, offset: number, length: number, writable: boolean): ArrayBuffer;
+  unmap(buffer: ArrayBuffer): void;
+  msync(buffer: ArrayBuffer): void;
+  Watcher: new (fd: number, callback: (events: number, count: number) => void, eventfd: boolean) => NativeWatcher;
+}
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+export const native = createRequire(import.meta.url)(`${root}build/Release/famez.node`) as NativeAddon;

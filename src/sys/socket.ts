@@ -1,0 +1,54 @@
+// UNIX stream sockets owned natively, with fd passing (SCM_RIGHTS).
+import { native } from './native.js';
+
+export type Fd = number;
+
+export interface Credentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+export interface Received {
+  /** At most the requested length; empty at end of stream. */
+  bytes: Uint8Array;
+  /** Fds that came with the bytes; the receiver owns and must close them. */
+  fds: Fd[];
+  /** The kernel dropped control data (fds) that did not fit. */
+  truncated: boolean;
+}
+
+/** Creates a listening socket at `path` whose file has exactly `mode`. Never replaces an existing path. */
+export function listen(path: string, mode = 0o600, backlog = 4096): Fd {
+  return native.listen(path, mode, backlog);
+}
+
+/** A new connection, or null when none is waiting. */
+export function accept(fd: Fd): Fd | null {
+  const client = native.accept(fd);
+  return client < 0 ? null : client;
+}
+
+/** Connects to the socket at `path` (non-blocking fd). */
+export function connect(path: string): Fd {
+  return native.connect(path);
+}
+
+export function close(fd: Fd): void {
+  native.close(fd);
+}
+
+export function peerCredentials(fd: Fd): Credentials {
+  return native.peerCredentials(fd);
+}
+
+/** One sendmsg with at most one fd: the bytes sent, or 'would-block' (EAGAIN). */
+export function send(fd: Fd, bytes: Uint8Array, passFd?: Fd): number | 'would-block' {
+  const sent = native.send(fd, bytes, passFd ?? -1);
+  return sent < 0 ? 'would-block' : sent;
+}
+
+/** One recvmsg of at most `length` bytes, or null when nothing is waiting. */
+export function receive(fd: Fd, length: number): Received | null {
+  return native.receive(fd, length);
+}
