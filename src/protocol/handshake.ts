@@ -1,0 +1,59 @@
+// What the server sends, to whom and in which order, when a peer joins or
+// leaves. Pure: no I/O; fds are opaque numbers here.
+import { MEMORY_MESSAGE, PROTOCOL_VERSION, REFUSAL_VERSION, type Protocol } from './message.js';
+
+export interface Outgoing {
+  /** The peer the message goes to. */
+  to: number;
+  value: number;
+  fd?: number;
+}
+
+export interface PeerDoorbells {
+  id: number;
+  /** One eventfd per vector. */
+  eventfds: readonly number[];
+}
+
+function announce(to: number, peer: PeerDoorbells): Outgoing[] {
+  return peer.eventfds.map((fd) => ({ to, value: peer.id, fd }));
+}
+
+/**
+ * The messages for a newcomer joining `others` (the peers already present,
+ * in ascending id order), in the order they must be sent.
+ */
+export function joinMessages(protocol: Protocol, newcomer: PeerDoorbells, others: readonly PeerDoorbells[],
+  memoryFd: number): Outgoing[] {
+  const to = newcomer.id;
+  const welcome: Outgoing[] = [
+    ...(protocol === 'qemu' ? [{ to, value: PROTOCOL_VERSION }] : []),
+    { to, value: newcomer.id },
+    { to, value: MEMORY_MESSAGE, fd: memoryFd },
+  ];
+  const toOthers = others.flatMap((other) => announce(other.id, newcomer));
+  if (protocol === 'legacy') {
+    // tm-ivshmem-server: every live peer, the newcomer included, in id order.
+    const everyone = [...others, newcomer].sort((a, b) => a.id - b.id);
+    return [...welcome, ...everyone.flatMap((peer) => announce(to, peer)), ...toOthers];
+  }
+  return [
+    ...welcome,
+    ...toOthers,
+    ...others.flatMap((other) => announce(to, other)),
+    ...announce(to, newcomer),
+  ];
+}
+
+/** An id without an fd tells every remaining peer that `gone` left. */
+export function leaveMessages(gone: number, remaining: readonly number[]): Outgoing[] {
+  return remaining.map((to) => ({ to, value: gone }));
+}
+
+/**
+ * What a peer that is not admitted gets: a version QEMU rejects at once. The
+ * legacy protocol has no version, so an id QEMU rejects stands in for it.
+ */
+export function refusalMessage(protocol: Protocol): number {
+  return protocol === 'qemu' ? REFUSAL_VERSION : -2;
+}

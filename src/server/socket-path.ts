@@ -1,0 +1,52 @@
+// Claiming the listening socket's path: a stale socket is replaced, a live
+// server is never displaced, and nothing that is not a socket is removed.
+import { lstatSync, unlinkSync, type Stats } from 'node:fs';
+import * as sys from '../sys/index.js';
+
+export class SocketPathError extends Error {
+  override name = 'SocketPathError';
+}
+
+/** Makes `path` free for a new socket; returns true if a stale socket was removed. */
+export function clearSocketPath(path: string): boolean {
+  let stats: Stats;
+  try {
+    stats = lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new SocketPathError(`cannot inspect socket path ${path}: ${(error as Error).message}`);
+  }
+  if (stats.isSymbolicLink()) {
+    throw new SocketPathError(`socket path ${path} is a symbolic link; famez never follows one: remove it or choose another path with -S`);
+  }
+  if (!stats.isSocket()) {
+    throw new SocketPathError(`socket path ${path} exists and is not a socket: remove it or choose another path with -S`);
+  }
+  let probe: sys.Fd;
+  try {
+    probe = sys.connect(path);
+  } catch (error) {
+    if (!sys.isSysError(error, 'ECONNREFUSED')) {
+      throw new SocketPathError(`cannot check socket ${path}: ${(error as Error).message}`);
+    }
+    unlinkSync(path);
+    return true;
+  }
+  sys.close(probe);
+  throw new SocketPathError(`another server is listening on ${path}: stop it first or choose another path with -S`);
+}
+
+/** The identity of the socket file we created, to remove only our own. */
+export function socketIdentity(path: string): { dev: number; ino: number } {
+  const { dev, ino } = lstatSync(path);
+  return { dev, ino };
+}
+
+export function removeOwnSocket(path: string, identity: { dev: number; ino: number }): void {
+  try {
+    const stats = lstatSync(path);
+    if (stats.isSocket() && stats.dev === identity.dev && stats.ino === identity.ino) unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
