@@ -32,8 +32,6 @@ export interface ServerOptions {
   maxQueue?: number;
   /** Admission check: a refusal reason, or undefined to admit. */
   admit?: (credentials: sys.Credentials) => string | undefined;
-  /** Told about non-fatal problems (size rounding, stale socket replaced). */
-  warn?: (message: string) => void;
 }
 
 export interface PeerInfo {

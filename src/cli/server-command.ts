@@ -1,0 +1,166 @@
+// `famez server`: options in QEMU's ivshmem-server and tm-ivshmem-server
+// spelling, mapped onto createServer().
+import { createServer, DEFAULT_SOCKET_PATH, type ServerOptions } from '../server/server.js';
+import { ID_POLICIES } from '../server/ids.js';
+import type { BackingSpec } from '../memory/backing.js';
+import { formatSize, parseSize } from '../memory/size.js';
+import { MAX_VECTORS, PROTOCOLS } from '../protocol/message.js';
+import { resolveIds } from './identity.js';
+import { Logger, LOG_FORMATS } from './logger.js';
+import { removePidFile, writePidFile } from './pidfile.js';
+import { choice, fileMode, integer, parseOptions, UsageError, type Values } from './usage.js';
+import { daemonize, isDaemonChild, reportReady } from './daemon.js';
+
+const COMMAND = 'famez server';
+
+export const SERVER_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  verbose: { type: 'boolean', short: 'v' },
+  foreground: { type: 'boolean', short: 'F' },
+  daemonize: { type: 'boolean', short: 'd' },
+  'pid-file': { type: 'string', short: 'p' },
+  'socket-path': { type: 'string', short: 'S' },
+  'shm-name': { type: 'string', short: 'M' },
+  'shm-dir': { type: 'string', short: 'm' },
+  file: { type: 'string', short: 'f' },
+  truncate: { type: 'boolean', short: 't' },
+  size: { type: 'string', short: 'l' },
+  vectors: { type: 'string', short: 'n' },
+  protocol: { type: 'string' },
+  ids: { type: 'string' },
+  'max-peers': { type: 'string' },
+  'max-queue': { type: 'string' },
+  'socket-mode': { type: 'string' },
+  'socket-group': { type: 'string' },
+  'allow-uid': { type: 'string' },
+  'allow-gid': { type: 'string' },
+  'log-file': { type: 'string' },
+  'log-format': { type: 'string' },
+} as const;
+
+export const SERVER_HELP = `Usage: famez server [options]
+Serve shared memory and doorbells to QEMU (-device ivshmem-doorbell) and host peers.
+
+  -S, --socket-path PATH   listening socket (default ${DEFAULT_SOCKET_PATH})
+  -M, --shm-name NAME      POSIX shared memory object (default ivshmem)
+  -m, --shm-dir DIR        memory from a new file in DIR (hugetlbfs), unlinked at once
+  -f, --file PATH          memory backed by a regular file: persistent, sparse, up to 16T
+  -l, --size SIZE          memory size with K/M/G/T suffix (default 4M; an existing file: its size)
+  -t, --truncate           resize an existing object or file to --size (may lose data)
+  -n, --vectors N          doorbells per peer, 1..${MAX_VECTORS} (default 1)
+      --protocol P         qemu (QEMU >= 2.5, default) or legacy (QEMU <= 2.4)
+      --ids POLICY         rotate (QEMU's, default) or lowest (reuse the lowest free id)
+      --max-peers N        refuse peers beyond N (default 65536)
+      --max-queue N        messages queued for a peer that does not read before it is dropped
+      --socket-mode MODE   socket file mode (default 0600)
+      --socket-group GROUP socket file group (name or number)
+      --allow-uid LIST     admit only these users (names or numbers, comma-separated)
+      --allow-gid LIST     admit only these groups (a peer matching either list is admitted)
+  -p, --pid-file PATH      write the server's pid here
+  -d, --daemonize          run in the background (default: foreground; -F is accepted)
+  -v, --verbose            log details
+      --log-file PATH      log here instead of stdout (SIGHUP reopens it)
+      --log-format F       text (default) or json
+  -h, --help               this help
+`;
+
+interface ServerPlan {
+  server: ServerOptions;
+  pidFile?: string;
+  daemonize: boolean;
+  log: { path?: string; format: 'text' | 'json'; verbose: boolean };
+}
+
+/** Turns arguments into a plan; throws UsageError naming the bad option. */
+export function planServer(args: string[]): ServerPlan | 'help' {
+  const values: Values<typeof SERVER_OPTIONS> = parseOptions(COMMAND, args, SERVER_OPTIONS);
+  if (values.help) return 'help';
+  const sources = (['shm-name', 'shm-dir', 'file'] as const).filter((name) => values[name] !== undefined);
+  if (sources.length > 1) throw new UsageError(`${COMMAND}: --${sources[0]} and --${sources[1]} cannot be combined: choose one place for the memory`);
+  const size = values.size === undefined ? undefined : sizeOption(values.size);
+  const truncate = values.truncate ?? false;
+  if (truncate && size === undefined) throw new UsageError(`${COMMAND}: --truncate needs --size: say what size to resize to`);
+  const memory: BackingSpec = values.file !== undefined ? { kind: 'file', path: values.file, size, truncate }
+    : values['shm-dir'] !== undefined ? { kind: 'directory', path: values['shm-dir'], size }
+      : { kind: 'shm', name: values['shm-name'] ?? 'ivshmem', size, truncate };
+  const uids = values['allow-uid'] === undefined ? undefined : resolveIds('--allow-uid', values['allow-uid'], 'user');
+  const gids = values['allow-gid'] === undefined ? undefined : resolveIds('--allow-gid', values['allow-gid'], 'group');
+  const group = values['socket-group'];
+  return {
+    server: {
+      socketPath: values['socket-path'] ?? DEFAULT_SOCKET_PATH,
+      memory,
+      vectors: values.vectors === undefined ? 1 : integer('--vectors', values.vectors, 1, MAX_VECTORS),
+      protocol: values.protocol === undefined ? 'qemu' : choice('--protocol', values.protocol, PROTOCOLS),
+      ids: values.ids === undefined ? 'rotate' : choice('--ids', values.ids, ID_POLICIES),
+      maxPeers: values['max-peers'] === undefined ? undefined : integer('--max-peers', values['max-peers'], 1, 65536),
+      maxQueue: values['max-queue'] === undefined ? undefined : integer('--max-queue', values['max-queue'], 1, 1 << 24),
+      socketMode: values['socket-mode'] === undefined ? 0o600 : fileMode('--socket-mode', values['socket-mode']),
+      socketGroup: group === undefined ? undefined : resolveIds('--socket-group', group, 'group')[0],
+      admit: uids || gids ? admitOnly(uids ?? [], gids ?? []) : undefined,
+    },
+    pidFile: values['pid-file'],
+    daemonize: values.daemonize ?? false,
+    log: {
+      path: values['log-file'],
+      format: values['log-format'] === undefined ? 'text' : choice('--log-format', values['log-format'], LOG_FORMATS),
+      verbose: values.verbose ?? false,
+    },
+  };
+}
+
+function sizeOption(text: string): number {
+  try {
+    return parseSize(text);
+  } catch (error) {
+    throw new UsageError(`invalid value for --size: ${(error as Error).message}`);
+  }
+}
+
+function admitOnly(uids: number[], gids: number[]): NonNullable<ServerOptions['admit']> {
+  return ({ uid, gid }) => uids.includes(uid) || gids.includes(gid)
+    ? undefined
+    : `uid ${uid} / gid ${gid} is not in --allow-uid / --allow-gid`;
+}
+
+/** Runs the server until SIGINT or SIGTERM. Resolves with the exit status. */
+export async function runServer(args: string[]): Promise<number> {
+  const plan = planServer(args);
+  if (plan === 'help') {
+    process.stdout.write(SERVER_HELP);
+    return 0;
+  }
+  if (plan.daemonize && !isDaemonChild()) return daemonize();
+  const log = new Logger(plan.log);
+  const server = createServer(plan.server);
+  server.on('warning', (message) => log.warn('warning', message));
+  server.on('error', (error) => log.warn('error', error.message));
+  server.on('peer-joined', (peer) => {
+    const who = peer.credentials;
+    log.info('peer-joined', `peer ${peer.id} joined (pid ${who?.pid}, uid ${who?.uid}, gid ${who?.gid})`,
+      { id: peer.id, pid: who?.pid, uid: who?.uid, gid: who?.gid, vectors: peer.vectors });
+  });
+  server.on('peer-left', (peer, reason) => log.info('peer-left', `peer ${peer.id} gone: ${reason}`, { id: peer.id, reason }));
+  server.on('peer-refused', (who, reason) => log.info('peer-refused',
+    `peer refused (pid ${who?.pid ?? '?'}, uid ${who?.uid ?? '?'}): ${reason}`, { pid: who?.pid, uid: who?.uid, gid: who?.gid, reason }));
+  await server.listen();
+  if (plan.pidFile) writePidFile(plan.pidFile);
+  const memory = server.memory;
+  log.info('listening', `listening on ${server.socketPath}: ${memory.description} (${formatSize(memory.size)}), ` +
+    `${server.vectors} vector${server.vectors === 1 ? '' : 's'}, protocol ${server.protocol}`,
+  { socket: server.socketPath, memory: memory.description, size: memory.size, vectors: server.vectors, protocol: server.protocol });
+  reportReady();
+  return new Promise((resolve) => {
+    const stop = (signal: string): void => {
+      log.info('stopping', `${signal}: closing ${server.peers.size} peer(s)`, { signal });
+      void server.close().finally(() => {
+        if (plan.pidFile) removePidFile(plan.pidFile);
+        log.close();
+        resolve(0);
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGHUP', () => log.reopen());
+  });
+}
