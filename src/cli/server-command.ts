@@ -1,10 +1,10 @@
 // `famez server`: options in QEMU's ivshmem-server and tm-ivshmem-server
 // spelling, mapped onto createServer().
-import { createServer, DEFAULT_SOCKET_PATH, type ServerOptions } from '../server/server.js';
+import { createServer, type ServerOptions } from '../server/server.js';
 import { ID_POLICIES } from '../server/ids.js';
 import type { BackingSpec } from '../memory/backing.js';
 import { formatSize, parseSize } from '../memory/size.js';
-import { MAX_VECTORS, PROTOCOLS } from '../protocol/message.js';
+import { DEFAULT_SOCKET_PATH, MAX_VECTORS, PROTOCOLS } from '../protocol/message.js';
 import { resolveIds } from './identity.js';
 import { Logger, LOG_FORMATS } from './logger.js';
 import { removePidFile, writePidFile } from './pidfile.js';

@@ -1,209 +1,137 @@
-// A host-side ivshmem peer: the library behind `famez client`.
+// A host-side ivshmem peer: the library behind `famez client`. It holds one
+// Session at a time; with `reconnect` it opens a new one whenever the server
+// is absent or goes away, as QEMU's client does.
 import { EventEmitter } from 'node:events';
-import { ClientStream, ProtocolError, type StreamEvent } from '../protocol/client-stream.js';
-import type { Protocol } from '../protocol/message.js';
-import * as sys from '../sys/index.js';
-import { SharedMemory } from './memory.js';
-import { MessageReader } from './message-reader.js';
+import { DEFAULT_SOCKET_PATH, type Protocol } from '../protocol/message.js';
+import type * as sys from '../sys/index.js';
+import type { SharedMemory } from './memory.js';
+import { NoServerError, openSession, type Doorbell, type Session } from './session.js';
 
 export interface ConnectOptions {
   /** The server's socket (default /tmp/ivshmem_socket). */
   path?: string;
   protocol?: Protocol;
-  /** Give up the handshake after this many ms (default 10 s). */
+  /** Keep trying while the server is absent, and connect again when it goes away. */
+  reconnect?: boolean;
+  /** Give up one handshake after this many ms (default 10 s). */
   timeoutMs?: number;
-}
-
-export interface Doorbell {
-  vector: number;
-  /** Rings since the last doorbell event on this vector (eventfds count). */
-  count: number;
 }
 
 export interface ClientEvents {
   doorbell: [Doorbell];
+  /** A peer joined (all of its vectors have arrived). */
   peer: [number];
   'peer-gone': [number];
-  /** The connection ended: by close(), by the server, or by an error. */
+  /** With reconnect: the server went away; a new connection is being tried. */
+  disconnect: [Error | undefined];
+  /** With reconnect: connected again, under a new id. */
+  reconnect: [number];
+  /** The client is closed for good. */
   close: [Error | undefined];
 }
 
-/** One connection to a server, established by connect(). */
+/** Retry delays: quick at first, then every second like QEMU's client. */
+const BACKOFF_MS = [100, 200, 400, 800, 1000];
+
 export class FamezClient extends EventEmitter<ClientEvents> {
   readonly path: string;
-  /** Our peer id. */
-  id = -1;
-  /** Every peer (ourselves included) and its number of vectors. */
-  readonly peers = new Map<number, number>();
-  #memory?: SharedMemory;
-  readonly #fd: sys.Fd;
-  readonly #reader: MessageReader;
-  readonly #stream: ClientStream;
-  readonly #watcher: sys.Watcher;
-  readonly #doorbells = new Map<number, sys.Fd[]>();
-  readonly #own: sys.Watcher[] = [];
-  #joining = new Set<number>();
-  #ready?: (error?: Error) => void;
+  readonly #options: ConnectOptions;
+  #session!: Session;
   #closed = false;
+  #retry?: NodeJS.Timeout;
 
-  /** Use connect(). */
-  constructor(fd: sys.Fd, path: string, protocol: Protocol) {
+  private constructor(options: ConnectOptions) {
     super();
-    this.#fd = fd;
-    this.path = path;
-    this.#reader = new MessageReader(fd);
-    this.#stream = new ClientStream(protocol);
-    this.#watcher = sys.Watcher.fd(fd, () => this.#readable());
-    this.#watcher.start(sys.READABLE);
+    this.#options = options;
+    this.path = options.path ?? DEFAULT_SOCKET_PATH;
   }
 
-  /** Our number of vectors (doorbells others can ring). */
+  /** Connects and completes the handshake. */
+  static async connect(options: ConnectOptions = {}): Promise<FamezClient> {
+    const client = new FamezClient(options);
+    client.#adopt(await client.#open(options.reconnect ?? false));
+    return client;
+  }
+
+  /** Our peer id. */
+  get id(): number {
+    return this.#session.id;
+  }
+
+  /** Every peer present, ourselves included, with its number of vectors. */
+  get peers(): ReadonlyMap<number, number> {
+    return this.#session.peers;
+  }
+
+  /** Our number of vectors. */
   get vectors(): number {
-    return this.peers.get(this.id) ?? 0;
+    return this.#session.vectors;
   }
 
   get memory(): SharedMemory {
-    if (!this.#memory) throw new Error('not connected');
-    return this.#memory;
+    return this.#session.memory;
   }
 
-  get closed(): boolean {
-    return this.#closed;
+  get connected(): boolean {
+    return !this.#closed && !this.#session.closed;
   }
 
-  /** Rings `peer`'s doorbell `vector`, or all of its vectors. */
+  /** The eventfds of a peer's vectors (for display, as QEMU's client dump shows). */
+  doorbellFds(peer: number): readonly sys.Fd[] {
+    return this.#session.doorbellFds(peer);
+  }
+
+  /** Rings one vector of `peer`, or all of them. */
   ring(peer: number, vector: number | 'all'): void {
-    const fds = this.#doorbells.get(peer);
-    if (!fds) throw new RangeError(`no peer ${peer}: known peers are ${[...this.peers.keys()].join(', ') || 'none'}`);
-    if (vector === 'all') {
-      fds.forEach((fd) => sys.ringEventfd(fd));
-      return;
-    }
-    const fd = fds[vector];
-    if (fd === undefined) throw new RangeError(`peer ${peer} has vectors 0..${fds.length - 1}, not ${vector}`);
-    sys.ringEventfd(fd);
+    if (!this.connected) throw new Error(`not connected to ${this.path}`);
+    this.#session.ring(peer, vector);
   }
 
-  /** Leaves the server and releases every fd and mapping. */
   close(): void {
-    this.#shutdown(undefined);
-  }
-
-  /** Resolves once the server has sent our id, the memory and our own doorbells. */
-  established(timeoutMs: number): Promise<this> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.#shutdown(new Error(`no complete handshake from ${this.path} within ${timeoutMs} ms`)), timeoutMs);
-      this.#ready = (error) => {
-        clearTimeout(timer);
-        this.#ready = undefined;
-        if (error) reject(error);
-        else resolve(this);
-      };
-    });
-  }
-
-  #readable(): void {
-    try {
-      for (;;) {
-        const message = this.#reader.read();
-        if (message === null) break;
-        if (message === 'end') {
-          return this.#shutdown(this.#stream.established && this.peers.has(this.id)
-            ? undefined
-            : new ProtocolError(`the server at ${this.path} closed the connection during the handshake`));
-        }
-        let event: StreamEvent | undefined;
-        try {
-          event = this.#stream.feed(message.value, message.fd);
-        } catch (error) {
-          if (message.fd !== undefined) sys.close(message.fd);
-          throw error;
-        }
-        if (event) this.#apply(event);
-      }
-    } catch (error) {
-      return this.#shutdown(error as Error);
-    }
-    // The socket is drained: peers announced in this batch are complete.
-    const joined = [...this.#joining];
-    this.#joining.clear();
-    if (this.#ready && this.peers.has(this.id)) this.#ready();
-    for (const peer of joined) if (peer !== this.id) this.emit('peer', peer);
-  }
-
-  #apply(event: StreamEvent): void {
-    switch (event.type) {
-      case 'id':
-        this.id = event.id;
-        return;
-      case 'memory':
-        this.#memory = new SharedMemory(event.fd);
-        return;
-      case 'vector': {
-        const fds = this.#doorbells.get(event.peer) ?? [];
-        if (!this.#doorbells.has(event.peer)) {
-          this.#doorbells.set(event.peer, fds);
-          this.#joining.add(event.peer);
-        }
-        fds.push(event.fd);
-        this.peers.set(event.peer, fds.length);
-        if (event.peer === this.id) {
-          const vector = event.vector;
-          this.#own.push(sys.Watcher.eventfd(event.fd, (count) => this.emit('doorbell', { vector, count })));
-        }
-        return;
-      }
-      case 'gone': {
-        const fds = this.#doorbells.get(event.peer);
-        if (!fds || event.peer === this.id) return;
-        fds.forEach(sys.close);
-        this.#doorbells.delete(event.peer);
-        this.peers.delete(event.peer);
-        this.#joining.delete(event.peer);
-        this.emit('peer-gone', event.peer);
-      }
-    }
-  }
-
-  #shutdown(error: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#watcher.close();
-    this.#own.forEach((watcher) => watcher.close());
-    this.#reader.discard();
-    for (const fds of this.#doorbells.values()) fds.forEach(sys.close);
-    this.#doorbells.clear();
-    this.peers.clear();
-    this.#memory?.close();
-    sys.close(this.#fd);
-    if (this.#ready) this.#ready(error ?? new ProtocolError(`the server at ${this.path} closed the connection during the handshake`));
-    else this.emit('close', error);
+    clearTimeout(this.#retry);
+    this.#session.close();
   }
-}
 
-const DEFAULT_PATH = '/tmp/ivshmem_socket';
-
-/** Connects to an ivshmem server and completes the handshake. */
-export async function connect(options: ConnectOptions = {}): Promise<FamezClient> {
-  const path = options.path ?? DEFAULT_PATH;
-  const fd = await connectSocket(path);
-  return new FamezClient(fd, path, options.protocol ?? 'qemu').established(options.timeoutMs ?? 10_000);
-}
-
-/** A connected fd; waits briefly while the listener's backlog is full. */
-async function connectSocket(path: string): Promise<sys.Fd> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return sys.connect(path);
-    } catch (error) {
-      if (sys.isSysError(error, 'EAGAIN') && attempt < 100) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        continue;
+  async #open(persist: boolean): Promise<Session> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await openSession(this.path, this.#options.protocol ?? 'qemu', this.#options.timeoutMs ?? 10_000);
+      } catch (error) {
+        if (!persist || this.#closed) throw error;
+        await new Promise((resolve) => {
+          this.#retry = setTimeout(resolve, BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]);
+        });
+        if (this.#closed) throw new Error('closed');
       }
-      if (sys.isSysError(error, 'ENOENT') || sys.isSysError(error, 'ECONNREFUSED')) {
-        throw Object.assign(new Error(`no ivshmem server at ${path} (${(error as sys.SysError).code}): start one with famez server -S ${path}`), { code: (error as sys.SysError).code });
-      }
-      throw error;
     }
   }
+
+  #adopt(session: Session): void {
+    this.#session = session;
+    session.on('doorbell', (doorbell) => this.emit('doorbell', doorbell));
+    session.on('peer', (peer) => this.emit('peer', peer));
+    session.on('peer-gone', (peer) => this.emit('peer-gone', peer));
+    session.on('close', (error) => {
+      if (this.#closed || !this.#options.reconnect) {
+        this.#closed = true;
+        this.emit('close', error);
+        return;
+      }
+      this.emit('disconnect', error);
+      this.#open(true).then((next) => {
+        if (this.#closed) return next.close();
+        this.#adopt(next);
+        this.emit('reconnect', next.id);
+      }, () => { /* closed while retrying */ });
+    });
+  }
 }
+
+/** Connects to an ivshmem server and completes the handshake. */
+export function connect(options: ConnectOptions = {}): Promise<FamezClient> {
+  return FamezClient.connect(options);
+}
+
+export { NoServerError };

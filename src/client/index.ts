@@ -1,2 +1,3 @@
-export { connect, FamezClient, type ConnectOptions, type ClientEvents, type Doorbell } from './client.js';
+export { connect, FamezClient, NoServerError, type ConnectOptions, type ClientEvents } from './client.js';
+export type { Doorbell } from './session.js';
 export { SharedMemory } from './memory.js';

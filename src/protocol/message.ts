@@ -2,6 +2,9 @@
 // message, optionally with one fd. (Legacy peers use a native `long`, which
 // on the x86-64 hosts QEMU runs on is the same 8 bytes.)
 
+/** Where QEMU's server and client meet by default. */
+export const DEFAULT_SOCKET_PATH = '/tmp/ivshmem_socket';
+
 export const MESSAGE_SIZE = 8;
 export const PROTOCOL_VERSION = 0;
 export const MAX_PEER_ID = 0xffff;

@@ -3,14 +3,13 @@
 import { lchownSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { joinMessages, leaveMessages, refusalMessage, type Outgoing } from '../protocol/handshake.js';
-import { encode, MAX_VECTORS, type Protocol } from '../protocol/message.js';
+import { DEFAULT_SOCKET_PATH, encode, MAX_VECTORS, type Protocol } from '../protocol/message.js';
 import { openBacking, type Backing, type BackingSpec } from '../memory/backing.js';
 import * as sys from '../sys/index.js';
 import { IdAllocator, type IdPolicy } from './ids.js';
 import { PeerSocket } from './peer-socket.js';
 import { clearSocketPath, removeOwnSocket, socketIdentity } from './socket-path.js';
 
-export const DEFAULT_SOCKET_PATH = '/tmp/ivshmem_socket';
 export const DEFAULT_MAX_QUEUE = 65536;
 
 export interface ServerOptions {

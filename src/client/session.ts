@@ -1,0 +1,207 @@
+// One connection to a server: the handshake, the peer table, our doorbells
+// and the shared memory. FamezClient wraps it (and replaces it on reconnect).
+import { EventEmitter } from 'node:events';
+import { ClientStream, ProtocolError, type StreamEvent } from '../protocol/client-stream.js';
+import type { Protocol } from '../protocol/message.js';
+import * as sys from '../sys/index.js';
+import { SharedMemory } from './memory.js';
+import { MessageReader } from './message-reader.js';
+
+export interface Doorbell {
+  vector: number;
+  /** Rings since the last doorbell event on this vector (eventfds count). */
+  count: number;
+}
+
+export interface SessionEvents {
+  doorbell: [Doorbell];
+  peer: [number];
+  'peer-gone': [number];
+  /** The connection ended: by close(), by the server, or by an error. */
+  close: [Error | undefined];
+}
+
+/** One connection to a server, established by openSession(). */
+export class Session extends EventEmitter<SessionEvents> {
+  readonly path: string;
+  /** Our peer id. */
+  id = -1;
+  /** Every peer (ourselves included) and its number of vectors. */
+  readonly peers = new Map<number, number>();
+  #memory?: SharedMemory;
+  readonly #fd: sys.Fd;
+  readonly #reader: MessageReader;
+  readonly #stream: ClientStream;
+  readonly #watcher: sys.Watcher;
+  readonly #doorbells = new Map<number, sys.Fd[]>();
+  readonly #own: sys.Watcher[] = [];
+  #joining = new Set<number>();
+  #ready?: (error?: Error) => void;
+  #closed = false;
+
+  constructor(fd: sys.Fd, path: string, protocol: Protocol) {
+    super();
+    this.#fd = fd;
+    this.path = path;
+    this.#reader = new MessageReader(fd);
+    this.#stream = new ClientStream(protocol);
+    this.#watcher = sys.Watcher.fd(fd, () => this.#readable());
+    this.#watcher.start(sys.READABLE);
+  }
+
+  /** Our number of vectors (doorbells others can ring). */
+  get vectors(): number {
+    return this.peers.get(this.id) ?? 0;
+  }
+
+  get memory(): SharedMemory {
+    if (!this.#memory) throw new Error('not connected');
+    return this.#memory;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The eventfds of `peer`'s vectors (ours too), for display. */
+  doorbellFds(peer: number): readonly sys.Fd[] {
+    return this.#doorbells.get(peer) ?? [];
+  }
+
+  /** Rings `peer`'s doorbell `vector`, or all of its vectors. */
+  ring(peer: number, vector: number | 'all'): void {
+    const fds = this.#doorbells.get(peer);
+    if (!fds) throw new RangeError(`no peer ${peer}: known peers are ${[...this.peers.keys()].join(', ') || 'none'}`);
+    if (vector === 'all') {
+      fds.forEach((fd) => sys.ringEventfd(fd));
+      return;
+    }
+    const fd = fds[vector];
+    if (fd === undefined) throw new RangeError(`peer ${peer} has vectors 0..${fds.length - 1}, not ${vector}`);
+    sys.ringEventfd(fd);
+  }
+
+  /** Leaves the server and releases every fd and mapping. */
+  close(): void {
+    this.#shutdown(undefined);
+  }
+
+  /** Resolves once the server has sent our id, the memory and our own doorbells. */
+  established(timeoutMs: number): Promise<this> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.#shutdown(new Error(`no complete handshake from ${this.path} within ${timeoutMs} ms`)), timeoutMs);
+      this.#ready = (error) => {
+        clearTimeout(timer);
+        this.#ready = undefined;
+        if (error) reject(error);
+        else resolve(this);
+      };
+    });
+  }
+
+  #readable(): void {
+    try {
+      for (;;) {
+        const message = this.#reader.read();
+        if (message === null) break;
+        if (message === 'end') {
+          return this.#shutdown(this.#stream.established && this.peers.has(this.id)
+            ? undefined
+            : new ProtocolError(`the server at ${this.path} closed the connection during the handshake`));
+        }
+        let event: StreamEvent | undefined;
+        try {
+          event = this.#stream.feed(message.value, message.fd);
+        } catch (error) {
+          if (message.fd !== undefined) sys.close(message.fd);
+          throw error;
+        }
+        if (event) this.#apply(event);
+      }
+    } catch (error) {
+      return this.#shutdown(error as Error);
+    }
+    // The socket is drained: peers announced in this batch are complete.
+    const joined = [...this.#joining];
+    this.#joining.clear();
+    if (this.#ready && this.peers.has(this.id)) this.#ready();
+    for (const peer of joined) if (peer !== this.id) this.emit('peer', peer);
+  }
+
+  #apply(event: StreamEvent): void {
+    switch (event.type) {
+      case 'id':
+        this.id = event.id;
+        return;
+      case 'memory':
+        this.#memory = new SharedMemory(event.fd);
+        return;
+      case 'vector': {
+        const fds = this.#doorbells.get(event.peer) ?? [];
+        if (!this.#doorbells.has(event.peer)) {
+          this.#doorbells.set(event.peer, fds);
+          this.#joining.add(event.peer);
+        }
+        fds.push(event.fd);
+        this.peers.set(event.peer, fds.length);
+        if (event.peer === this.id) {
+          const vector = event.vector;
+          this.#own.push(sys.Watcher.eventfd(event.fd, (count) => this.emit('doorbell', { vector, count })));
+        }
+        return;
+      }
+      case 'gone': {
+        const fds = this.#doorbells.get(event.peer);
+        if (!fds || event.peer === this.id) return;
+        fds.forEach(sys.close);
+        this.#doorbells.delete(event.peer);
+        this.peers.delete(event.peer);
+        this.#joining.delete(event.peer);
+        this.emit('peer-gone', event.peer);
+      }
+    }
+  }
+
+  #shutdown(error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#watcher.close();
+    this.#own.forEach((watcher) => watcher.close());
+    this.#reader.discard();
+    for (const fds of this.#doorbells.values()) fds.forEach(sys.close);
+    this.#doorbells.clear();
+    this.peers.clear();
+    this.#memory?.close();
+    sys.close(this.#fd);
+    if (this.#ready) this.#ready(error ?? new ProtocolError(`the server at ${this.path} closed the connection during the handshake`));
+    else this.emit('close', error);
+  }
+}
+
+/** Connects to the server at `path` and completes the handshake. */
+export async function openSession(path: string, protocol: Protocol, timeoutMs: number): Promise<Session> {
+  const fd = await connectSocket(path);
+  return new Session(fd, path, protocol).established(timeoutMs);
+}
+
+/** A connected fd; waits briefly while the listener's backlog is full. */
+async function connectSocket(path: string): Promise<sys.Fd> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return sys.connect(path);
+    } catch (error) {
+      if (sys.isSysError(error, 'EAGAIN') && attempt < 100) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      if (sys.isSysError(error, 'ENOENT') || sys.isSysError(error, 'ECONNREFUSED')) {
+        throw new NoServerError(`no ivshmem server at ${path} (${(error as sys.SysError).code}): start one with famez server -S ${path}`);
+      }
+      throw error;
+    }
+  }
+}
+
+export class NoServerError extends Error {
+  override name = 'NoServerError';
+}
