@@ -36,7 +36,7 @@ export class PeerSocket {
       if (result === 'overflow') this.#fail('stopped reading (send queue full)');
       else if (result === 'queued' && this.#outbox.pending === 1) this.#watcher.start(sys.READABLE | sys.WRITABLE);
     } catch (error) {
-      this.#fail(`send failed: ${(error as Error).message}`);
+      this.#sendFailed(error);
     }
   }
 
@@ -56,7 +56,7 @@ export class PeerSocket {
       try {
         if (this.#outbox.flush()) this.#watcher.start(sys.READABLE);
       } catch (error) {
-        this.#fail(`send failed: ${(error as Error).message}`);
+        this.#sendFailed(error);
       }
     }
   }
@@ -70,6 +70,11 @@ export class PeerSocket {
     } catch (error) {
       this.#fail(`disconnected (${(error as sys.SysError).code ?? (error as Error).message})`);
     }
+  }
+
+  #sendFailed(error: unknown): void {
+    const closed = sys.isSysError(error, 'EPIPE') || sys.isSysError(error, 'ECONNRESET');
+    this.#fail(closed ? 'disconnected' : `send failed: ${(error as Error).message}`);
   }
 
   #fail(reason: string): void {
