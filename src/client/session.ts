@@ -173,7 +173,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.peers.clear();
     this.#memory?.close();
     sys.close(this.#fd);
-    if (this.#ready) this.#ready(error ?? new ProtocolError(`the server at ${this.path} closed the connection during the handshake`));
+    if (this.#ready) this.#ready(error ?? new ProtocolError(`the server at ${this.path} closed the connection`));
     else this.emit('close', error);
   }
 }
