@@ -1,0 +1,120 @@
+// The server as a process under hard limits and access rules: fd exhaustion,
+// --allow-uid, and pid files that are never written through a symlink.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect, type FamezClient } from '../../src/client/index.js';
+import { eventually, withTimeout } from './peers.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+interface Server {
+  child: ChildProcess;
+  log: () => string;
+  stop: () => Promise<number | null>;
+}
+
+async function startServer(command: string[], args: string[], socket: string): Promise<Server> {
+  const [program, ...rest] = [...command, process.execPath, MAIN, 'server', '-S', socket, ...args];
+  const child = spawn(program!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (chunk: Buffer) => { log += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => { log += chunk.toString(); });
+  await withTimeout(new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', () => { if (log.includes('listening on')) resolve(); });
+    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${log}`)));
+  }), 10_000, 'server start');
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, log: () => log, stop: () => { child.kill('SIGTERM'); return exited; } };
+}
+
+test('out of fds: new peers are refused cleanly, and admitted again once fds are free', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'famez-fds-'));
+  const socket = join(dir, 'sock');
+  const server = await startServer(['prlimit', '--nofile=48:48'], ['-M', `famez-fds-${process.pid}`, '-l', '64K', '-n', '4'], socket);
+  const clients: FamezClient[] = [];
+  try {
+    let refusal: Error | undefined;
+    while (!refusal && clients.length < 40) {
+      try {
+        clients.push(await connect({ path: socket }));
+      } catch (error) {
+        refusal = error as Error;
+      }
+    }
+    assert.ok(refusal, `a peer was refused after ${clients.length} joined`);
+    assert.match(refusal.message, /refused/);
+    assert.ok(clients.length >= 2, `${clients.length} peers joined before fds ran out`);
+    await eventually(() => /peer refused .*(out of file descriptors|EMFILE)/.test(server.log()), 2000, 'the refusal is logged');
+    // The ones already in are undisturbed, and room comes back when peers leave.
+    const [a, b] = clients;
+    const rung = new Promise((resolve) => b!.once('doorbell', resolve));
+    a!.ring(b!.id, 3);
+    assert.deepEqual(await withTimeout(rung, 2000, 'ring after refusal'), { vector: 3, count: 1 });
+    clients.splice(2).forEach((client) => client.close());
+    const again = await withTimeout(retryConnect(socket), 5000, 'admitted again');
+    clients.push(again);
+    assert.ok(again.peers.has(a!.id));
+  } finally {
+    clients.forEach((client) => client.close());
+    assert.equal(await server.stop(), 0);
+    rmSync(`/dev/shm/famez-fds-${process.pid}`, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function retryConnect(path: string): Promise<FamezClient> {
+  for (;;) {
+    try {
+      return await connect({ path });
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+test('--allow-uid admits only the listed users; a refused peer is logged with its pid and uid', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'famez-uid-'));
+  chmodSync(dir, 0o755);
+  const socket = join(dir, 'sock');
+  const server = await startServer([], ['-M', `famez-uid-${process.pid}`, '-l', '64K', '--allow-uid', 'root', '--socket-mode', '0666'], socket);
+  try {
+    const script = `import { connect } from ${JSON.stringify(fileURLToPath(new URL('../../src/index.js', import.meta.url)))};
+      connect({ path: ${JSON.stringify(socket)} }).then(() => console.log('admitted'), (e) => console.log('refused:', e.message));`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    await new Promise((resolve) => child.on('exit', resolve));
+    assert.match(output, /^refused: the server refused this client/);
+    await eventually(() => /peer refused \(pid \d+, uid 65534\): uid 65534 \/ gid 65534 is not in --allow-uid/.test(server.log()), 2000, 'refusal logged');
+    const root = await connect({ path: socket });
+    assert.equal(root.id, 0, 'the refused peer used no id');
+    root.close();
+  } finally {
+    assert.equal(await server.stop(), 0);
+    rmSync(`/dev/shm/famez-uid-${process.pid}`, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the pid file is never written through a symlink', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'famez-pid-'));
+  const target = join(dir, 'precious');
+  writeFileSync(target, 'keep me\n');
+  const pidFile = join(dir, 'pid');
+  symlinkSync(target, pidFile);
+  const server = await startServer([], ['-M', `famez-pid-${process.pid}`, '-l', '64K', '-p', pidFile], join(dir, 'sock'));
+  try {
+    assert.equal(readFileSync(target, 'utf8'), 'keep me\n');
+    assert.ok(lstatSync(pidFile).isFile());
+    assert.equal(readFileSync(pidFile, 'utf8'), `${server.child.pid}\n`);
+  } finally {
+    assert.equal(await server.stop(), 0);
+    rmSync(`/dev/shm/famez-pid-${process.pid}`, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,110 @@
+// Random faulty peers against one server: the good peers keep ringing each
+// other and the server's fds come back to where they started. The default run
+// does a few hundred rounds; FAMEZ_SOAK_ROUNDS=10000 (npm run soak) the full soak.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer } from '../../src/server/index.js';
+import * as sys from '../../src/sys/index.js';
+import { openFdCount } from '../helpers/fds.js';
+import { assertRingEachOther, eventually, pair, readMessages } from './peers.js';
+
+const SYS = fileURLToPath(new URL('../../src/sys/index.js', import.meta.url));
+
+type Fault = 'garbage' | 'garbage-with-fd' | 'close-at-once' | 'close-mid-handshake' | 'never-read';
+const FAULTS: Fault[] = ['garbage', 'garbage-with-fd', 'close-at-once', 'close-mid-handshake', 'never-read'];
+
+function misbehave(path: string, fault: Fault): sys.Fd | undefined {
+  const fd = sys.connect(path);
+  switch (fault) {
+    case 'garbage':
+      sys.send(fd, new Uint8Array([1, 2, 3]));
+      return fd;
+    case 'garbage-with-fd': {
+      const extra = sys.createEventfd();
+      sys.send(fd, new Uint8Array(8), extra);
+      sys.close(extra);
+      return fd;
+    }
+    case 'close-at-once':
+      sys.close(fd);
+      return undefined;
+    case 'close-mid-handshake':
+      return fd; // read a little once the server has answered, then close
+    case 'never-read':
+      return fd;
+  }
+}
+
+test('random faulty peers do not disturb the others, and leave no fd behind', async () => {
+  const rounds = Number(process.env.FAMEZ_SOAK_ROUNDS ?? 300);
+  const dir = mkdtempSync(join(tmpdir(), 'famez-soak-'));
+  const path = join(dir, 'sock');
+  const baseline = openFdCount();
+  const server = createServer({ socketPath: path, memory: { kind: 'memfd', size: 1 << 16 }, vectors: 2, maxQueue: 256 });
+  const reasons = new Map<string, number>();
+  server.on('peer-left', (_, reason) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1));
+  await server.listen();
+  const [a, b] = await pair(path);
+  try {
+    let seed = 7;
+    const random = (n: number): number => (seed = (seed * 48271) % 2147483647) % n;
+    const open: { fd: sys.Fd; fault: Fault; until: number }[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const fault = FAULTS[random(FAULTS.length)]!;
+      const fd = misbehave(path, fault);
+      if (fd !== undefined) open.push({ fd, fault, until: round + 1 + random(20) });
+      await new Promise((resolve) => setImmediate(resolve));
+      for (const entry of open.filter((e) => e.until <= round)) {
+        if (entry.fault === 'close-mid-handshake') readMessages(entry.fd, 1 + random(3));
+        sys.close(entry.fd);
+        open.splice(open.indexOf(entry), 1);
+      }
+      if (round % 50 === 49) await assertRingEachOther(a, b);
+    }
+    open.forEach((entry) => sys.close(entry.fd));
+    await eventually(() => server.peers.size === 2, 5000, `only the good peers remain (have ${[...server.peers.keys()]})`);
+    await assertRingEachOther(a, b);
+    assert.ok(reasons.get('sent data (peers must not send)')! > 0, 'peers that sent bytes were dropped for it');
+    assert.ok(reasons.get('disconnected')! > 0);
+  } finally {
+    a.close();
+    b.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(openFdCount(), baseline, 'fds back to baseline');
+});
+
+test('a peer SIGKILLed in the middle of its handshake is announced gone; the others carry on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'famez-kill-'));
+  const path = join(dir, 'sock');
+  const baseline = openFdCount();
+  const server = createServer({ socketPath: path, memory: { kind: 'memfd', size: 1 << 16 }, vectors: 3 });
+  await server.listen();
+  const [a, b] = await pair(path);
+  try {
+    const script = `import * as sys from ${JSON.stringify(SYS)};
+      const fd = sys.connect(${JSON.stringify(path)});
+      setTimeout(() => { const got = sys.receive(fd, 8); console.log('read', got && got.bytes.length); }, 100);
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => child.stdout!.once('data', resolve));
+    const joined = [...server.peers.keys()].find((id) => id !== a.id && id !== b.id)!;
+    assert.notEqual(joined, undefined);
+    const gone = new Promise((resolve) => a.once('peer-gone', resolve));
+    child.kill('SIGKILL');
+    assert.equal(await gone, joined);
+    await assertRingEachOther(a, b);
+  } finally {
+    a.close();
+    b.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(openFdCount(), baseline);
+});
