@@ -102,10 +102,16 @@ static bool get_args(napi_env env, napi_callback_info info, size_t want,
   return true;
 }
 
+/* A finite integer within int64 (fractions, NaN and infinities refused). */
 static bool arg_int(napi_env env, napi_value v, int64_t *out) {
   napi_valuetype t;
+  double d;
   if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) return false;
-  return napi_get_value_int64(env, v, out) == napi_ok;
+  if (napi_get_value_double(env, v, &d) != napi_ok) return false;
+  if (!(d >= -9007199254740991.0 && d <= 9007199254740991.0) || d != (double)(int64_t)d)
+    return false;
+  *out = (int64_t)d;
+  return true;
 }
 
 static bool arg_fd(napi_env env, napi_value v, int *fd) {
@@ -168,8 +174,12 @@ static napi_value sock_listen(napi_env env, napi_callback_info info) {
   if (!fill_sockaddr(path, &addr)) return throw_errno(env, ENAMETOOLONG, "bind");
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, errno, "socket");
-  if (fchmod(fd, (mode_t)mode & 0777) < 0 ||
-      bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+  if (fchmod(fd, (mode_t)mode & 0777) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, err, "fchmod");
+  }
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
     int err = errno;
     close(fd);
     return throw_errno(env, err, "bind");
@@ -268,11 +278,14 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
   bool is_typed;
   if (!get_args(env, info, 3, argv)) return NULL;
   napi_is_typedarray(env, argv[1], &is_typed);
-  if (!arg_fd(env, argv[0], &fd) || !is_typed || !arg_int(env, argv[2], &pass))
+  if (!arg_fd(env, argv[0], &fd) || !is_typed || !arg_int(env, argv[2], &pass) ||
+      pass > INT_MAX)
     return throw_type(env, "send(fd: number, bytes: Uint8Array, passFd: number)");
   napi_typedarray_type type;
   CHECK(napi_get_typedarray_info(env, argv[1], &type, &len, &data, NULL, NULL));
   if (type != napi_uint8_array) return throw_type(env, "send: bytes must be a Uint8Array");
+  /* The kernel drops an fd that comes with no bytes. */
+  if (len == 0) return throw_type(env, "send: bytes must not be empty");
 
   struct iovec iov = {.iov_base = data, .iov_len = len};
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
@@ -392,7 +405,8 @@ static int64_t drain_eventfd(int fd) {
   do r = poll(&p, 1, 0);
   while (r < 0 && errno == EINTR);
   if (r < 0) return -errno;
-  if (r == 0 || !(p.revents & POLLIN)) return 0;
+  if (p.revents & POLLNVAL) return -EBADF;
+  if (r == 0 || !(p.revents & (POLLIN | POLLERR))) return 0;
   uint64_t value;
   ssize_t n;
   do n = read(fd, &value, sizeof value);
@@ -580,6 +594,15 @@ static void mapping_finalize(napi_env env, void *data, void *hint) {
   munmap((void *)start, len);
 }
 
+/* Marks the ArrayBuffers that map() made, so unmap() touches no other. */
+static const napi_type_tag MAPPING_TAG = {0x66616d657a6d6170ULL, 0x6d617070696e6721ULL};
+
+static bool is_mapping(napi_env env, napi_value value) {
+  bool is_ab = false, tagged = false;
+  if (napi_is_arraybuffer(env, value, &is_ab) != napi_ok || !is_ab) return false;
+  return napi_check_object_type_tag(env, value, &MAPPING_TAG, &tagged) == napi_ok && tagged;
+}
+
 /* map(fd, offset, length, writable) -> ArrayBuffer over the file's bytes. */
 static napi_value mem_map(napi_env env, napi_callback_info info) {
   napi_value argv[4], out;
@@ -592,6 +615,11 @@ static napi_value mem_map(napi_env env, napi_callback_info info) {
   if (length == 0 || length > ((uint64_t)4 << 30))
     return throw_errno(env, EINVAL, "mmap");
   bool writable = arg_bool(env, argv[3]);
+  struct stat st;
+  if (fstat(fd, &st) < 0) return throw_errno(env, errno, "fstat");
+  /* Touching a page past the end of a file kills the process (SIGBUS). */
+  if (S_ISREG(st.st_mode) && offset + length > (uint64_t)st.st_size)
+    return throw_errno(env, EINVAL, "mmap");
   size_t page = page_size();
   uint64_t start = offset & ~(uint64_t)(page - 1);
   size_t delta = (size_t)(offset - start);
@@ -605,6 +633,7 @@ static napi_value mem_map(napi_env env, napi_callback_info info) {
     munmap(base, (size_t)length + delta);
     return fail_napi(env, "napi_create_external_arraybuffer");
   }
+  CHECK(napi_type_tag_object(env, out, &MAPPING_TAG));
   return out;
 }
 
@@ -615,10 +644,10 @@ static napi_value mem_unmap(napi_env env, napi_callback_info info) {
   size_t length;
   bool detached = false;
   if (!get_args(env, info, 1, argv)) return NULL;
+  if (!is_mapping(env, argv[0])) return throw_type(env, "unmap(buffer: ArrayBuffer from map())");
   napi_is_detached_arraybuffer(env, argv[0], &detached);
   if (detached) return undefined(env);
-  if (napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok)
-    return throw_type(env, "unmap(buffer: ArrayBuffer from map())");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &length));
   size_t page = page_size();
   uintptr_t start = (uintptr_t)data & ~(uintptr_t)(page - 1);
   size_t len = length + ((uintptr_t)data - start);
@@ -636,8 +665,8 @@ static napi_value mem_sync(napi_env env, napi_callback_info info) {
   void *data;
   size_t length;
   if (!get_args(env, info, 1, argv)) return NULL;
-  if (napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok)
-    return throw_type(env, "msync(buffer: ArrayBuffer from map())");
+  if (!is_mapping(env, argv[0])) return throw_type(env, "msync(buffer: ArrayBuffer from map())");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &length));
   size_t page = page_size();
   uintptr_t start = (uintptr_t)data & ~(uintptr_t)(page - 1);
   if (length && msync((void *)start, length + ((uintptr_t)data - start), MS_SYNC) < 0)
@@ -699,7 +728,14 @@ static void watcher_fire(uv_poll_t *handle, int status, int events) {
   }
   napi_get_reference_value(env, w->callback, &cb);
   napi_get_reference_value(env, w->self, &recv);
-  napi_make_callback(env, w->context, recv, cb, 2, argv, &result);
+  if (napi_make_callback(env, w->context, recv, cb, 2, argv, &result) != napi_ok) {
+    /* Surface a throw as an uncaught exception now, not from a later call. */
+    napi_value error;
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending && napi_get_and_clear_last_exception(env, &error) == napi_ok)
+      napi_fatal_exception(env, error);
+  }
 out:
   napi_close_handle_scope(env, scope);
 }

@@ -410,7 +410,6 @@ describe('Watcher.eventfd', () => {
   });
 
   test('an exception thrown in a callback surfaces as an uncaught exception (child process)', {
-    todo: 'native/famez.c watcher_fire() ignores the status of napi_make_callback: the exception stays pending in the napi_env and is thrown later from the next unrelated native call',
   }, async () => {
     await warmUpChildProcesses();
     const result = await runNode(`
