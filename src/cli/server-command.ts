@@ -144,7 +144,14 @@ export async function runServer(args: string[]): Promise<number> {
   server.on('peer-refused', (who, reason) => log.info('peer-refused',
     `peer refused (pid ${who?.pid ?? '?'}, uid ${who?.uid ?? '?'}): ${reason}`, { pid: who?.pid, uid: who?.uid, gid: who?.gid, reason }));
   await server.listen();
-  if (plan.pidFile) writePidFile(plan.pidFile);
+  if (plan.pidFile) {
+    try {
+      writePidFile(plan.pidFile);
+    } catch (error) {
+      await server.close();
+      throw new Error(`cannot write pid file ${plan.pidFile}: ${(error as Error).message}`);
+    }
+  }
   const memory = server.memory;
   log.info('listening', `listening on ${server.socketPath}: ${memory.description} (${formatSize(memory.size)}), ` +
     `${server.vectors} vector${server.vectors === 1 ? '' : 's'}, protocol ${server.protocol}`,

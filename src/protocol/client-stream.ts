@@ -1,6 +1,6 @@
 // The client's reading of a server stream, checked as QEMU's client checks
 // it. Pure: fed one decoded message at a time, it returns what it means.
-import { isPeerId, MAX_VECTORS, MEMORY_MESSAGE, PROTOCOL_VERSION, REFUSAL_VERSION, type Protocol } from './message.js';
+import { isPeerId, LEGACY_REFUSAL, MAX_VECTORS, MEMORY_MESSAGE, PROTOCOL_VERSION, REFUSAL_VERSION, type Protocol } from './message.js';
 
 export type StreamEvent =
   | { type: 'id'; id: number }
@@ -13,6 +13,8 @@ export class ProtocolError extends Error {
 }
 
 type State = 'version' | 'id' | 'memory' | 'peers';
+
+const REFUSED = 'the server refused this client (it is full or does not admit this user)';
 
 /**
  * Feed it every message in order. It throws ProtocolError on the first
@@ -36,11 +38,12 @@ export class ClientStream {
     const hasFd = fd !== undefined;
     switch (this.#state) {
       case 'version':
-        if (value === REFUSAL_VERSION && !hasFd) throw new ProtocolError('the server refused this client (it is full or does not admit this user)');
+        if (value === REFUSAL_VERSION && !hasFd) throw new ProtocolError(REFUSED);
         if (value !== PROTOCOL_VERSION || hasFd) throw new ProtocolError(`server sent version ${value}${hasFd ? ' with an fd' : ''}, expecting ${PROTOCOL_VERSION}: is it an ivshmem server for QEMU >= 2.5? (try --protocol legacy)`);
         this.#state = 'id';
         return undefined;
       case 'id':
+        if (this.protocol === 'legacy' && value === LEGACY_REFUSAL && !hasFd) throw new ProtocolError(REFUSED);
         if (!isPeerId(value) || hasFd) throw new ProtocolError(`server sent invalid ID message ${value}${hasFd ? ' with an fd' : ''}`);
         this.#state = 'memory';
         return { type: 'id', id: value };

@@ -1,6 +1,6 @@
 // What the server sends, to whom and in which order, when a peer joins or
 // leaves. Pure: no I/O; fds are opaque numbers here.
-import { MEMORY_MESSAGE, PROTOCOL_VERSION, REFUSAL_VERSION, type Protocol } from './message.js';
+import { LEGACY_REFUSAL, MEMORY_MESSAGE, PROTOCOL_VERSION, REFUSAL_VERSION, type Protocol } from './message.js';
 
 export interface Outgoing {
   /** The peer the message goes to. */
@@ -50,10 +50,7 @@ export function leaveMessages(gone: number, remaining: readonly number[]): Outgo
   return remaining.map((to) => ({ to, value: gone }));
 }
 
-/**
- * What a peer that is not admitted gets: a version QEMU rejects at once. The
- * legacy protocol has no version, so an id QEMU rejects stands in for it.
- */
+/** What a peer that is not admitted gets: a version (or, legacy, an id) QEMU rejects at once. */
 export function refusalMessage(protocol: Protocol): number {
-  return protocol === 'qemu' ? REFUSAL_VERSION : -2;
+  return protocol === 'qemu' ? REFUSAL_VERSION : LEGACY_REFUSAL;
 }

@@ -17,6 +17,8 @@ export const MEMORY_MESSAGE = -1;
  * with "server sent version 2147483647, expecting 0" instead of waiting.
  */
 export const REFUSAL_VERSION = 0x7fffffff;
+/** The legacy protocol has no version: an id QEMU rejects stands in for it. */
+export const LEGACY_REFUSAL = -2;
 
 export type Protocol = 'qemu' | 'legacy';
 export const PROTOCOLS: readonly Protocol[] = ['qemu', 'legacy'];

@@ -16,6 +16,8 @@ export class Outbox {
   readonly #limit: number;
   #queue: Pending[] = [];
   #head = 0;
+  /** Messages allowed beyond the limit (a newcomer's handshake). */
+  allowance = 0;
 
   /** `limit`: how many messages may wait before the peer counts as stuck. */
   constructor(fd: sys.Fd, limit: number) {
@@ -37,7 +39,7 @@ export class Outbox {
         return this.#enqueue({ bytes: bytes.subarray(sent) });
       }
     }
-    if (this.pending >= this.#limit) return 'overflow';
+    if (this.pending >= this.#limit + this.allowance) return 'overflow';
     return this.#enqueue({ bytes, fd: fd === undefined ? undefined : sys.dup(fd) });
   }
 

@@ -25,6 +25,11 @@ export class PeerSocket {
     return this.#gone;
   }
 
+  /** Lets `count` more messages wait than the bound allows (the peer's own handshake). */
+  allowBurst(count: number): void {
+    this.#outbox.allowance += count;
+  }
+
   get queued(): number {
     return this.#outbox.pending;
   }

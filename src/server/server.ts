@@ -10,7 +10,8 @@ import { IdAllocator, type IdPolicy } from './ids.js';
 import { PeerSocket } from './peer-socket.js';
 import { clearSocketPath, removeOwnSocket, socketIdentity } from './socket-path.js';
 
-export const DEFAULT_MAX_QUEUE = 65536;
+/** Messages that may wait for a peer beyond its own handshake (each may hold a duplicate fd). */
+export const DEFAULT_MAX_QUEUE = 4096;
 
 export interface ServerOptions {
   /** Listening socket (QEMU's default /tmp/ivshmem_socket). */
@@ -100,6 +101,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
 
   /** Opens the memory and starts listening. */
   async listen(): Promise<void> {
+    if (this.#closing) throw new Error('the server is closed: create a new one to listen again');
     if (this.#listenFd !== undefined) throw new Error('the server is already listening');
     const warn = (message: string): void => { this.emit('warning', message); };
     this.#memory = openBacking(this.#options.memory ?? { kind: 'shm', name: 'ivshmem' }, warn);
@@ -178,6 +180,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   }
 
   #admit(fd: sys.Fd): void {
+    if (this.#hungUp(fd)) return;
     let credentials: sys.Credentials | undefined;
     try {
       credentials = sys.peerCredentials(fd);
@@ -200,10 +203,26 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     this.#join({ id, vectors: this.vectors, credentials, joinedAt: new Date(), eventfds, socket });
   }
 
+  /** A connection that closed (or sent something) before it was admitted is no peer. */
+  #hungUp(fd: sys.Fd): boolean {
+    try {
+      const early = sys.receive(fd, 1);
+      if (early === null) return false;
+      early.fds.forEach(sys.close);
+    } catch {
+      // reset by the peer: gone as well
+    }
+    sys.close(fd);
+    return true;
+  }
+
   #join(peer: Peer): void {
     const others = [...this.#peers.values()].sort((a, b) => a.id - b.id);
     this.#peers.set(peer.id, peer);
-    this.#dispatch(joinMessages(this.protocol, peer, others, this.memory.fd));
+    const messages = joinMessages(this.protocol, peer, others, this.memory.fd);
+    // The newcomer's handshake is sent at once: it may wait on top of the bound.
+    peer.socket?.allowBurst(messages.filter((message) => message.to === peer.id).length);
+    this.#dispatch(messages);
     this.emit('peer-joined', peer);
   }
 

@@ -1,6 +1,7 @@
 // Claiming the listening socket's path: a stale socket is replaced, a live
 // server is never displaced, and nothing that is not a socket is removed.
-import { lstatSync, unlinkSync, type Stats } from 'node:fs';
+import { lstatSync, readFileSync, unlinkSync, type Stats } from 'node:fs';
+import { resolve } from 'node:path';
 import * as sys from '../sys/index.js';
 
 export class SocketPathError extends Error {
@@ -22,6 +23,10 @@ export function clearSocketPath(path: string): boolean {
   if (!stats.isSocket()) {
     throw new SocketPathError(`socket path ${path} exists and is not a socket: remove it or choose another path with -S`);
   }
+  if (listeningSockets().has(resolve(path))) {
+    throw new SocketPathError(`another server is listening on ${path}: stop it first or choose another path with -S`);
+  }
+  // Not listed (another network namespace, or no /proc): ask the socket itself.
   let probe: sys.Fd;
   try {
     probe = sys.connect(path);
@@ -34,6 +39,24 @@ export function clearSocketPath(path: string): boolean {
   }
   sys.close(probe);
   throw new SocketPathError(`another server is listening on ${path}: stop it first or choose another path with -S`);
+}
+
+/** Absolute paths of the listening UNIX sockets in this network namespace (from /proc/net/unix). */
+function listeningSockets(): Set<string> {
+  const paths = new Set<string>();
+  let table = '';
+  try {
+    table = readFileSync('/proc/net/unix', 'utf8');
+  } catch {
+    return paths;
+  }
+  const ACCEPTING = 0x10000; // __SO_ACCEPTCON: the socket listens
+  for (const line of table.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    const path = fields[7];
+    if (path?.startsWith('/') && (parseInt(fields[3] ?? '0', 16) & ACCEPTING) !== 0) paths.add(path);
+  }
+  return paths;
 }
 
 /** The identity of the socket file we created, to remove only our own. */

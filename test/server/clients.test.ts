@@ -279,7 +279,12 @@ test('a peer that never reads is dropped once its queue is full; the server keep
   const h = await start(t, { vectors: 4, maxQueue: 64 });
   const stuck = h.raw(); // never reads
   let dropped: [PeerInfo, string] | undefined;
-  h.server.on('peer-left', (peer, reason) => { if (peer.id === 0) dropped = [peer, reason]; });
+  let witnesses: number[] = [];
+  h.server.on('peer-left', (peer, reason) => {
+    if (peer.id !== 0) return;
+    dropped = [peer, reason];
+    witnesses = [...h.server.peers.keys()];
+  });
   const present: DrainingPeer[] = [];
   const all: DrainingPeer[] = [];
   t.after(() => all.forEach((peer) => peer.close()));
@@ -297,7 +302,7 @@ test('a peer that never reads is dropped once its queue is full; the server keep
     const leaving = present.shift()!;
     const size = h.server.peers.size;
     leaving.close();
-    await waitFor(() => h.server.peers.size === size - 1, 'a peer to leave');
+    await waitFor(() => h.server.peers.size < size, 'a peer to leave');
     await add();
   }
   assert.ok(dropped, `the stuck peer was not dropped after ${cycles} joins and leaves`);
@@ -307,9 +312,11 @@ test('a peer that never reads is dropped once its queue is full; the server keep
   assert.match(reason, /queue/);
   assert.equal(h.server.peers.has(0), false);
   // Everyone present when it was dropped hears, once, that it is gone.
-  await waitFor(() => present.every((d) => d.gone.includes(0)), 'the stuck peer to be announced gone');
+  const told = all.filter((d) => witnesses.includes(d.id));
+  assert.ok(told.length >= 7, `${told.length} peers were present when it was dropped`);
+  await waitFor(() => told.every((d) => d.gone.includes(0)), 'the stuck peer to be announced gone');
   await sleep(20);
-  for (const d of present) assert.equal(d.gone.filter((id) => id === 0).length, 1);
+  for (const d of told) assert.equal(d.gone.filter((id) => id === 0).length, 1);
   // Nobody else was dropped.
   assert.ok(all.every((d) => !d.eof), 'a reading peer was dropped');
   assert.equal(h.server.peers.size, present.length);
@@ -327,9 +334,7 @@ test('a peer that never reads is dropped once its queue is full; the server keep
   await h.done();
 });
 
-test('a newcomer whose own handshake exceeds maxQueue is not dropped while it reads', {
-  todo: 'server counts the handshake against maxQueue: with maxQueue 64 and 4 vectors the 84th peer is dropped as "stopped reading" before it could read',
-}, async (t) => {
+test('a newcomer whose own handshake exceeds maxQueue is not dropped while it reads', async (t) => {
   const h = await start(t, { vectors: 4, maxQueue: 64 });
   const drainers: DrainingPeer[] = [];
   t.after(() => drainers.forEach((peer) => peer.close()));

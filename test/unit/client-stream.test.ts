@@ -107,8 +107,6 @@ test('legacy established stream rejects the same bad values', () => {
   assert.throws(() => established('legacy').feed(-1, 8), ProtocolError);
 });
 
-test("legacy: the server's own legacy refusal (-2) is reported as a refusal", {
-  todo: "ClientStream('legacy') reports the server's legacy refusal as 'server sent invalid ID message -2' instead of saying the server refused the client",
-}, () => {
+test("legacy: the server's own legacy refusal (-2) is reported as a refusal", () => {
   assert.throws(() => new ClientStream('legacy').feed(-2), (e: Error) => e instanceof ProtocolError && /refused/.test(e.message));
 });
