@@ -139,6 +139,8 @@ export async function runServer(args: string[]): Promise<number> {
     const who = peer.credentials;
     log.info('peer-joined', `peer ${peer.id} joined (pid ${who?.pid}, uid ${who?.uid}, gid ${who?.gid})`,
       { id: peer.id, pid: who?.pid, uid: who?.uid, gid: who?.gid, vectors: peer.vectors });
+    log.debug('peer-vectors', `peer ${peer.id}: ${peer.eventfds.map((fd, v) => `vector ${v} fd=${fd}`).join(', ')}; ${server.peers.size} peer(s) present`,
+      { id: peer.id, eventfds: peer.eventfds.join(','), peers: server.peers.size });
   });
   server.on('peer-left', (peer, reason) => log.info('peer-left', `peer ${peer.id} gone: ${reason}`, { id: peer.id, reason }));
   server.on('peer-refused', (who, reason) => log.info('peer-refused',
@@ -156,6 +158,8 @@ export async function runServer(args: string[]): Promise<number> {
   log.info('listening', `listening on ${server.socketPath}: ${memory.description} (${formatSize(memory.size)}), ` +
     `${server.vectors} vector${server.vectors === 1 ? '' : 's'}, protocol ${server.protocol}`,
   { socket: server.socketPath, memory: memory.description, size: memory.size, vectors: server.vectors, protocol: server.protocol });
+  log.debug('options', `ids ${plan.server.ids}, max peers ${server.maxPeers}, socket mode ${(plan.server.socketMode ?? 0o600).toString(8)}` +
+    `${plan.server.admit ? ', admission by uid/gid' : ''}${plan.pidFile ? `, pid file ${plan.pidFile}` : ''}`);
   reportReady();
   return new Promise((resolve) => {
     const stop = (signal: string): void => {

@@ -40,10 +40,11 @@ export interface PeerInfo {
   /** Who connected (absent for a peer the server runs itself). */
   readonly credentials?: sys.Credentials;
   readonly joinedAt: Date;
+  /** The server's eventfds for this peer's vectors (as QEMU's server dump shows them). */
+  readonly eventfds: readonly sys.Fd[];
 }
 
 interface Peer extends PeerInfo {
-  readonly eventfds: sys.Fd[];
   readonly socket?: PeerSocket;
 }
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,16 +18,24 @@ interface Server {
   stop: () => Promise<number | null>;
 }
 
+/** Starts `famez server` (behind `command`, e.g. prlimit) and waits until it listens. */
 async function startServer(command: string[], args: string[], socket: string): Promise<Server> {
   const [program, ...rest] = [...command, process.execPath, MAIN, 'server', '-S', socket, ...args];
   const child = spawn(program!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (chunk: Buffer) => { log += chunk.toString(); });
   child.stderr!.on('data', (chunk: Buffer) => { log += chunk.toString(); });
-  await withTimeout(new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', () => { if (log.includes('listening on')) resolve(); });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${log}`)));
-  }), 10_000, 'server start');
+  let exit: number | null | undefined;
+  child.on('exit', (code) => { exit = code; });
+  // The socket appears once the server listens (its log may go to a file).
+  await eventually(() => {
+    if (exit !== undefined) throw new Error(`server exited ${exit}: ${log}`);
+    try {
+      return statSync(socket).isSocket();
+    } catch {
+      return false;
+    }
+  }, 10_000, 'server start');
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, log: () => log, stop: () => { child.kill('SIGTERM'); return exited; } };
 }
@@ -83,13 +91,7 @@ test('--allow-uid admits only the listed users; a refused peer is logged with it
   const socket = join(dir, 'sock');
   const server = await startServer([], ['-M', `famez-uid-${process.pid}`, '-l', '64K', '--allow-uid', 'root', '--socket-mode', '0666'], socket);
   try {
-    const script = `import { connect } from ${JSON.stringify(fileURLToPath(new URL('../../src/index.js', import.meta.url)))};
-      connect({ path: ${JSON.stringify(socket)} }).then(() => console.log('admitted'), (e) => console.log('refused:', e.message));`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    await new Promise((resolve) => child.on('exit', resolve));
-    assert.match(output, /^refused: the server refused this client/);
+    assert.match(await connectAsNobody(socket), /^refused: the server refused this client/);
     await eventually(() => /peer refused \(pid \d+, uid 65534\): uid 65534 \/ gid 65534 is not in --allow-uid/.test(server.log()), 2000, 'refusal logged');
     const root = await connect({ path: socket });
     assert.equal(root.id, 0, 'the refused peer used no id');
@@ -97,6 +99,64 @@ test('--allow-uid admits only the listed users; a refused peer is logged with it
   } finally {
     assert.equal(await server.stop(), 0);
     rmSync(`/dev/shm/famez-uid-${process.pid}`, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Runs connect() in a child process as user and group nobody; its verdict. */
+async function connectAsNobody(socket: string): Promise<string> {
+  const script = `import { connect } from ${JSON.stringify(fileURLToPath(new URL('../../src/index.js', import.meta.url)))};
+    connect({ path: ${JSON.stringify(socket)} }).then((c) => { console.log('admitted'); c.close(); }, (e) => console.log('refused:', e.message));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  await new Promise((resolve) => child.on('exit', resolve));
+  return output.trim();
+}
+
+test('--allow-gid admits by group; --socket-group and --socket-mode let that group open the socket', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'famez-gid-'));
+  chmodSync(dir, 0o755);
+  const socket = join(dir, 'sock');
+  const server = await startServer([], ['-M', `famez-gid-${process.pid}`, '-l', '64K', '--allow-gid', 'nogroup',
+    '--socket-group', 'nogroup', '--socket-mode', '0660'], socket);
+  try {
+    const stats = statSync(socket);
+    assert.equal(stats.mode & 0o777, 0o660);
+    assert.equal(stats.gid, 65534);
+    assert.equal(await connectAsNobody(socket), 'admitted');
+    await assert.rejects(connect({ path: socket }), /refused/, 'root is in neither list');
+    await eventually(() => /peer refused \(pid \d+, uid 0\)/.test(server.log()), 2000, 'refusal of root logged');
+  } finally {
+    assert.equal(await server.stop(), 0);
+    rmSync(`/dev/shm/famez-gid-${process.pid}`, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SIGHUP reopens the log file; -v logs each peer\'s eventfds', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'famez-hup-'));
+  const logFile = join(dir, 'famez.log');
+  const server = await startServer([], ['-M', `famez-hup-${process.pid}`, '-l', '64K', '-n', '2', '-v', '--log-file', logFile], join(dir, 'sock'));
+  try {
+    await eventually(() => readFileSync(logFile, 'utf8').includes('listening on'), 2000, 'first log line');
+    renameSync(logFile, `${logFile}.1`);
+    server.child.kill('SIGHUP');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const client = await connect({ path: join(dir, 'sock') });
+    client.close();
+    await eventually(() => {
+      try {
+        return /peer 0: vector 0 fd=\d+, vector 1 fd=\d+/.test(readFileSync(logFile, 'utf8'));
+      } catch {
+        return false;
+      }
+    }, 3000, 'the new log file gets the next lines');
+    assert.match(readFileSync(logFile, 'utf8'), /peer 0 joined \(pid \d+, uid 0, gid 0\)/);
+    assert.doesNotMatch(readFileSync(`${logFile}.1`, 'utf8'), /peer 0 joined/);
+  } finally {
+    assert.equal(await server.stop(), 0);
+    rmSync(`/dev/shm/famez-hup-${process.pid}`, { force: true });
     rmSync(dir, { recursive: true, force: true });
   }
 });
