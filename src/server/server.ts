@@ -181,12 +181,17 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   }
 
   #admit(fd: sys.Fd): void {
-    if (this.#hungUp(fd)) return;
     let credentials: sys.Credentials | undefined;
     try {
       credentials = sys.peerCredentials(fd);
     } catch (error) {
       return this.#refuse(fd, undefined, `no credentials: ${(error as Error).message}`);
+    }
+    const early = this.#early(fd);
+    if (early) {
+      sys.close(fd);
+      this.emit('peer-refused', credentials, early);
+      return;
     }
     const refusal = this.#options.admit?.(credentials) ??
       (this.#peers.size >= this.maxPeers ? `server full (${this.maxPeers} peers)` : undefined);
@@ -204,17 +209,16 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     this.#join({ id, vectors: this.vectors, credentials, joinedAt: new Date(), eventfds, socket });
   }
 
-  /** A connection that closed (or sent something) before it was admitted is no peer. */
-  #hungUp(fd: sys.Fd): boolean {
+  /** Why a connection is no peer: it hung up or sent something before it was admitted. */
+  #early(fd: sys.Fd): string | undefined {
     try {
-      const early = sys.receive(fd, 1);
-      if (early === null) return false;
-      early.fds.forEach(sys.close);
+      const got = sys.receive(fd, 1);
+      if (got === null) return undefined;
+      got.fds.forEach(sys.close);
+      return got.bytes.length === 0 ? 'hung up before joining' : 'sent data before joining';
     } catch {
-      // reset by the peer: gone as well
+      return 'hung up before joining';
     }
-    sys.close(fd);
-    return true;
   }
 
   #join(peer: Peer): void {

@@ -1,6 +1,7 @@
 // Test helpers: counting this process's open fds, failing a test that leaks
 // one, and waiting for something with a deadline so that no test hangs.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 
 /**
@@ -159,4 +160,17 @@ export async function waitFor<T>(condition: () => T | undefined | null | false, 
     if (Date.now() >= end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await sleep(interval);
   }
+}
+
+let warmUp: Promise<void> | undefined;
+
+/**
+ * libuv opens an fd for child-process signal handling on a process's first
+ * spawn and keeps it: spawn once before a leak-checked test counts fds.
+ */
+export function warmUpChildProcesses(): Promise<void> {
+  warmUp ??= new Promise((resolve) => {
+    spawn(process.execPath, ['-e', ''], { stdio: 'ignore' }).on('exit', () => resolve());
+  });
+  return warmUp;
 }

@@ -146,16 +146,7 @@ export function startPython(source: string, args: string[], timeoutMs = 10_000):
   return startProcess('python3', ['-c', source, ...args], timeoutMs);
 }
 
-let warmUp: Promise<unknown> | undefined;
-
-/**
- * libuv opens an fd for child-process signal handling on a process's first
- * spawn and keeps it; spawn once before the leak-checked tests do.
- */
-export function warmUpChildProcesses(): Promise<unknown> {
-  warmUp ??= startProcess(process.execPath, ['-e', '']).result;
-  return warmUp;
-}
+export { warmUpChildProcesses } from '../helpers/fds.js';
 
 /** Formats a child's result for assertion messages. */
 export function explain(result: ChildResult): string {
