@@ -1,12 +1,13 @@
 // A per-peer send queue: never blocks the server. Messages go out at once
-// while the socket takes them; the rest wait (each with its own copy of its
-// fd, so the original may be closed meanwhile) until the socket is writable.
+// while the socket takes them; the rest wait (holding a reference to their
+// fd, so its owner may let go meanwhile) until the socket is writable.
 import * as sys from '../sys/index.js';
+import type { SharedFd } from './shared-fd.js';
 
 interface Pending {
   bytes: Uint8Array;
-  /** Our own duplicate, closed once sent or dropped. */
-  fd?: sys.Fd;
+  /** Retained while queued, released once sent or dropped. */
+  fd?: SharedFd;
 }
 
 export type PushResult = 'sent' | 'queued' | 'overflow';
@@ -30,9 +31,9 @@ export class Outbox {
   }
 
   /** Sends or queues one message. Throws on a broken socket (EPIPE, ECONNRESET). */
-  push(bytes: Uint8Array, fd?: sys.Fd): PushResult {
+  push(bytes: Uint8Array, fd?: SharedFd): PushResult {
     if (this.pending === 0) {
-      const sent = sys.send(this.#fd, bytes, fd);
+      const sent = sys.send(this.#fd, bytes, fd?.fd);
       if (sent === bytes.length) return 'sent';
       if (sent !== 'would-block') {
         // The fd went with the first bytes: only the rest waits.
@@ -40,19 +41,17 @@ export class Outbox {
       }
     }
     if (this.pending >= this.#limit + this.allowance) return 'overflow';
-    return this.#enqueue({ bytes, fd: fd === undefined ? undefined : sys.dup(fd) });
+    return this.#enqueue({ bytes, fd: fd?.retain() });
   }
 
   /** Sends what the socket takes now: true once the queue is empty. */
   flush(): boolean {
     while (this.pending > 0) {
       const next = this.#queue[this.#head]!;
-      const sent = sys.send(this.#fd, next.bytes, next.fd);
+      const sent = sys.send(this.#fd, next.bytes, next.fd?.fd);
       if (sent === 'would-block') return false;
-      if (next.fd !== undefined) {
-        sys.close(next.fd);
-        next.fd = undefined;
-      }
+      next.fd?.release();
+      next.fd = undefined;
       if (sent < next.bytes.length) {
         next.bytes = next.bytes.subarray(sent);
         continue;
@@ -64,12 +63,9 @@ export class Outbox {
     return true;
   }
 
-  /** Drops what is still waiting and closes its fds. */
+  /** Drops what is still waiting and lets go of its fds. */
   discard(): void {
-    for (let i = this.#head; i < this.#queue.length; i++) {
-      const fd = this.#queue[i]!.fd;
-      if (fd !== undefined) sys.close(fd);
-    }
+    for (let i = this.#head; i < this.#queue.length; i++) this.#queue[i]!.fd?.release();
     this.#queue = [];
     this.#head = 0;
   }

@@ -4,6 +4,7 @@
 import { encode } from '../protocol/message.js';
 import * as sys from '../sys/index.js';
 import { Outbox } from './outbox.js';
+import type { SharedFd } from './shared-fd.js';
 
 export class PeerSocket {
   readonly fd: sys.Fd;
@@ -34,7 +35,7 @@ export class PeerSocket {
     return this.#outbox.pending;
   }
 
-  send(value: number, fd?: sys.Fd): void {
+  send(value: number, fd?: SharedFd): void {
     if (this.#gone) return;
     try {
       const result = this.#outbox.push(encode(value), fd);

@@ -8,10 +8,11 @@ import { openBacking, type Backing, type BackingSpec } from '../memory/backing.j
 import * as sys from '../sys/index.js';
 import { IdAllocator, type IdPolicy } from './ids.js';
 import { PeerSocket } from './peer-socket.js';
+import { SharedFd } from './shared-fd.js';
 import { clearSocketPath, removeOwnSocket, socketIdentity } from './socket-path.js';
 
-/** Messages that may wait for a peer beyond its own handshake (each may hold a duplicate fd). */
-export const DEFAULT_MAX_QUEUE = 4096;
+/** Messages that may wait for a peer beyond its own handshake. */
+export const DEFAULT_MAX_QUEUE = 65536;
 
 export interface ServerOptions {
   /** Listening socket (QEMU's default /tmp/ivshmem_socket). */
@@ -66,6 +67,8 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   readonly #options: ServerOptions;
   readonly #ids: IdAllocator;
   readonly #peers = new Map<number, Peer>();
+  /** Every fd the server hands out (memory, eventfds), by number. */
+  readonly #handed = new Map<sys.Fd, SharedFd>();
   #memory?: Backing;
   #listenFd?: sys.Fd;
   #listenWatcher?: sys.Watcher;
@@ -106,6 +109,8 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     if (this.#listenFd !== undefined) throw new Error('the server is already listening');
     const warn = (message: string): void => { this.emit('warning', message); };
     this.#memory = openBacking(this.#options.memory ?? { kind: 'shm', name: 'ivshmem' }, warn);
+    // The backing owns the memory fd: the extra reference keeps queues from closing it.
+    this.#handed.set(this.#memory.fd, new SharedFd(this.#memory.fd).retain());
     try {
       if (clearSocketPath(this.socketPath)) warn(`replaced stale socket ${this.socketPath}`);
       this.#listenFd = sys.listen(this.socketPath, this.#options.socketMode ?? 0o600);
@@ -144,6 +149,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
         this.#memory.close();
       }
     }
+    this.#handed.clear();
     this.#listenWatcher = this.#listenFd = this.#identity = this.#reserveFd = this.#memory = undefined;
   }
 
@@ -205,6 +211,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
       eventfds.forEach(sys.close);
       return this.#refuse(fd, credentials, `cannot create doorbells: ${(error as Error).message}`);
     }
+    eventfds.forEach((eventfd) => this.#hand(eventfd));
     const socket = new PeerSocket(fd, this.#options.maxQueue ?? DEFAULT_MAX_QUEUE, (reason) => this.#leave(id, reason));
     this.#join({ id, vectors: this.vectors, credentials, joinedAt: new Date(), eventfds, socket });
   }
@@ -241,12 +248,24 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   }
 
   #dispatch(messages: Outgoing[]): void {
-    for (const message of messages) this.#peers.get(message.to)?.socket?.send(message.value, message.fd);
+    for (const message of messages) {
+      this.#peers.get(message.to)?.socket?.send(message.value, message.fd === undefined ? undefined : this.#handed.get(message.fd));
+    }
+  }
+
+  #hand(fd: sys.Fd): void {
+    this.#handed.set(fd, new SharedFd(fd));
+  }
+
+  /** Lets go of an fd; it closes once no queued message carries it. */
+  #letGo(fd: sys.Fd): void {
+    this.#handed.get(fd)?.release();
+    this.#handed.delete(fd);
   }
 
   #dispose(peer: Peer): void {
     peer.socket?.close();
-    peer.eventfds.forEach(sys.close);
+    peer.eventfds.forEach((fd) => this.#letGo(fd));
   }
 
   /** One message the peer cannot mistake, then the door closes. No other peer hears of it. */

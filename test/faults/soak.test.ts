@@ -102,8 +102,10 @@ test('a peer SIGKILLed in the middle of its handshake is announced gone; the oth
     const joined = [...server.peers.keys()].find((id) => id !== a.id && id !== b.id)!;
     assert.notEqual(joined, undefined);
     const gone = new Promise((resolve) => a.once('peer-gone', resolve));
+    const closed = new Promise((resolve) => child.once('close', resolve)); // its stdout pipe too
     child.kill('SIGKILL');
     assert.equal(await gone, joined);
+    await closed;
     await assertRingEachOther(a, b);
   } finally {
     a.close();
