@@ -69,11 +69,16 @@ test('out of fds: new peers are refused cleanly, and admitted again once fds are
     assert.ok(again.peers.has(a!.id));
   } finally {
     clients.forEach((client) => client.close());
-    assert.equal(await server.stop(), 0);
-    rmSync(`/dev/shm/famez-fds-${process.pid}`, { force: true });
-    rmSync(dir, { recursive: true, force: true });
+    await finish(server, dir, 'famez-fds');
   }
 });
+
+/** Stops the server (it must exit 0) and removes its shared memory and temp dir. */
+async function finish(server: Server, dir: string, shm: string): Promise<void> {
+  assert.equal(await server.stop(), 0);
+  rmSync(`/dev/shm/${shm}-${process.pid}`, { force: true });
+  rmSync(dir, { recursive: true, force: true });
+}
 
 async function retryConnect(path: string): Promise<FamezClient> {
   for (;;) {
@@ -97,9 +102,7 @@ test('--allow-uid admits only the listed users; a refused peer is logged with it
     assert.equal(root.id, 0, 'the refused peer used no id');
     root.close();
   } finally {
-    assert.equal(await server.stop(), 0);
-    rmSync(`/dev/shm/famez-uid-${process.pid}`, { force: true });
-    rmSync(dir, { recursive: true, force: true });
+    await finish(server, dir, 'famez-uid');
   }
 });
 
@@ -128,9 +131,7 @@ test('--allow-gid admits by group; --socket-group and --socket-mode let that gro
     await assert.rejects(connect({ path: socket }), /refused/, 'root is in neither list');
     await eventually(() => /peer refused \(pid \d+, uid 0\)/.test(server.log()), 2000, 'refusal of root logged');
   } finally {
-    assert.equal(await server.stop(), 0);
-    rmSync(`/dev/shm/famez-gid-${process.pid}`, { force: true });
-    rmSync(dir, { recursive: true, force: true });
+    await finish(server, dir, 'famez-gid');
   }
 });
 
@@ -155,9 +156,7 @@ test('SIGHUP reopens the log file; -v logs each peer\'s eventfds', async () => {
     assert.match(readFileSync(logFile, 'utf8'), /peer 0 joined \(pid \d+, uid 0, gid 0\)/);
     assert.doesNotMatch(readFileSync(`${logFile}.1`, 'utf8'), /peer 0 joined/);
   } finally {
-    assert.equal(await server.stop(), 0);
-    rmSync(`/dev/shm/famez-hup-${process.pid}`, { force: true });
-    rmSync(dir, { recursive: true, force: true });
+    await finish(server, dir, 'famez-hup');
   }
 });
 
@@ -173,8 +172,6 @@ test('the pid file is never written through a symlink', async () => {
     assert.ok(lstatSync(pidFile).isFile());
     assert.equal(readFileSync(pidFile, 'utf8'), `${server.child.pid}\n`);
   } finally {
-    assert.equal(await server.stop(), 0);
-    rmSync(`/dev/shm/famez-pid-${process.pid}`, { force: true });
-    rmSync(dir, { recursive: true, force: true });
+    await finish(server, dir, 'famez-pid');
   }
 });

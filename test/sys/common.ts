@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as sys from '../../src/sys/index.js';
-import type { FdScope } from '../helpers/fds.js';
+import { withTimeout, type FdScope } from '../helpers/fds.js';
+import assert from 'node:assert/strict';
 
 /** What assert.throws should see for a failed system call. */
 export function sysError(code: string, syscall: string): Record<string, unknown> {
@@ -152,4 +153,16 @@ export { warmUpChildProcesses } from '../helpers/fds.js';
 export function explain(result: ChildResult): string {
   return `code ${result.code}, signal ${result.signal}, timedOut ${result.timedOut}, ` +
     `${result.ms} ms\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
+}
+
+/** Waits (with a deadline) for a Python helper to finish its part and exit 0. */
+export async function pythonSucceeded(python: Child): Promise<void> {
+  const result = await withTimeout(python.result, 'the python child to exit', CHILD_WAIT_MS);
+  assert.equal(result.code, 0, explain(result));
+}
+
+/** Kills a child, whatever state it is in, and waits until it is gone. */
+export async function stopChild(child: Child): Promise<void> {
+  child.child.kill();
+  await child.result.catch(() => undefined);
 }

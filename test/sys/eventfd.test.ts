@@ -3,8 +3,8 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import * as sys from '../../src/sys/index.js';
-import { fdFlags, fdTarget, O_CLOEXEC, O_NONBLOCK, waitFor, withNoFdLeak, withTimeout } from '../helpers/fds.js';
-import { CHILD_WAIT_MS, explain, freshPath, startPython, sysError, typeError, warmUpChildProcesses } from './common.js';
+import { fdFlags, fdTarget, O_CLOEXEC, O_NONBLOCK, waitFor, withNoFdLeak } from '../helpers/fds.js';
+import { CHILD_WAIT_MS, freshPath, pythonSucceeded, startPython, stopChild, sysError, typeError, warmUpChildProcesses } from './common.js';
 
 before(() => warmUpChildProcesses());
 
@@ -135,11 +135,9 @@ describe('eventfd', () => {
       assert.equal(sys.drainEventfd(fd), 0);
       assert.equal(fdFlags(fd), flags, 'flags unchanged');
       scope.close(server);
-      const result = await withTimeout(python.result, 'the python child to exit', CHILD_WAIT_MS);
-      assert.equal(result.code, 0, explain(result));
+      await pythonSucceeded(python);
     } finally {
-      python.child.kill();
-      await python.result.catch(() => undefined);
+      await stopChild(python);
     }
   }));
 });

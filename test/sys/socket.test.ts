@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import * as sys from '../../src/sys/index.js';
 import {
-  fdFlags, fdTarget, isOpen, O_CLOEXEC, O_NONBLOCK, waitFor, withNoFdLeak, withTimeout,
+  fdFlags, fdTarget, isOpen, O_CLOEXEC, O_NONBLOCK, waitFor, withNoFdLeak,
 } from '../helpers/fds.js';
 import {
-  CHILD_WAIT_MS, explain, freshPath, pattern, socketPair, startPython, sysError, typeError, warmUpChildProcesses,
+  CHILD_WAIT_MS, freshPath, pattern, pythonSucceeded, socketPair, startPython, stopChild, sysError, typeError, warmUpChildProcesses,
 } from './common.js';
 
 before(() => warmUpChildProcesses());
@@ -245,11 +245,9 @@ describe('peerCredentials', () => {
       assert.deepEqual(sys.peerCredentials(server),
         { pid: python.child.pid, uid: process.getuid!(), gid: process.getgid!() });
       scope.close(server);
-      const result = await withTimeout(python.result, 'the python child to exit', CHILD_WAIT_MS);
-      assert.equal(result.code, 0, explain(result));
+      await pythonSucceeded(python);
     } finally {
-      python.child.kill();
-      await python.result.catch(() => undefined);
+      await stopChild(python);
     }
   }));
 
@@ -496,11 +494,9 @@ describe('send and receive', () => {
         }
         for (const fd of got.fds) scope.close(fd);
         scope.close(server);
-        const result = await withTimeout(python.result, 'the python child to exit', CHILD_WAIT_MS);
-        assert.equal(result.code, 0, explain(result));
+        await pythonSucceeded(python);
       } finally {
-        python.child.kill();
-        await python.result.catch(() => undefined);
+        await stopChild(python);
       }
     }
   }));
