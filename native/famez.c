@@ -240,17 +240,6 @@ static napi_value fd_close(napi_env env, napi_callback_info info) {
 }
 
 /* peerCredentials(fd) -> { pid, uid, gid } of the process at the other end. */
-/* dup(fd) -> a close-on-exec copy of fd. */
-static napi_value fd_dup(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  int fd;
-  if (!get_args(env, info, 1, argv)) return NULL;
-  if (!arg_fd(env, argv[0], &fd)) return throw_type(env, "dup(fd: number)");
-  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) return throw_errno(env, errno, "dup");
-  return make_int(env, copy);
-}
-
 static napi_value sock_peer_cred(napi_env env, napi_callback_info info) {
   napi_value argv[1], out;
   int fd;
@@ -868,7 +857,6 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
       FN("listen", sock_listen),        FN("accept", sock_accept),
       FN("connect", sock_connect),      FN("close", fd_close),
-      FN("dup", fd_dup),
       FN("peerCredentials", sock_peer_cred), FN("send", sock_send),
       FN("receive", sock_receive),      FN("eventfd", efd_create),
       FN("eventfdWrite", efd_write),    FN("eventfdRead", efd_read),

@@ -37,11 +37,13 @@ export class Outbox {
       if (sent === bytes.length) return 'sent';
       if (sent !== 'would-block') {
         // The fd went with the first bytes: only the rest waits.
-        return this.#enqueue({ bytes: bytes.subarray(sent) });
+        this.#queue.push({ bytes: bytes.subarray(sent) });
+        return 'queued';
       }
     }
     if (this.pending >= this.#limit + this.allowance) return 'overflow';
-    return this.#enqueue({ bytes, fd: fd?.retain() });
+    this.#queue.push({ bytes, fd: fd?.retain() });
+    return 'queued';
   }
 
   /** Sends what the socket takes now: true once the queue is empty. */
@@ -68,10 +70,5 @@ export class Outbox {
     for (let i = this.#head; i < this.#queue.length; i++) this.#queue[i]!.fd?.release();
     this.#queue = [];
     this.#head = 0;
-  }
-
-  #enqueue(pending: Pending): PushResult {
-    this.#queue.push(pending);
-    return 'queued';
   }
 }

@@ -20,7 +20,6 @@ export interface NativeAddon {
   accept(fd: number): number;
   connect(path: string): number;
   close(fd: number): void;
-  dup(fd: number): number;
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
   send(fd: number, bytes: Uint8Array, passFd: number): number;
   receive(fd: number, length: number): { bytes: Uint8Array; fds: number[]; truncated: boolean } | null;

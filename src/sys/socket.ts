@@ -38,11 +38,6 @@ export function close(fd: Fd): void {
   native.close(fd);
 }
 
-/** A close-on-exec duplicate of `fd`. */
-export function dup(fd: Fd): Fd {
-  return native.dup(fd);
-}
-
 export function peerCredentials(fd: Fd): Credentials {
   return native.peerCredentials(fd);
 }
