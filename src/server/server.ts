@@ -160,6 +160,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
         fd = sys.accept(this.#listenFd!);
       } catch (error) {
         if (this.#refuseForLackOfFds(error)) continue;
+        if (sys.isSysError(error, 'EMFILE') || sys.isSysError(error, 'ENFILE')) return this.#pauseAccepting(error);
         this.emit('error', error as Error);
         return;
       }
@@ -184,6 +185,25 @@ export class FamezServer extends EventEmitter<ServerEvents> {
         // still exhausted: the next accept error tries again
       }
     }
+  }
+
+  /**
+   * Out of fds with no reserve left to refuse with: the waiting peer stays in
+   * the backlog. The listener is level-triggered, so stop watching it for a
+   * moment instead of spinning, then try again.
+   */
+  #pauseAccepting(error: sys.SysError): void {
+    this.#listenWatcher?.stop();
+    this.emit('warning', `out of file descriptors (${error.code}): not accepting peers for 100 ms`);
+    setTimeout(() => {
+      if (this.#listenFd === undefined) return;
+      try {
+        this.#reserveFd ??= sys.openFile('/dev/null', { readOnly: true });
+      } catch {
+        // still exhausted: accept fails again and pauses again
+      }
+      this.#listenWatcher?.start(sys.READABLE);
+    }, 100).unref();
   }
 
   #admit(fd: sys.Fd): void {
