@@ -42,7 +42,7 @@ export function clearSocketPath(path: string): boolean {
 }
 
 /** Absolute paths of the listening UNIX sockets in this network namespace (from /proc/net/unix). */
-function listeningSockets(): Set<string> {
+export function listeningSockets(): Set<string> {
   const paths = new Set<string>();
   let table = '';
   try {

@@ -303,6 +303,24 @@ export function guestAvailable(): { ok: boolean; reason?: string } {
   return { ok: true };
 }
 
+/**
+ * Runs one of the tests' build scripts (`bash SCRIPT OUTDIR`); rejects with
+ * its output when it fails, naming `what` was being built.
+ */
+export function runBuildScript(script: string, outDir: string, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn('bash', [script, outDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('error', (err) => reject(new Error(`famez tests: cannot run ${script}: ${err.message}`)));
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`famez tests: ${what} build failed (${signal ?? `exit ${code}`}): ${out.trim() || 'no output'}`));
+    });
+  });
+}
+
 let building: Promise<GuestImage> | undefined;
 
 /**
@@ -310,19 +328,11 @@ let building: Promise<GuestImage> | undefined;
  * test/e2e/guest/build.sh; once per process. Rejects with build.sh's message.
  */
 export function ensureGuest(): Promise<GuestImage> {
-  building ??= new Promise<GuestImage>((resolve, reject) => {
-    const dir = guestCacheDir();
-    const script = path.join(repoRoot(), 'test', 'e2e', 'guest', 'build.sh');
-    const child = spawn('bash', [script, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('error', (err) => reject(new Error(`famez e2e: cannot run ${script}: ${err.message}`)));
-    child.on('close', (code, signal) => {
-      const image = { kernel: path.join(dir, 'vmlinuz'), initrd: path.join(dir, 'initrd.gz') };
-      if (code === 0 && existsSync(image.kernel) && existsSync(image.initrd)) resolve(image);
-      else reject(new Error(`famez e2e: guest build failed (${signal ?? `exit ${code}`}): ${out.trim() || 'no output'}`));
-    });
+  const dir = guestCacheDir();
+  building ??= runBuildScript(path.join(repoRoot(), 'test', 'e2e', 'guest', 'build.sh'), dir, 'guest').then(() => {
+    const image = { kernel: path.join(dir, 'vmlinuz'), initrd: path.join(dir, 'initrd.gz') };
+    if (!existsSync(image.kernel) || !existsSync(image.initrd)) throw new Error(`famez tests: the guest build left no ${image.kernel} and ${image.initrd}`);
+    return image;
   });
   building.catch(() => { building = undefined; });   // let a later call retry
   return building;
