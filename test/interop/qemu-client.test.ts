@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type FamezClient } from '../../src/index.js';
+import { connect } from '../../src/index.js';
 import { Famez } from '../cli/cli.js';
 import { waitFor } from '../helpers/fds.js';
-import { ensureQemuTools, QemuClient, type QemuTools } from './tools.js';
+import { doorbell, ensureQemuTools, pollUntil, QemuClient, type QemuTools } from './tools.js';
 
 const skip = process.env.FAMEZ_E2E === '0' ? 'FAMEZ_E2E=0' : false;
 const dir = mkdtempSync(join(tmpdir(), 'famez-interop-'));
@@ -35,25 +35,6 @@ async function qemuClient(t: TestContext, socketPath: string): Promise<QemuClien
   const client = new QemuClient(t, tools, socketPath);
   await client.connected();
   return client;
-}
-
-function doorbell(client: FamezClient, vector: number): Promise<void> {
-  return new Promise((resolve) => {
-    const listener = (event: { vector: number }): void => {
-      if (event.vector !== vector) return;
-      client.off('doorbell', listener);
-      resolve();
-    };
-    client.on('doorbell', listener);
-  });
-}
-
-async function pollUntil(condition: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 test('QEMU\'s ivshmem-client joins famez server and dumps the peer table famez holds', { skip, timeout: 60_000 }, async (t) => {

@@ -4,10 +4,12 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
 import { repoRoot, runBuildScript } from '../e2e/harness.js';
 import { LineProcess } from '../helpers/line-process.js';
 import { MAIN } from '../cli/cli.js';
 import { waitFor } from '../helpers/fds.js';
+import type { FamezClient } from '../../src/index.js';
 import { listeningSockets } from '../../src/server/socket-path.js';
 
 export interface QemuTools {
@@ -129,4 +131,25 @@ export class QemuServer extends LineProcess {
     await waitFor(() => listeningSockets().has(this.socketPath) || !this.running, `${this.name} to listen on ${this.socketPath}`, 10_000, 20);
     if (!this.running) throw new Error(`${this.name} exited: ${this.stderr.join(' | ')}`);
   }
+}
+
+/** Polls an async condition (a console round trip, say) until it holds. */
+export async function pollUntil(condition: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Resolves at the next doorbell `client` receives on `vector`. */
+export function doorbell(client: FamezClient, vector: number): Promise<void> {
+  return new Promise((resolve) => {
+    const listener = (event: { vector: number }): void => {
+      if (event.vector !== vector) return;
+      client.off('doorbell', listener);
+      resolve();
+    };
+    client.on('doorbell', listener);
+  });
 }

@@ -1,0 +1,155 @@
+// `famez client`, unchanged, against QEMU's own ivshmem-server (built from
+// QEMU 7.2's source), next to QEMU's own ivshmem-client: the same dump, rings
+// both ways, and memory written by one side read by the other. Fails rather
+// than skips when the tools cannot be built; FAMEZ_E2E=0 leaves it out.
+import { test, before, after, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '../../src/index.js';
+import { doorbell, ensureQemuTools, FamezConsole, pollUntil, QemuClient, QemuServer, type Dump, type QemuTools } from './tools.js';
+
+const skip = process.env.FAMEZ_E2E === '0' ? 'FAMEZ_E2E=0' : false;
+const dir = mkdtempSync(join(tmpdir(), 'famez-interop-'));
+let tools: QemuTools;
+let servers = 0;
+
+before(async () => {
+  if (!skip) tools = await ensureQemuTools();
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Setup {
+  server: QemuServer;
+  shm: string;
+  qemu: QemuClient;
+  famez: FamezConsole;
+  qemuId: number;
+  famezId: number;
+}
+
+/** QEMU's server (POSIX shm, 1 MiB, 2 vectors), QEMU's client, then famez's client. */
+async function setUp(t: TestContext, famezArgs: string[] = []): Promise<Setup> {
+  const name = `famez-interop-${process.pid}-${servers}`;
+  const shm = `/dev/shm/${name}`;
+  t.after(() => { if (existsSync(shm)) unlinkSync(shm); });
+  const server = new QemuServer(t, tools, join(dir, `sock${servers++}`), ['-M', name, '-l', '1M', '-n', '2']);
+  await server.ready();
+  const qemu = new QemuClient(t, tools, server.socketPath);
+  await qemu.connected();
+  const qemuId = (await qemu.dump()).ourId;
+  const famez = new FamezConsole(t, server.socketPath, famezArgs);
+  const famezId = await famez.connected();
+  return { server, shm, qemu, famez, qemuId, famezId };
+}
+
+/** The dump's lines with ids and fd numbers left out: what must match between the two clients. */
+function shape(dump: Dump): string[] {
+  return dump.lines.map((line) => line.replace(/= \d+$/, '= N').replace(/\(fd=\d+\)$/, '(fd=F)'));
+}
+
+test('famez client and QEMU\'s ivshmem-client print the same dump of QEMU\'s server', { skip, timeout: 60_000 }, async (t) => {
+  const { server, qemu, famez, qemuId, famezId } = await setUp(t);
+  let fromQemu = await qemu.dump();
+  await pollUntil(async () => (fromQemu = await qemu.dump()).peers.has(famezId), 'QEMU\'s client to see the famez client');
+  const fromFamez = await famez.dump();
+
+  assert.equal(fromFamez.ourId, famezId);
+  assert.deepEqual([...fromFamez.peers.keys()].sort(), [qemuId, famezId].sort());
+  assert.deepEqual([...fromQemu.peers.keys()].sort(), [qemuId, famezId].sort());
+  assert.deepEqual(shape(fromFamez), shape(fromQemu), 'same lines but for ids and fd numbers');
+  assert.equal(fromFamez.peers.get(famezId)!.length, 2);
+  assert.equal(fromFamez.peers.get(qemuId)!.length, 2);
+  await server.line(new RegExp(`new peer id = ${famezId}$`));
+});
+
+test('famez client and QEMU\'s ivshmem-client ring each other through QEMU\'s server', { skip, timeout: 60_000 }, async (t) => {
+  const { qemu, famez, qemuId, famezId } = await setUp(t);
+  await pollUntil(async () => (await qemu.dump()).peers.has(famezId), 'QEMU\'s client to see the famez client');
+
+  let mark = qemu.stdout.length;
+  famez.send(`int ${qemuId} 1`);
+  await qemu.notification(qemuId, 1, mark);
+
+  mark = famez.stdout.length;
+  qemu.send(`int ${famezId} 0`);
+  await famez.notification(famezId, 0, mark);
+
+  mark = famez.stdout.length;
+  qemu.send('int all');
+  await Promise.all([famez.notification(famezId, 0, mark), famez.notification(famezId, 1, mark)]);
+
+  mark = qemu.stdout.length;
+  famez.send('int all');
+  await Promise.all([qemu.notification(qemuId, 0, mark), qemu.notification(qemuId, 1, mark)]);
+
+  mark = qemu.stdout.length;
+  famez.send(`int ${qemuId} all`);
+  await Promise.all([qemu.notification(qemuId, 0, mark), qemu.notification(qemuId, 1, mark)]);
+  assert.ok(famez.running, 'every command succeeded (a failing one ends a scripted famez client)');
+});
+
+test('memory written by the famez client is read by the other side of QEMU\'s server, and the other way round', { skip, timeout: 60_000 }, async (t) => {
+  const { server, shm, qemu, famez, qemuId, famezId } = await setUp(t);
+  const host = await connect({ path: server.socketPath });   // famez's library: another peer of QEMU's server
+  t.after(() => host.close());
+  const view = host.memory.map(0, 4096);
+
+  famez.send('write 0x100 "written by famez client"');
+  famez.send('fill 0x200 16 0x5a');
+  famez.send(`wait peer ${qemuId} 1`);   // its answer comes after the writes are done
+  await famez.line(new RegExp(`^peer ${qemuId} is present$`));
+  assert.equal(Buffer.from(view.subarray(0x100, 0x117)).toString(), 'written by famez client', 'the library peer reads the console\'s write');
+  assert.ok(view.subarray(0x200, 0x210).every((b) => b === 0x5a));
+  const onDisk = Buffer.alloc(23);
+  const fd = openSync(shm, 'r+');
+  try {
+    readSync(fd, onDisk, 0, 23, 0x100);
+    assert.equal(onDisk.toString(), 'written by famez client', 'QEMU\'s server\'s shm object holds it');
+    writeSync(fd, Buffer.from('from QEMU\'s shm.'), 0, 16, 0x300);
+  } finally {
+    closeSync(fd);
+  }
+  view.set(Buffer.from('from the library'), 0x400);
+
+  let mark = famez.stdout.length;
+  famez.send('read 0x300 16');
+  await famez.line(/^00000300 .*\|from QEMU's shm\.\|$/, 10_000, mark);
+  mark = famez.stdout.length;
+  famez.send('read 0x400 16');
+  await famez.line(/^00000400 .*\|from the library\|$/, 10_000, mark);
+
+  // The library peer rings and is rung through QEMU's server too.
+  const rung = doorbell(host, 1);
+  qemu.send(`int ${host.id} 1`);
+  await rung;
+  mark = famez.stdout.length;
+  host.ring(famezId, 0);
+  await famez.notification(famezId, 0, mark);
+});
+
+test('famez client follows peers of QEMU\'s server leaving and joining, and reconnects after it restarts', { skip, timeout: 60_000 }, async (t) => {
+  const { server, qemu, famez, qemuId } = await setUp(t, ['--reconnect', '-v']);   // -v: peer lines, as QEMU's -v
+  let mark = famez.stdout.length;
+  qemu.child.kill('SIGKILL');
+  await famez.line(new RegExp(`^delete peer id = ${qemuId}$`), 10_000, mark);
+  assert.ok(!(await famez.dump()).peers.has(qemuId));
+
+  mark = famez.stdout.length;
+  const late = new QemuClient(t, tools, server.socketPath);
+  await late.connected();
+  const lateId = Number(/new peer id = (\d+)$/.exec(await famez.line(/^new peer id = \d+$/, 10_000, mark))![1]);
+  assert.equal(lateId, (await late.dump()).ourId);
+
+  // QEMU's server goes away and comes back on the same path: famez reconnects with a new id.
+  mark = famez.stdout.length;
+  server.child.kill('SIGTERM');
+  await server.exit();
+  const again = new QemuServer(t, tools, server.socketPath, ['-M', `famez-interop-${process.pid}-again`, '-l', '1M', '-n', '2']);
+  t.after(() => rmSync(`/dev/shm/famez-interop-${process.pid}-again`, { force: true }));
+  await again.ready();
+  await famez.line(/^reconnected, our_id = \d+$/, 15_000, mark);
+  const after = await famez.dump();
+  assert.deepEqual([...after.peers.keys()], [after.ourId], 'alone on the new server');
+});
