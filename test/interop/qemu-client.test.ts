@@ -1,27 +1,16 @@
 // QEMU's own ivshmem-client (built from QEMU 7.2's source), unchanged, against
 // `famez server`: it joins, dumps the same peer table famez holds, and rings
 // and is rung by other QEMU clients and famez clients in every direction.
-// Fails rather than skips when the tools cannot be built; FAMEZ_E2E=0 leaves
-// it out explicitly, like the guest tests.
-import { test, before, after, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '../../src/index.js';
 import { Famez } from '../cli/cli.js';
 import { waitFor } from '../helpers/fds.js';
-import { doorbell, ensureQemuTools, pollUntil, QemuClient, type QemuTools } from './tools.js';
+import { doorbell, pollUntil, QemuClient, skip, useQemuTools } from './tools.js';
 
-const skip = process.env.FAMEZ_E2E === '0' ? 'FAMEZ_E2E=0' : false;
-const dir = mkdtempSync(join(tmpdir(), 'famez-interop-'));
-let tools: QemuTools;
+const dir = useQemuTools();
 let sockets = 0;
-
-before(async () => {
-  if (!skip) tools = await ensureQemuTools();
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `famez server` (the CLI, as users run it) with 1 MiB and two vectors per peer. */
 async function famezServer(t: TestContext): Promise<{ server: Famez; socketPath: string }> {
@@ -32,7 +21,7 @@ async function famezServer(t: TestContext): Promise<{ server: Famez; socketPath:
 }
 
 async function qemuClient(t: TestContext, socketPath: string): Promise<QemuClient> {
-  const client = new QemuClient(t, tools, socketPath);
+  const client = new QemuClient(t, socketPath);
   await client.connected();
   return client;
 }
@@ -72,33 +61,24 @@ test('QEMU\'s ivshmem-client and famez clients ring each other in every directio
   const [idA, idB] = [(await a.dump()).ourId, (await b.dump()).ourId];
   await waitFor(() => host.peers.has(idA) && host.peers.has(idB), 'the host to see both QEMU clients');
 
-  let mark = b.stdout.length;
-  a.send(`int ${idB} 1`);
-  await b.notification(idB, 1, mark);
-
-  mark = a.stdout.length;
-  b.send(`int ${idA} 0`);
-  await a.notification(idA, 0, mark);
+  await b.hears(() => a.send(`int ${idB} 1`), idB, 1);
+  await a.hears(() => b.send(`int ${idA} 0`), idA, 0);
 
   const rung = doorbell(host, 1);
   a.send(`int ${host.id} 1`);
   await rung;
 
-  mark = a.stdout.length;
-  host.ring(idA, 1);
-  await a.notification(idA, 1, mark);
+  await a.hears(() => host.ring(idA, 1), idA, 1);
 
   // int all: every vector of every other peer, the famez client included.
-  const [markA, both] = [a.stdout.length, Promise.all([doorbell(host, 0), doorbell(host, 1)])];
-  b.send('int all');
-  await Promise.all([a.notification(idA, 0, markA), a.notification(idA, 1, markA), both]);
+  const both = Promise.all([doorbell(host, 0), doorbell(host, 1)]);
+  await a.hears(() => b.send('int all'), idA, 0, 1);
+  await both;
 
-  mark = b.stdout.length;
-  host.ring(idB, 'all');
-  await Promise.all([b.notification(idB, 0, mark), b.notification(idB, 1, mark)]);
+  await b.hears(() => host.ring(idB, 'all'), idB, 0, 1);
 
   // A peer QEMU's client does not know gets QEMU's own answer, and no doorbell.
-  mark = a.stdout.length;
+  const mark = a.stdout.length;
   a.send('int 999 0');
   await a.line(/cannot find peer_id = 999$/, 10_000, mark);
 });
@@ -122,7 +102,5 @@ test('QEMU\'s ivshmem-client follows peers leaving and joining famez server', { 
   assert.equal(late.id, 3, 'ids rotate, as with QEMU\'s server');
   await pollUntil(() => hasPeers([0, 3]), 'QEMU\'s client to see the newcomer');
   assert.ok(!late.peers.has(idB));
-  const mark = a.stdout.length;
-  late.ring(0, 0);
-  await a.notification(0, 0, mark);
+  await a.hears(() => late.ring(0, 0), 0, 0);
 });

@@ -1,24 +1,15 @@
 // `famez client`, unchanged, against QEMU's own ivshmem-server (built from
 // QEMU 7.2's source), next to QEMU's own ivshmem-client: the same dump, rings
-// both ways, and memory written by one side read by the other. Fails rather
-// than skips when the tools cannot be built; FAMEZ_E2E=0 leaves it out.
-import { test, before, after, type TestContext } from 'node:test';
+// both ways, and memory written by one side read by the other.
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '../../src/index.js';
-import { doorbell, ensureQemuTools, FamezConsole, pollUntil, QemuClient, QemuServer, type Dump, type QemuTools } from './tools.js';
+import { doorbell, type Dump, FamezConsole, pollUntil, QemuClient, QemuServer, skip, useQemuTools } from './tools.js';
 
-const skip = process.env.FAMEZ_E2E === '0' ? 'FAMEZ_E2E=0' : false;
-const dir = mkdtempSync(join(tmpdir(), 'famez-interop-'));
-let tools: QemuTools;
+const dir = useQemuTools();
 let servers = 0;
-
-before(async () => {
-  if (!skip) tools = await ensureQemuTools();
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Setup {
   server: QemuServer;
@@ -34,9 +25,9 @@ async function setUp(t: TestContext, famezArgs: string[] = []): Promise<Setup> {
   const name = `famez-interop-${process.pid}-${servers}`;
   const shm = `/dev/shm/${name}`;
   t.after(() => { if (existsSync(shm)) unlinkSync(shm); });
-  const server = new QemuServer(t, tools, join(dir, `sock${servers++}`), ['-M', name, '-l', '1M', '-n', '2']);
+  const server = new QemuServer(t, join(dir, `sock${servers++}`), ['-M', name, '-l', '1M', '-n', '2']);
   await server.ready();
-  const qemu = new QemuClient(t, tools, server.socketPath);
+  const qemu = new QemuClient(t, server.socketPath);
   await qemu.connected();
   const qemuId = (await qemu.dump()).ourId;
   const famez = new FamezConsole(t, server.socketPath, famezArgs);
@@ -68,25 +59,11 @@ test('famez client and QEMU\'s ivshmem-client ring each other through QEMU\'s se
   const { qemu, famez, qemuId, famezId } = await setUp(t);
   await pollUntil(async () => (await qemu.dump()).peers.has(famezId), 'QEMU\'s client to see the famez client');
 
-  let mark = qemu.stdout.length;
-  famez.send(`int ${qemuId} 1`);
-  await qemu.notification(qemuId, 1, mark);
-
-  mark = famez.stdout.length;
-  qemu.send(`int ${famezId} 0`);
-  await famez.notification(famezId, 0, mark);
-
-  mark = famez.stdout.length;
-  qemu.send('int all');
-  await Promise.all([famez.notification(famezId, 0, mark), famez.notification(famezId, 1, mark)]);
-
-  mark = qemu.stdout.length;
-  famez.send('int all');
-  await Promise.all([qemu.notification(qemuId, 0, mark), qemu.notification(qemuId, 1, mark)]);
-
-  mark = qemu.stdout.length;
-  famez.send(`int ${qemuId} all`);
-  await Promise.all([qemu.notification(qemuId, 0, mark), qemu.notification(qemuId, 1, mark)]);
+  await qemu.hears(() => famez.send(`int ${qemuId} 1`), qemuId, 1);
+  await famez.hears(() => qemu.send(`int ${famezId} 0`), famezId, 0);
+  await famez.hears(() => qemu.send('int all'), famezId, 0, 1);
+  await qemu.hears(() => famez.send('int all'), qemuId, 0, 1);
+  await qemu.hears(() => famez.send(`int ${qemuId} all`), qemuId, 0, 1);
   assert.ok(famez.running, 'every command succeeded (a failing one ends a scripted famez client)');
 });
 
@@ -124,9 +101,7 @@ test('memory written by the famez client is read by the other side of QEMU\'s se
   const rung = doorbell(host, 1);
   qemu.send(`int ${host.id} 1`);
   await rung;
-  mark = famez.stdout.length;
-  host.ring(famezId, 0);
-  await famez.notification(famezId, 0, mark);
+  await famez.hears(() => host.ring(famezId, 0), famezId, 0);
 });
 
 test('famez client follows peers of QEMU\'s server leaving and joining, and reconnects after it restarts', { skip, timeout: 60_000 }, async (t) => {
@@ -137,7 +112,7 @@ test('famez client follows peers of QEMU\'s server leaving and joining, and reco
   assert.ok(!(await famez.dump()).peers.has(qemuId));
 
   mark = famez.stdout.length;
-  const late = new QemuClient(t, tools, server.socketPath);
+  const late = new QemuClient(t, server.socketPath);
   await late.connected();
   const lateId = Number(/new peer id = (\d+)$/.exec(await famez.line(/^new peer id = \d+$/, 10_000, mark))![1]);
   assert.equal(lateId, (await late.dump()).ourId);
@@ -146,7 +121,7 @@ test('famez client follows peers of QEMU\'s server leaving and joining, and reco
   mark = famez.stdout.length;
   server.child.kill('SIGTERM');
   await server.exit();
-  const again = new QemuServer(t, tools, server.socketPath, ['-M', `famez-interop-${process.pid}-again`, '-l', '1M', '-n', '2']);
+  const again = new QemuServer(t, server.socketPath, ['-M', `famez-interop-${process.pid}-again`, '-l', '1M', '-n', '2']);
   t.after(() => rmSync(`/dev/shm/famez-interop-${process.pid}-again`, { force: true }));
   await again.ready();
   await famez.line(/^reconnected, our_id = \d+$/, 15_000, mark);

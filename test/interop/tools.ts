@@ -2,8 +2,9 @@
 // build-qemu-tools.sh) and famez's client, driven side by side through their
 // consoles, as a person or a script would.
 import path from 'node:path';
-import { existsSync } from 'node:fs';
-import type { TestContext } from 'node:test';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { repoRoot, runBuildScript } from '../e2e/harness.js';
 import { LineProcess } from '../helpers/line-process.js';
@@ -22,6 +23,7 @@ export function qemuToolsDir(): string {
 }
 
 let building: Promise<QemuTools> | undefined;
+let built: QemuTools | undefined;
 
 /** Builds QEMU's two programs once (cheap when cached) and returns their paths. */
 export function ensureQemuTools(): Promise<QemuTools> {
@@ -32,6 +34,27 @@ export function ensureQemuTools(): Promise<QemuTools> {
     return tools;
   });
   return building;
+}
+
+function builtTools(): QemuTools {
+  if (!built) throw new Error('famez tests: QEMU\'s tools are not built: call useQemuTools() in the test file');
+  return built;
+}
+
+/** The tests fail rather than skip when the tools cannot be built; FAMEZ_E2E=0 leaves them out, like the guest tests. */
+export const skip = process.env.FAMEZ_E2E === '0' ? 'FAMEZ_E2E=0' : false;
+
+/**
+ * Registers a test file's hooks: QEMU's tools built before its tests, and a
+ * scratch folder (returned) removed after them.
+ */
+export function useQemuTools(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'famez-interop-'));
+  before(async () => {
+    if (!skip) built = await ensureQemuTools();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** What a `dump` printed: our id and every peer's doorbell fds, ours included. */
@@ -86,6 +109,13 @@ export class Console extends LineProcess {
     return parseDump(lines);
   }
 
+  /** Runs `ring` (something that rings us), then waits for QEMU's notification line for each of `vectors`. */
+  async hears(ring: () => void, ourId: number, ...vectors: number[]): Promise<void> {
+    const from = this.stdout.length;
+    ring();
+    await Promise.all(vectors.map((vector) => this.notification(ourId, vector, from)));
+  }
+
   /** Waits for QEMU's line for a doorbell received on `vector`, from stdout line `from` on. */
   notification(ourId: number, vector: number, from = 0, timeoutMs = 10_000): Promise<number> {
     return this.lineIndex(new RegExp(`receive notification from peer_id=${ourId} vector=${vector}$`), timeoutMs, from);
@@ -98,8 +128,8 @@ export class Console extends LineProcess {
  * would spin printing prompts).
  */
 export class QemuClient extends Console {
-  constructor(t: TestContext, tools: QemuTools, socketPath: string) {
-    super(t, 'QEMU ivshmem-client', 'stdbuf', ['-oL', tools.client, '-S', socketPath]);
+  constructor(t: TestContext, socketPath: string) {
+    super(t, 'QEMU ivshmem-client', 'stdbuf', ['-oL', builtTools().client, '-S', socketPath]);
   }
 
   /** Resolves once connected, with the socket fd line QEMU prints. */
@@ -122,8 +152,8 @@ export class FamezConsole extends Console {
 
 /** QEMU's ivshmem-server, unchanged, in the foreground (-v: it logs each peer). */
 export class QemuServer extends LineProcess {
-  constructor(t: TestContext, tools: QemuTools, readonly socketPath: string, args: string[]) {
-    super(t, 'QEMU ivshmem-server', 'stdbuf', ['-oL', tools.server, '-F', '-v', '-S', socketPath, ...args]);
+  constructor(t: TestContext, readonly socketPath: string, args: string[]) {
+    super(t, 'QEMU ivshmem-server', 'stdbuf', ['-oL', builtTools().server, '-F', '-v', '-S', socketPath, ...args]);
   }
 
   /** Resolves once the socket listens (read from /proc/net/unix: no probe peer). */
