@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { closeSync, existsSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '../../src/index.js';
+import { ensureGuest, guestAvailable, startGuest } from '../e2e/harness.js';
 import { doorbell, type Dump, FamezConsole, pollUntil, QemuClient, QemuServer, skip, useQemuTools } from './tools.js';
 
 const dir = useQemuTools();
@@ -127,4 +128,28 @@ test('famez client follows peers of QEMU\'s server leaving and joining, and reco
   await famez.line(/^reconnected, our_id = \d+$/, 15_000, mark);
   const after = await famez.dump();
   assert.deepEqual([...after.peers.keys()], [after.ourId], 'alone on the new server');
+});
+
+test('famez client rings a QEMU guest through QEMU\'s server, is rung by it, and each reads what the other wrote', { skip, timeout: 180_000 }, async (t) => {
+  const available = guestAvailable();
+  if (!available.ok) throw new Error(`this test needs QEMU and the test guest: ${available.reason}`);
+  await ensureGuest();
+  const { server, qemu, famez, qemuId, famezId } = await setUp(t);
+  famez.send('write 40 0x0df0edfe');
+  // The guest rings first, so famez knows the guest's doorbells are live before ringing back.
+  const guest = startGuest({ socket: server.socketPath, vectors: 2, name: 'guest', steps: [
+    { op: 'ring', peer: famezId, vector: 1 }, { op: 'ring', peer: qemuId, vector: 0 }, { op: 'wait' },
+    { op: 'read', off: 40 }, { op: 'write', off: 32, val: 0x12345678 }, { op: 'ring', peer: famezId, vector: 0 }] });
+  t.after(() => guest.kill());
+
+  const { id: guestId } = await guest.waitFor('ready', 90_000);
+  await famez.notification(famezId, 1, 0, 90_000);
+  await qemu.notification(qemuId, 0, 0, 30_000);   // QEMU's own client hears the guest too
+  await famez.hears(() => famez.send(`int ${guestId} 0`), famezId, 0);
+  const read = await guest.waitFor('read', 30_000);
+  assert.equal(read.val, 0xfeedf00d, 'the guest reads what famez client wrote (little-endian)');
+  const mark = famez.stdout.length;
+  famez.send('read 32 4');
+  await famez.line(/^00000020 {2}78 56 34 12\s+\|xV4\.\|$/, 10_000, mark);
+  await guest.finished(60_000);
 });
