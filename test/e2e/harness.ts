@@ -281,6 +281,9 @@ function onPath(cmd: string): boolean {
 
 export const QEMU = 'qemu-system-x86_64';
 
+/** For `test(..., { skip })`: FAMEZ_E2E=0 in the environment leaves out the tests that run QEMU. */
+export const skipE2e: string | false = process.env.FAMEZ_E2E === '0' ? 'FAMEZ_E2E=0' : false;
+
 /**
  * Whether e2e guests can run here (cheap, synchronous). Tests should skip with
  * `reason` when not ok. FAMEZ_E2E=0 in the environment turns them off.

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, createServer, type BackingSpec, type FamezServer } from '../../src/index.js';
-import { ensureGuest, guestAvailable, startGuest, type GuestStep } from './harness.js';
+import { ensureGuest, guestAvailable, skipE2e, startGuest, type GuestStep } from './harness.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const skip = process.env.FAMEZ_E2E === '0' ? 'FAMEZ_E2E=0' : false;
+const skip = skipE2e;
 const dir = mkdtempSync(join(tmpdir(), 'famez-e2e-'));
 let sockets = 0;
 

@@ -151,11 +151,13 @@ export function withTimeout<T>(promise: Promise<T>, what: string, ms = 3000): Pr
  * undefined, null or false, and resolves with that; rejects with a clear
  * message after `ms`.
  */
-export async function waitFor<T>(condition: () => T | undefined | null | false, what: string,
+type Maybe<T> = T | undefined | null | false;
+
+export async function waitFor<T>(condition: () => Maybe<T> | Promise<Maybe<T>>, what: string,
   ms = 3000, interval = 2): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const value = condition();
+    const value = await condition();
     if (value !== undefined && value !== null && value !== false) return value;
     if (Date.now() >= end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await sleep(interval);

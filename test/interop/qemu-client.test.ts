@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { connect } from '../../src/index.js';
 import { Famez } from '../cli/cli.js';
 import { waitFor } from '../helpers/fds.js';
-import { doorbell, pollUntil, QemuClient, skip, useQemuTools } from './tools.js';
+import { doorbell, QemuClient, skip, useQemuTools } from './tools.js';
 
 const dir = useQemuTools();
 let sockets = 0;
@@ -34,11 +34,10 @@ test('QEMU\'s ivshmem-client joins famez server and dumps the peer table famez h
   t.after(() => host.close());
 
   // QEMU's client learns of peers asynchronously: dump until the table is complete.
-  let [dumpA, dumpB] = [await a.dump(), await b.dump()];
-  await pollUntil(async () => {
-    [dumpA, dumpB] = [await a.dump(), await b.dump()];
-    return dumpA.peers.size === 3 && dumpB.peers.size === 3;
-  }, 'both QEMU clients to know all three peers');
+  const [dumpA, dumpB] = await waitFor(async () => {
+    const dumps = [await a.dump(), await b.dump()] as const;
+    return dumps.every((dump) => dump.peers.size === 3) && dumps;
+  }, 'both QEMU clients to know all three peers', 10_000, 50);
   // famez hands out ids as QEMU's server does: 0, 1, 2 in order of arrival.
   assert.deepEqual([dumpA.ourId, dumpB.ourId, host.id], [0, 1, 2]);
   await server.line(/peer 1 joined \(pid \d+/);
@@ -95,12 +94,12 @@ test('QEMU\'s ivshmem-client follows peers leaving and joining famez server', { 
 
   host.close();
   b.child.kill('SIGKILL');
-  await pollUntil(() => hasPeers([0]), 'QEMU\'s client to drop the famez client and the killed QEMU client');
+  await waitFor(() => hasPeers([0]), 'QEMU\'s client to drop the famez client and the killed QEMU client', 10_000, 50);
 
   const late = await connect({ path: socketPath });
   t.after(() => late.close());
   assert.equal(late.id, 3, 'ids rotate, as with QEMU\'s server');
-  await pollUntil(() => hasPeers([0, 3]), 'QEMU\'s client to see the newcomer');
+  await waitFor(() => hasPeers([0, 3]), 'QEMU\'s client to see the newcomer', 10_000, 50);
   assert.ok(!late.peers.has(idB));
   await a.hears(() => late.ring(0, 0), 0, 0);
 });

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { closeSync, existsSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '../../src/index.js';
+import { waitFor } from '../helpers/fds.js';
 import { ensureGuest, guestAvailable, startGuest } from '../e2e/harness.js';
-import { doorbell, type Dump, FamezConsole, pollUntil, QemuClient, QemuServer, skip, useQemuTools } from './tools.js';
+import { doorbell, type Dump, FamezConsole, QemuClient, QemuServer, skip, useQemuTools } from './tools.js';
 
 const dir = useQemuTools();
 let servers = 0;
@@ -44,7 +45,7 @@ function shape(dump: Dump): string[] {
 test('famez client and QEMU\'s ivshmem-client print the same dump of QEMU\'s server', { skip, timeout: 60_000 }, async (t) => {
   const { server, qemu, famez, qemuId, famezId } = await setUp(t);
   let fromQemu = await qemu.dump();
-  await pollUntil(async () => (fromQemu = await qemu.dump()).peers.has(famezId), 'QEMU\'s client to see the famez client');
+  await waitFor(async () => (fromQemu = await qemu.dump()).peers.has(famezId), 'QEMU\'s client to see the famez client', 10_000, 50);
   const fromFamez = await famez.dump();
 
   assert.equal(fromFamez.ourId, famezId);
@@ -58,7 +59,7 @@ test('famez client and QEMU\'s ivshmem-client print the same dump of QEMU\'s ser
 
 test('famez client and QEMU\'s ivshmem-client ring each other through QEMU\'s server', { skip, timeout: 60_000 }, async (t) => {
   const { qemu, famez, qemuId, famezId } = await setUp(t);
-  await pollUntil(async () => (await qemu.dump()).peers.has(famezId), 'QEMU\'s client to see the famez client');
+  await waitFor(async () => (await qemu.dump()).peers.has(famezId), 'QEMU\'s client to see the famez client', 10_000, 50);
 
   await qemu.hears(() => famez.send(`int ${qemuId} 1`), qemuId, 1);
   await famez.hears(() => qemu.send(`int ${famezId} 0`), famezId, 0);

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { before, after, type TestContext } from 'node:test';
-import assert from 'node:assert/strict';
-import { repoRoot, runBuildScript } from '../e2e/harness.js';
+import { repoRoot, runBuildScript, skipE2e } from '../e2e/harness.js';
 import { LineProcess } from '../helpers/line-process.js';
 import { MAIN } from '../cli/cli.js';
 import { waitFor } from '../helpers/fds.js';
@@ -42,7 +41,7 @@ function builtTools(): QemuTools {
 }
 
 /** The tests fail rather than skip when the tools cannot be built; FAMEZ_E2E=0 leaves them out, like the guest tests. */
-export const skip = process.env.FAMEZ_E2E === '0' ? 'FAMEZ_E2E=0' : false;
+export { skipE2e as skip };
 
 /**
  * Registers a test file's hooks: QEMU's tools built before its tests, and a
@@ -51,7 +50,7 @@ export const skip = process.env.FAMEZ_E2E === '0' ? 'FAMEZ_E2E=0' : false;
 export function useQemuTools(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'famez-interop-'));
   before(async () => {
-    if (!skip) built = await ensureQemuTools();
+    if (!skipE2e) built = await ensureQemuTools();
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
@@ -160,15 +159,6 @@ export class QemuServer extends LineProcess {
   async ready(): Promise<void> {
     await waitFor(() => listeningSockets().has(this.socketPath) || !this.running, `${this.name} to listen on ${this.socketPath}`, 10_000, 20);
     if (!this.running) throw new Error(`${this.name} exited: ${this.stderr.join(' | ')}`);
-  }
-}
-
-/** Polls an async condition (a console round trip, say) until it holds. */
-export async function pollUntil(condition: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
