@@ -3,7 +3,7 @@
 // both ways, and memory written by one side read by the other.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '../../src/index.js';
 import { waitFor } from '../helpers/fds.js';
@@ -22,13 +22,19 @@ interface Setup {
   famezId: number;
 }
 
-/** QEMU's server (POSIX shm, 1 MiB, 2 vectors), QEMU's client, then famez's client. */
-async function setUp(t: TestContext, famezArgs: string[] = []): Promise<Setup> {
-  const name = `famez-interop-${process.pid}-${servers}`;
+/** QEMU's server on `socketPath` (default: a new one) with a new POSIX shm object of 1 MiB, 2 vectors. */
+async function startQemuServer(t: TestContext, socketPath = join(dir, `sock${servers}`)): Promise<{ server: QemuServer; shm: string }> {
+  const name = `famez-interop-${process.pid}-${servers++}`;
   const shm = `/dev/shm/${name}`;
-  t.after(() => { if (existsSync(shm)) unlinkSync(shm); });
-  const server = new QemuServer(t, join(dir, `sock${servers++}`), ['-M', name, '-l', '1M', '-n', '2']);
+  t.after(() => rmSync(shm, { force: true }));
+  const server = new QemuServer(t, socketPath, ['-M', name, '-l', '1M', '-n', '2']);
   await server.ready();
+  return { server, shm };
+}
+
+/** QEMU's server, QEMU's client, then famez's client. */
+async function setUp(t: TestContext, famezArgs: string[] = []): Promise<Setup> {
+  const { server, shm } = await startQemuServer(t);
   const qemu = new QemuClient(t, server.socketPath);
   await qemu.connected();
   const qemuId = (await qemu.dump()).ourId;
@@ -123,9 +129,7 @@ test('famez client follows peers of QEMU\'s server leaving and joining, and reco
   mark = famez.stdout.length;
   server.child.kill('SIGTERM');
   await server.exit();
-  const again = new QemuServer(t, server.socketPath, ['-M', `famez-interop-${process.pid}-again`, '-l', '1M', '-n', '2']);
-  t.after(() => rmSync(`/dev/shm/famez-interop-${process.pid}-again`, { force: true }));
-  await again.ready();
+  await startQemuServer(t, server.socketPath);
   await famez.line(/^reconnected, our_id = \d+$/, 15_000, mark);
   const after = await famez.dump();
   assert.deepEqual([...after.peers.keys()], [after.ourId], 'alone on the new server');

@@ -12,12 +12,12 @@ import { waitFor } from '../helpers/fds.js';
 import type { FamezClient } from '../../src/index.js';
 import { listeningSockets } from '../../src/server/socket-path.js';
 
-export interface QemuTools {
+interface QemuTools {
   server: string;
   client: string;
 }
 
-export function qemuToolsDir(): string {
+function qemuToolsDir(): string {
   return process.env.FAMEZ_QEMU_TOOLS_DIR || path.join(repoRoot(), 'node_modules', '.cache', 'famez-qemu-tools');
 }
 
@@ -25,7 +25,7 @@ let building: Promise<QemuTools> | undefined;
 let built: QemuTools | undefined;
 
 /** Builds QEMU's two programs once (cheap when cached) and returns their paths. */
-export function ensureQemuTools(): Promise<QemuTools> {
+function ensureQemuTools(): Promise<QemuTools> {
   const dir = qemuToolsDir();
   building ??= runBuildScript(path.join(repoRoot(), 'test', 'interop', 'build-qemu-tools.sh'), dir, 'QEMU ivshmem tools').then(() => {
     const tools = { server: path.join(dir, 'ivshmem-server'), client: path.join(dir, 'ivshmem-client') };
@@ -69,7 +69,7 @@ const PROMPT = /^(cmd> )*/;
 const HELP_FIRST = /dump: dump peers \(including us\)$/;
 
 /** Parses QEMU's dump lines (our_id = N / peer_id = N / "  vector V is enabled (fd=F)"). */
-export function parseDump(lines: string[]): Dump {
+function parseDump(lines: string[]): Dump {
   const peers = new Map<number, number[]>();
   let ourId: number | undefined;
   let current: number[] | undefined;
