@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { connect } from '../../src/index.js';
 import { Famez } from '../cli/cli.js';
 import { waitFor } from '../helpers/fds.js';
-import { doorbell, QemuClient, skip, useQemuTools } from './tools.js';
+import { doorbell, type Dump, QemuClient, skip, useQemuTools } from './tools.js';
 
 const dir = useQemuTools();
 let sockets = 0;
@@ -26,6 +26,15 @@ async function qemuClient(t: TestContext, socketPath: string): Promise<QemuClien
   return client;
 }
 
+/** QEMU's client learns of peers asynchronously: dumps until each of `clients` knows `count` peers (itself included). */
+function knowAll(clients: QemuClient[], count: number): Promise<Dump[]> {
+  return waitFor(async () => {
+    const dumps: Dump[] = [];
+    for (const client of clients) dumps.push(await client.dump());
+    return dumps.every((dump) => dump.peers.size === count) && dumps;
+  }, `${clients.length} QEMU client(s) to know all ${count} peers`, 10_000, 50);
+}
+
 test('QEMU\'s ivshmem-client joins famez server and dumps the peer table famez holds', { skip, timeout: 60_000 }, async (t) => {
   const { server, socketPath } = await famezServer(t);
   const a = await qemuClient(t, socketPath);
@@ -33,11 +42,7 @@ test('QEMU\'s ivshmem-client joins famez server and dumps the peer table famez h
   const host = await connect({ path: socketPath });
   t.after(() => host.close());
 
-  // QEMU's client learns of peers asynchronously: dump until the table is complete.
-  const [dumpA, dumpB] = await waitFor(async () => {
-    const dumps = [await a.dump(), await b.dump()] as const;
-    return dumps.every((dump) => dump.peers.size === 3) && dumps;
-  }, 'both QEMU clients to know all three peers', 10_000, 50);
+  const [dumpA, dumpB] = await knowAll([a, b], 3);
   // famez hands out ids as QEMU's server does: 0, 1, 2 in order of arrival.
   assert.deepEqual([dumpA.ourId, dumpB.ourId, host.id], [0, 1, 2]);
   await server.line(/peer 1 joined \(pid \d+/);
@@ -57,8 +62,8 @@ test('QEMU\'s ivshmem-client and famez clients ring each other in every directio
   const b = await qemuClient(t, socketPath);
   const host = await connect({ path: socketPath });
   t.after(() => host.close());
-  const [idA, idB] = [(await a.dump()).ourId, (await b.dump()).ourId];
-  await waitFor(() => host.peers.has(idA) && host.peers.has(idB), 'the host to see both QEMU clients');
+  const [idA, idB] = (await knowAll([a, b], 3)).map((dump) => dump.ourId) as [number, number];
+  assert.ok(host.peers.has(idA) && host.peers.has(idB), 'the host heard of both QEMU clients in its handshake');
 
   await b.hears(() => a.send(`int ${idB} 1`), idB, 1);
   await a.hears(() => b.send(`int ${idA} 0`), idA, 0);
@@ -90,7 +95,7 @@ test('QEMU\'s ivshmem-client follows peers leaving and joining famez server', { 
   const idB = (await b.dump()).ourId;
   const hasPeers = async (ids: number[]): Promise<boolean> =>
     JSON.stringify([...(await a.dump()).peers.keys()].sort()) === JSON.stringify(ids);
-  assert.ok(await hasPeers([0, 1, 2]));
+  await waitFor(() => hasPeers([0, 1, 2]), 'QEMU\'s client to learn of both other peers (it hears of them asynchronously)', 10_000, 50);
 
   host.close();
   b.child.kill('SIGKILL');

@@ -106,6 +106,7 @@ test('memory written by the famez client is read by the other side of QEMU\'s se
   await famez.line(/^00000400 .*\|from the library\|$/, 10_000, mark);
 
   // The library peer rings and is rung through QEMU's server too.
+  await waitFor(async () => (await qemu.dump()).peers.has(host.id), 'QEMU\'s client to see the library peer', 10_000, 50);
   const rung = doorbell(host, 1);
   qemu.send(`int ${host.id} 1`);
   await rung;
@@ -150,6 +151,8 @@ test('famez client rings a QEMU guest through QEMU\'s server, is rung by it, and
   const { id: guestId } = await guest.waitFor('ready', 90_000);
   await famez.notification(famezId, 1, 0, 90_000);
   await qemu.notification(qemuId, 0, 0, 30_000);   // QEMU's own client hears the guest too
+  famez.send(`wait peer ${guestId} 30`);   // announced at the guest's join; waited for, not assumed
+  await famez.line(new RegExp(`^peer ${guestId} is present$`));
   await famez.hears(() => famez.send(`int ${guestId} 0`), famezId, 0);
   const read = await guest.waitFor('read', 30_000);
   assert.equal(read.val, 0xfeedf00d, 'the guest reads what famez client wrote (little-endian)');
