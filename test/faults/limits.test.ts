@@ -168,9 +168,10 @@ test('the pid file is never written through a symlink', async () => {
   symlinkSync(target, pidFile);
   const server = await startServer([], ['-M', `famez-pid-${process.pid}`, '-l', '64K', '-p', pidFile], join(dir, 'sock'));
   try {
-    assert.equal(readFileSync(target, 'utf8'), 'keep me\n');
-    assert.ok(lstatSync(pidFile).isFile());
+    // The pid file is written just after the socket listens.
+    await eventually(() => lstatSync(pidFile).isFile(), 5000, 'the pid file replaces the symlink');
     assert.equal(readFileSync(pidFile, 'utf8'), `${server.child.pid}\n`);
+    assert.equal(readFileSync(target, 'utf8'), 'keep me\n');
   } finally {
     await finish(server, dir, 'famez-pid');
   }
