@@ -159,18 +159,20 @@ static bool fill_sockaddr(const char *path, struct sockaddr_un *addr) {
 
 /* ---- UNIX stream sockets ------------------------------------------------ */
 
-/* listen(path, mode, backlog) -> fd. The socket file is born with at most
- * `mode` (Linux takes bind's file mode from the socket inode) and then set
- * to exactly `mode`. bind never replaces an existing path. */
+/* listen(path, mode, group, backlog) -> fd. The socket file is born with at
+ * most `mode` (Linux takes bind's file mode from the socket inode), then set
+ * to exactly `mode` and given `group` (-1: unchanged) before it listens, so
+ * nobody connects while it is still the wrong group. bind never replaces an
+ * existing path. */
 static napi_value sock_listen(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
+  napi_value argv[4];
   char path[PATH_MAX];
-  int64_t mode, backlog;
+  int64_t mode, group, backlog;
   struct sockaddr_un addr;
-  if (!get_args(env, info, 3, argv)) return NULL;
-  if (!arg_string(env, argv[0], path, sizeof path) ||
-      !arg_int(env, argv[1], &mode) || !arg_int(env, argv[2], &backlog))
-    return throw_type(env, "listen(path: string, mode: number, backlog: number)");
+  if (!get_args(env, info, 4, argv)) return NULL;
+  if (!arg_string(env, argv[0], path, sizeof path) || !arg_int(env, argv[1], &mode) ||
+      !arg_int(env, argv[2], &group) || !arg_int(env, argv[3], &backlog))
+    return throw_type(env, "listen(path: string, mode: number, group: number, backlog: number)");
   if (!fill_sockaddr(path, &addr)) return throw_errno(env, ENAMETOOLONG, "bind");
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, errno, "socket");
@@ -184,11 +186,15 @@ static napi_value sock_listen(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, err, "bind");
   }
-  if (chmod(path, (mode_t)mode & 07777) < 0 || listen(fd, (int)backlog) < 0) {
+  const char *failed = NULL;
+  if (chmod(path, (mode_t)mode & 07777) < 0) failed = "chmod";
+  else if (group >= 0 && lchown(path, (uid_t)-1, (gid_t)group) < 0) failed = "chown";
+  else if (listen(fd, (int)backlog) < 0) failed = "listen";
+  if (failed) {
     int err = errno;
     unlink(path);
     close(fd);
-    return throw_errno(env, err, "listen");
+    return throw_errno(env, err, failed);
   }
   return make_int(env, fd);
 }

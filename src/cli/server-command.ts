@@ -1,6 +1,6 @@
 // `famez server`: options in QEMU's ivshmem-server and tm-ivshmem-server
 // spelling, mapped onto createServer().
-import { createServer, type ServerOptions } from '../server/server.js';
+import { createServer, type FamezServer, type ServerOptions } from '../server/server.js';
 import { ID_POLICIES } from '../server/ids.js';
 import type { BackingSpec } from '../memory/backing.js';
 import { formatSize, parseSize } from '../memory/size.js';
@@ -145,6 +145,27 @@ export async function runServer(args: string[]): Promise<number> {
   server.on('peer-left', (peer, reason) => log.info('peer-left', `peer ${peer.id} gone: ${reason}`, { id: peer.id, reason }));
   server.on('peer-refused', (who, reason) => log.info('peer-refused',
     `peer refused (pid ${who?.pid ?? '?'}, uid ${who?.uid ?? '?'}): ${reason}`, { pid: who?.pid, uid: who?.uid, gid: who?.gid, reason }));
+  // Signals are caught from before the socket exists, so that a SIGTERM sent as
+  // soon as the pid file appears still closes cleanly.
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => { onSignal = resolve; });
+  const reopenLog = (): void => log.reopen();
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal).on('SIGHUP', reopenLog);
+  try {
+    await serve(server, plan, log);
+    const signal = await stopSignal;
+    log.info('stopping', `${signal}: closing ${server.peers.size} peer(s)`, { signal });
+    await server.close();
+    if (plan.pidFile) removePidFile(plan.pidFile);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', reopenLog);
+    log.close();
+  }
+}
+
+/** Listens, writes the pid file and says so. */
+async function serve(server: FamezServer, plan: ServerPlan, log: Logger): Promise<void> {
   await server.listen();
   if (plan.pidFile) {
     try {
@@ -161,17 +182,4 @@ export async function runServer(args: string[]): Promise<number> {
   log.debug('options', `ids ${plan.server.ids}, max peers ${server.maxPeers}, socket mode ${(plan.server.socketMode ?? 0o600).toString(8)}` +
     `${plan.server.admit ? ', admission by uid/gid' : ''}${plan.pidFile ? `, pid file ${plan.pidFile}` : ''}`);
   reportReady();
-  return new Promise((resolve) => {
-    const stop = (signal: string): void => {
-      log.info('stopping', `${signal}: closing ${server.peers.size} peer(s)`, { signal });
-      void server.close().finally(() => {
-        if (plan.pidFile) removePidFile(plan.pidFile);
-        log.close();
-        resolve(0);
-      });
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGHUP', () => log.reopen());
-  });
 }

@@ -1,6 +1,5 @@
 // The ivshmem server: admits peers, hands each the shared memory and
 // everyone's doorbells, and tells the others when a peer comes or goes.
-import { lchownSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { joinMessages, leaveMessages, refusalMessage, type Outgoing } from '../protocol/handshake.js';
 import { DEFAULT_SOCKET_PATH, encode, MAX_VECTORS, type Protocol } from '../protocol/message.js';
@@ -113,9 +112,8 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     this.#handed.set(this.#memory.fd, new SharedFd(this.#memory.fd).retain());
     try {
       if (clearSocketPath(this.socketPath)) warn(`replaced stale socket ${this.socketPath}`);
-      this.#listenFd = sys.listen(this.socketPath, this.#options.socketMode ?? 0o600);
+      this.#listenFd = sys.listen(this.socketPath, this.#options.socketMode ?? 0o600, this.#options.socketGroup);
       this.#identity = socketIdentity(this.socketPath);
-      if (this.#options.socketGroup !== undefined) lchownSync(this.socketPath, -1, this.#options.socketGroup);
       this.#reserveFd = sys.openFile('/dev/null', { readOnly: true });
       this.#listenWatcher = sys.Watcher.fd(this.#listenFd, () => this.#acceptAll());
       this.#listenWatcher.start(sys.READABLE);

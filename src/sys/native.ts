@@ -16,7 +16,7 @@ export interface NativeWatcher {
 }
 
 export interface NativeAddon {
-  listen(path: string, mode: number, backlog: number): number;
+  listen(path: string, mode: number, group: number, backlog: number): number;
   accept(fd: number): number;
   connect(path: string): number;
   close(fd: number): void;

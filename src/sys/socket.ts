@@ -18,9 +18,13 @@ export interface Received {
   truncated: boolean;
 }
 
-/** Creates a listening socket at `path` whose file has exactly `mode`. Never replaces an existing path. */
-export function listen(path: string, mode = 0o600, backlog = 4096): Fd {
-  return native.listen(path, mode, backlog);
+/**
+ * Creates a listening socket at `path` whose file has exactly `mode` and, when
+ * `group` is given, that group, before anyone can connect. Never replaces an
+ * existing path.
+ */
+export function listen(path: string, mode = 0o600, group = -1, backlog = 4096): Fd {
+  return native.listen(path, mode, group, backlog);
 }
 
 /** A new connection, or null when none is waiting. */

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, createServer, type FamezClient, type FamezServer } from '../../src/index.js';
+import { waitFor } from '../helpers/fds.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'famez-console-'));
@@ -74,9 +75,10 @@ test('int all rings every vector of every other peer', async () => {
   const listener = ({ vector }: { vector: number }): void => { rings.push(vector); };
   peer.on('doorbell', listener);
   const run = await client(['-c', 'int all']);
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  peer.off('doorbell', listener);
   assert.equal(run.status, 0, run.stderr);
+  await waitFor(() => rings.length >= 2, 'both vectors to ring');
+  await new Promise((resolve) => setTimeout(resolve, 100)); // time for a wrong extra ring to show
+  peer.off('doorbell', listener);
   assert.deepEqual(rings.sort(), [0, 1]);
 });
 

@@ -3,12 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type FamezClient } from '../../src/client/index.js';
-import { eventually, withTimeout } from './peers.js';
+import { listeningSockets } from '../../src/server/socket-path.js';
+import { waitFor, withTimeout } from '../helpers/fds.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -27,15 +28,11 @@ async function startServer(command: string[], args: string[], socket: string): P
   child.stderr!.on('data', (chunk: Buffer) => { log += chunk.toString(); });
   let exit: number | null | undefined;
   child.on('exit', (code) => { exit = code; });
-  // The socket appears once the server listens (its log may go to a file).
-  await eventually(() => {
+  // Ready once the socket listens (its log may go to a file).
+  await waitFor(() => {
     if (exit !== undefined) throw new Error(`server exited ${exit}: ${log}`);
-    try {
-      return statSync(socket).isSocket();
-    } catch {
-      return false;
-    }
-  }, 10_000, 'server start');
+    return listeningSockets().has(socket);
+  }, 'the server to listen', 10_000);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, log: () => log, stop: () => { child.kill('SIGTERM'); return exited; } };
 }
@@ -57,14 +54,14 @@ test('out of fds: new peers are refused cleanly, and admitted again once fds are
     assert.ok(refusal, `a peer was refused after ${clients.length} joined`);
     assert.match(refusal.message, /refused/);
     assert.ok(clients.length >= 2, `${clients.length} peers joined before fds ran out`);
-    await eventually(() => /peer refused .*(out of file descriptors|EMFILE)/.test(server.log()), 2000, 'the refusal is logged');
+    await waitFor(() => /peer refused .*(out of file descriptors|EMFILE)/.test(server.log()), 'the refusal is logged');
     // The ones already in are undisturbed, and room comes back when peers leave.
     const [a, b] = clients;
     const rung = new Promise((resolve) => b!.once('doorbell', resolve));
     a!.ring(b!.id, 3);
-    assert.deepEqual(await withTimeout(rung, 2000, 'ring after refusal'), { vector: 3, count: 1 });
+    assert.deepEqual(await withTimeout(rung, 'the ring after the refusal', 2000), { vector: 3, count: 1 });
     clients.splice(2).forEach((client) => client.close());
-    const again = await withTimeout(retryConnect(socket), 5000, 'admitted again');
+    const again = await withTimeout(retryConnect(socket), 'admission again', 5000);
     clients.push(again);
     assert.ok(again.peers.has(a!.id));
   } finally {
@@ -97,7 +94,7 @@ test('--allow-uid admits only the listed users; a refused peer is logged with it
   const server = await startServer([], ['-M', `famez-uid-${process.pid}`, '-l', '64K', '--allow-uid', 'root', '--socket-mode', '0666'], socket);
   try {
     assert.match(await connectAsNobody(socket), /^refused: the server refused this client/);
-    await eventually(() => /peer refused \(pid \d+, uid 65534\): uid 65534 \/ gid 65534 is not in --allow-uid/.test(server.log()), 2000, 'refusal logged');
+    await waitFor(() => /peer refused \(pid \d+, uid 65534\): uid 65534 \/ gid 65534 is not in --allow-uid/.test(server.log()), 'refusal logged');
     const root = await connect({ path: socket });
     assert.equal(root.id, 0, 'the refused peer used no id');
     root.close();
@@ -129,7 +126,7 @@ test('--allow-gid admits by group; --socket-group and --socket-mode let that gro
     assert.equal(stats.gid, 65534);
     assert.equal(await connectAsNobody(socket), 'admitted');
     await assert.rejects(connect({ path: socket }), /refused/, 'root is in neither list');
-    await eventually(() => /peer refused \(pid \d+, uid 0\)/.test(server.log()), 2000, 'refusal of root logged');
+    await waitFor(() => /peer refused \(pid \d+, uid 0\)/.test(server.log()), 'refusal of root logged');
   } finally {
     await finish(server, dir, 'famez-gid');
   }
@@ -140,19 +137,19 @@ test('SIGHUP reopens the log file; -v logs each peer\'s eventfds', async () => {
   const logFile = join(dir, 'famez.log');
   const server = await startServer([], ['-M', `famez-hup-${process.pid}`, '-l', '64K', '-n', '2', '-v', '--log-file', logFile], join(dir, 'sock'));
   try {
-    await eventually(() => readFileSync(logFile, 'utf8').includes('listening on'), 2000, 'first log line');
+    await waitFor(() => readFileSync(logFile, 'utf8').includes('listening on'), 'first log line');
     renameSync(logFile, `${logFile}.1`);
     server.child.kill('SIGHUP');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(() => existsSync(logFile), 'SIGHUP to reopen the log file');
     const client = await connect({ path: join(dir, 'sock') });
     client.close();
-    await eventually(() => {
+    await waitFor(() => {
       try {
         return /peer 0: vector 0 fd=\d+, vector 1 fd=\d+/.test(readFileSync(logFile, 'utf8'));
       } catch {
         return false;
       }
-    }, 3000, 'the new log file gets the next lines');
+    }, 'the new log file to get the next lines');
     assert.match(readFileSync(logFile, 'utf8'), /peer 0 joined \(pid \d+, uid 0, gid 0\)/);
     assert.doesNotMatch(readFileSync(`${logFile}.1`, 'utf8'), /peer 0 joined/);
   } finally {
@@ -169,8 +166,12 @@ test('the pid file is never written through a symlink', async () => {
   const server = await startServer([], ['-M', `famez-pid-${process.pid}`, '-l', '64K', '-p', pidFile], join(dir, 'sock'));
   try {
     // The pid file is written just after the socket listens.
-    await eventually(() => lstatSync(pidFile).isFile(), 5000, 'the pid file replaces the symlink');
+    await waitFor(() => lstatSync(pidFile).isFile(), 'the pid file replaces the symlink');
     assert.equal(readFileSync(pidFile, 'utf8'), `${server.child.pid}\n`);
+    assert.equal(readFileSync(target, 'utf8'), 'keep me\n');
+    // A SIGTERM sent the moment the pid file appears still closes cleanly.
+    assert.equal(await server.stop(), 0);
+    assert.equal(existsSync(pidFile), false, 'the pid file is left behind');
     assert.equal(readFileSync(target, 'utf8'), 'keep me\n');
   } finally {
     await finish(server, dir, 'famez-pid');

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from '../../src/server/index.js';
 import * as sys from '../../src/sys/index.js';
-import { openFdCount, warmUpChildProcesses } from '../helpers/fds.js';
-import { assertRingEachOther, eventually, pair, readMessages } from './peers.js';
+import { openFdCount, waitFor, warmUpChildProcesses } from '../helpers/fds.js';
+import { assertRingEachOther, pair, readMessages } from './peers.js';
 
 const SYS = fileURLToPath(new URL('../../src/sys/index.js', import.meta.url));
 
@@ -69,7 +69,7 @@ test('random faulty peers do not disturb the others, and leave no fd behind', as
       if (round % 50 === 49) await assertRingEachOther(a, b);
     }
     open.forEach((entry) => sys.close(entry.fd));
-    await eventually(() => server.peers.size === 2, 5000, `only the good peers remain (have ${[...server.peers.keys()]})`);
+    await waitFor(() => server.peers.size === 2, () => `only the good peers to remain (have ${[...server.peers.keys()]})`);
     await assertRingEachOther(a, b);
     const sent = (reasons.get('sent data (peers must not send)') ?? 0) + (reasons.get('sent data before joining') ?? 0);
     assert.ok(sent > 0, `peers that sent bytes were dropped for it: ${[...reasons]}`);

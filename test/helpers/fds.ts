@@ -153,13 +153,13 @@ export function withTimeout<T>(promise: Promise<T>, what: string, ms = 3000): Pr
  */
 type Maybe<T> = T | undefined | null | false;
 
-export async function waitFor<T>(condition: () => Maybe<T> | Promise<Maybe<T>>, what: string,
-  ms = 3000, interval = 2): Promise<T> {
+export async function waitFor<T>(condition: () => Maybe<T> | Promise<Maybe<T>>, what: string | (() => string),
+  ms = 5000, interval = 2): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const value = await condition();
     if (value !== undefined && value !== null && value !== false) return value;
-    if (Date.now() >= end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() >= end) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await sleep(interval);
   }
 }

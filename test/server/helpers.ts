@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import type { TestContext } from 'node:test';
 import * as sys from '../../src/sys/index.js';
-import { openFdCount, openFds } from '../helpers/fds.js';
+import { openFdCount, openFds, sleep, waitFor } from '../helpers/fds.js';
 
 // ------------------------------------------------------------------ fds
 
-export { openFdCount };
+export { openFdCount, sleep, waitFor };
 
 /**
  * Snapshot of this process's fds now; later `check()` waits briefly (closes
@@ -35,17 +35,6 @@ export function fdBaseline(): { count: number; check(what?: string): Promise<voi
 }
 
 // ------------------------------------------------------------------ time
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `condition` until true; `what` (evaluated on failure) says what was awaited. */
-export async function waitFor(condition: () => boolean, what: string | (() => string), timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    await sleep(2);
-  }
-}
 
 /** The arguments of the next `event`, or a failure after `timeoutMs`. */
 export function nextEvent<T extends unknown[] = unknown[]>(emitter: EventEmitter<any>, event: string, timeoutMs = 5000): Promise<T> {

@@ -61,6 +61,14 @@ describe('listen', () => {
     assert.equal(currentUmask(), original, 'umask restored');
   }));
 
+  test('the socket file gets the given group before it listens', withNoFdLeak((scope) => {
+    const path = freshPath('group');
+    scope.own(sys.listen(path, 0o660, 65534));
+    scope.defer(() => fs.unlinkSync(path));
+    assert.equal(fs.statSync(path).gid, 65534);
+    assert.equal(fileMode(path), 0o660);
+  }));
+
   test('the default mode is 0600', withNoFdLeak((scope) => {
     const path = freshPath();
     scope.own(withUmask(0, () => sys.listen(path)));
@@ -119,7 +127,8 @@ describe('listen', () => {
     const listen = sys.listen as unknown as (...args: unknown[]) => number;
     assert.throws(() => listen(42), typeError);
     assert.throws(() => listen(freshPath(), '0600'), typeError);
-    assert.throws(() => listen(freshPath(), 0o600, 'many'), typeError);
+    assert.throws(() => listen(freshPath(), 0o600, 'staff'), typeError);
+    assert.throws(() => listen(freshPath(), 0o600, -1, 'many'), typeError);
     assert.throws(() => listen(`${freshPath()}\0tail`), typeError, 'an embedded NUL is refused');
     assert.throws(() => (sys.connect as unknown as (p: unknown) => number)(undefined), typeError);
   }));
@@ -181,7 +190,7 @@ describe('accept and connect', () => {
 
   test('connect throws EAGAIN when the listen backlog is full', withNoFdLeak((scope) => {
     const path = freshPath('backlog');
-    const listener = scope.own(sys.listen(path, 0o600, 0));
+    const listener = scope.own(sys.listen(path, 0o600, -1, 0));
     scope.defer(() => fs.unlinkSync(path));
     const made: number[] = [];
     let error: unknown;
