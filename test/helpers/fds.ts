@@ -146,13 +146,13 @@ export function withTimeout<T>(promise: Promise<T>, what: string, ms = 3000): Pr
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
+type Maybe<T> = T | undefined | null | false;
+
 /**
  * Polls `condition` (every `interval` ms) until it returns something other than
  * undefined, null or false, and resolves with that; rejects with a clear
- * message after `ms`.
+ * message after `ms` (`what` may be a function, to describe the state then).
  */
-type Maybe<T> = T | undefined | null | false;
-
 export async function waitFor<T>(condition: () => Maybe<T> | Promise<Maybe<T>>, what: string | (() => string),
   ms = 5000, interval = 2): Promise<T> {
   const end = Date.now() + ms;
