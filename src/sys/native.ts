@@ -1,4 +1,6 @@
-// Loads the native addon. The only importer of build/Release/famez.node.
+// Loads the native addon through node-gyp-build: build/Release/famez.node if it
+// was compiled here, else the prebuilt prebuilds/<platform>-<arch>/famez.*.node.
+// The only loader of the addon.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -41,5 +43,6 @@ export interface NativeAddon {
   Watcher: new (fd: number, callback: (events: number, count: number) => void, eventfd: boolean) => NativeWatcher;
 }
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-export const native = createRequire(import.meta.url)(`${root}build/Release/famez.node`) as NativeAddon;
+const require = createRequire(import.meta.url);
+const load = require('node-gyp-build') as (root: string) => unknown;
+export const native = load(fileURLToPath(new URL('../../../', import.meta.url))) as NativeAddon;
