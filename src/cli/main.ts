@@ -4,34 +4,48 @@ import { createRequire } from 'node:module';
 import { runServer } from './server-command.js';
 import { UsageError } from './usage.js';
 
+/** Every command, in the order help lists them: `famez NAME ARGS` runs it, `famez help NAME` is `famez NAME --help`. */
+const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
+  server: { summary: "run an ivshmem server (a drop-in for QEMU's ivshmem-server)", run: runServer },
+  client: {
+    summary: "connect as a host peer (a drop-in for QEMU's ivshmem-client)",
+    run: async (args) => (await import('./client-command.js')).runClient(args),
+  },
+};
+
 const HELP = `Usage: famez <command> [options]
 
 Commands:
-  server   run an ivshmem server (a drop-in for QEMU's ivshmem-server)
-  client   connect as a host peer (a drop-in for QEMU's ivshmem-client)
+${Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(8)} ${summary}`).join('\n')}
 
-famez <command> --help shows a command's options.
+famez help <command> (or famez <command> --help) shows a command's options; famez --version its version.
 `;
+
+function lookUp(name: string): (args: string[]) => Promise<number> {
+  const found = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!found) throw new UsageError(`famez: unknown command "${name}": use ${Object.keys(COMMANDS).join(', ')} (see famez --help)`);
+  return found.run;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
-    case 'server':
-      return runServer(args);
-    case 'client':
-      return (await import('./client-command.js')).runClient(args);
     case '-V':
     case '--version':
       process.stdout.write(`famez ${(createRequire(import.meta.url)('../../../package.json') as { version: string }).version}\n`);
       return 0;
+    case 'help':
+      if (args.length > 1) throw new UsageError('famez help: takes one command (see famez --help)');
+      if (args[0] !== undefined) return lookUp(args[0])(['--help']);
+      process.stdout.write(HELP);
+      return 0;
     case undefined:
     case '-h':
     case '--help':
-    case 'help':
       process.stdout.write(HELP);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`famez: unknown command "${command}": use server or client (see famez --help)`);
+      return lookUp(command)(args);
   }
 }
 
