@@ -21,17 +21,19 @@ function announce(to: number, peer: PeerDoorbells): Outgoing[] {
 
 /**
  * The messages for a newcomer joining `others` (the peers already present,
- * in ascending id order), in the order they must be sent.
+ * in ascending id order), in the order they must be sent. The newcomer is
+ * announced to the peers in `announceTo` (default: all of `others`; a peer
+ * that still holds the newcomer's doorbells from before need not hear again).
  */
 export function joinMessages(protocol: Protocol, newcomer: PeerDoorbells, others: readonly PeerDoorbells[],
-  memoryFd: number): Outgoing[] {
+  memoryFd: number, announceTo: readonly number[] = others.map((other) => other.id)): Outgoing[] {
   const to = newcomer.id;
   const welcome: Outgoing[] = [
     ...(protocol === 'qemu' ? [{ to, value: PROTOCOL_VERSION }] : []),
     { to, value: newcomer.id },
     { to, value: MEMORY_MESSAGE, fd: memoryFd },
   ];
-  const toOthers = others.flatMap((other) => announce(other.id, newcomer));
+  const toOthers = announceTo.flatMap((other) => announce(other, newcomer));
   if (protocol === 'legacy') {
     // tm-ivshmem-server: every live peer, the newcomer included, in id order.
     const everyone = [...others, newcomer].sort((a, b) => a.id - b.id);

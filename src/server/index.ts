@@ -1,3 +1,4 @@
 export { createServer, FamezServer, type ServerOptions, type PeerInfo, type ServerEvents } from './server.js';
-export { ID_POLICIES, type IdPolicy } from './ids.js';
+export { BuiltInPeer, type BuiltInDoorbell, type BuiltInPeerEvents } from './built-in-peer.js';
+export { ID_POLICIES, FULL_ID_RANGE, type IdPolicy, type IdRange } from './ids.js';
 export { SocketPathError } from './socket-path.js';

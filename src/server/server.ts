@@ -2,10 +2,11 @@
 // everyone's doorbells, and tells the others when a peer comes or goes.
 import { EventEmitter } from 'node:events';
 import { joinMessages, leaveMessages, refusalMessage, type Outgoing } from '../protocol/handshake.js';
-import { DEFAULT_SOCKET_PATH, encode, MAX_VECTORS, type Protocol } from '../protocol/message.js';
+import { DEFAULT_SOCKET_PATH, encode, MAX_PEER_ID, MAX_VECTORS, type Protocol } from '../protocol/message.js';
 import { openBacking, type Backing, type BackingSpec } from '../memory/backing.js';
 import * as sys from '../sys/index.js';
-import { IdAllocator, type IdPolicy } from './ids.js';
+import { BuiltInPeer } from './built-in-peer.js';
+import { IdAllocator, type IdPolicy, type IdRange } from './ids.js';
 import { PeerSocket } from './peer-socket.js';
 import { SharedFd } from './shared-fd.js';
 import { clearSocketPath, removeOwnSocket, socketIdentity } from './socket-path.js';
@@ -22,7 +23,15 @@ export interface ServerOptions {
   vectors?: number;
   protocol?: Protocol;
   ids?: IdPolicy;
-  /** At most this many peers at once (default 65536). */
+  /** The ids peers may get (default 0..65535). */
+  idRange?: IdRange;
+  /**
+   * Keep a leaving peer's doorbells for its id and hand them to the next peer
+   * given that id; the others hear neither the leave nor the join, so a QEMU
+   * guest keeps reaching whoever holds the id (default false).
+   */
+  recycle?: boolean;
+  /** At most this many connected peers at once (default 65536). */
   maxPeers?: number;
   /** Socket file mode (default 0o600). */
   socketMode?: number;
@@ -46,6 +55,8 @@ export interface PeerInfo {
 
 interface Peer extends PeerInfo {
   readonly socket?: PeerSocket;
+  /** The ids whose doorbells this peer holds (has been told of). */
+  readonly knows: Set<number>;
 }
 
 export interface ServerEvents {
@@ -66,6 +77,9 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   readonly #options: ServerOptions;
   readonly #ids: IdAllocator;
   readonly #peers = new Map<number, Peer>();
+  readonly #builtIns = new Map<number, BuiltInPeer>();
+  /** With recycling: the doorbells of ids whose peer left, for the next peer given the id. */
+  readonly #recycled = new Map<number, sys.Fd[]>();
   /** Every fd the server hands out (memory, eventfds), by number. */
   readonly #handed = new Map<sys.Fd, SharedFd>();
   #memory?: Backing;
@@ -83,7 +97,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     this.vectors = options.vectors ?? 1;
     this.protocol = options.protocol ?? 'qemu';
     this.maxPeers = options.maxPeers ?? 65536;
-    this.#ids = new IdAllocator(options.ids ?? 'rotate');
+    this.#ids = new IdAllocator(options.ids ?? 'rotate', options.idRange);
     if (!Number.isInteger(this.vectors) || this.vectors < 1 || this.vectors > MAX_VECTORS) {
       throw new RangeError(`vectors must be from 1 to ${MAX_VECTORS}, not ${this.vectors}`);
     }
@@ -95,6 +109,42 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   /** The peers present now, by id. */
   get peers(): ReadonlyMap<number, PeerInfo> {
     return this.#peers;
+  }
+
+  /** Connected peers (not built-in ones). */
+  get connectedPeers(): number {
+    return this.#peers.size - this.#builtIns.size;
+  }
+
+  /**
+   * Adds a peer the server itself holds: it gets `vectors` eventfds, is
+   * advertised to every peer like any other, and its doorbells are delivered
+   * to the returned object, which can ring every peer. Its id is never given
+   * to a connecting peer.
+   */
+  addBuiltInPeer(id: number): BuiltInPeer {
+    if (this.#closing) throw new Error('the server is closed');
+    if (!Number.isInteger(id) || id < 0 || id > MAX_PEER_ID) throw new RangeError(`a peer id is from 0 to ${MAX_PEER_ID}, not ${id}`);
+    if (this.#peers.has(id)) throw new Error(`peer id ${id} is taken`);
+    const eventfds: sys.Fd[] = [];
+    try {
+      for (let v = 0; v < this.vectors; v++) eventfds.push(sys.createEventfd());
+    } catch (error) {
+      eventfds.forEach(sys.close);
+      throw error;
+    }
+    eventfds.forEach((eventfd) => this.#hand(eventfd));
+    const builtIn = new BuiltInPeer(id, eventfds, (peer, vector) => this.#ring(peer, vector));
+    this.#builtIns.set(id, builtIn);
+    this.#join({ id, vectors: this.vectors, joinedAt: new Date(), eventfds, knows: new Set() });
+    return builtIn;
+  }
+
+  /** Rings `vector` of peer `id` on behalf of a built-in peer: false when no peer holds the id. */
+  #ring(id: number, vector: number): boolean {
+    const eventfd = (this.#peers.get(id)?.eventfds ?? this.#recycled.get(id))?.[vector];
+    if (eventfd === undefined) return false;
+    return sys.ringEventfd(eventfd);
   }
 
   get memory(): Backing {
@@ -127,8 +177,13 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   /** Closes every peer, syncs a file backing, removes the socket file. */
   close(): Promise<void> {
     this.#closing ??= Promise.resolve().then(() => {
+      // Watchers stop before their eventfds close.
+      for (const builtIn of this.#builtIns.values()) builtIn.close();
+      this.#builtIns.clear();
       for (const peer of this.#peers.values()) this.#dispose(peer);
       this.#peers.clear();
+      for (const eventfds of this.#recycled.values()) eventfds.forEach((fd) => this.#letGo(fd));
+      this.#recycled.clear();
       this.#release();
       this.emit('close');
     });
@@ -218,20 +273,29 @@ export class FamezServer extends EventEmitter<ServerEvents> {
       return;
     }
     const refusal = this.#options.admit?.(credentials) ??
-      (this.#peers.size >= this.maxPeers ? `server full (${this.maxPeers} peers)` : undefined);
+      (this.connectedPeers >= this.maxPeers ? `server full (${this.maxPeers} peers)` : undefined);
     if (refusal) return this.#refuse(fd, credentials, refusal);
     const id = this.#ids.allocate((candidate) => this.#peers.has(candidate));
-    if (id === undefined) return this.#refuse(fd, credentials, 'no free peer id');
-    const eventfds: sys.Fd[] = [];
-    try {
-      for (let v = 0; v < this.vectors; v++) eventfds.push(sys.createEventfd());
-    } catch (error) {
-      eventfds.forEach(sys.close);
-      return this.#refuse(fd, credentials, `cannot create doorbells: ${(error as Error).message}`);
+    if (id === undefined) {
+      const { first, last } = this.#ids.range;
+      return this.#refuse(fd, credentials, `server full (every peer id from ${first} to ${last} is taken)`);
     }
-    eventfds.forEach((eventfd) => this.#hand(eventfd));
+    let eventfds = this.#recycled.get(id);
+    this.#recycled.delete(id);
+    if (!eventfds) {
+      eventfds = [];
+      try {
+        for (let v = 0; v < this.vectors; v++) eventfds.push(sys.createEventfd());
+      } catch (error) {
+        eventfds.forEach(sys.close);
+        return this.#refuse(fd, credentials, `cannot create doorbells: ${(error as Error).message}`);
+      }
+      eventfds.forEach((eventfd) => this.#hand(eventfd));
+    }
     const socket = new PeerSocket(fd, this.#options.maxQueue ?? DEFAULT_MAX_QUEUE, (reason) => this.#leave(id, reason));
-    this.#join({ id, vectors: this.vectors, credentials, joinedAt: new Date(), eventfds, socket });
+    const peer: Peer = { id, vectors: this.vectors, credentials, joinedAt: new Date(), eventfds, socket, knows: new Set() };
+    this.#join(peer);
+    this.emit('peer-joined', peer);
   }
 
   /** Why a connection is no peer: it hung up or sent something before it was admitted. */
@@ -246,22 +310,32 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     }
   }
 
+  /** Hands the newcomer everyone's doorbells and its own; tells the others who do not hold its doorbells yet. */
   #join(peer: Peer): void {
     const others = [...this.#peers.values()].sort((a, b) => a.id - b.id);
     this.#peers.set(peer.id, peer);
-    const messages = joinMessages(this.protocol, peer, others, this.memory.fd);
+    const announceTo = others.filter((other) => other.socket && !other.knows.has(peer.id));
+    announceTo.forEach((other) => other.knows.add(peer.id));
+    others.forEach((other) => peer.knows.add(other.id));
+    const messages = joinMessages(this.protocol, peer, others, this.memory.fd, announceTo.map((other) => other.id));
     // The newcomer's handshake is sent at once: it may wait on top of the bound.
     peer.socket?.allowBurst(messages.filter((message) => message.to === peer.id).length);
     this.#dispatch(messages);
-    this.emit('peer-joined', peer);
   }
 
   #leave(id: number, reason: string): void {
     const peer = this.#peers.get(id);
     if (!peer || this.#closing) return;
     this.#peers.delete(id);
-    this.#dispose(peer);
-    this.#dispatch(leaveMessages(id, [...this.#peers.keys()]));
+    if (this.#options.recycle) {
+      // The others keep its doorbells and hear nothing: the next peer given the id takes them over.
+      peer.socket?.close();
+      this.#recycled.set(id, [...peer.eventfds]);
+    } else {
+      this.#dispose(peer);
+      const remaining = [...this.#peers.values()].filter((other) => other.knows.delete(id)).map((other) => other.id);
+      this.#dispatch(leaveMessages(id, remaining));
+    }
     this.emit('peer-left', peer, reason);
   }
 

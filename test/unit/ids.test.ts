@@ -83,3 +83,25 @@ test('undefined when all 65536 ids are taken, for both policies', () => {
     assert.equal(allocator.allocate((id) => id !== 0), 0, policy);
   }
 });
+
+test("a range: 'lowest' and 'rotate' stay within it; 'random' gives every free id of it and nothing else", () => {
+  const range = { first: 1, last: 14 };
+  for (const policy of ['lowest', 'rotate', 'random'] as const) {
+    const allocator = new IdAllocator(policy, range);
+    const taken = new Set<number>();
+    for (let i = 0; i < 14; i++) {
+      const id = allocator.allocate((candidate) => taken.has(candidate));
+      assert.ok(id !== undefined && id >= 1 && id <= 14 && !taken.has(id), `${policy}: ${id}`);
+      taken.add(id);
+    }
+    assert.equal(allocator.allocate((candidate) => taken.has(candidate)), undefined, `${policy}: full`);
+    taken.delete(7);
+    assert.equal(allocator.allocate((candidate) => taken.has(candidate)), 7, `${policy}: the one free id`);
+  }
+  const seen = new Set<number>();
+  const random = new IdAllocator('random', range);
+  for (let i = 0; i < 500; i++) seen.add(random.allocate(() => false)!);
+  assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 14 }, (_, i) => i + 1), 'random reaches every id');
+  assert.throws(() => new IdAllocator('lowest', { first: 5, last: 4 }), RangeError);
+  assert.throws(() => new IdAllocator('lowest', { first: 0, last: 65536 }), RangeError);
+});
