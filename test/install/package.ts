@@ -1,0 +1,63 @@
+// Helpers for the install test: pack famez as `npm pack` does, and a PATH with
+// no compiler, make or Python on it.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { accessSync, constants, cpSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** What `npm pack` reads; everything else in the checkout is left out. */
+const PACK_INPUTS = ['package.json', 'package-lock.json', 'binding.gyp', 'tsconfig.json', 'native', 'scripts', 'src'];
+
+/** Runs a program to completion; throws with its output unless it exits 0. */
+export function run(program: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeout?: number }): SpawnSyncReturns<string> {
+  const result = spawnSync(program, args, { ...options, encoding: 'utf8', timeout: options.timeout ?? 60_000 });
+  if (result.status !== 0) {
+    throw new Error(`${program} ${args.join(' ')} exited ${result.status ?? result.signal}${result.error ? ` (${result.error.message})` : ''}\n${result.stdout}\n${result.stderr}`);
+  }
+  return result;
+}
+
+/** The environment without npm's per-run variables (npm test sets dozens). */
+export function plainEnv(overrides: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+  return { ...env, ...overrides };
+}
+
+/**
+ * `npm pack` of a copy of the checkout's sources, into dir; the tarball's path.
+ * A copy, because packing rebuilds build/ (node-gyp clears it) and dist/, which
+ * tests running beside this one are loading.
+ */
+export function pack(dir: string): string {
+  const copy = join(dir, 'famez');
+  mkdirSync(copy);
+  for (const name of PACK_INPUTS) cpSync(join(ROOT, name), join(copy, name), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+  run('npm', ['pack', '--pack-destination', dir], { cwd: copy, env: plainEnv({}), timeout: 120_000 });
+  const tarballs = readdirSync(dir).filter((name) => name.endsWith('.tgz'));
+  if (tarballs.length !== 1) throw new Error(`npm pack left ${tarballs.join(', ') || 'no tarball'}`);
+  return join(dir, tarballs[0]!);
+}
+
+/** The first executable called name on PATH. */
+export function which(name: string): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not here
+    }
+  }
+  throw new Error(`${name} is not on PATH`);
+}
+
+/** A directory holding only node, npm, npx and sh: a PATH with no toolchain. */
+export function toolchainFreeBin(dir: string): string {
+  mkdirSync(dir);
+  symlinkSync(process.execPath, join(dir, 'node'));
+  for (const name of ['npm', 'npx', 'sh']) symlinkSync(which(name), join(dir, name));
+  return dir;
+}
