@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { connect, type FamezClient } from '../../src/client/index.js';
 import { listeningSockets } from '../../src/server/socket-path.js';
 import { waitFor, withTimeout } from '../helpers/fds.js';
+import { readableCopy } from '../helpers/readable-copy.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -103,15 +104,24 @@ test('--allow-uid admits only the listed users; a refused peer is logged with it
   }
 });
 
-/** Runs connect() in a child process as user and group nobody; its verdict. */
+/**
+ * Runs connect() in a child process as user and group nobody; its verdict. The
+ * child loads a world-readable copy of the library: nobody may not be able to
+ * enter the checkout.
+ */
 async function connectAsNobody(socket: string): Promise<string> {
-  const script = `import { connect } from ${JSON.stringify(fileURLToPath(new URL('../../src/index.js', import.meta.url)))};
-    connect({ path: ${JSON.stringify(socket)} }).then((c) => { console.log('admitted'); c.close(); }, (e) => console.log('refused:', e.message));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  await new Promise((resolve) => child.on('exit', resolve));
-  return output.trim();
+  const library = readableCopy();
+  try {
+    const script = `import { connect } from ${JSON.stringify(join(library, 'dist', 'src', 'index.js'))};
+      connect({ path: ${JSON.stringify(socket)} }).then((c) => { console.log('admitted'); c.close(); }, (e) => console.log('refused:', e.message));`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, cwd: '/', stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    await new Promise((resolve) => child.on('exit', resolve));
+    return output.trim();
+  } finally {
+    rmSync(library, { recursive: true, force: true });
+  }
 }
 
 test('--allow-gid admits by group; --socket-group and --socket-mode let that group open the socket', async () => {
