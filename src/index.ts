@@ -6,3 +6,5 @@ export { DEFAULT_SOCKET_PATH, PROTOCOLS, MAX_VECTORS, MAX_PEER_ID, type Protocol
 export { ProtocolError } from './protocol/client-stream.js';
 export * as sys from './sys/index.js';
 export * from './client/index.js';
+export * from './mailbox/index.js';
+export * from './fabric/index.js';

@@ -61,6 +61,8 @@ interface Peer extends PeerInfo {
 
 export interface ServerEvents {
   listening: [];
+  /** A peer is admitted, before it or anyone else hears of it: prepare what it will find. */
+  'peer-joining': [PeerInfo];
   'peer-joined': [PeerInfo];
   'peer-left': [PeerInfo, string];
   'peer-refused': [sys.Credentials | undefined, string];
@@ -294,6 +296,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     }
     const socket = new PeerSocket(fd, this.#options.maxQueue ?? DEFAULT_MAX_QUEUE, (reason) => this.#leave(id, reason));
     const peer: Peer = { id, vectors: this.vectors, credentials, joinedAt: new Date(), eventfds, socket, knows: new Set() };
+    this.emit('peer-joining', peer);
     this.#join(peer);
     this.emit('peer-joined', peer);
   }

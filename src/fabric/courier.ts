@@ -1,0 +1,139 @@
+// The switch's outbox. It owns one slot, so its messages leave one at a time:
+// each waits until the previous receiver has handed the slot back. Nothing
+// sleeps: the slot is checked when a doorbell arrives and on a short timer
+// while a message is out, and a receiver that keeps it past the timeout has
+// it taken back.
+
+/** The switch's slot, as the courier uses it. */
+export interface OutboxSlot {
+  /** The receiver has handed the slot back. */
+  isFree(): boolean;
+  /** Writes the message into the slot and rings the receiver. */
+  deliver(to: number, text: string): void;
+  /** Takes the slot back from a receiver that did not hand it back. */
+  takeBack(): void;
+}
+
+export interface Letter {
+  to: number;
+  text: string;
+  /** Called once: without an error when the receiver took it. */
+  done?: (error?: Error) => void;
+}
+
+export interface CourierOptions {
+  /** How long a receiver may keep the slot (default 1000 ms, as FAME-Z). */
+  timeoutMs?: number;
+  /** Letters that may wait for one receiver; more are refused (default 16). */
+  maxQueuedPerPort?: number;
+  /** A receiver kept the slot past the timeout. */
+  onTimeout?: (to: number) => void;
+}
+
+export class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+export class Courier {
+  readonly #slot: OutboxSlot;
+  readonly #timeoutMs: number;
+  readonly #maxQueued: number;
+  readonly #onTimeout: (to: number) => void;
+  readonly #queue: Letter[] = [];
+  readonly #queuedFor = new Map<number, number>();
+  #out?: { letter: Letter; since: number };
+  #timer?: NodeJS.Timeout;
+  #delay = 1;
+
+  constructor(slot: OutboxSlot, options: CourierOptions = {}) {
+    this.#slot = slot;
+    this.#timeoutMs = options.timeoutMs ?? 1000;
+    this.#maxQueued = options.maxQueuedPerPort ?? 16;
+    this.#onTimeout = options.onTimeout ?? (() => {});
+  }
+
+  /** Letters waiting, the one out included. */
+  get pending(): number {
+    return this.#queue.length + (this.#out ? 1 : 0);
+  }
+
+  /** Queues a letter: false (and nothing queued) when too many already wait for its receiver. */
+  send(letter: Letter): boolean {
+    const queued = this.#queuedFor.get(letter.to) ?? 0;
+    if (queued >= this.#maxQueued) return false;
+    this.#queuedFor.set(letter.to, queued + 1);
+    this.#queue.push(letter);
+    this.poke();
+    return true;
+  }
+
+  /** Checks the slot now: call when something may have changed (a doorbell came in). */
+  poke(): void {
+    if (this.#out) {
+      if (this.#slot.isFree()) {
+        this.#finish();
+      } else if (performance.now() - this.#out.since >= this.#timeoutMs) {
+        const { letter } = this.#out;
+        this.#slot.takeBack();
+        this.#finish(new TimeoutError(`peer ${letter.to} did not take the message within ${this.#timeoutMs} ms: slot taken back`));
+        this.#onTimeout(letter.to);
+      } else {
+        this.#wait();
+        return;
+      }
+    }
+    const letter = this.#queue.shift();
+    if (!letter) return;
+    this.#out = { letter, since: performance.now() };
+    this.#delay = 1;
+    this.#slot.deliver(letter.to, letter.text);
+    this.#wait();
+  }
+
+  /** Letters for `to` fail, the one out included (the port is gone). */
+  drop(to: number, reason: string): void {
+    if (this.#out?.letter.to === to) {
+      this.#slot.takeBack();
+      this.#finish(new Error(reason));
+      queueMicrotask(() => this.poke());
+    }
+    for (let i = this.#queue.length - 1; i >= 0; i--) {
+      if (this.#queue[i]!.to !== to) continue;
+      const [letter] = this.#queue.splice(i, 1);
+      this.#settle(letter!, new Error(reason));
+    }
+  }
+
+  /** Fails everything waiting and stops the timer. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const letter of this.#queue.splice(0)) this.#settle(letter, new Error('the fabric closed'));
+    if (this.#out) this.#finish(new Error('the fabric closed'));
+  }
+
+  #finish(error?: Error): void {
+    const { letter } = this.#out!;
+    this.#out = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#settle(letter, error);
+  }
+
+  #settle(letter: Letter, error?: Error): void {
+    const left = (this.#queuedFor.get(letter.to) ?? 1) - 1;
+    if (left > 0) this.#queuedFor.set(letter.to, left);
+    else this.#queuedFor.delete(letter.to);
+    letter.done?.(error);
+  }
+
+  /** Looks again soon, less often the longer the receiver takes (1, 2, 4 .. 16 ms). */
+  #wait(): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.poke();
+    }, this.#delay);
+    this.#delay = Math.min(this.#delay * 2, 16);
+  }
+}

@@ -1,0 +1,166 @@
+// The switch as a pure state machine: ports come and go, messages arrive,
+// and it answers with actions (messages to send, log lines, port changes).
+// No I/O: the fabric runtime reads the mailbox and carries the actions out.
+import { ctlWrite, linkAck, parseRequest, PEER_ATTRIBUTE_REQUEST, type PeerAttributes } from './link.js';
+import { parsePayload } from './payload.js';
+
+/** managing: a Gen-Z fabric manager (FAME-Z's default "PFM"); unmanaged: FAME-Z's --noPFM. */
+export type SwitchMode = 'managing' | 'unmanaged';
+export type LinkState = 'up' | 'configured';
+
+/** FAME-Z's smart switch: SID 27, CIDs of id * 100. */
+export const DEFAULT_SID = 27;
+export const SWITCH_CCLASS = 'FabricSwitch';
+export const DRIVERLESS_CCLASS = 'Driverless QEMU';
+
+export interface Port {
+  readonly id: number;
+  nodename: string;
+  cclass: string;
+  /** The component and subnet ids the switch assigned (0 until configured). */
+  cid: number;
+  sid: number;
+  linkState: LinkState;
+  /** What the peer answered to Link CTL Peer-Attribute. */
+  peerAttributes: Record<string, string>;
+  /** Messages from this port to the switch, and from the switch to it. */
+  received: number;
+  sent: number;
+  /** It has shown a live driver (sent a message): unsolicited messages may go to it. */
+  live: boolean;
+  greeted: boolean;
+}
+
+export type Action =
+  | { type: 'send'; to: number; body: string; tracker: number }
+  | { type: 'log'; level: 'info' | 'warning' | 'debug'; text: string }
+  | { type: 'port'; port: Port; change: 'configured' | 'attributes' }
+  | { type: 'dump' };
+
+export interface SwitchConfig {
+  serverId: number;
+  mode: SwitchMode;
+}
+
+interface Tagged {
+  port: number;
+  cid: number;
+  sid: number;
+}
+
+export class Switch {
+  readonly serverId: number;
+  readonly mode: SwitchMode;
+  readonly nodename: string;
+  readonly cclass = SWITCH_CCLASS;
+  readonly cid0: number;
+  readonly sid0: number;
+  readonly ports = new Map<number, Port>();
+  readonly #tags = new Map<string, Tagged>();
+  #nextTag = 1;
+  #tracker = 0;
+
+  constructor(config: SwitchConfig) {
+    this.serverId = config.serverId;
+    this.mode = config.mode;
+    const managing = config.mode === 'managing';
+    this.nodename = managing ? 'Z-switch' : 'Z-server';
+    this.cid0 = managing ? config.serverId * 100 : 0;
+    this.sid0 = managing ? DEFAULT_SID : 0;
+  }
+
+  get attributes(): PeerAttributes {
+    return { cclass: this.cclass, CID0: this.cid0, SID0: this.sid0 };
+  }
+
+  join(id: number): Port {
+    const port: Port = {
+      id, nodename: '', cclass: DRIVERLESS_CCLASS, cid: 0, sid: 0, linkState: 'up', peerAttributes: {},
+      received: 0, sent: 0, live: false, greeted: this.mode === 'managing',
+    };
+    this.ports.set(id, port);
+    return port;
+  }
+
+  leave(id: number): void {
+    this.ports.delete(id);
+    for (const [tag, tagged] of this.#tags) if (tagged.port === id) this.#tags.delete(tag);
+  }
+
+  /** A message the switch sends on its own, with the next tracker. */
+  message(to: number, body: string): Action {
+    return { type: 'send', to, body, tracker: ++this.#tracker };
+  }
+
+  /** Port `from` sent `text`; `names` are what its slot holds now. */
+  receive(from: number, text: string, names: { nodename?: string; cclass?: string } = {}): Action[] {
+    const port = this.ports.get(from);
+    if (!port) return [{ type: 'log', level: 'warning', text: `message from ${from}, which is no port: ignored` }];
+    port.received++;
+    port.live = true;
+    if (names.nodename !== undefined) port.nodename = names.nodename;
+    if (names.cclass !== undefined) port.cclass = names.cclass;
+    const { body, tracker } = parsePayload(text);
+    if (tracker !== undefined) this.#tracker = tracker;
+    const actions = this.#answer(port, body);
+    if (!port.greeted) {
+      // --noPFM greets each peer, once it has shown a driver that will take the message.
+      port.greeted = true;
+      actions.push(this.message(from, PEER_ATTRIBUTE_REQUEST));
+    }
+    return actions;
+  }
+
+  #answer(port: Port, body: string): Action[] {
+    const request = parseRequest(body);
+    const who = `${port.nodename || 'port'} (${port.id})`;
+    const ignore = (text: string): Action[] => [{ type: 'log', level: 'warning', text: `${who}: ${text}: no answer` }];
+    switch (request.kind) {
+      case 'ping':
+        return [this.message(port.id, 'pong')];
+      case 'pong':
+        return [];
+      case 'dump':
+        return [{ type: 'dump' }];
+      case 'peer-attribute':
+        return [this.message(port.id, linkAck(this.attributes))];
+      case 'ack':
+        port.peerAttributes = request.attributes;
+        return [{ type: 'port', port, change: 'attributes' }];
+      case 'nak':
+        return ignore(`Link CTL NAK ${request.detail}`);
+      case 'rfc':
+        return this.#configure(port, request.ttc, ignore);
+      case 'standalone-ack':
+        return this.#acknowledged(port, request.tag, request.reason, ignore);
+      case 'ctl-write':
+        return ignore('a CTL-Write to the switch');
+      case 'bad':
+        return ignore(request.why);
+      case 'other':
+        return ignore(`unknown request "${request.words.join(' ').slice(0, 80)}"`);
+    }
+  }
+
+  /** Link RFC: a managing switch writes the port's CID/SID with a tag to match the acknowledgment. */
+  #configure(port: Port, ttc: string | undefined, ignore: (text: string) => Action[]): Action[] {
+    if (this.mode !== 'managing') return ignore('Link RFC, but this switch does not manage the fabric (--noPFM)');
+    if (ttc === undefined) return ignore('Link RFC without TTC');
+    if (!/^\d+us$/i.test(ttc)) return ignore(`Link RFC TTC=${ttc}: the time to complete must be in microseconds (such as 27us)`);
+    const tag = String(this.#nextTag++);
+    const assigned = { cid: port.id * 100, sid: this.sid0 };
+    this.#tags.set(tag, { port: port.id, ...assigned });
+    return [this.message(port.id, ctlWrite({ space: 0, pfmCid: this.cid0, pfmSid: this.sid0, ...assigned, tag }))];
+  }
+
+  #acknowledged(port: Port, tag: string | undefined, reason: string | undefined, ignore: (text: string) => Action[]): Action[] {
+    const tagged = tag === undefined ? undefined : this.#tags.get(tag);
+    if (!tagged || tagged.port !== port.id) return ignore(`Standalone Acknowledgment of unknown tag ${tag ?? '(none)'}`);
+    this.#tags.delete(tag!);
+    if (reason !== 'OK') return ignore(`Standalone Acknowledgment Tag=${tag},Reason=${reason ?? '(none)'}`);
+    port.cid = tagged.cid;
+    port.sid = tagged.sid;
+    port.linkState = 'configured';
+    return [{ type: 'port', port, change: 'configured' }, this.message(port.id, PEER_ATTRIBUTE_REQUEST)];
+  }
+}

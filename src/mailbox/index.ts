@@ -1,0 +1,2 @@
+export * from './layout.js';
+export { Mailbox, MailboxError } from './mailbox.js';

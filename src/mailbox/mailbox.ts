@@ -1,0 +1,148 @@
+// The mailbox over a byte view of the shared memory. Guests write to it at
+// any time: everything read is copied once, then checked, and a bad value is
+// a MailboxError naming the slot and what is wrong, never a crash.
+import { BUF_SIZE, GLOBALS, geometry, MAX_CLIENTS, MAX_MESSAGE, MAX_NAME, NAME_SIZE, SLOT, SLOT_SIZE, BUF_OFFSET, type Geometry } from './layout.js';
+
+export class MailboxError extends Error {
+  override name = 'MailboxError';
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
+export class Mailbox {
+  readonly view: Uint8Array;
+  readonly #data: DataView;
+
+  constructor(view: Uint8Array) {
+    this.view = view;
+    this.#data = new DataView(view.buffer, view.byteOffset, view.byteLength);
+  }
+
+  /** Zeroes the mailbox, writes the globals and every slot's peer_id. */
+  format(nClients: number): Geometry {
+    const layout = geometry(nClients);
+    if (this.view.byteLength < layout.size) throw new MailboxError(`the memory has ${this.view.byteLength} bytes: ${nClients} clients need ${layout.size}`);
+    this.view.fill(0);
+    this.#set(0, GLOBALS.slotsize, SLOT_SIZE);
+    this.#set(0, GLOBALS.bufOffset, BUF_OFFSET);
+    this.#set(0, GLOBALS.nClients, layout.nClients);
+    this.#set(0, GLOBALS.nEvents, layout.nEvents);
+    this.#set(0, GLOBALS.serverId, layout.serverId);
+    for (let id = 1; id <= layout.serverId; id++) this.#set(id, SLOT.peerId, id);
+    return layout;
+  }
+
+  /** The globals, checked: a memory without them is no mailbox (the view needs only slot 0). */
+  globals(): Geometry {
+    const value = (offset: number): bigint => this.#data.getBigUint64(offset, true);
+    const slotsize = value(GLOBALS.slotsize);
+    const bufOffset = value(GLOBALS.bufOffset);
+    const nClients = value(GLOBALS.nClients);
+    if (slotsize !== BigInt(SLOT_SIZE) || bufOffset !== BigInt(BUF_OFFSET) || nClients < 1n || nClients > BigInt(MAX_CLIENTS)) {
+      throw new MailboxError(`no mailbox globals (slotsize ${slotsize}, buf_offset ${bufOffset}, nClients ${nClients}): ` +
+        'the server is not an IVSHMSG fabric (start one with famez fabric)');
+    }
+    const layout = geometry(Number(nClients));
+    if (value(GLOBALS.nEvents) !== BigInt(layout.nEvents) || value(GLOBALS.serverId) !== BigInt(layout.serverId)) {
+      throw new MailboxError(`mailbox globals disagree: nClients ${nClients} but nEvents ${value(GLOBALS.nEvents)} and server_id ${value(GLOBALS.serverId)}`);
+    }
+    return layout;
+  }
+
+  nodename(id: number): string {
+    return this.#name(id, SLOT.nodename, 'nodename');
+  }
+
+  cclass(id: number): string {
+    return this.#name(id, SLOT.cclass, 'cclass');
+  }
+
+  /** Writes the names given (an empty string clears one). */
+  setNames(id: number, names: { nodename?: string; cclass?: string }): void {
+    if (names.nodename !== undefined) this.#setName(id, SLOT.nodename, 'nodename', names.nodename);
+    if (names.cclass !== undefined) this.#setName(id, SLOT.cclass, 'cclass', names.cclass);
+  }
+
+  /** The length of the message waiting in slot `id` (0: the slot is free). */
+  buflen(id: number): bigint {
+    return this.#data.getBigUint64(this.#at(id, SLOT.buflen), true);
+  }
+
+  isFree(id: number): boolean {
+    return this.buflen(id) === 0n;
+  }
+
+  /** Reads slot `id`'s message and hands the slot back, also when the message is bad. */
+  take(id: number): string {
+    const length = this.buflen(id);
+    try {
+      if (length > BigInt(BUF_SIZE)) throw new MailboxError(`slot ${id}: buflen ${length} is past the ${BUF_SIZE}-byte buffer`);
+      const start = this.#at(id, SLOT.buf);
+      const bytes = this.view.slice(start, start + Number(length));
+      try {
+        return utf8.decode(bytes);
+      } catch {
+        throw new MailboxError(`slot ${id}: the message is not UTF-8 text`);
+      }
+    } finally {
+      this.handBack(id);
+    }
+  }
+
+  /** Puts a message in slot `id` (the buffer first, then its length). */
+  put(id: number, text: string): void {
+    const bytes = encoder.encode(text);
+    if (bytes.length > MAX_MESSAGE) throw new MailboxError(`a message has at most ${MAX_MESSAGE} bytes, not ${bytes.length}`);
+    const start = this.#at(id, SLOT.buf);
+    this.view.set(bytes, start);
+    this.view.fill(0, start + bytes.length, start + BUF_SIZE);
+    this.#set(id, SLOT.buflen, bytes.length);
+  }
+
+  /** Marks slot `id`'s message as taken. */
+  handBack(id: number): void {
+    this.#set(id, SLOT.buflen, 0);
+  }
+
+  /** A slot's u64 field (peer_id, peer_CID, ...). */
+  field(id: number, name: keyof typeof SLOT): bigint {
+    return this.#data.getBigUint64(this.#at(id, SLOT[name]), true);
+  }
+
+  setField(id: number, name: keyof typeof SLOT, value: number): void {
+    this.#set(id, SLOT[name], value);
+  }
+
+  #at(id: number, offset: number): number {
+    const at = id * SLOT_SIZE + offset;
+    if (!Number.isInteger(id) || id < 1 || at + SLOT_SIZE - offset > this.view.byteLength) {
+      throw new RangeError(`no slot ${id} in a mailbox of ${this.view.byteLength} bytes`);
+    }
+    return at;
+  }
+
+  #set(id: number, offset: number, value: number): void {
+    this.#data.setBigUint64(id * SLOT_SIZE + offset, BigInt(value), true);
+  }
+
+  #name(id: number, offset: number, what: string): string {
+    const start = this.#at(id, offset);
+    const bytes = this.view.slice(start, start + NAME_SIZE);
+    const end = bytes.indexOf(0);
+    if (end < 0) throw new MailboxError(`slot ${id}: the ${what} has no NUL in its ${NAME_SIZE} bytes`);
+    try {
+      return utf8.decode(bytes.subarray(0, end));
+    } catch {
+      throw new MailboxError(`slot ${id}: the ${what} is not UTF-8 text`);
+    }
+  }
+
+  #setName(id: number, offset: number, what: string, name: string): void {
+    const bytes = encoder.encode(name);
+    if (bytes.length > MAX_NAME) throw new MailboxError(`a ${what} has at most ${MAX_NAME} bytes, not ${bytes.length} ("${name}")`);
+    const start = this.#at(id, offset);
+    this.view.fill(0, start, start + NAME_SIZE);
+    this.view.set(bytes, start);
+  }
+}
