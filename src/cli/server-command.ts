@@ -49,7 +49,7 @@ Serve shared memory and doorbells to QEMU (-device ivshmem-doorbell) and host pe
   -t, --truncate           resize an existing object or file to --size (may lose data)
   -n, --vectors N          doorbells per peer, 1..${MAX_VECTORS} (default 1)
       --protocol P         qemu (QEMU >= 2.5, default) or legacy (QEMU <= 2.4)
-      --ids POLICY         rotate (QEMU's, default) or lowest (reuse the lowest free id)
+      --ids POLICY         rotate (QEMU's, default), lowest (reuse the lowest free id) or random
       --max-peers N        refuse peers beyond N (default 65536)
       --max-queue N        messages queued for a peer that does not read before it is dropped
       --socket-mode MODE   socket file mode (default 0600)

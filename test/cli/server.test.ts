@@ -30,7 +30,7 @@ test('bad options exit 2 with one line on stderr naming the option', (t) => {
     [['-l', '5Q'], /--size|-l/],
     [['-l', '1K'], /--size|-l/],
     [['--protocol', 'x'], /--protocol/],
-    [['--ids', 'random'], /--ids/],
+    [['--ids', 'sequential'], /--ids/],
     [['-f', join(dir, 'mem'), '-M', 'name'], /(--file|-f).*(--shm-name|-M)|(--shm-name|-M).*(--file|-f)/],
     [['-S'], /-S|--socket-path/],
     [['extra'], /extra/],
