@@ -24,8 +24,14 @@ export type Protocol = 'qemu' | 'legacy';
 export const PROTOCOLS: readonly Protocol[] = ['qemu', 'legacy'];
 
 export function encode(value: number): Uint8Array {
-  const bytes = new Uint8Array(MESSAGE_SIZE);
-  new DataView(bytes.buffer).setBigInt64(0, BigInt(value), true);
+  return encodeAll([value]);
+}
+
+/** Messages back to back, for one sendmsg. */
+export function encodeAll(values: readonly number[]): Uint8Array {
+  const bytes = new Uint8Array(MESSAGE_SIZE * values.length);
+  const view = new DataView(bytes.buffer);
+  values.forEach((value, i) => view.setBigInt64(i * MESSAGE_SIZE, BigInt(value), true));
   return bytes;
 }
 

@@ -1,7 +1,7 @@
 // The server's end of one peer's connection: sends through an Outbox and
 // watches for the peer going away. Peers never send anything, so any byte,
 // end of stream or error means the peer is gone.
-import { encode } from '../protocol/message.js';
+import { encodeAll } from '../protocol/message.js';
 import * as sys from '../sys/index.js';
 import { Outbox } from './outbox.js';
 import type { SharedFd } from './shared-fd.js';
@@ -35,10 +35,11 @@ export class PeerSocket {
     return this.#outbox.pending;
   }
 
-  send(value: number, fd?: SharedFd): void {
+  /** Sends messages in one sendmsg (with `fd`, only one message). */
+  send(values: readonly number[], fd?: SharedFd): void {
     if (this.#gone) return;
     try {
-      const result = this.#outbox.push(encode(value), fd);
+      const result = this.#outbox.push(encodeAll(values), fd);
       if (result === 'overflow') this.#fail('stopped reading (send queue full)');
       else if (result === 'queued' && this.#outbox.pending === 1) this.#watcher.start(sys.READABLE | sys.WRITABLE);
     } catch (error) {

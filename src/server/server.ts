@@ -343,8 +343,15 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   }
 
   #dispatch(messages: Outgoing[]): void {
-    for (const message of messages) {
-      this.#peers.get(message.to)?.socket?.send(message.value, message.fd === undefined ? undefined : this.#handed.get(message.fd));
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i]!;
+      const values = [message.value];
+      // Messages without an fd to one peer in a row (the welcome's version and
+      // id) go in one sendmsg: a reader that wakes up between them would see
+      // them apart, and FAME-Z's client needs its first read to hold the
+      // welcome whole. Only an fd must have a sendmsg of its own.
+      while (message.fd === undefined && messages[i + 1]?.to === message.to && messages[i + 1]!.fd === undefined) values.push(messages[++i]!.value);
+      this.#peers.get(message.to)?.socket?.send(values, message.fd === undefined ? undefined : this.#handed.get(message.fd));
     }
   }
 
