@@ -10,7 +10,7 @@ export function isDaemonChild(): boolean {
 }
 
 /** In the parent: start the daemon, wait for its word; the exit status. */
-export function daemonize(): Promise<number> {
+export function daemonize(name = 'famez server'): Promise<number> {
   const child = spawn(process.execPath, process.argv.slice(1), {
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
@@ -29,13 +29,13 @@ export function daemonize(): Promise<number> {
     };
     child.stdio[3]!.on('end', () => {
       if (said.startsWith('ready')) {
-        process.stdout.write(`famez server running in the background, pid ${child.pid}\n`);
+        process.stdout.write(`${name} running in the background, pid ${child.pid}\n`);
         done(0);
       }
     });
     child.on('exit', (code) => {
       if (!said.startsWith('ready')) {
-        process.stderr.write(errors || `famez server: the background server exited with status ${code}\n`);
+        process.stderr.write(errors || `${name}: the background process exited with status ${code}\n`);
         done(code || 1);
       }
     });

@@ -11,6 +11,10 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
     summary: "connect as a host peer (a drop-in for QEMU's ivshmem-client)",
     run: async (args) => (await import('./client-command.js')).runClient(args),
   },
+  fabric: {
+    summary: "run an IVSHMSG fabric with a Gen-Z switch (a drop-in for FAME-Z's server)",
+    run: async (args) => (await import('./fabric-command.js')).runFabric(args),
+  },
 };
 
 const HELP = `Usage: famez <command> [options]

@@ -5,11 +5,10 @@ import { ID_POLICIES } from '../server/ids.js';
 import type { BackingSpec } from '../memory/backing.js';
 import { formatSize, parseSize } from '../memory/size.js';
 import { DEFAULT_SOCKET_PATH, MAX_VECTORS, PROTOCOLS } from '../protocol/message.js';
-import { resolveIds } from './identity.js';
-import { Logger, LOG_FORMATS } from './logger.js';
-import { removePidFile, writePidFile } from './pidfile.js';
-import { choice, fileMode, integer, parseOptions, UsageError, type Values } from './usage.js';
-import { daemonize, isDaemonChild, reportReady } from './daemon.js';
+import { ACCESS_HELP, ACCESS_OPTIONS, logFormat, planAccess } from './access.js';
+import type { Logger } from './logger.js';
+import { runService, type ServicePlan } from './service.js';
+import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
 
 const COMMAND = 'famez server';
 
@@ -18,7 +17,6 @@ export const SERVER_OPTIONS = {
   verbose: { type: 'boolean', short: 'v' },
   foreground: { type: 'boolean', short: 'F' },
   daemonize: { type: 'boolean', short: 'd' },
-  'pid-file': { type: 'string', short: 'p' },
   'socket-path': { type: 'string', short: 'S' },
   'shm-name': { type: 'string', short: 'M' },
   'shm-dir': { type: 'string', short: 'm' },
@@ -29,13 +27,8 @@ export const SERVER_OPTIONS = {
   protocol: { type: 'string' },
   ids: { type: 'string' },
   'max-peers': { type: 'string' },
-  'max-queue': { type: 'string' },
-  'socket-mode': { type: 'string' },
-  'socket-group': { type: 'string' },
-  'allow-uid': { type: 'string' },
-  'allow-gid': { type: 'string' },
   'log-file': { type: 'string' },
-  'log-format': { type: 'string' },
+  ...ACCESS_OPTIONS,
 } as const;
 
 export const SERVER_HELP = `Usage: famez server [options]
@@ -51,24 +44,15 @@ Serve shared memory and doorbells to QEMU (-device ivshmem-doorbell) and host pe
       --protocol P         qemu (QEMU >= 2.5, default) or legacy (QEMU <= 2.4)
       --ids POLICY         rotate (QEMU's, default), lowest (reuse the lowest free id) or random
       --max-peers N        refuse peers beyond N (default 65536)
-      --max-queue N        messages queued for a peer that does not read before it is dropped
-      --socket-mode MODE   socket file mode (default 0600)
-      --socket-group GROUP socket file group (name or number)
-      --allow-uid LIST     admit only these users (names or numbers, comma-separated)
-      --allow-gid LIST     admit only these groups (a peer matching either list is admitted)
-  -p, --pid-file PATH      write the server's pid here
+${ACCESS_HELP}
   -d, --daemonize          run in the background (default: foreground; -F is accepted)
   -v, --verbose            log details
       --log-file PATH      log here instead of stdout (SIGHUP reopens it)
-      --log-format F       text (default) or json
   -h, --help               this help
 `;
 
-interface ServerPlan {
+interface ServerPlan extends ServicePlan {
   server: ServerOptions;
-  pidFile?: string;
-  daemonize: boolean;
-  log: { path?: string; format: 'text' | 'json'; verbose: boolean };
 }
 
 /** Turns arguments into a plan; throws UsageError naming the bad option. */
@@ -83,9 +67,6 @@ export function planServer(args: string[]): ServerPlan | 'help' {
   const memory: BackingSpec = values.file !== undefined ? { kind: 'file', path: values.file, size, truncate }
     : values['shm-dir'] !== undefined ? { kind: 'directory', path: values['shm-dir'], size }
       : { kind: 'shm', name: values['shm-name'] ?? 'ivshmem', size, truncate };
-  const uids = values['allow-uid'] === undefined ? undefined : resolveIds('--allow-uid', values['allow-uid'], 'user');
-  const gids = values['allow-gid'] === undefined ? undefined : resolveIds('--allow-gid', values['allow-gid'], 'group');
-  const group = values['socket-group'];
   return {
     server: {
       socketPath: values['socket-path'] ?? DEFAULT_SOCKET_PATH,
@@ -94,16 +75,13 @@ export function planServer(args: string[]): ServerPlan | 'help' {
       protocol: values.protocol === undefined ? 'qemu' : choice('--protocol', values.protocol, PROTOCOLS),
       ids: values.ids === undefined ? 'rotate' : choice('--ids', values.ids, ID_POLICIES),
       maxPeers: values['max-peers'] === undefined ? undefined : integer('--max-peers', values['max-peers'], 1, 65536),
-      maxQueue: values['max-queue'] === undefined ? undefined : integer('--max-queue', values['max-queue'], 1, 1 << 24),
-      socketMode: values['socket-mode'] === undefined ? 0o600 : fileMode('--socket-mode', values['socket-mode']),
-      socketGroup: group === undefined ? undefined : resolveIds('--socket-group', group, 'group')[0],
-      admit: uids || gids ? admitOnly(uids ?? [], gids ?? []) : undefined,
+      ...planAccess(values),
     },
     pidFile: values['pid-file'],
     daemonize: values.daemonize ?? false,
     log: {
       path: values['log-file'],
-      format: values['log-format'] === undefined ? 'text' : choice('--log-format', values['log-format'], LOG_FORMATS),
+      format: logFormat(values),
       verbose: values.verbose ?? false,
     },
   };
@@ -117,12 +95,6 @@ function sizeOption(text: string): number {
   }
 }
 
-function admitOnly(uids: number[], gids: number[]): NonNullable<ServerOptions['admit']> {
-  return ({ uid, gid }) => uids.includes(uid) || gids.includes(gid)
-    ? undefined
-    : `uid ${uid} / gid ${gid} is not in --allow-uid / --allow-gid`;
-}
-
 /** Runs the server until SIGINT or SIGTERM. Resolves with the exit status. */
 export async function runServer(args: string[]): Promise<number> {
   const plan = planServer(args);
@@ -130,9 +102,27 @@ export async function runServer(args: string[]): Promise<number> {
     process.stdout.write(SERVER_HELP);
     return 0;
   }
-  if (plan.daemonize && !isDaemonChild()) return daemonize();
-  const log = new Logger(plan.log);
-  const server = createServer(plan.server);
+  return runService(COMMAND, plan, (log) => {
+    const server = createServer(plan.server);
+    logServerEvents(server, log);
+    return {
+      listen: async () => {
+        await server.listen();
+        const memory = server.memory;
+        log.info('listening', `listening on ${server.socketPath}: ${memory.description} (${formatSize(memory.size)}), ` +
+          `${server.vectors} vector${server.vectors === 1 ? '' : 's'}, protocol ${server.protocol}`,
+        { socket: server.socketPath, memory: memory.description, size: memory.size, vectors: server.vectors, protocol: server.protocol });
+        log.debug('options', `ids ${plan.server.ids}, max peers ${server.maxPeers}, socket mode ${(plan.server.socketMode ?? 0o600).toString(8)}` +
+          `${plan.server.admit ? ', admission by uid/gid' : ''}${plan.pidFile ? `, pid file ${plan.pidFile}` : ''}`);
+      },
+      close: () => server.close(),
+      describeStop: () => `closing ${server.peers.size} peer(s)`,
+    };
+  });
+}
+
+/** The server's events as log lines (also under `famez fabric`). */
+export function logServerEvents(server: FamezServer, log: Logger): void {
   server.on('warning', (message) => log.warn('warning', message));
   server.on('error', (error) => log.warn('error', error.message));
   server.on('peer-joined', (peer) => {
@@ -145,41 +135,4 @@ export async function runServer(args: string[]): Promise<number> {
   server.on('peer-left', (peer, reason) => log.info('peer-left', `peer ${peer.id} gone: ${reason}`, { id: peer.id, reason }));
   server.on('peer-refused', (who, reason) => log.info('peer-refused',
     `peer refused (pid ${who?.pid ?? '?'}, uid ${who?.uid ?? '?'}): ${reason}`, { pid: who?.pid, uid: who?.uid, gid: who?.gid, reason }));
-  // Signals are caught from before the socket exists, so that a SIGTERM sent as
-  // soon as the pid file appears still closes cleanly.
-  let onSignal: (signal: NodeJS.Signals) => void = () => {};
-  const stopSignal = new Promise<NodeJS.Signals>((resolve) => { onSignal = resolve; });
-  const reopenLog = (): void => log.reopen();
-  process.once('SIGINT', onSignal).once('SIGTERM', onSignal).on('SIGHUP', reopenLog);
-  try {
-    await serve(server, plan, log);
-    const signal = await stopSignal;
-    log.info('stopping', `${signal}: closing ${server.peers.size} peer(s)`, { signal });
-    await server.close();
-    if (plan.pidFile) removePidFile(plan.pidFile);
-    return 0;
-  } finally {
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', reopenLog);
-    log.close();
-  }
-}
-
-/** Listens, writes the pid file and says so. */
-async function serve(server: FamezServer, plan: ServerPlan, log: Logger): Promise<void> {
-  await server.listen();
-  if (plan.pidFile) {
-    try {
-      writePidFile(plan.pidFile);
-    } catch (error) {
-      await server.close();
-      throw new Error(`cannot write pid file ${plan.pidFile}: ${(error as Error).message}`);
-    }
-  }
-  const memory = server.memory;
-  log.info('listening', `listening on ${server.socketPath}: ${memory.description} (${formatSize(memory.size)}), ` +
-    `${server.vectors} vector${server.vectors === 1 ? '' : 's'}, protocol ${server.protocol}`,
-  { socket: server.socketPath, memory: memory.description, size: memory.size, vectors: server.vectors, protocol: server.protocol });
-  log.debug('options', `ids ${plan.server.ids}, max peers ${server.maxPeers}, socket mode ${(plan.server.socketMode ?? 0o600).toString(8)}` +
-    `${plan.server.admit ? ', admission by uid/gid' : ''}${plan.pidFile ? `, pid file ${plan.pidFile}` : ''}`);
-  reportReady();
 }

@@ -6,7 +6,8 @@ export class UsageError extends Error {
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-export type Values<T extends Options> = { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string };
+type Value<O> = O extends { type: 'boolean' } ? boolean : string;
+export type Values<T extends Options> = { [K in keyof T]?: T[K] extends { multiple: true } ? Value<T[K]>[] : Value<T[K]> };
 
 /** parseArgs with errors rewritten as one-line UsageErrors. */
 export function parseOptions<T extends Options>(command: string, args: string[], options: T): Values<T> {

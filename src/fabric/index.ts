@@ -4,3 +4,4 @@ export { parseRequest, linkAck, ctlWrite, standaloneAck, linkRfc, PEER_ATTRIBUTE
 export { parsePayload, formatPayload, parseArguments, formatArguments, words, TRACKER_TOKEN, type Payload } from './payload.js';
 export { DEFAULT_MAILBOX, mailboxPath } from './mailbox-file.js';
 export { TimeoutError } from './courier.js';
+export { switchDiagram } from './diagram.js';

@@ -1,0 +1,186 @@
+// `famez fabric`: FAME-Z's ivshmsg_server.py options, names and defaults,
+// plus the options of `famez server` that apply, mapped onto createFabric().
+import { createInterface } from 'node:readline';
+import { createFabric, DEFAULT_FABRIC_SOCKET, switchDiagram, type Fabric, type FabricMode, type FabricOptions } from '../fabric/index.js';
+import { DEFAULT_MAILBOX } from '../fabric/mailbox-file.js';
+import { DEFAULT_CLIENTS, MAX_CLIENTS, geometry } from '../mailbox/index.js';
+import { formatSize } from '../memory/size.js';
+import { ACCESS_HELP, ACCESS_OPTIONS, logFormat, planAccess } from './access.js';
+import type { Logger } from './logger.js';
+import { runService, type ServicePlan } from './service.js';
+import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
+
+const COMMAND = 'famez fabric';
+/** FAME-Z's log file when it runs in the background. */
+const DAEMON_LOG = '/tmp/ivshmsg_log';
+
+export const FABRIC_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  socketpath: { type: 'string', short: 'S' },
+  'socket-path': { type: 'string' },
+  mailbox: { type: 'string', short: 'M' },
+  nClients: { type: 'string', short: 'n' },
+  noPFM: { type: 'boolean' },
+  silent: { type: 'boolean', short: 's' },
+  recycle: { type: 'boolean' },
+  norecycle: { type: 'boolean' },
+  ids: { type: 'string' },
+  'reply-timeout': { type: 'string' },
+  daemon: { type: 'boolean', short: 'D' },
+  logfile: { type: 'string', short: 'L' },
+  'log-file': { type: 'string' },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
+  ...ACCESS_OPTIONS,
+} as const;
+
+/** The QEMU options that attach a guest to a fabric. */
+export function qemuStanza(socketPath: string, nClients: number): string {
+  return `-chardev socket,path=${socketPath},id=ivshmsg -device ivshmem-doorbell,chardev=ivshmsg,vectors=${geometry(nClients).nEvents}`;
+}
+
+export const FABRIC_HELP = `Usage: famez fabric [options]
+An IVSHMSG fabric (a drop-in for FAME-Z's ivshmsg_server.py): the shared memory is a
+mailbox of 512-byte slots, and the server takes part as a Gen-Z switch that answers
+ping, Link CTL Peer-Attribute and Link RFC, and configures each link.
+
+  -S, --socketpath PATH    listening socket (default ${DEFAULT_FABRIC_SOCKET}; also --socket-path)
+  -M, --mailbox NAME       mailbox file: a name in /dev/shm or a path (default ${DEFAULT_MAILBOX})
+  -n, --nClients N         clients, 1..${MAX_CLIENTS} (default ${DEFAULT_CLIENTS}); every peer gets N+2 vectors
+      --noPFM              do not manage the fabric: answer, but configure no links
+  -s, --silent             take no part: a plain server with FAME-Z's mailbox layout
+      --recycle            keep a leaving peer's doorbells for the next peer with its id (default)
+      --norecycle          announce leaves and joins as famez server does
+      --ids POLICY         lowest (default: the lowest free id) or random (FAME-Z's smart mode)
+      --reply-timeout MS   how long a peer may keep the switch's slot (default 1000)
+${ACCESS_HELP}
+  -D, --daemon             run in the background (logs to ${DAEMON_LOG} unless -L)
+  -L, --logfile PATH       log here instead of stdout (SIGHUP reopens it; also --log-file)
+  -v, --verbose            log each message (-vv: and the switch's port table on each change)
+  -h, --help               this help
+
+On a terminal, the console takes h[elp], d[ump] (the switch and its ports) and q[uit].
+QEMU, with the defaults:
+  ${qemuStanza(DEFAULT_FABRIC_SOCKET, DEFAULT_CLIENTS)}
+`;
+
+interface FabricPlan extends ServicePlan {
+  fabric: FabricOptions & { nClients: number; socketPath: string };
+  verbosity: number;
+}
+
+export function planFabric(args: string[]): FabricPlan | 'help' {
+  const values: Values<typeof FABRIC_OPTIONS> = parseOptions(COMMAND, args, FABRIC_OPTIONS);
+  if (values.help) return 'help';
+  const one = <T>(a: T | undefined, b: T | undefined, names: string): T | undefined => {
+    if (a !== undefined && b !== undefined) throw new UsageError(`${COMMAND}: ${names} name the same thing: give one`);
+    return a ?? b;
+  };
+  if (values.recycle && values.norecycle) throw new UsageError(`${COMMAND}: --recycle and --norecycle cannot be combined`);
+  const mode: FabricMode = values.silent ? 'silent' : values.noPFM ? 'unmanaged' : 'managing';
+  const mailbox = values.mailbox ?? DEFAULT_MAILBOX;
+  if (mailbox === '' || mailbox.endsWith('/')) throw new UsageError(`${COMMAND}: --mailbox needs a file name or path, not "${mailbox}"`);
+  const verbosity = values.verbose?.length ?? 0;
+  const daemonize = values.daemon ?? false;
+  return {
+    fabric: {
+      socketPath: one(values.socketpath, values['socket-path'], '--socketpath and --socket-path') ?? DEFAULT_FABRIC_SOCKET,
+      mailbox,
+      nClients: values.nClients === undefined ? DEFAULT_CLIENTS : integer('--nClients', values.nClients, 1, MAX_CLIENTS),
+      mode,
+      recycle: !values.norecycle,
+      ids: values.ids === undefined ? 'lowest' : choice('--ids', values.ids, ['lowest', 'random'] as const),
+      replyTimeoutMs: values['reply-timeout'] === undefined ? undefined : integer('--reply-timeout', values['reply-timeout'], 1, 60_000),
+      ...planAccess(values),
+    },
+    verbosity,
+    pidFile: values['pid-file'],
+    daemonize,
+    log: {
+      path: one(values.logfile, values['log-file'], '--logfile and --log-file') ?? (daemonize ? DAEMON_LOG : undefined),
+      format: logFormat(values),
+      verbose: verbosity > 0,
+    },
+  };
+}
+
+export async function runFabric(args: string[]): Promise<number> {
+  const plan = planFabric(args);
+  if (plan === 'help') {
+    process.stdout.write(FABRIC_HELP);
+    return 0;
+  }
+  return runService(COMMAND, plan, (log) => {
+    const fabric = createFabric(plan.fabric);
+    logFabricEvents(fabric, log, plan.verbosity);
+    return {
+      listen: async () => {
+        await fabric.listen();
+        const { layout } = fabric;
+        const role = fabric.mode === 'silent' ? 'the server takes no part'
+          : `switch ${fabric.switch!.nodename} (${fabric.mode === 'managing' ? 'managing' : 'not managing, --noPFM'}) is peer ${layout.serverId}`;
+        log.info('listening', `listening on ${fabric.socketPath}: mailbox ${fabric.mailboxPath} (${formatSize(fabric.server.memory.size)}), ` +
+          `${layout.nClients} clients, ${role}; QEMU: ${qemuStanza(fabric.socketPath, layout.nClients)}`,
+        { socket: fabric.socketPath, mailbox: fabric.mailboxPath, nClients: layout.nClients, vectors: layout.nEvents, mode: fabric.mode });
+      },
+      close: () => fabric.close(),
+      describeStop: () => `closing ${fabric.server.connectedPeers} peer(s)`,
+      started: () => (process.stdin.isTTY ? runConsole(fabric) : undefined),
+    };
+  });
+}
+
+function logFabricEvents(fabric: Fabric, log: Logger, verbosity: number): void {
+  const dump = (): void => switchDiagram(fabric.layout.nClients, fabric.ports).forEach((line) => log.info('switch', line));
+  fabric.on('warning', (text) => log.warn('warning', text));
+  fabric.on('error', (error) => log.warn('error', error.message));
+  fabric.on('debug', (text) => log.debug('message', text));
+  fabric.on('port-joined', (port, peer) => {
+    const who = peer.credentials;
+    log.info('peer-joined', `peer ${port.id} joined (pid ${who?.pid}, uid ${who?.uid}, gid ${who?.gid})`, { id: port.id, pid: who?.pid, uid: who?.uid });
+    if (verbosity > 1) dump();
+  });
+  fabric.on('port-left', (port, reason) => {
+    log.info('peer-left', `peer ${port.id}${port.nodename ? ` (${port.nodename})` : ''} gone: ${reason}`, { id: port.id, nodename: port.nodename, reason });
+    if (verbosity > 1) dump();
+  });
+  fabric.on('peer-refused', (who, reason) => log.info('peer-refused', `peer refused (pid ${who?.pid ?? '?'}, uid ${who?.uid ?? '?'}): ${reason}`,
+    { pid: who?.pid, uid: who?.uid, reason }));
+  fabric.on('link', (port, change) => {
+    if (change === 'configured') {
+      log.info('link-configured', `port ${port.id} (${port.nodename || port.cclass}) configured: CID=${port.cid}, SID=${port.sid}`,
+        { id: port.id, nodename: port.nodename, cid: port.cid, sid: port.sid });
+    } else {
+      log.info('peer-attributes', `port ${port.id} (${port.nodename || port.cclass}): ${Object.entries(port.peerAttributes).map(([k, v]) => `${k}=${v}`).join(',')}`,
+        { id: port.id, ...port.peerAttributes });
+    }
+    if (verbosity > 1) dump();
+  });
+  fabric.on('dump', dump);
+}
+
+/** FAME-Z's server console: help, dump, quit. Resolves on quit or end of input. */
+function runConsole(fabric: Fabric): Promise<void> {
+  const prompt = `${fabric.switch?.nodename ?? 'Z-server'}> `;
+  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt });
+  const print = (text: string): void => { process.stdout.write(`${text}\n`); };
+  return new Promise((resolve) => {
+    rl.on('line', (line) => {
+      const command = line.trim();
+      if (command === 'q' || command === 'quit') return rl.close();
+      if (command === 'h' || command === 'help' || command === '?') {
+        print('h[elp]\n\tthis message\nd[ump]\n\tthe switch and its ports\nq[uit]\n\tclose every peer and stop');
+      } else if (command === 'd' || command === 'dump') {
+        switchDiagram(fabric.layout.nClients, fabric.ports).forEach(print);
+        for (const port of fabric.ports.values()) {
+          print(`${String(port.id).padStart(2)} ${(port.nodename || '-').padEnd(12)} ${port.cclass.padEnd(16)} link ${port.linkState.padEnd(10)} ` +
+            `CID=${port.cid} SID=${port.sid} in=${port.received} out=${port.sent}`);
+        }
+      } else if (command !== '') {
+        print(`unknown command "${command}": try help`);
+      }
+      rl.prompt();
+    });
+    rl.on('close', () => resolve());
+    rl.prompt();
+  });
+}
