@@ -113,8 +113,8 @@ export async function runFabric(args: string[]): Promise<number> {
     const fabric = createFabric(plan.fabric);
     logFabricEvents(fabric, log, plan.verbosity);
     return {
-      listen: async () => {
-        await fabric.listen();
+      listen: () => fabric.listen(),
+      announce: () => {
         const { layout } = fabric;
         const role = fabric.mode === 'silent' ? 'the server takes no part'
           : `switch ${fabric.switch!.nodename} (${fabric.mode === 'managing' ? 'managing' : 'not managing, --noPFM'}) is peer ${layout.serverId}`;

@@ -106,8 +106,8 @@ export async function runServer(args: string[]): Promise<number> {
     const server = createServer(plan.server);
     logServerEvents(server, log);
     return {
-      listen: async () => {
-        await server.listen();
+      listen: () => server.listen(),
+      announce: () => {
         const memory = server.memory;
         log.info('listening', `listening on ${server.socketPath}: ${memory.description} (${formatSize(memory.size)}), ` +
           `${server.vectors} vector${server.vectors === 1 ? '' : 's'}, protocol ${server.protocol}`,
@@ -121,8 +121,8 @@ export async function runServer(args: string[]): Promise<number> {
   });
 }
 
-/** The server's events as log lines (also under `famez fabric`). */
-export function logServerEvents(server: FamezServer, log: Logger): void {
+/** The server's events as log lines. */
+function logServerEvents(server: FamezServer, log: Logger): void {
   server.on('warning', (message) => log.warn('warning', message));
   server.on('error', (error) => log.warn('error', error.message));
   server.on('peer-joined', (peer) => {

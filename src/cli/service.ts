@@ -12,6 +12,8 @@ export interface ServicePlan {
 
 export interface Service {
   listen(): Promise<void>;
+  /** Logs that it is listening: after the pid file is written, so that whoever sees the line finds the file. */
+  announce(): void;
   close(): Promise<void>;
   /** Said when a signal stops the service ("closing 3 peer(s)"). */
   describeStop(): string;
@@ -40,6 +42,7 @@ export async function runService(name: string, plan: ServicePlan, create: (log: 
         throw new Error(`cannot write pid file ${plan.pidFile}: ${(error as Error).message}`);
       }
     }
+    service.announce();
     reportReady();
     service.started?.()?.then(() => onSignal('quit'), () => onSignal('quit'));
     const signal = await stop;
