@@ -44,6 +44,7 @@ export class Courier {
   #out?: { letter: Letter; since: number };
   #timer?: NodeJS.Timeout;
   #delay = 1;
+  #closed = false;
 
   constructor(slot: OutboxSlot, options: CourierOptions = {}) {
     this.#slot = slot;
@@ -57,8 +58,12 @@ export class Courier {
     return this.#queue.length + (this.#out ? 1 : 0);
   }
 
-  /** Queues a letter: false (and nothing queued) when too many already wait for its receiver. */
+  /** Queues a letter: false (and nothing queued) when too many already wait for its receiver. After close() it fails at once. */
   send(letter: Letter): boolean {
+    if (this.#closed) {
+      letter.done?.(new Error('the fabric closed'));
+      return true;
+    }
     const queued = this.#queuedFor.get(letter.to) ?? 0;
     if (queued >= this.#maxQueued) return false;
     this.#queuedFor.set(letter.to, queued + 1);
@@ -106,6 +111,7 @@ export class Courier {
 
   /** Fails everything waiting and stops the timer. */
   close(): void {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const letter of this.#queue.splice(0)) this.#settle(letter, new Error('the fabric closed'));
