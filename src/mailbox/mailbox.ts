@@ -24,11 +24,11 @@ export class Mailbox {
     const layout = geometry(nClients);
     if (this.view.byteLength < layout.size) throw new MailboxError(`the memory has ${this.view.byteLength} bytes: ${nClients} clients need ${layout.size}`);
     this.view.fill(0);
-    this.#set(0, GLOBALS.slotsize, SLOT_SIZE);
-    this.#set(0, GLOBALS.bufOffset, BUF_OFFSET);
-    this.#set(0, GLOBALS.nClients, layout.nClients);
-    this.#set(0, GLOBALS.nEvents, layout.nEvents);
-    this.#set(0, GLOBALS.serverId, layout.serverId);
+    this.#data.setBigUint64(GLOBALS.slotsize, BigInt(SLOT_SIZE), true);
+    this.#data.setBigUint64(GLOBALS.bufOffset, BigInt(BUF_OFFSET), true);
+    this.#data.setBigUint64(GLOBALS.nClients, BigInt(layout.nClients), true);
+    this.#data.setBigUint64(GLOBALS.nEvents, BigInt(layout.nEvents), true);
+    this.#data.setBigUint64(GLOBALS.serverId, BigInt(layout.serverId), true);
     for (let id = 1; id <= layout.serverId; id++) this.#set(id, SLOT.peerId, id);
     return layout;
   }
@@ -123,7 +123,7 @@ export class Mailbox {
   }
 
   #set(id: number, offset: number, value: number): void {
-    this.#data.setBigUint64(id * SLOT_SIZE + offset, BigInt(value), true);
+    this.#data.setBigUint64(this.#at(id, offset), BigInt(value), true);
   }
 
   #name(id: number, offset: number, what: string): string {
