@@ -293,7 +293,8 @@ export class Fabric extends EventEmitter<FabricEvents> {
         return;
       case 'log':
         if (action.level === 'debug') this.emit('debug', action.text);
-        else this.#warn.log(`switch:${action.text.slice(0, 40)}`, action.text);
+        // Each line at -v; as a warning at most once a second per port.
+        else if (!this.#warn.log(`switch:${action.port ?? action.text}`, action.text)) this.emit('debug', action.text);
         return;
       case 'port':
         this.emit('link', action.port, action.change);

@@ -13,17 +13,18 @@ export class RateLimitedLog {
     this.#now = now;
   }
 
-  /** Writes `text` unless a line with the same key was written less than an interval ago. */
-  log(key: string, text: string): void {
+  /** Writes `text` unless a line with the same key was written less than an interval ago: whether it was written. */
+  log(key: string, text: string): boolean {
     const now = this.#now();
     const last = this.#last.get(key);
     if (last && now - last.at < this.#intervalMs) {
       last.suppressed++;
-      return;
+      return false;
     }
     const more = last?.suppressed ? ` (${last.suppressed} more like it since the last)` : '';
     this.#last.set(key, { at: now, suppressed: 0 });
     if (this.#last.size > 4096) this.#last.delete(this.#last.keys().next().value!);
     this.#write(text + more);
+    return true;
   }
 }

@@ -33,7 +33,8 @@ export interface Port {
 
 export type Action =
   | { type: 'send'; to: number; body: string; tracker: number }
-  | { type: 'log'; level: 'info' | 'warning' | 'debug'; text: string }
+  /** About port `port` (absent: about no port), so that a log can limit lines per port. */
+  | { type: 'log'; level: 'info' | 'warning' | 'debug'; text: string; port?: number }
   | { type: 'port'; port: Port; change: 'configured' | 'attributes' }
   | { type: 'dump' };
 
@@ -114,7 +115,7 @@ export class Switch {
   #answer(port: Port, body: string): Action[] {
     const request = parseRequest(body);
     const who = `${port.nodename || 'port'} (${port.id})`;
-    const ignore = (text: string): Action[] => [{ type: 'log', level: 'warning', text: `${who}: ${text}: no answer` }];
+    const ignore = (text: string): Action[] => [{ type: 'log', level: 'warning', text: `${who}: ${text}: no answer`, port: port.id }];
     switch (request.kind) {
       case 'ping':
         return [this.message(port.id, 'pong')];

@@ -41,7 +41,7 @@ test('ping → pong with the request\'s tracker + 1; pong → nothing; dump → 
   assert.deepEqual(sw.receive(3, 'ping!EZT=7'), [{ type: 'send', to: 3, body: 'pong', tracker: 8 }], 'a smaller tracker is followed too');
   // Without a tracker: the switch's own counter goes on.
   assert.deepEqual(sw.receive(3, 'ping'), [{ type: 'send', to: 3, body: 'pong', tracker: 9 }]);
-  assert.deepEqual(sw.receive(3, 'ping!EZT=x'), [{ type: 'log', level: 'warning', text: 'port (3): unknown request "ping!EZT=x": no answer' }],
+  assert.deepEqual(sw.receive(3, 'ping!EZT=x'), [{ type: 'log', level: 'warning', text: 'port (3): unknown request "ping!EZT=x": no answer', port: 3 }],
     'a malformed tracker stays in the body');
   assert.deepEqual(sw.receive(3, 'pong!EZT=100'), []);
   assert.deepEqual(sw.receive(3, 'dump'), [{ type: 'dump' }]);
