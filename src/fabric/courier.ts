@@ -102,11 +102,9 @@ export class Courier {
       this.#finish(new Error(reason));
       queueMicrotask(() => this.poke());
     }
-    for (let i = this.#queue.length - 1; i >= 0; i--) {
-      if (this.#queue[i]!.to !== to) continue;
-      const [letter] = this.#queue.splice(i, 1);
-      this.#settle(letter!, new Error(reason));
-    }
+    const dropped = this.#queue.filter((letter) => letter.to === to);
+    this.#queue.splice(0, this.#queue.length, ...this.#queue.filter((letter) => letter.to !== to));
+    for (const letter of dropped) this.#settle(letter, new Error(reason));
   }
 
   /** Fails everything waiting and stops the timer. */

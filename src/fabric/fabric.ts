@@ -194,6 +194,7 @@ export class Fabric extends EventEmitter<FabricEvents> {
     this.#closing ??= (async () => {
       this.#courier?.close();
       await this.#server?.close();
+      this.switch?.ports.clear();
       if (this.#buffer) sys.unmap(this.#buffer);
       this.#buffer = this.#mailbox = undefined;
       if (this.#file) removeMailboxFile(this.#file);

@@ -85,7 +85,11 @@ export class Switch {
 
   leave(id: number): void {
     this.ports.delete(id);
-    for (const [tag, tagged] of this.#tags) if (tagged.port === id) this.#tags.delete(tag);
+    this.#forgetTags(id);
+  }
+
+  #forgetTags(port: number): void {
+    for (const [tag, tagged] of this.#tags) if (tagged.port === port) this.#tags.delete(tag);
   }
 
   /** A message the switch sends on its own, with the next tracker. */
@@ -148,6 +152,8 @@ export class Switch {
     if (this.mode !== 'managing') return ignore('Link RFC, but this switch does not manage the fabric (--noPFM)');
     if (ttc === undefined) return ignore('Link RFC without TTC');
     if (!/^\d+us$/i.test(ttc)) return ignore(`Link RFC TTC=${ttc}: the time to complete must be in microseconds (such as 27us)`);
+    // A new request supersedes the port's earlier one: at most one tag a port.
+    this.#forgetTags(port.id);
     const tag = String(this.#nextTag++);
     const assigned = { cid: port.id * 100, sid: this.sid0 };
     this.#tags.set(tag, { port: port.id, ...assigned });

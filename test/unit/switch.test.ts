@@ -280,3 +280,16 @@ test('counters: received counts each message from the port; live once it has sen
   assert.deepEqual(onlyWarnings(sw.receive(2, 'what', { nodename: 'beta' })), ['beta (2): unknown request "what": no answer']);
   assert.equal(b.received, 4);
 });
+
+test('a new Link RFC supersedes the port\'s earlier one: only the latest tag is acknowledged', () => {
+  const sw = new Switch({ serverId: 15, mode: 'managing' });
+  sw.join(1);
+  const tagOf = (actions: Action[]): string => /Tag=(\d+)/.exec((actions[0] as Extract<Action, { type: 'send' }>).body)![1]!;
+  const first = tagOf(sw.receive(1, 'Link RFC TTC=27us'));
+  const second = tagOf(sw.receive(1, 'Link RFC TTC=27us'));
+  assert.notEqual(first, second);
+  assert.match(String((sw.receive(1, `Standalone Acknowledgment Tag=${first},Reason=OK`)[0] as { text: string }).text), /unknown tag/);
+  assert.equal(sw.ports.get(1)!.linkState, 'up');
+  assert.equal(sw.receive(1, `Standalone Acknowledgment Tag=${second},Reason=OK`)[0]!.type, 'port');
+  assert.equal(sw.ports.get(1)!.linkState, 'configured');
+});
