@@ -4,27 +4,18 @@
 // peer leaves and comes back with the same id (recycled doorbells), ringing
 // it and being rung by it each time. Like qemu.test.ts, these fail rather
 // than skip when QEMU is missing; FAMEZ_E2E=0 leaves them out.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type FamezClient } from '../../src/client/index.js';
 import { createFabric, type Fabric, type FabricMessage } from '../../src/fabric/index.js';
 import { nextEvent, waitFor } from '../server/helpers.js';
-import { ensureGuest, guestAvailable, skipE2e, startGuest, type GuestEvent, type GuestStep, type WaitEvent } from './harness.js';
+import { skipE2e, startGuest, useGuests, type GuestEvent, type GuestStep, type WaitEvent } from './harness.js';
 
 const skip = skipE2e;
-const dir = mkdtempSync(join(tmpdir(), 'famez-e2e-fabric-'));
+const dir = useGuests('famez-e2e-fabric-');
 let fabrics = 0;
 
-before(async () => {
-  if (skip) return;
-  const available = guestAvailable();
-  if (!available.ok) throw new Error(`end-to-end tests need QEMU and the test guest: ${available.reason}`);
-  await ensureGuest();
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 const SLOT = 512;
 const BUF = 128;

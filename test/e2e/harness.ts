@@ -15,8 +15,10 @@
  * See test/e2e/guest/init.sh for the steps and events.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 // ------------------------------------------------------------------ steps
@@ -304,6 +306,23 @@ export function guestAvailable(): { ok: boolean; reason?: string } {
     return { ok: false, reason: '/bin/busybox missing (apt-get install busybox-static)' };
   }
   return { ok: true };
+}
+
+/**
+ * Registers a test file's hooks: the guest built (or found) before its tests,
+ * failing rather than skipping when QEMU is missing, unless FAMEZ_E2E=0; and a
+ * scratch folder (returned) removed after them.
+ */
+export function useGuests(prefix = 'famez-e2e-'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  before(async () => {
+    if (skipE2e) return;
+    const available = guestAvailable();
+    if (!available.ok) throw new Error(`end-to-end tests need QEMU and the test guest: ${available.reason}`);
+    await ensureGuest();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /**

@@ -3,28 +3,20 @@
 // test/e2e/guest/build.sh); .ci/run installs what it takes. They fail, rather
 // than skip, when QEMU is missing: FAMEZ_E2E=0 is the explicit way to leave
 // them out on a machine without it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, openSync, readSync, closeSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, createServer, type BackingSpec, type FamezServer } from '../../src/index.js';
-import { ensureGuest, guestAvailable, skipE2e, startGuest, type GuestStep } from './harness.js';
+import { skipE2e, startGuest, useGuests, type GuestStep } from './harness.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const skip = skipE2e;
-const dir = mkdtempSync(join(tmpdir(), 'famez-e2e-'));
+const dir = useGuests('famez-e2e-');
 let sockets = 0;
 
-before(async () => {
-  if (skip) return;
-  const available = guestAvailable();
-  if (!available.ok) throw new Error(`end-to-end tests need QEMU and the test guest: ${available.reason}`);
-  await ensureGuest();
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function serve(memory: BackingSpec, vectors: number): Promise<FamezServer> {
   const server = createServer({ socketPath: join(dir, `sock${sockets++}`), memory, vectors });

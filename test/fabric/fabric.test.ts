@@ -1,45 +1,14 @@
 // The fabric over real sockets, fds and shared memory, with host peers
 // speaking the mailbox protocol: handshake, mailbox, the switch's answers,
 // the link exchange, direct messages, and the mailbox file's life.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFabric, type Fabric, type FabricOptions, type FabricMessage } from '../../src/fabric/index.js';
+import { createFabric, type FabricMessage } from '../../src/fabric/index.js';
 import { connect } from '../../src/client/index.js';
-import { fdBaseline, nextEvent, sleep, tempDir, waitFor } from '../server/helpers.js';
-import { MailboxPeer } from './mailbox-peer.js';
-
-interface Harness {
-  fabric: Fabric;
-  path: string;
-  dir: string;
-  peer(names?: { nodename: string; cclass: string }): Promise<MailboxPeer>;
-  done(): Promise<void>;
-}
-
-async function start(t: TestContext, options: FabricOptions = {}): Promise<Harness> {
-  const fds = fdBaseline();
-  const dir = tempDir(t);
-  const path = join(dir, 'sock');
-  const fabric = createFabric({ socketPath: path, mailbox: join(dir, 'mailbox'), ...options });
-  const peers: MailboxPeer[] = [];
-  t.after(async () => { peers.forEach((p) => p.close()); await fabric.close(); });
-  await fabric.listen();
-  return {
-    fabric, path, dir,
-    async peer(names) {
-      const peer = await MailboxPeer.connect(path, names);
-      peers.push(peer);
-      return peer;
-    },
-    async done() {
-      peers.forEach((p) => p.close());
-      await fabric.close();
-      await fds.check();
-    },
-  };
-}
+import { nextEvent, sleep, tempDir, waitFor } from '../server/helpers.js';
+import { start } from './harness.js';
 
 test('the mailbox: globals, peer ids, the switch\'s names; a newcomer is Driverless QEMU; a leaver\'s names are cleared', async (t) => {
   const h = await start(t);

@@ -4,13 +4,11 @@
 // switch's slot back holds nobody else up for longer than the timeout.
 // The fuzz is seeded (FAMEZ_HOSTILE_SEED overrides) so that a failure
 // reproduces.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { createFabric, type Fabric, type FabricOptions } from '../../src/fabric/index.js';
-import { connect, type FamezClient } from '../../src/client/index.js';
-import { fdBaseline, sleep, tempDir, waitFor } from '../server/helpers.js';
-import { MailboxPeer } from './mailbox-peer.js';
+import { sleep, waitFor } from '../server/helpers.js';
+import { start } from './harness.js';
+import type { MailboxPeer } from './mailbox-peer.js';
 
 /** mulberry32: a small seeded PRNG, [0, 1). */
 function prng(seed: number): () => number {
@@ -25,52 +23,6 @@ function prng(seed: number): () => number {
 }
 
 const SEED = Number(process.env.FAMEZ_HOSTILE_SEED ?? 0x5eed1991);
-
-interface Harness {
-  fabric: Fabric;
-  path: string;
-  warnings: string[];
-  errors: Error[];
-  peer(names?: { nodename: string; cclass: string }): Promise<MailboxPeer>;
-  client(): Promise<FamezClient>;
-  /** Closes every peer and the fabric, then checks the fds are back to the baseline. */
-  done(): Promise<void>;
-}
-
-async function start(t: TestContext, options: FabricOptions = {}): Promise<Harness> {
-  const fds = fdBaseline();
-  const dir = tempDir(t);
-  const path = join(dir, 'sock');
-  const fabric = createFabric({ socketPath: path, mailbox: join(dir, 'mailbox'), ...options });
-  const warnings: string[] = [];
-  const errors: Error[] = [];
-  fabric.on('warning', (text) => warnings.push(text));
-  fabric.on('error', (error) => errors.push(error));
-  const closers: Array<{ close(): void }> = [];
-  const closeAll = async (): Promise<void> => {
-    closers.forEach((c) => c.close());
-    await fabric.close();
-  };
-  t.after(closeAll);
-  await fabric.listen();
-  return {
-    fabric, path, warnings, errors,
-    async peer(names) {
-      const peer = await MailboxPeer.connect(path, names);
-      closers.push(peer);
-      return peer;
-    },
-    async client() {
-      const client = await connect({ path, timeoutMs: 5000 });
-      closers.push(client);
-      return client;
-    },
-    async done() {
-      await closeAll();
-      await fds.check();
-    },
-  };
-}
 
 /** Ping → pong round trips with the switch: at least `count`, and on until `more()` says enough. */
 async function pings(peer: MailboxPeer, count: number, more: () => boolean, log: number[]): Promise<void> {
