@@ -182,8 +182,8 @@ export class Fabric extends EventEmitter<FabricEvents> {
       if (!this.switch || !this.#courier) return reject(new Error('a silent fabric sends nothing'));
       if (!port) return reject(new RangeError(`no port ${to}: ports are ${[...this.ports.keys()].join(', ') || 'none'}`));
       if (!port.live) return reject(new Error(`port ${to} has shown no live driver (it has sent nothing the switch could read): not sent`));
-      const action = this.switch.message(to, text);
-      const payload = action.type === 'send' ? formatPayload(action.body, action.tracker) : text;
+      const { body, tracker } = this.switch.message(to, text);
+      const payload = formatPayload(body, tracker);
       if (Buffer.byteLength(payload) > MAX_MESSAGE) return reject(new RangeError(`a message has at most ${MAX_MESSAGE} bytes with its tracker, not ${Buffer.byteLength(payload)}`));
       this.#post(to, payload, (error) => (error ? reject(error) : resolve()), () => reject(new Error(`too many messages wait for port ${to}`)));
     });
@@ -217,7 +217,7 @@ export class Fabric extends EventEmitter<FabricEvents> {
 
   #joining(peer: PeerInfo): void {
     // Before the peer hears anything: its slot holds no names of a previous peer.
-    this.#mailbox?.setNames(peer.id, { nodename: '', cclass: this.switch ? DRIVERLESS_CCLASS : '' });
+    this.#mailbox?.setNames(peer.id, { nodename: '', cclass: DRIVERLESS_CCLASS });
     this.#mailbox?.handBack(peer.id);
   }
 

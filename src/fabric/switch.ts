@@ -31,8 +31,10 @@ export interface Port {
   greeted: boolean;
 }
 
+export interface SendAction { type: 'send'; to: number; body: string; tracker: number }
+
 export type Action =
-  | { type: 'send'; to: number; body: string; tracker: number }
+  | SendAction
   /** About port `port` (absent: about no port), so that a log can limit lines per port. */
   | { type: 'log'; level: 'info' | 'warning' | 'debug'; text: string; port?: number }
   | { type: 'port'; port: Port; change: 'configured' | 'attributes' }
@@ -93,7 +95,7 @@ export class Switch {
   }
 
   /** A message the switch sends on its own, with the next tracker. */
-  message(to: number, body: string): Action {
+  message(to: number, body: string): SendAction {
     return { type: 'send', to, body, tracker: ++this.#tracker };
   }
 

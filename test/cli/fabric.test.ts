@@ -111,3 +111,30 @@ test('on a terminal: the console answers help and dump (the switch and its ports
   await waitFor(() => disconnected, 'the peer is disconnected');
   assert.equal(existsSync(socket), false);
 });
+
+test('-D runs in the background with -L as its log; SIGTERM removes socket and mailbox', async (t) => {
+  const dir = tempDir(t);
+  const socket = join(dir, 'sock');
+  const mailbox = join(dir, 'mailbox');
+  const logFile = join(dir, 'log');
+  let daemonPid: number | undefined;
+  t.after(() => {
+    try {
+      if (daemonPid !== undefined) process.kill(daemonPid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  });
+  const parent = famez(['fabric', '-D', '-L', logFile, '-S', socket, '-M', mailbox]);
+  assert.equal(parent.status, 0, parent.stderr);
+  daemonPid = Number(/^famez fabric running in the background, pid (\d+)$/m.exec(parent.stdout)?.[1]);
+  assert.ok(daemonPid > 0, parent.stdout);
+  assert.match(readFileSync(logFile, 'utf8'), /listening on .*vectors=16$/m);
+  const peer = await MailboxPeer.connect(socket);
+  await peer.send(15, 'ping');
+  await peer.expect(15, 'pong');
+  peer.close();
+  process.kill(daemonPid, 'SIGTERM');
+  await waitFor(() => !existsSync(socket) && !existsSync(mailbox), 'the daemon to remove its socket and mailbox', 10_000);
+  await waitFor(() => /SIGTERM: closing/.test(readFileSync(logFile, 'utf8')), 'the stop in the log', 10_000);
+});
