@@ -3,6 +3,7 @@
 import type { FamezClient } from '../../client/client.js';
 import { hexdump } from './hexdump.js';
 import { splitWords, type Word } from './split.js';
+import { Wakeup } from './wakeup.js';
 
 export interface Result {
   /** What a person reads, line by line. */
@@ -44,15 +45,15 @@ export class Console {
   readonly #client: FamezClient;
   /** Doorbells received and not yet consumed by a wait, per vector. */
   readonly #unwaited = new Map<number, number>();
-  #wake?: () => void;
+  readonly #wakeup = new Wakeup();
 
   constructor(client: FamezClient) {
     this.#client = client;
     client.on('doorbell', ({ vector }) => {
       this.#unwaited.set(vector, (this.#unwaited.get(vector) ?? 0) + 1);
-      this.#wake?.();
+      this.#wakeup.notify();
     });
-    client.on('peer', () => this.#wake?.());
+    client.on('peer', () => this.#wakeup.notify());
   }
 
   async execute(command: string): Promise<Result> {
@@ -171,33 +172,17 @@ export class Console {
         }
         return undefined;
       };
-      const got = await this.#until(take, seconds);
+      const got = await this.#wakeup.until(take, seconds);
       if (got === undefined) throw new CommandError(`timeout: no doorbell${vector === undefined ? '' : ` on vector ${vector}`} within ${seconds} s`);
       return { lines: [`doorbell on vector ${got}`], data: { vector: got } };
     }
     if (what?.text === 'peer') {
       const peer = number(rest[0], 'peer');
       const seconds = rest[1] === undefined ? DEFAULT_WAIT_SECONDS : number(rest[1], 'seconds');
-      const present = await this.#until(() => (this.#client.peers.has(peer) ? true : undefined), seconds);
+      const present = await this.#wakeup.until(() => (this.#client.peers.has(peer) ? true : undefined), seconds);
       if (!present) throw new CommandError(`timeout: peer ${peer} did not join within ${seconds} s`);
       return { lines: [`peer ${peer} is present`], data: { peer } };
     }
     throw new CommandError('usage: wait doorbell [vector] [seconds] | wait peer <id> [seconds]');
-  }
-
-  /** Polls `check` whenever something arrives, until it answers or time runs out. */
-  async #until<T>(check: () => T | undefined, seconds: number): Promise<T | undefined> {
-    const deadline = Date.now() + seconds * 1000;
-    for (let value = check(); ; value = check()) {
-      if (value !== undefined || Date.now() >= deadline) return value;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deadline - Date.now());
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
-    }
   }
 }
