@@ -15,6 +15,10 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
     summary: "run an IVSHMSG fabric with a Gen-Z switch (a drop-in for FAME-Z's server)",
     run: async (args) => (await import('./fabric-command.js')).runFabric(args),
   },
+  chat: {
+    summary: "chat with an IVSHMSG fabric's peers and drive its links (a drop-in for FAME-Z's client)",
+    run: async (args) => (await import('./chat-command.js')).runChat(args),
+  },
 };
 
 const HELP = `Usage: famez <command> [options]

@@ -5,3 +5,4 @@ export { parsePayload, formatPayload, parseArguments, formatArguments, words, TR
 export { DEFAULT_MAILBOX, mailboxPath } from './mailbox-file.js';
 export { TimeoutError } from './courier.js';
 export { switchDiagram } from './diagram.js';
+export { connectFabric, FabricPeer, type FabricPeerOptions, type FabricPeerEvents, type ChatMessage, type PeerEntry, type OwnLink } from './peer.js';

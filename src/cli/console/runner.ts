@@ -62,7 +62,14 @@ async function script(commands: Iterable<string> | AsyncIterable<string>, one: (
 }
 
 async function* stdinCommands(): AsyncGenerator<string> {
-  for await (const line of createInterface({ input: process.stdin, terminal: false })) yield* splitCommands(line);
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  try {
+    for await (const line of rl) yield* splitCommands(line);
+  } finally {
+    // A quit before the end of input: stdin must not keep the process alive.
+    rl.close();
+    process.stdin.destroy();
+  }
 }
 
 /** The interactive console: readline gives line editing and history. */

@@ -1,0 +1,301 @@
+// A host peer on an IVSHMSG fabric: the library behind `famez chat`. It takes
+// part as FAME-Z's client does: names itself in its slot, answers ping and
+// Link CTL Peer-Attribute, completes the switch's link configuration, and
+// sends through its one slot, a message at a time, without blocking.
+import { EventEmitter } from 'node:events';
+import { connect, type ConnectOptions, type FamezClient } from '../client/index.js';
+import { geometry, Mailbox, MailboxError, MAX_MESSAGE, type Geometry } from '../mailbox/index.js';
+import { Courier, type OutboxSlot } from './courier.js';
+import { linkAck, parseRequest, PEER_ATTRIBUTE_REQUEST, standaloneAck, type PeerAttributes } from './link.js';
+import { formatPayload, parsePayload } from './payload.js';
+import type { LinkState } from './switch.js';
+import { DEFAULT_FABRIC_SOCKET } from './fabric.js';
+
+export interface FabricPeerOptions extends Omit<ConnectOptions, 'protocol'> {
+  /** Default z<id> (two digits), as FAME-Z's client. */
+  nodename?: string;
+  /** Default Debugger. */
+  cclass?: string;
+  /** How long a receiver may keep our slot (default 1000 ms, as FAME-Z). */
+  replyTimeoutMs?: number;
+}
+
+export interface ChatMessage {
+  from: number;
+  /** The sender's nodename as its slot holds it ('' when it has none). */
+  nodename: string;
+  /** The whole payload, tracker included. */
+  text: string;
+  body: string;
+  tracker?: number;
+}
+
+export interface PeerEntry {
+  id: number;
+  nodename: string;
+  cclass: string;
+}
+
+/** Our link, as the switch configured it (FAME-Z's CID0/SID0/PFMCID0/PFMSID0). */
+export interface OwnLink {
+  state: LinkState;
+  cid0: number;
+  sid0: number;
+  pfmCid0: number;
+  pfmSid0: number;
+}
+
+export interface FabricPeerEvents {
+  /** Every message that reaches us, answered ones included. */
+  message: [ChatMessage];
+  /** A message we sent (or spoofed) was taken by its receiver. */
+  sent: [{ from: number; to: number; text: string }];
+  /** A peer joined (its id); with the server's recycling, a returning peer is not announced. */
+  peer: [number];
+  'peer-gone': [PeerEntry];
+  /** The switch configured our link. */
+  configured: [OwnLink];
+  /** Something another peer did wrong (a bad slot), or an answer that could not go. */
+  warning: [string];
+  disconnect: [Error | undefined];
+  reconnect: [number];
+  close: [Error | undefined];
+}
+
+export class FabricPeer extends EventEmitter<FabricPeerEvents> {
+  readonly client: FamezClient;
+  readonly cclass: string;
+  readonly link: OwnLink = { state: 'up', cid0: 0, sid0: 0, pfmCid0: 0, pfmSid0: 0 };
+  /** The switch's attributes, from its answer to Link CTL Peer-Attribute. */
+  switchAttributes: Record<string, string> = {};
+  #layout!: Geometry;
+  #mailbox!: Mailbox;
+  readonly #options: FabricPeerOptions;
+  readonly #couriers = new Map<number, Courier>();
+  /** The last nodename seen for each peer: a leaving peer's slot may be cleared before we hear it left. */
+  readonly #known = new Map<number, string>();
+  #tracker = 0;
+
+  private constructor(client: FamezClient, options: FabricPeerOptions) {
+    super();
+    this.client = client;
+    this.#options = options;
+    this.#attach();
+    this.cclass = options.cclass ?? 'Debugger';
+    client.on('doorbell', ({ vector }) => this.#receive(vector));
+    client.on('peer', (id) => this.emit('peer', id));
+    client.on('peer-gone', (id) => {
+      const entry = this.#entry(id);
+      this.emit('peer-gone', { ...entry, nodename: entry.nodename || (this.#known.get(id) ?? '') });
+      this.#known.delete(id);
+    });
+    client.on('disconnect', (error) => {
+      this.#closeCouriers();
+      this.emit('disconnect', error);
+    });
+    client.on('reconnect', (id) => {
+      try {
+        this.#attach();
+        this.#introduce();
+        this.emit('reconnect', id);
+      } catch (error) {
+        client.close();
+        this.emit('warning', (error as Error).message);
+      }
+    });
+    client.on('close', (error) => {
+      this.#closeCouriers();
+      this.emit('close', error);
+    });
+  }
+
+  /** Connects, checks the memory is a mailbox, writes our names and greets the switch. */
+  static async connect(options: FabricPeerOptions = {}): Promise<FabricPeer> {
+    const client = await connect({ ...options, path: options.path ?? DEFAULT_FABRIC_SOCKET });
+    let peer: FabricPeer;
+    try {
+      peer = new FabricPeer(client, options);
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+    peer.#introduce();
+    return peer;
+  }
+
+  get id(): number {
+    return this.client.id;
+  }
+
+  /** Ours, as our slot holds it: z<id> unless given. */
+  get nodename(): string {
+    return this.#options.nodename ?? `z${String(this.id).padStart(2, '0')}`;
+  }
+
+  get layout(): Geometry {
+    return this.#layout;
+  }
+
+  get serverId(): number {
+    return this.#layout.serverId;
+  }
+
+  get mailbox(): Mailbox {
+    return this.#mailbox;
+  }
+
+  /** Every peer present (us and the switch included), by id, with the names their slots hold. */
+  peers(): PeerEntry[] {
+    return [...this.client.peers.keys()].sort((a, b) => a - b).map((id) => this.#entry(id));
+  }
+
+  /**
+   * Sends `body` (with the next tracker) to `to`, from our slot or, to spoof,
+   * from `from`'s. Resolves once the receiver has taken it; rejects when it is
+   * too long, `to` is no peer, or the receiver does not take it in time.
+   */
+  send(to: number, body: string, options: { from?: number; resetTracker?: boolean } = {}): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const from = options.from ?? this.id;
+      if (!this.client.peers.has(to)) return reject(new RangeError(`no peer ${to}: peers are ${[...this.client.peers.keys()].join(', ')}`));
+      if (from < 1 || from > this.#layout.serverId) return reject(new RangeError(`no slot ${from}: slots are 1 to ${this.#layout.serverId}`));
+      if (options.resetTracker) this.#tracker = 0;
+      const text = formatPayload(body, ++this.#tracker);
+      const length = Buffer.byteLength(text);
+      if (length > MAX_MESSAGE) {
+        return reject(new RangeError(`the message is ${length} bytes with its tracker; a slot holds at most ${MAX_MESSAGE}: shorten it`));
+      }
+      const queued = this.#courier(from).send({
+        to, text,
+        done: (error) => {
+          if (error) return reject(error);
+          this.emit('sent', { from, to, text });
+          resolve();
+        },
+      });
+      if (!queued) reject(new Error(`too many messages wait for peer ${to}`));
+    });
+  }
+
+  /** Leaves the fabric: our names are cleared from our slot. */
+  close(): void {
+    this.#closeCouriers();
+    if (this.client.connected) {
+      try {
+        this.#mailbox.setNames(this.id, { nodename: '', cclass: '' });
+      } catch {
+        // the memory is gone already
+      }
+    }
+    this.client.close();
+  }
+
+  /** Maps the mailbox of the current connection, checking its globals. */
+  #attach(): void {
+    const memory = this.client.memory;
+    if (memory.size < 4096) throw new MailboxError(`the shared memory has ${memory.size} bytes: no IVSHMSG mailbox (start a fabric with famez fabric)`);
+    const globals = new Mailbox(memory.map(0, 4096)).globals();
+    if (memory.size < globals.size) throw new MailboxError(`the shared memory has ${memory.size} bytes, less than its mailbox globals need (${globals.size})`);
+    this.#layout = geometry(globals.nClients);
+    this.#mailbox = new Mailbox(memory.map(0, globals.size));
+    if (this.client.id < 1 || this.client.id > globals.nClients) {
+      throw new MailboxError(`the server gave us id ${this.client.id}, which has no slot (1 to ${globals.nClients}): it is not an IVSHMSG fabric`);
+    }
+  }
+
+  #introduce(): void {
+    this.#mailbox.setNames(this.id, { nodename: this.nodename, cclass: this.cclass });
+    if (this.client.peers.has(this.serverId)) this.#answer(this.serverId, PEER_ATTRIBUTE_REQUEST);
+  }
+
+  #entry(id: number): PeerEntry {
+    const name = (read: () => string): string => {
+      try {
+        return read();
+      } catch {
+        return '?';
+      }
+    };
+    const nodename = name(() => this.#mailbox.nodename(id));
+    if (nodename) this.#known.set(id, nodename);
+    return { id, nodename, cclass: name(() => this.#mailbox.cclass(id)) };
+  }
+
+  #courier(from: number): Courier {
+    let courier = this.#couriers.get(from);
+    if (!courier) {
+      const slot: OutboxSlot = {
+        isFree: () => this.#mailbox.isFree(from),
+        deliver: (to, text) => {
+          this.#mailbox.put(from, text);
+          this.client.ring(to, from);
+        },
+        takeBack: () => this.#mailbox.handBack(from),
+      };
+      courier = new Courier(slot, { timeoutMs: this.#options.replyTimeoutMs });
+      this.#couriers.set(from, courier);
+    }
+    return courier;
+  }
+
+  #closeCouriers(): void {
+    for (const courier of this.#couriers.values()) courier.close();
+    this.#couriers.clear();
+  }
+
+  #receive(from: number): void {
+    for (const courier of this.#couriers.values()) courier.poke();
+    if (from < 1 || from > this.#layout.serverId) {
+      this.emit('warning', `doorbell on vector ${from}, which no sender has: ignored`);
+      return;
+    }
+    if (this.#mailbox.isFree(from)) return;
+    let text: string;
+    try {
+      text = this.#mailbox.take(from);
+    } catch (error) {
+      if (!(error instanceof MailboxError)) throw error;
+      this.emit('warning', `${error.message}: ignored`);
+      return;
+    }
+    const { body, tracker } = parsePayload(text);
+    if (tracker !== undefined) this.#tracker = tracker;
+    this.emit('message', { from, nodename: this.#entry(from).nodename, text, body, tracker });
+    this.#respond(from, body);
+  }
+
+  /** FAME-Z's client answers: pong, its attributes, and the link configuration. */
+  #respond(from: number, body: string): void {
+    const request = parseRequest(body);
+    switch (request.kind) {
+      case 'ping':
+        return this.#answer(from, 'pong');
+      case 'peer-attribute':
+        return this.#answer(from, linkAck(this.attributes));
+      case 'ack':
+        if (from === this.serverId) this.switchAttributes = request.attributes;
+        return;
+      case 'ctl-write': {
+        const { write } = request;
+        if (write.space !== 0) return;
+        Object.assign(this.link, { state: 'configured', cid0: write.cid, sid0: write.sid, pfmCid0: write.pfmCid, pfmSid0: write.pfmSid });
+        this.emit('configured', { ...this.link });
+        return this.#answer(from, standaloneAck(write.tag));
+      }
+      default:
+    }
+  }
+
+  get attributes(): PeerAttributes {
+    return { cclass: this.cclass, CID0: this.link.cid0, SID0: this.link.sid0 };
+  }
+
+  #answer(to: number, body: string): void {
+    this.send(to, body).catch((error: Error) => this.emit('warning', `answer "${body}" to ${to}: ${error.message}`));
+  }
+}
+
+/** Connects to an IVSHMSG fabric (famez fabric or FAME-Z's server) as a host peer. */
+export function connectFabric(options?: FabricPeerOptions): Promise<FabricPeer> {
+  return FabricPeer.connect(options);
+}
