@@ -11,6 +11,7 @@ import { connect, type FamezClient } from '../../src/client/index.js';
 import { createFabric, type Fabric, type FabricMessage } from '../../src/fabric/index.js';
 import { nextEvent, waitFor } from '../server/helpers.js';
 import { skipE2e, startGuest, useGuests, type GuestEvent, type GuestStep, type WaitEvent } from './harness.js';
+import { Famez } from '../cli/cli.js';
 
 const skip = skipE2e;
 const dir = useGuests('famez-e2e-fabric-');
@@ -207,6 +208,54 @@ test('recycling: a guest stays up while peer 2 leaves and comes back 10 times; t
       assert.deepEqual(end.events.filter((e) => e.event === 'ring').map((e) => e.event === 'ring' && [e.peer, e.vector]),
         Array(ROUNDS).fill([HOST, GUEST]));
       assert.deepEqual(warnings, []);
+    } finally {
+      await guest.kill();
+    }
+  } finally {
+    await f.close();
+  }
+});
+
+test('famez chat and a guest: the guest\'s message is printed by the chat; the chat\'s reaches the guest, which hands the slot back', { skip, timeout: 120_000 }, async (t) => {
+  const f = await fabric();
+  try {
+    const guestId = 1;
+    const chatId = 2;
+    const HI = 0x21216968;     // "hi!!"
+    const steps: GuestStep[] = [
+      { op: 'waitmem', off: HOLD, val: 1 },             // the chat is up
+      { op: 'write', off: guestId * SLOT + BUF, val: HI },
+      { op: 'write', off: guestId * SLOT + BUFLEN, val: 4 },
+      { op: 'write', off: guestId * SLOT + BUFLEN + 4, val: 0 },
+      { op: 'ring', peer: chatId, vector: guestId },
+      { op: 'wait' },                                    // the chat's message
+      { op: 'read', off: chatId * SLOT + BUFLEN },
+      { op: 'read', off: chatId * SLOT + BUF },
+      { op: 'write', off: chatId * SLOT + BUFLEN, val: 0 },
+      { op: 'waitmem', off: HOLD, val: 2 },
+    ];
+    const guest = startGuest({ socket: f.socketPath, vectors: 16, steps, name: 'chatter' });
+    try {
+      assert.equal((await guest.waitFor('ready', 90_000)).id, guestId);
+      const chat = new Famez(t, ['chat', '-S', f.socketPath, '--json']);
+      const ready = JSON.parse(await chat.line(/"event":"ready"/)) as { id: number; nodename: string };
+      assert.deepEqual([ready.id, ready.nodename], [chatId, 'z02']);
+      release(f);
+      const heard = JSON.parse(await chat.line(/"event":"message","from":1,/, 60_000)) as { from: number; body: string };
+      assert.deepEqual([heard.from, heard.body], [guestId, 'hi!!'], 'the chat printed the guest\'s message');
+      assert.equal(f.mailbox.isFree(guestId), true, 'the chat handed the guest\'s slot back');
+
+      chat.send('send 1 ABCD');
+      const done = JSON.parse(await chat.line(/"command":"send 1 ABCD"/, 60_000)) as { ok: boolean };
+      assert.equal(done.ok, true, 'the send resolved: the guest took the message');
+      const wait = await guest.waitFor('wait', 10_000);
+      assert.deepEqual(wait.pending, [chatId], 'rung on the chat\'s vector');
+      const reads = guest.events.flatMap((e) => (e.event === 'read' ? [e.val] : []));
+      assert.deepEqual(reads, ['ABCD!EZT=1'.length, 0x44434241], 'the guest read "ABCD" and its tracker from the chat\'s slot');
+      new DataView(f.mailbox.view.buffer, f.mailbox.view.byteOffset).setUint32(HOLD, 2, true);
+      await guest.finished(60_000);
+      chat.send('quit');
+      assert.deepEqual(await chat.exit(), { code: 0, signal: null });
     } finally {
       await guest.kill();
     }
