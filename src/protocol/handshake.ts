@@ -15,9 +15,13 @@ export interface PeerDoorbells {
   eventfds: readonly number[];
 }
 
-function announce(to: number, peer: PeerDoorbells): Outgoing[] {
-  return peer.eventfds.map((fd) => ({ to, value: peer.id, fd }));
-}
+/**
+ * The eventfds peer `to` is given for `peer`'s vectors: by default the
+ * receiver's own; a switched server gives each sender eventfds of its own.
+ */
+export type DoorbellView = (to: number, peer: PeerDoorbells) => readonly number[];
+
+const ownDoorbells: DoorbellView = (_to, peer) => peer.eventfds;
 
 /**
  * The messages for a newcomer joining `others` (the peers already present,
@@ -26,8 +30,10 @@ function announce(to: number, peer: PeerDoorbells): Outgoing[] {
  * that still holds the newcomer's doorbells from before need not hear again).
  */
 export function joinMessages(protocol: Protocol, newcomer: PeerDoorbells, others: readonly PeerDoorbells[],
-  memoryFd: number, announceTo: readonly number[] = others.map((other) => other.id)): Outgoing[] {
+  memoryFd: number, announceTo: readonly number[] = others.map((other) => other.id), view: DoorbellView = ownDoorbells): Outgoing[] {
   const to = newcomer.id;
+  const announce = (receiver: number, peer: PeerDoorbells): Outgoing[] =>
+    (receiver === peer.id ? peer.eventfds : view(receiver, peer)).map((fd) => ({ to: receiver, value: peer.id, fd }));
   const welcome: Outgoing[] = [
     ...(protocol === 'qemu' ? [{ to, value: PROTOCOL_VERSION }] : []),
     { to, value: newcomer.id },

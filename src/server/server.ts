@@ -6,6 +6,10 @@ import { DEFAULT_SOCKET_PATH, encode, MAX_PEER_ID, MAX_VECTORS, type Protocol } 
 import { openBacking, type Backing, type BackingSpec } from '../memory/backing.js';
 import * as sys from '../sys/index.js';
 import { BuiltInPeer } from './built-in-peer.js';
+import { DelayQueue } from './delay-queue.js';
+import { fdShortage, openFdCount, peersThatFit, readFdLimit, switchedJoinCost } from './fd-budget.js';
+import { DELIVER_ALL, type ForwardingPolicy } from './forwarding.js';
+import { Switchboard } from './switchboard.js';
 import { IdAllocator, type IdPolicy, type IdRange } from './ids.js';
 import { PeerSocket } from './peer-socket.js';
 import { SharedFd } from './shared-fd.js';
@@ -41,6 +45,14 @@ export interface ServerOptions {
   maxQueue?: number;
   /** Admission check: a refusal reason, or undefined to admit. */
   admit?: (credentials: sys.Credentials) => string | undefined;
+  /**
+   * Switched doorbells: each peer gets, for every other peer and vector, an
+   * eventfd of its own that the server watches and passes on through
+   * `forwarding`. Doorbells to and from built-in peers stay direct (default false).
+   */
+  switched?: boolean;
+  /** Decides each switched doorbell (default: every one passes at once). */
+  forwarding?: ForwardingPolicy;
 }
 
 export interface PeerInfo {
@@ -91,10 +103,15 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   /** Held open so that a peer can be refused cleanly when fds run out. */
   #reserveFd?: sys.Fd;
   #closing?: Promise<void>;
+  /** With switching: the lines each sender rings, and the doorbells held back. */
+  readonly #board?: Switchboard;
+  readonly #delayed = new DelayQueue();
+  #forwarding: ForwardingPolicy;
 
   constructor(options: ServerOptions = {}) {
     super();
     this.#options = options;
+    this.#forwarding = options.forwarding ?? DELIVER_ALL;
     this.socketPath = options.socketPath ?? DEFAULT_SOCKET_PATH;
     this.vectors = options.vectors ?? 1;
     this.protocol = options.protocol ?? 'qemu';
@@ -106,6 +123,36 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     if (!Number.isInteger(this.maxPeers) || this.maxPeers < 1 || this.maxPeers > 65536) {
       throw new RangeError(`maxPeers must be from 1 to 65536, not ${this.maxPeers}`);
     }
+    if (options.switched) {
+      this.#board = new Switchboard(this.vectors, {
+        onRing: (from, to, vector, count) => this.#forward(from, to, vector, count),
+        hand: (fd) => this.#hand(fd),
+        letGo: (fd) => this.#letGo(fd),
+      });
+    }
+  }
+
+  get switched(): boolean {
+    return this.#board !== undefined;
+  }
+
+  /** The policy switched doorbells pass through (replaceable while running). */
+  get forwarding(): ForwardingPolicy {
+    return this.#forwarding;
+  }
+
+  set forwarding(policy: ForwardingPolicy) {
+    this.#forwarding = policy;
+  }
+
+  /** A sender rang its line to `to`: the policy decides what `to` gets. */
+  #forward(from: number, to: number, vector: number, count: number): void {
+    const verdict = this.#forwarding.forward({ from, to, vector, count });
+    if (verdict.kind === 'drop') return;
+    const passing = verdict.count ?? count;
+    if (passing <= 0) return;
+    if (verdict.kind === 'deliver') this.#ringReal(to, vector, passing);
+    else this.#delayed.add(verdict.us, () => this.#ringReal(to, vector, passing));
   }
 
   /** The peers present now, by id. */
@@ -144,9 +191,14 @@ export class FamezServer extends EventEmitter<ServerEvents> {
 
   /** Rings `vector` of peer `id` on behalf of a built-in peer: false when no peer holds the id. */
   #ring(id: number, vector: number): boolean {
+    return this.#ringReal(id, vector, 1);
+  }
+
+  /** Rings the receiver's own eventfd (whoever holds the id now, or its recycled doorbells). */
+  #ringReal(id: number, vector: number, count: number): boolean {
     const eventfd = (this.#peers.get(id)?.eventfds ?? this.#recycled.get(id))?.[vector];
     if (eventfd === undefined) return false;
-    return sys.ringEventfd(eventfd);
+    return sys.ringEventfd(eventfd, count);
   }
 
   get memory(): Backing {
@@ -163,6 +215,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     // The backing owns the memory fd: the extra reference keeps queues from closing it.
     this.#handed.set(this.#memory.fd, new SharedFd(this.#memory.fd).retain());
     try {
+      if (this.#board) this.#checkSwitchingFits(warn);
       if (clearSocketPath(this.socketPath)) warn(`replaced stale socket ${this.socketPath}`);
       this.#listenFd = sys.listen(this.socketPath, this.#options.socketMode ?? 0o600, this.#options.socketGroup);
       this.#identity = socketIdentity(this.socketPath);
@@ -176,12 +229,29 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     this.emit('listening');
   }
 
+  /** Refuses to start when not even two switched peers fit in RLIMIT_NOFILE; warns when maxPeers do not. */
+  #checkSwitchingFits(warn: (message: string) => void): void {
+    const limit = readFdLimit();
+    const open = openFdCount();
+    const fit = peersThatFit(limit.soft - open - 64, this.vectors);
+    if (fit < 2) {
+      throw new Error(`switched doorbells: with ${this.vectors} vectors two peers need ${switchedJoinCost(1, this.vectors) + this.vectors} fds, ` +
+        `but ${open} of the limit (RLIMIT_NOFILE) of ${limit.soft} are open: raise the limit (ulimit -n)`);
+    }
+    if (fit < this.maxPeers && this.maxPeers < 65536) {
+      warn(`switched doorbells: about ${fit} peers fit in the fd limit (RLIMIT_NOFILE) of ${limit.soft} with ${this.vectors} vectors, ` +
+        `fewer than ${this.maxPeers}: later peers will be refused`);
+    }
+  }
+
   /** Closes every peer, syncs a file backing, removes the socket file. */
   close(): Promise<void> {
     this.#closing ??= Promise.resolve().then(() => {
       // Watchers stop before their eventfds close.
       for (const builtIn of this.#builtIns.values()) builtIn.close();
       this.#builtIns.clear();
+      this.#board?.close();
+      this.#delayed.clear();
       for (const peer of this.#peers.values()) this.#dispose(peer);
       this.#peers.clear();
       for (const eventfds of this.#recycled.values()) eventfds.forEach((fd) => this.#letGo(fd));
@@ -282,7 +352,10 @@ export class FamezServer extends EventEmitter<ServerEvents> {
       const { first, last } = this.#ids.range;
       return this.#refuse(fd, credentials, `server full (every peer id from ${first} to ${last} is taken)`);
     }
-    let eventfds = this.#recycled.get(id);
+    const shortage = this.#switchingShortage(id);
+    if (shortage) return this.#refuse(fd, credentials, shortage);
+    const recycled = this.#recycled.get(id);
+    let eventfds = recycled;
     this.#recycled.delete(id);
     if (!eventfds) {
       eventfds = [];
@@ -294,11 +367,50 @@ export class FamezServer extends EventEmitter<ServerEvents> {
       }
       eventfds.forEach((eventfd) => this.#hand(eventfd));
     }
+    if (this.#board) {
+      try {
+        this.#connectLines(id);
+      } catch (error) {
+        if (recycled) this.#recycled.set(id, recycled);
+        else eventfds.forEach((eventfd) => this.#letGo(eventfd));
+        return this.#refuse(fd, credentials, `cannot create switched doorbells: ${(error as Error).message}`);
+      }
+    }
     const socket = new PeerSocket(fd, this.#options.maxQueue ?? DEFAULT_MAX_QUEUE, (reason) => this.#leave(id, reason));
     const peer: Peer = { id, vectors: this.vectors, credentials, joinedAt: new Date(), eventfds, socket, knows: new Set() };
     this.emit('peer-joining', peer);
     this.#join(peer);
     this.emit('peer-joined', peer);
+  }
+
+  /** Why the fds a switched join needs are not there (undefined: they are, or no switching). */
+  #switchingShortage(id: number): string | undefined {
+    if (!this.#board) return undefined;
+    const others = this.connectedPeers;
+    const cost = switchedJoinCost(others, this.vectors) - (this.#recycled.has(id) ? this.vectors : 0);
+    const shortage = fdShortage(cost, openFdCount(), readFdLimit());
+    return shortage && `${shortage} (${others} peers connected, ${this.vectors} vectors)`;
+  }
+
+  /** Makes the lines between a newcomer and every connected peer, both ways, before anyone is told; undone when fds run out. */
+  #connectLines(id: number): void {
+    try {
+      for (const other of this.#peers.values()) {
+        if (!other.socket) continue;
+        this.#board!.line(id, other.id);
+        this.#board!.line(other.id, id);
+      }
+    } catch (error) {
+      this.#board!.dropFrom(id);
+      if (!this.#options.recycle) this.#board!.dropTo(id);
+      throw error;
+    }
+  }
+
+  /** The eventfds `to` is given for `peer`: the lines of a switched server, direct to and from built-in peers. */
+  #doorbellsFor(to: number, peer: { id: number; eventfds: readonly sys.Fd[] }): readonly sys.Fd[] {
+    if (!this.#board || this.#builtIns.has(to) || this.#builtIns.has(peer.id)) return peer.eventfds;
+    return this.#board.line(to, peer.id);
   }
 
   /** Why a connection is no peer: it hung up or sent something before it was admitted. */
@@ -320,7 +432,8 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     const announceTo = others.filter((other) => other.socket && !other.knows.has(peer.id));
     announceTo.forEach((other) => other.knows.add(peer.id));
     others.forEach((other) => peer.knows.add(other.id));
-    const messages = joinMessages(this.protocol, peer, others, this.memory.fd, announceTo.map((other) => other.id));
+    const messages = joinMessages(this.protocol, peer, others, this.memory.fd, announceTo.map((other) => other.id),
+      this.#board && ((to, of) => this.#doorbellsFor(to, of)));
     // The newcomer's handshake is sent at once: it may wait on top of the bound.
     peer.socket?.allowBurst(messages.filter((message) => message.to === peer.id).length);
     this.#dispatch(messages);
@@ -330,11 +443,14 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     const peer = this.#peers.get(id);
     if (!peer || this.#closing) return;
     this.#peers.delete(id);
+    // Its process is gone: nobody rings the lines it was given.
+    this.#board?.dropFrom(id);
     if (this.#options.recycle) {
-      // The others keep its doorbells and hear nothing: the next peer given the id takes them over.
+      // The others keep its doorbells (switched: their lines to it) and hear nothing: the next peer given the id takes them over.
       peer.socket?.close();
       this.#recycled.set(id, [...peer.eventfds]);
     } else {
+      this.#board?.dropTo(id);
       this.#dispose(peer);
       const remaining = [...this.#peers.values()].filter((other) => other.knows.delete(id)).map((other) => other.id);
       this.#dispatch(leaveMessages(id, remaining));

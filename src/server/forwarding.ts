@@ -1,0 +1,29 @@
+// What a switched server asks before it passes a doorbell on: the pluggable
+// forwarding policy. The server knows nothing of topologies or faults; a
+// policy (the fabric's router, a test's stub) decides each doorbell.
+
+/** A doorbell a sender rang on the eventfd the server gave it for (receiver, vector). */
+export interface SwitchedDoorbell {
+  from: number;
+  to: number;
+  vector: number;
+  /** Rings since the server last looked (an eventfd counts). */
+  count: number;
+}
+
+/**
+ * deliver: ring the receiver now; delay: ring it after `us` microseconds;
+ * drop: nothing arrives. `count` (default: all of them) is how many of the
+ * rings pass; the rest are dropped.
+ */
+export type Verdict =
+  | { kind: 'deliver'; count?: number }
+  | { kind: 'delay'; us: number; count?: number }
+  | { kind: 'drop' };
+
+export interface ForwardingPolicy {
+  forward(doorbell: SwitchedDoorbell): Verdict;
+}
+
+/** Every doorbell passes at once: switching without a fabric. */
+export const DELIVER_ALL: ForwardingPolicy = { forward: () => ({ kind: 'deliver' }) };
