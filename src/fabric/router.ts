@@ -1,0 +1,252 @@
+// The switched fabric's forwarding policy: each doorbell goes from the
+// sender's switch to the receiver's along the first of the k shortest paths
+// whose links are up, takes the sum of their latencies, and may be lost or
+// held back by the faults of the links it crosses. Counts per link, traces
+// to subscribers. The server calls forward() for every switched doorbell.
+import { EventEmitter } from 'node:events';
+import type { ForwardingPolicy, SwitchedDoorbell, Verdict } from '../server/forwarding.js';
+import { checkChange, describeChange, FaultError, FaultState, type FaultChange, type LinkFaults } from './faults.js';
+import { mulberry32, survivors } from './prng.js';
+import { firstUp, kShortestPaths, type Path } from './routing.js';
+import { TokenBucket } from './token-bucket.js';
+import { attachmentOf, peerLinkName, peerOfLink, singleSwitch, type Attachment, type Topology } from './topology.js';
+import { TraceSubscription } from './trace.js';
+
+export interface LinkCounters {
+  /** Doorbells (rings) that crossed the link. */
+  forwarded: number;
+  /** Doorbells lost on it: down, dropped, over its rate. */
+  dropped: number;
+  /** Doorbells that crossed it and were held back (a path with latency). */
+  delayed: number;
+  /** Fabric mode: mailbox messages whose doorbell crossed it, and their bytes. */
+  messages: number;
+  bytes: number;
+}
+
+export interface TraceEntry {
+  /** Milliseconds since the epoch, with fractions. */
+  at: number;
+  from: number;
+  to: number;
+  vector: number;
+  count: number;
+  /** Rings that passed (the rest were dropped). */
+  passed: number;
+  outcome: 'forwarded' | 'delayed' | 'dropped';
+  delayUs: number;
+  /** The links crossed (or up to where it was lost). */
+  links: string[];
+  /** Why rings were lost. */
+  reason?: string;
+  /** Fabric mode: the message in the sender's slot. */
+  text?: string;
+}
+
+/** What a message doorbell carries, read without taking it (fabric mode). */
+export type MessageInspector = (doorbell: SwitchedDoorbell) => { text: string; bytes: number } | undefined;
+
+export interface RouterOptions {
+  topology?: Topology;
+  /** PRNG seed for drops (default: from the clock). */
+  seed?: number;
+  /** The nodename of a peer, for attachments by nodename. */
+  nodename?: (id: number) => string | undefined;
+  inspect?: MessageInspector;
+  now?: () => number;
+}
+
+export interface RouterEvents {
+  /** A fault changed (already applied). */
+  fault: [FaultChange, string];
+  trace: [TraceEntry];
+}
+
+interface LinkRuntime {
+  readonly name: string;
+  readonly latencyUs: number;
+  readonly counters: LinkCounters;
+  faults?: LinkFaults;
+  bucket?: TokenBucket;
+}
+
+interface Route {
+  /** Links crossed: the sender's own, the switch links, the receiver's own. */
+  links: LinkRuntime[];
+  baseUs: number;
+  /** No path: every ring is lost (counted on `links[0]` when there is one). */
+  unreachable?: string;
+}
+
+const newCounters = (): LinkCounters => ({ forwarded: 0, dropped: 0, delayed: 0, messages: 0, bytes: 0 });
+
+export class Router extends EventEmitter<RouterEvents> implements ForwardingPolicy {
+  readonly topology: Topology;
+  readonly #faults = new FaultState();
+  readonly #links = new Map<string, LinkRuntime>();
+  readonly #paths = new Map<string, Path[]>();
+  readonly #routes = new Map<number, Route>();
+  readonly #attachments = new Map<number, Attachment>();
+  readonly #subscriptions = new Set<TraceSubscription<TraceEntry>>();
+  readonly #random: () => number;
+  readonly #now: () => number;
+  readonly #options: RouterOptions;
+  /** Fault changes applied since start. */
+  faultChanges = 0;
+
+  constructor(options: RouterOptions = {}) {
+    super();
+    this.#options = options;
+    this.topology = options.topology ?? singleSwitch();
+    this.#random = mulberry32(options.seed ?? Date.now());
+    this.#now = options.now ?? (() => performance.now());
+    for (const link of this.topology.links) this.#links.set(link.name, { name: link.name, latencyUs: link.latencyUs, counters: newCounters() });
+  }
+
+  forward(doorbell: SwitchedDoorbell): Verdict {
+    const route = this.#route(doorbell.from, doorbell.to);
+    let passed = doorbell.count;
+    let reason = route.unreachable;
+    let crossed = route.links.length;
+    let addedUs = 0;
+    if (reason) {
+      passed = 0;
+      crossed = 0;
+      route.links[0]!.counters.dropped += doorbell.count;
+    }
+    for (let i = 0; i < crossed && passed > 0; i++) {
+      const link = route.links[i]!;
+      const faults = link.faults;
+      if (!faults) continue;
+      const before = passed;
+      if (faults.down) {
+        passed = 0;
+        reason = `link ${link.name} is down`;
+      } else {
+        if (faults.dropProbability) passed = survivors(passed, 1 - faults.dropProbability, this.#random);
+        if (link.bucket && passed > 0) passed = link.bucket.take(passed, this.#now());
+        addedUs += faults.addedUs ?? 0;
+        if (passed < before) reason = `lost on link ${link.name}`;
+      }
+      link.counters.dropped += before - passed;
+      if (passed === 0) crossed = i + 1;
+    }
+    const delayUs = route.baseUs + addedUs;
+    const message = passed > 0 ? this.#options.inspect?.(doorbell) : undefined;
+    if (passed > 0) {
+      for (const link of route.links) {
+        const counters = link.counters;
+        counters.forwarded += passed;
+        if (delayUs > 0) counters.delayed += passed;
+        if (message) {
+          counters.messages++;
+          counters.bytes += message.bytes;
+        }
+      }
+    }
+    const outcome = passed === 0 ? 'dropped' : delayUs > 0 ? 'delayed' : 'forwarded';
+    if (this.#subscriptions.size > 0 || this.listenerCount('trace') > 0) {
+      const links = route.links.slice(0, passed > 0 ? route.links.length : crossed).map((link) => link.name);
+      this.#trace({ at: performance.timeOrigin + performance.now(), ...doorbell, passed, outcome, delayUs, links, reason, text: message?.text });
+    }
+    if (passed === 0) return { kind: 'drop' };
+    if (delayUs > 0) return { kind: 'delay', us: delayUs, count: passed };
+    return { kind: 'deliver', count: passed };
+  }
+
+  /** Applies a fault change; throws FaultError for a link the topology has not. */
+  apply(change: FaultChange): void {
+    checkChange(change);
+    if (change.kind !== 'clear' || change.link !== undefined) this.#checkLink(change.link!);
+    this.#faults.apply(change);
+    for (const link of this.#links.values()) this.#refresh(link);
+    this.#routes.clear();
+    this.faultChanges++;
+    this.emit('fault', change, describeChange(change));
+  }
+
+  /** The faults now, by link. */
+  faults(): [string, LinkFaults][] {
+    return this.#faults.entries();
+  }
+
+  /** Counters of every link that has carried or been named, by name. */
+  counters(): Map<string, LinkCounters> {
+    return new Map([...this.#links].map(([name, link]) => [name, { ...link.counters }]));
+  }
+
+  /** The k shortest paths between two switches, up or not. */
+  paths(from: string, to: string): Path[] {
+    const key = `${from}\n${to}`;
+    let paths = this.#paths.get(key);
+    if (!paths) this.#paths.set(key, paths = kShortestPaths(this.topology.links, from, to, this.topology.paths));
+    return paths;
+  }
+
+  /** Where a peer is attached (cached until peerChanged). */
+  attachment(id: number): Attachment {
+    let attachment = this.#attachments.get(id);
+    if (!attachment) this.#attachments.set(id, attachment = attachmentOf(this.topology, id, this.#options.nodename?.(id)));
+    return attachment;
+  }
+
+  /** A peer joined, left or renamed itself: find its attachment again. */
+  peerChanged(id: number): void {
+    this.#attachments.delete(id);
+    this.#routes.clear();
+  }
+
+  /** Trace entries as an async iterator, buffering at most `limit` (the oldest go first). */
+  subscribe(limit = 1024): TraceSubscription<TraceEntry> {
+    const subscription = new TraceSubscription<TraceEntry>(limit, () => this.#subscriptions.delete(subscription));
+    this.#subscriptions.add(subscription);
+    return subscription;
+  }
+
+  #trace(entry: TraceEntry): void {
+    for (const subscription of this.#subscriptions) subscription.push(entry);
+    this.emit('trace', entry);
+  }
+
+  #checkLink(name: string): void {
+    if (this.#links.has(name) || peerOfLink(name) !== undefined) return;
+    const known = this.topology.links.map((link) => link.name);
+    throw new FaultError(`no link "${name}": the links are ${[...known, 'peer:ID'].join(', ')}`);
+  }
+
+  #link(name: string, latencyUs: number): LinkRuntime {
+    let link = this.#links.get(name);
+    if (!link) {
+      this.#links.set(name, link = { name, latencyUs, counters: newCounters() });
+      this.#refresh(link);
+    }
+    return link;
+  }
+
+  /** Takes a link's faults from the state, keeping its bucket while the rate is the same. */
+  #refresh(link: LinkRuntime): void {
+    link.faults = this.#faults.get(link.name);
+    const rate = link.faults?.rate;
+    if (!rate) link.bucket = undefined;
+    else if (link.bucket?.perSecond !== rate.perSecond || link.bucket.burst !== rate.burst) link.bucket = new TokenBucket(rate.perSecond, rate.burst, this.#now());
+  }
+
+  #route(from: number, to: number): Route {
+    const key = from * 65536 + to;
+    let route = this.#routes.get(key);
+    if (route) return route;
+    const source = this.attachment(from);
+    const target = this.attachment(to);
+    const first = this.#link(peerLinkName(from), source.latencyUs);
+    const last = this.#link(peerLinkName(to), target.latencyUs);
+    const path = firstUp(this.paths(source.switch, target.switch), (name) => this.#faults.isUp(name));
+    if (!path) {
+      route = { links: [first, last], baseUs: 0, unreachable: `no path from switch ${source.switch} to ${target.switch} is up` };
+    } else {
+      const links = [first, ...path.links.map((name) => this.#links.get(name)!), last];
+      route = { links, baseUs: links.reduce((sum, link) => sum + link.latencyUs, 0) };
+    }
+    this.#routes.set(key, route);
+    return route;
+  }
+}
