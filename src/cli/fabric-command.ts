@@ -9,6 +9,8 @@ import { ACCESS_HELP, ACCESS_OPTIONS, logFormat, planAccess } from './access.js'
 import type { Logger } from './logger.js';
 import { runService, type ServicePlan } from './service.js';
 import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
+import { defaultHttpPort, planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
+import { fabricSource, FAMEZ_HTTP_PORT } from '../web/index.js';
 
 const COMMAND = 'famez fabric';
 /** FAME-Z's log file when it runs in the background. */
@@ -31,6 +33,7 @@ export const FABRIC_OPTIONS = {
   'log-file': { type: 'string' },
   verbose: { type: 'boolean', short: 'v', multiple: true },
   ...ACCESS_OPTIONS,
+  ...WEB_OPTIONS,
 } as const;
 
 /** The QEMU options that attach a guest to a fabric. */
@@ -53,6 +56,7 @@ ping, Link CTL Peer-Attribute and Link RFC, and configures each link.
       --ids POLICY         lowest (default: the lowest free id) or random (FAME-Z's smart mode)
       --reply-timeout MS   how long a peer may keep the switch's slot (default 1000)
 ${ACCESS_HELP}
+${webHelp(FAMEZ_HTTP_PORT)}
   -D, --daemon             run in the background (logs to ${DAEMON_LOG} unless -L)
   -L, --logfile PATH       log here instead of stdout (SIGHUP reopens it; also --log-file)
   -v, --verbose            log each message (-vv: and the switch's port table on each change)
@@ -66,10 +70,11 @@ QEMU, with the defaults:
 interface FabricPlan extends ServicePlan {
   fabric: FabricOptions & { nClients: number; socketPath: string };
   verbosity: number;
+  web?: WebPlan;
 }
 
 export function planFabric(args: string[]): FabricPlan | 'help' {
-  const values: Values<typeof FABRIC_OPTIONS> = parseOptions(COMMAND, args, FABRIC_OPTIONS);
+  const values: Values<typeof FABRIC_OPTIONS> = parseOptions(COMMAND, defaultHttpPort(args, FAMEZ_HTTP_PORT), FABRIC_OPTIONS);
   if (values.help) return 'help';
   const one = <T>(a: T | undefined, b: T | undefined, names: string): T | undefined => {
     if (a !== undefined && b !== undefined) throw new UsageError(`${COMMAND}: ${names} name the same thing: give one`);
@@ -93,6 +98,7 @@ export function planFabric(args: string[]): FabricPlan | 'help' {
       ...planAccess(values),
     },
     verbosity,
+    web: planWeb(values),
     pidFile: values['pid-file'],
     daemonize,
     log: {
@@ -112,7 +118,7 @@ export async function runFabric(args: string[]): Promise<number> {
   return runService(COMMAND, plan, (log) => {
     const fabric = createFabric(plan.fabric);
     logFabricEvents(fabric, log, plan.verbosity);
-    return {
+    return withWeb({
       listen: () => fabric.listen(),
       announce: () => {
         const { layout } = fabric;
@@ -125,7 +131,7 @@ export async function runFabric(args: string[]): Promise<number> {
       close: () => fabric.close(),
       describeStop: () => `closing ${fabric.server.connectedPeers} peer(s)`,
       started: () => (process.stdin.isTTY ? runConsole(fabric) : undefined),
-    };
+    }, plan.web, () => fabricSource(fabric, { options: { ids: plan.fabric.ids ?? 'lowest', recycle: plan.fabric.recycle ?? true } }), log);
   });
 }
 

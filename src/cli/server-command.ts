@@ -9,6 +9,8 @@ import { ACCESS_HELP, ACCESS_OPTIONS, logFormat, planAccess } from './access.js'
 import type { Logger } from './logger.js';
 import { runService, type ServicePlan } from './service.js';
 import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
+import { planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
+import { serverSource } from '../web/index.js';
 
 const COMMAND = 'famez server';
 
@@ -29,6 +31,7 @@ export const SERVER_OPTIONS = {
   'max-peers': { type: 'string' },
   'log-file': { type: 'string' },
   ...ACCESS_OPTIONS,
+  ...WEB_OPTIONS,
 } as const;
 
 export const SERVER_HELP = `Usage: famez server [options]
@@ -45,6 +48,7 @@ Serve shared memory and doorbells to QEMU (-device ivshmem-doorbell) and host pe
       --ids POLICY         rotate (QEMU's, default), lowest (reuse the lowest free id) or random
       --max-peers N        refuse peers beyond N (default 65536)
 ${ACCESS_HELP}
+${webHelp()}
   -d, --daemonize          run in the background (default: foreground; -F is accepted)
   -v, --verbose            log details
       --log-file PATH      log here instead of stdout (SIGHUP reopens it)
@@ -53,6 +57,7 @@ ${ACCESS_HELP}
 
 interface ServerPlan extends ServicePlan {
   server: ServerOptions;
+  web?: WebPlan;
 }
 
 /** Turns arguments into a plan; throws UsageError naming the bad option. */
@@ -77,6 +82,7 @@ export function planServer(args: string[]): ServerPlan | 'help' {
       maxPeers: values['max-peers'] === undefined ? undefined : integer('--max-peers', values['max-peers'], 1, 65536),
       ...planAccess(values),
     },
+    web: planWeb(values),
     pidFile: values['pid-file'],
     daemonize: values.daemonize ?? false,
     log: {
@@ -105,7 +111,8 @@ export async function runServer(args: string[]): Promise<number> {
   return runService(COMMAND, plan, (log) => {
     const server = createServer(plan.server);
     logServerEvents(server, log);
-    return {
+    const source = () => serverSource(server, { memory: plan.server.memory, options: { ids: plan.server.ids ?? 'rotate' } });
+    return withWeb({
       listen: () => server.listen(),
       announce: () => {
         const memory = server.memory;
@@ -117,7 +124,7 @@ export async function runServer(args: string[]): Promise<number> {
       },
       close: () => server.close(),
       describeStop: () => `closing ${server.peers.size} peer(s)`,
-    };
+    }, plan.web, source, log);
   });
 }
 

@@ -1,0 +1,29 @@
+// The page's files, from the package itself: the HTML, its compiled script,
+// and d3's own bundle from node_modules. Read once, on first use.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { PAGE_HTML } from './page/html.js';
+
+export interface Asset {
+  type: string;
+  body: Buffer;
+}
+
+const files: Record<string, () => Asset> = {
+  '/': () => ({ type: 'text/html; charset=utf-8', body: Buffer.from(PAGE_HTML) }),
+  '/app.js': () => ({ type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('./page/app.js', import.meta.url)) }),
+  // d3's bundle, the whole library in one file that sets window.d3; it sits
+  // beside the module d3 exports (its package.json exports no file paths).
+  '/d3.min.js': () => ({ type: 'text/javascript; charset=utf-8', body: readFileSync(join(dirname(createRequire(import.meta.url).resolve('d3')), 'd3.min.js')) }),
+};
+
+const loaded = new Map<string, Asset>();
+
+export const ASSET_PATHS = Object.keys(files);
+
+export function asset(path: string): Asset {
+  let found = loaded.get(path);
+  if (!found) loaded.set(path, found = files[path]!());
+  return found;
+}

@@ -1,0 +1,99 @@
+// The live event stream (Server-Sent Events) for any number of clients. Each
+// event is serialised once. A client that does not read is never waited for:
+// once more than `maxBufferedBytes` wait for it, it is disconnected and may
+// reconnect with Last-Event-ID to catch up from the recent events kept here.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SourceEvent } from './model.js';
+
+export interface EventStreamLimits {
+  /** Bytes that may wait for one client before it is dropped (default 1 MiB). */
+  maxBufferedBytes?: number;
+  /** Clients at once; more get 503 (default 1000). */
+  maxClients?: number;
+  /** Events kept for clients that reconnect (default 500). */
+  keep?: number;
+  /** A comment line this often keeps proxies from closing an idle stream (default 15 s). */
+  heartbeatMs?: number;
+}
+
+interface Kept {
+  id: number;
+  chunk: string;
+}
+
+export class EventStream {
+  readonly #clients = new Set<ServerResponse>();
+  readonly #recent: Kept[] = [];
+  readonly #limits: Required<EventStreamLimits>;
+  #nextId = 1;
+  #heartbeat?: NodeJS.Timeout;
+  /** Clients disconnected because they did not read. */
+  dropped = 0;
+  published = 0;
+
+  constructor(limits: EventStreamLimits = {}) {
+    this.#limits = { maxBufferedBytes: 1 << 20, maxClients: 1000, keep: 500, heartbeatMs: 15_000, ...limits };
+  }
+
+  get clients(): number {
+    return this.#clients.size;
+  }
+
+  /** Bytes waiting for all clients together. */
+  get buffered(): number {
+    let bytes = 0;
+    for (const res of this.#clients) bytes += res.writableLength;
+    return bytes;
+  }
+
+  get full(): boolean {
+    return this.#clients.size >= this.#limits.maxClients;
+  }
+
+  publish(event: SourceEvent): void {
+    const { type, ...data } = event;
+    const id = this.#nextId++;
+    const chunk = `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify({ ...data, at: new Date().toISOString() })}\n\n`;
+    this.#recent.push({ id, chunk });
+    if (this.#recent.length > this.#limits.keep) this.#recent.shift();
+    this.published++;
+    for (const res of this.#clients) this.#write(res, chunk);
+  }
+
+  /** Starts streaming to `res`, first the kept events after the client's Last-Event-ID. */
+  attach(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+    res.write('retry: 1000\n\n');
+    const last = Number(req.headers['last-event-id']);
+    if (Number.isInteger(last)) for (const kept of this.#recent) if (kept.id > last) res.write(kept.chunk);
+    this.#clients.add(res);
+    res.on('close', () => this.#detach(res));
+    this.#heartbeat ??= setInterval(() => this.#clients.forEach((client) => this.#write(client, ':\n\n')), this.#limits.heartbeatMs).unref();
+  }
+
+  close(): void {
+    for (const res of this.#clients) res.end();
+    this.#clients.clear();
+    this.#stopHeartbeat();
+  }
+
+  #write(res: ServerResponse, chunk: string): void {
+    if (res.writableLength > this.#limits.maxBufferedBytes) {
+      this.dropped++;
+      this.#detach(res);
+      res.destroy();
+      return;
+    }
+    res.write(chunk);
+  }
+
+  #detach(res: ServerResponse): void {
+    this.#clients.delete(res);
+    if (this.#clients.size === 0) this.#stopHeartbeat();
+  }
+
+  #stopHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+}

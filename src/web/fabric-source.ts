@@ -1,0 +1,101 @@
+// `famez fabric` as a web source: the switch and its ports, FAME-Z's /system,
+// messages to and from the switch, and a message from the switch on request.
+import type { EventEmitter } from 'node:events';
+import type { Fabric, FabricMessage, Port } from '../fabric/index.js';
+import { MailboxError } from '../mailbox/index.js';
+import type { PeerInfo } from '../server/index.js';
+import type * as sys from '../sys/index.js';
+import type { FameZSystem, NodeLinkGraph, PeerView, ServerView, SourceEvent, TopologyNode, WebSource } from './model.js';
+import { peerView } from './peer-view.js';
+import { refusalEvent, serverSource, type SourceInfo } from './server-source.js';
+import { listenTo } from './subscription.js';
+
+export function fabricSource(fabric: Fabric, info: SourceInfo = {}): WebSource {
+  const switchNode = (): TopologyNode | undefined => {
+    const sw = fabric.switch;
+    return sw && { id: `switch-${sw.serverId}`, kind: 'switch', peer: sw.serverId, nodename: sw.nodename, cclass: sw.cclass, cid: sw.cid0, sid: sw.sid0, linkState: 'configured' };
+  };
+  const view = (peer: PeerInfo): PeerView => {
+    const sw = fabric.switch;
+    if (sw && peer.id === sw.serverId) return { ...peerView(peer, true), nodename: sw.nodename, cclass: sw.cclass, cid: sw.cid0, sid: sw.sid0 };
+    return peerView(peer, !peer.credentials, fabric.ports.get(peer.id));
+  };
+  const plain = () => serverSource(fabric.server, info);
+  return {
+    kind: 'fabric',
+    peers: () => [...fabric.server.peers.values()].sort((a, b) => a.id - b.id).map(view),
+    topology(): NodeLinkGraph {
+      const hub = switchNode();
+      if (!hub) return { ...plain().topology(), graph: { name: fabric.socketPath, kind: 'fabric' } };
+      const ports = [...fabric.ports.values()].sort((a, b) => a.id - b.id);
+      return {
+        directed: false, multigraph: false, graph: { name: fabric.socketPath, kind: 'fabric' },
+        nodes: [hub, ...ports.map(portNode)],
+        links: ports.map((port) => ({ source: `peer-${port.id}`, target: hub.id, kind: 'port' as const, state: port.linkState })),
+      };
+    },
+    describe(): Omit<ServerView, 'write'> {
+      const described = plain().describe();
+      return {
+        ...described, kind: 'fabric', memory: { ...described.memory, path: fabric.mailboxPath },
+        options: { ...described.options, mode: fabric.mode, nClients: fabric.layout.nClients, serverId: fabric.layout.serverId },
+      };
+    },
+    system: () => famezSystem(fabric),
+    send: (to, text) => fabric.send(to, text),
+    subscribe: (listener) => listenTo(fabric as EventEmitter, fabricEvents(fabric, view, listener)),
+  };
+}
+
+function portNode(port: Port): TopologyNode {
+  return { id: `peer-${port.id}`, kind: 'peer', peer: port.id, nodename: port.nodename, cclass: port.cclass, cid: port.cid, sid: port.sid, linkState: port.linkState };
+}
+
+function fabricEvents(fabric: Fabric, view: (peer: PeerInfo) => PeerView, listener: (event: SourceEvent) => void) {
+  const serverId = fabric.layout.serverId;
+  const peerOf = (port: Port): PeerView | undefined => {
+    const peer = fabric.server.peers.get(port.id);
+    return peer && view(peer);
+  };
+  return {
+    'port-joined': (_port: Port, peer: PeerInfo) => listener({ type: 'peer-joined', peer: view(peer) }),
+    'port-left': (port: Port, reason: string) => listener({ type: 'peer-left', id: port.id, nodename: port.nodename, reason }),
+    'peer-refused': (who: sys.Credentials | undefined, reason: string) => listener(refusalEvent(who, reason)),
+    message: ({ from, nodename, body, tracker }: FabricMessage) => listener({ type: 'message', from, to: serverId, nodename, body, tracker }),
+    sent: ({ to, text }: { to: number; text: string }) => listener({ type: 'sent', from: serverId, to, text }),
+    link: (port: Port, change: string) => {
+      const peer = peerOf(port);
+      if (peer) listener({ type: 'link', change, peer });
+    },
+    warning: (text: string) => listener({ type: 'warning', text }),
+  };
+}
+
+/** FAME-Z's hardware word for a cclass: the first of its words the cclass holds, else the cclass. */
+function hardware(cclass: string): string {
+  const lower = cclass.toLowerCase();
+  return ['qemu', 'debugger', 'adapter', 'switch'].find((word) => lower.includes(word)) ?? lower;
+}
+
+/** FAME-Z's GET /system: every slot with a nodename, each linked to the switch. */
+export function famezSystem(fabric: Fabric): FameZSystem {
+  const { nClients, serverId } = fabric.layout;
+  const nodes: FameZSystem['nodes'] = [];
+  for (let id = 1; id <= serverId; id++) {
+    const names = slotNames(fabric, id);
+    if (names.nodename) nodes.push({ ivshmsg_id: id, id: names.nodename, cclass: names.cclass, hardware: hardware(names.cclass), group: `port_${id}` });
+  }
+  const switchName = slotNames(fabric, serverId).nodename;
+  const links = nodes.filter((node) => switchName && node.id !== switchName).map((node) => ({ source: node.id, target: switchName }));
+  return { nClients, server_ivshmsg_id: serverId, nodes, links };
+}
+
+/** A slot's names as its peer wrote them; names that cannot be read count as none. */
+function slotNames(fabric: Fabric, id: number): { nodename: string; cclass: string } {
+  try {
+    return { nodename: fabric.mailbox.nodename(id), cclass: fabric.mailbox.cclass(id) };
+  } catch (error) {
+    if (error instanceof MailboxError) return { nodename: '', cclass: '' };
+    throw error;
+  }
+}

@@ -1,0 +1,8 @@
+export { createWebServer, WebServer, type WebOptions } from './web-server.js';
+export { serverSource, type SourceInfo } from './server-source.js';
+export { fabricSource, famezSystem } from './fabric-source.js';
+export { parseListenAddress, DEFAULT_HOST, FAMEZ_HTTP_PORT, type ListenAddress } from './listen-address.js';
+export { readToken } from './auth.js';
+export { ENDPOINTS } from './api.js';
+export type { WebSource, SourceEvent, PeerView, NodeLinkGraph, TopologyNode, TopologyLink, ServerView, FameZSystem, LinkSource, LinkView } from './model.js';
+export type { EventStreamLimits } from './event-stream.js';

@@ -1,0 +1,78 @@
+// GET /metrics: Prometheus' text format through prom-client, on a registry of
+// its own (two web servers in one process do not share counters). Gauges and
+// per-port counters are read from the source when scraped; events are counted
+// as they happen.
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { EventStream } from './event-stream.js';
+import type { LinkSource, SourceEvent, WebSource } from './model.js';
+
+export class WebMetrics {
+  readonly registry = new Registry();
+  readonly #joins: Counter;
+  readonly #leaves: Counter;
+  readonly #refusals: Counter<'reason'>;
+  readonly #warnings: Counter;
+
+  constructor(source: WebSource, stream: EventStream, links?: LinkSource) {
+    const registers = [this.registry];
+    // Process figures and event-loop lag (nodejs_eventloop_lag_*), from perf_hooks: no timers of ours.
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'famez_peers', help: 'Connected peers (the switch not counted)', registers,
+      collect() { this.set(source.peers().filter((peer) => !peer.builtIn).length); },
+    });
+    this.#joins = new Counter({ name: 'famez_peer_joins_total', help: 'Peers that joined', registers });
+    this.#leaves = new Counter({ name: 'famez_peer_leaves_total', help: 'Peers that left', registers });
+    this.#refusals = new Counter({ name: 'famez_peer_refusals_total', help: 'Peers refused, by reason', labelNames: ['reason'], registers });
+    this.#warnings = new Counter({ name: 'famez_warnings_total', help: 'Warnings (a peer did something wrong, or the fabric could not do something)', registers });
+    new Counter({
+      name: 'famez_port_messages_total', help: 'Messages between a port and the switch: in (to the switch, one doorbell each) and out',
+      labelNames: ['port', 'nodename', 'direction'], registers,
+      collect() {
+        this.reset();
+        for (const peer of source.peers()) {
+          if (peer.received === undefined || peer.sent === undefined) continue;
+          const labels = { port: String(peer.id), nodename: peer.nodename ?? '' };
+          this.inc({ ...labels, direction: 'in' }, peer.received);
+          this.inc({ ...labels, direction: 'out' }, peer.sent);
+        }
+      },
+    });
+    if (links) linkMetrics(links, registers);
+    new Gauge({ name: 'famez_web_event_clients', help: 'Clients of the event stream', registers, collect() { this.set(stream.clients); } });
+    new Gauge({ name: 'famez_web_event_queue_bytes', help: 'Bytes of events waiting for slow clients of the stream', registers, collect() { this.set(stream.buffered); } });
+    new Counter({
+      name: 'famez_web_event_clients_dropped_total', help: 'Event-stream clients disconnected because they did not read', registers,
+      collect() { this.reset(); this.inc(stream.dropped); },
+    });
+    new Counter({ name: 'famez_web_events_total', help: 'Events published on the stream', registers, collect() { this.reset(); this.inc(stream.published); } });
+  }
+
+  observe(event: SourceEvent): void {
+    if (event.type === 'peer-joined' && !event.peer.builtIn) this.#joins.inc();
+    else if (event.type === 'peer-left') this.#leaves.inc();
+    else if (event.type === 'peer-refused') this.#refusals.inc({ reason: event.category });
+    else if (event.type === 'warning') this.#warnings.inc();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+/** Doorbells and faults per link, once a link source (switched doorbells) is given. */
+function linkMetrics(links: LinkSource, registers: Registry[]): void {
+  const perLink = (name: string, help: string, value: (link: ReturnType<LinkSource['links']>[number]) => number) => new Counter({
+    name, help, labelNames: ['source', 'target'], registers,
+    collect() {
+      this.reset();
+      for (const link of links.links()) this.inc({ source: String(link.source), target: String(link.target) }, value(link));
+    },
+  });
+  perLink('famez_link_doorbells_total', 'Doorbells rung across a link', (link) => link.doorbells);
+  perLink('famez_link_faults_total', 'Faults on a link', (link) => link.faults);
+}

@@ -1,0 +1,44 @@
+// The page: a frame the script fills. Scripts are the package's own files
+// (the Content-Security-Policy allows nothing else).
+import { PAGE_CSS } from './style.js';
+
+export const PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>famez</title>
+<style>${PAGE_CSS}</style>
+<script src="/d3.min.js" defer></script>
+<script type="module" src="/app.js"></script>
+</head>
+<body>
+<header>
+  <h1><span>famez</span> <b id="kind">fabric</b></h1>
+  <span class="where" id="where"></span>
+  <div class="stats">
+    <span><i id="live"></i><span id="state">connecting</span></span>
+    <span>peers <b id="peers">0</b></span>
+    <span>messages <b id="messages">0</b></span>
+  </div>
+</header>
+<main>
+  <svg id="graph" role="img" aria-label="the switch and its peers"></svg>
+  <aside>
+    <h2>Trace</h2>
+    <ol id="trace"></ol>
+    <section id="controls" hidden>
+      <h2>Switch controls</h2>
+      <form id="send">
+        <label for="token">token</label><input id="token" type="password" autocomplete="off" placeholder="bearer token">
+        <label for="to">to port</label><input id="to" type="number" min="1" required>
+        <label for="text">message</label><input id="text" required maxlength="370" value="ping">
+        <button type="submit">Send from the switch</button>
+      </form>
+      <div class="result" id="result"></div>
+    </section>
+  </aside>
+</main>
+</body>
+</html>
+`;

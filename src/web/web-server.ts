@@ -1,0 +1,80 @@
+// The web server: node:http, the route table, the event stream fed by the
+// source, and the metrics. Timeouts bound what a slow client can hold.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { apiRoutes } from './api.js';
+import { EventStream, type EventStreamLimits } from './event-stream.js';
+import { WebMetrics } from './metrics.js';
+import type { LinkSource, WebSource } from './model.js';
+import { dispatch } from './routes.js';
+
+export interface WebOptions {
+  source: WebSource;
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** The write API's bearer token; without one the API is read-only. */
+  token?: string;
+  /** Links and their counters (switched doorbells), when there are any. */
+  links?: LinkSource;
+  /** Largest request body (default 16 KiB). */
+  maxBodyBytes?: number;
+  events?: EventStreamLimits;
+}
+
+export class WebServer {
+  readonly #http: Server;
+  readonly #stream: EventStream;
+  readonly #options: WebOptions;
+  #unsubscribe?: () => void;
+
+  constructor(options: WebOptions) {
+    this.#options = options;
+    this.#stream = new EventStream(options.events);
+    const metrics = new WebMetrics(options.source, this.#stream, options.links);
+    const routes = apiRoutes({ source: options.source, stream: this.#stream, metrics, links: options.links, token: options.token, maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 });
+    this.#http = createServer({ headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000 }, (req, res) => void dispatch(routes, req, res));
+    this.#subscribe = () => options.source.subscribe((event) => {
+      metrics.observe(event);
+      this.#stream.publish(event);
+    });
+  }
+
+  readonly #subscribe: () => () => void;
+
+  /** Starts listening; the source's events flow from now on. */
+  async listen(): Promise<void> {
+    const { host = '127.0.0.1', port } = this.#options;
+    await new Promise<void>((resolve, reject) => {
+      this.#http.once('error', reject);
+      this.#http.listen(port, host, () => {
+        this.#http.off('error', reject);
+        resolve();
+      });
+    });
+    this.#unsubscribe = this.#subscribe();
+  }
+
+  get address(): AddressInfo {
+    return this.#http.address() as AddressInfo;
+  }
+
+  /** http://host:port, with an IPv6 host in brackets. */
+  get url(): string {
+    const { address, port } = this.address;
+    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  }
+
+  async close(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#stream.close();
+    await new Promise<void>((resolve) => {
+      this.#http.close(() => resolve());
+      this.#http.closeAllConnections();
+    });
+  }
+}
+
+export function createWebServer(options: WebOptions): WebServer {
+  return new WebServer(options);
+}
