@@ -8,7 +8,11 @@ import type { BuiltInPeer, BuiltInDoorbell } from '../server/index.js';
 import * as sys from '../sys/index.js';
 import { Courier, type OutboxSlot } from './courier.js';
 import { DEFAULT_MAILBOX, planMailboxFile, removeMailboxFile, type MailboxFile } from './mailbox-file.js';
+import { faultNotice, type FaultChange } from './faults.js';
+import { mailboxInspector, mailboxNodename } from './mailbox-inspector.js';
 import { formatPayload, parsePayload } from './payload.js';
+import { Router } from './router.js';
+import type { Topology } from './topology.js';
 import { RateLimitedLog } from './rate-limit.js';
 import { DRIVERLESS_CCLASS, Switch, type Action, type Port, type SwitchMode } from './switch.js';
 
@@ -31,6 +35,12 @@ export interface FabricOptions extends Pick<ServerOptions, 'socketMode' | 'socke
   recycle?: boolean;
   /** How long a receiver may keep the switch's slot (default 1000 ms). */
   replyTimeoutMs?: number;
+  /** Every doorbell between peers passes the fabric's router (see Router); the switch's own stay direct. */
+  switched?: boolean;
+  /** With switched: switches, links and where peers land (default: one switch). */
+  topology?: Topology;
+  /** With switched: the seed of the drop PRNG. */
+  seed?: number;
 }
 
 export interface FabricMessage {
@@ -56,6 +66,8 @@ export interface FabricEvents {
   link: [Port, 'configured' | 'attributes'];
   /** A peer asked the switch to dump (FAME-Z's switch prints its ports). */
   dump: [];
+  /** A fault changed (switched), with its log line; every configured peer is told. */
+  fault: [FaultChange, string];
   /** Something a peer did wrong, or the fabric could not do (rate-limited per peer and kind). */
   warning: [string];
   /** Details: each message in and out. */
@@ -75,6 +87,8 @@ export class Fabric extends EventEmitter<FabricEvents> {
   readonly #options: FabricOptions;
   readonly #warn: RateLimitedLog;
   readonly #muted = new Map<number, { until: number; ms: number }>();
+  /** Switched: the forwarding policy, its topology, faults, counters and trace. */
+  readonly router?: Router;
   #server?: FamezServer;
   #file?: MailboxFile;
   #buffer?: ArrayBuffer;
@@ -90,6 +104,27 @@ export class Fabric extends EventEmitter<FabricEvents> {
     this.mode = options.mode ?? 'managing';
     if (this.mode !== 'silent') this.switch = new Switch({ serverId: this.layout.serverId, mode: this.mode });
     this.#warn = new RateLimitedLog((text) => this.emit('warning', text));
+    if (options.switched) {
+      const mailbox = (): Mailbox | undefined => this.#mailbox;
+      this.router = new Router({ topology: options.topology, seed: options.seed, nodename: mailboxNodename(mailbox), inspect: mailboxInspector(mailbox) });
+      this.router.on('fault', (change, text) => this.#faultChanged(change, text));
+    }
+  }
+
+  /** Changes a fault of the switched fabric (throws FaultError for a link it has not); peers are told. */
+  applyFault(change: FaultChange): void {
+    if (!this.router) throw new Error('the fabric is not switched: start it with switched: true (--switched)');
+    this.router.apply(change);
+  }
+
+  /** Tells every configured peer of a fault change from the switch (those that cannot take it get a warning). */
+  #faultChanged(change: FaultChange, text: string): void {
+    this.emit('fault', change, text);
+    const notice = faultNotice(change);
+    for (const port of this.ports.values()) {
+      if (port.linkState !== 'configured' || !port.live) continue;
+      this.send(port.id, notice).catch((error: Error) => this.#warn.log(`uep:${port.id}`, `port ${port.id} was not told "${notice}": ${error.message}`));
+    }
   }
 
   /** The ivshmem server underneath (once listening). */
@@ -112,6 +147,8 @@ export class Fabric extends EventEmitter<FabricEvents> {
       idRange: { first: 1, last: this.layout.nClients },
       maxPeers: this.layout.nClients,
       recycle: options.recycle ?? true,
+      switched: options.switched,
+      forwarding: this.router,
       socketMode: options.socketMode,
       socketGroup: options.socketGroup,
       admit: options.admit,
@@ -216,6 +253,7 @@ export class Fabric extends EventEmitter<FabricEvents> {
   }
 
   #joining(peer: PeerInfo): void {
+    this.router?.peerChanged(peer.id);
     // Before the peer hears anything: its slot holds no names of a previous peer.
     this.#mailbox?.setNames(peer.id, { nodename: '', cclass: DRIVERLESS_CCLASS });
     this.#mailbox?.handBack(peer.id);
@@ -229,6 +267,7 @@ export class Fabric extends EventEmitter<FabricEvents> {
 
   #left(peer: PeerInfo, reason: string): void {
     const port = this.switch?.ports.get(peer.id);
+    this.router?.peerChanged(peer.id);
     this.switch?.leave(peer.id);
     this.#courier?.drop(peer.id, `port ${peer.id} left`);
     try {
@@ -266,6 +305,9 @@ export class Fabric extends EventEmitter<FabricEvents> {
       return;
     }
     const names = this.#names(from);
+    // Its driver may have written its nodename by now: where it lands may change.
+    if (this.router && names.nodename && this.#options.topology?.peers.some((peer) => peer.nodename === names.nodename) &&
+      this.router.attachment(from).nodename !== names.nodename) this.router.peerChanged(from);
     const { body, tracker } = parsePayload(text);
     this.emit('debug', `${(names.nodename || String(from)).padStart(10)} -> "${body}"${tracker === undefined ? '' : ` (${tracker})`}`);
     this.emit('message', { from, nodename: names.nodename ?? '', text, body, tracker });

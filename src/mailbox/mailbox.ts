@@ -75,18 +75,23 @@ export class Mailbox {
 
   /** Reads slot `id`'s message and hands the slot back, also when the message is bad. */
   take(id: number): string {
-    const length = this.buflen(id);
     try {
-      if (length > BigInt(BUF_SIZE)) throw new MailboxError(`slot ${id}: buflen ${length} is past the ${BUF_SIZE}-byte buffer`);
-      const start = this.#at(id, SLOT.buf);
-      const bytes = this.view.slice(start, start + Number(length));
-      try {
-        return utf8.decode(bytes);
-      } catch {
-        throw new MailboxError(`slot ${id}: the message is not UTF-8 text`);
-      }
+      return this.peek(id);
     } finally {
       this.handBack(id);
+    }
+  }
+
+  /** Reads slot `id`'s message and leaves it there (an observer's look, as the switched fabric's counters take). */
+  peek(id: number): string {
+    const length = this.buflen(id);
+    if (length > BigInt(BUF_SIZE)) throw new MailboxError(`slot ${id}: buflen ${length} is past the ${BUF_SIZE}-byte buffer`);
+    const start = this.#at(id, SLOT.buf);
+    const bytes = this.view.slice(start, start + Number(length));
+    try {
+      return utf8.decode(bytes);
+    } catch {
+      throw new MailboxError(`slot ${id}: the message is not UTF-8 text`);
     }
   }
 
