@@ -291,7 +291,9 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
   }
 
   #answer(to: number, body: string): void {
-    this.send(to, body).catch((error: Error) => this.emit('warning', `answer "${body}" to ${to}: ${error.message}`));
+    this.send(to, body).catch((error: Error) => {
+      if (this.client.connected) this.emit('warning', `answer "${body}" to ${to}: ${error.message}`);
+    });
   }
 }
 

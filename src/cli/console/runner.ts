@@ -34,7 +34,8 @@ export function runConsole(run: ConsoleRun): Promise<number> {
   const interactive = run.commands === undefined && process.stdin.isTTY === true;
   const body = run.commands !== undefined ? script(splitCommands(run.commands), one)
     : interactive ? prompt(run, one) : script(stdinCommands(), one);
-  return Promise.race([run.lost, body]);
+  // Whatever ended the run (quit, end of input, the connection lost), stdin must not keep the process alive.
+  return Promise.race([run.lost, body]).finally(() => process.stdin.destroy());
 }
 
 /** Runs one command and prints its outcome; false if it failed. */
@@ -66,9 +67,7 @@ async function* stdinCommands(): AsyncGenerator<string> {
   try {
     for await (const line of rl) yield* splitCommands(line);
   } finally {
-    // A quit before the end of input: stdin must not keep the process alive.
     rl.close();
-    process.stdin.destroy();
   }
 }
 
