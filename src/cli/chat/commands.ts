@@ -159,7 +159,8 @@ export class ChatConsole {
         return at < 0 ? undefined : this.#unwaited.splice(at, 1)[0];
       }, limit);
       if (!got) throw new CommandError(`timeout: no message${from ? ` from ${rest[0]}` : ''} within ${limit} s`);
-      return { lines: [`${got.nodename || got.from} -> "${got.body}"`], data: got };
+      // The message itself was printed when it came.
+      return { lines: [], data: got };
     }
     if (what === 'peer' && rest[0] !== undefined && /^\d+$/.test(rest[0])) {
       const id = Number(rest[0]);
