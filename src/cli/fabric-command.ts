@@ -8,6 +8,7 @@ import { formatSize } from '../memory/size.js';
 import { ACCESS_HELP, ACCESS_OPTIONS, logFormat, planAccess } from './access.js';
 import type { Logger } from './logger.js';
 import { runService, type ServicePlan } from './service.js';
+import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWITCHING_OPTIONS, logFaults } from './switching.js';
 import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { defaultHttpPort, planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { fabricSource, FAMEZ_HTTP_PORT } from '../web/index.js';
@@ -34,6 +35,7 @@ export const FABRIC_OPTIONS = {
   verbose: { type: 'boolean', short: 'v', multiple: true },
   ...ACCESS_OPTIONS,
   ...WEB_OPTIONS,
+  ...SWITCHING_OPTIONS,
 } as const;
 
 /** The QEMU options that attach a guest to a fabric. */
@@ -56,13 +58,15 @@ ping, Link CTL Peer-Attribute and Link RFC, and configures each link.
       --ids POLICY         lowest (default: the lowest free id) or random (FAME-Z's smart mode)
       --reply-timeout MS   how long a peer may keep the switch's slot (default 1000)
 ${ACCESS_HELP}
+${SWITCHING_HELP}
 ${webHelp(FAMEZ_HTTP_PORT)}
   -D, --daemon             run in the background (logs to ${DAEMON_LOG} unless -L)
   -L, --logfile PATH       log here instead of stdout (SIGHUP reopens it; also --log-file)
   -v, --verbose            log each message (-vv: and the switch's port table on each change)
   -h, --help               this help
 
-On a terminal, the console takes h[elp], d[ump] (the switch and its ports) and q[uit].
+On a terminal, the console takes h[elp], d[ump] (the switch and its ports) and q[uit];
+with --switched also the fault commands, faults, counters and routes (see help).
 QEMU, with the defaults:
   ${qemuStanza(DEFAULT_FABRIC_SOCKET, DEFAULT_CLIENTS)}
 `;
@@ -96,6 +100,7 @@ export function planFabric(args: string[]): FabricPlan | 'help' {
       ids: values.ids === undefined ? 'lowest' : choice('--ids', values.ids, ['lowest', 'random'] as const),
       replyTimeoutMs: values['reply-timeout'] === undefined ? undefined : integer('--reply-timeout', values['reply-timeout'], 1, 60_000),
       ...planAccess(values),
+      ...planSwitching(COMMAND, values),
     },
     verbosity,
     web: planWeb(values),
@@ -162,6 +167,7 @@ function logFabricEvents(fabric: Fabric, log: Logger, verbosity: number): void {
     if (verbosity > 1) dump();
   });
   fabric.on('dump', dump);
+  logFaults(fabric, log);
 }
 
 /** FAME-Z's server console: help, dump, quit. Resolves on quit or end of input. */
@@ -175,12 +181,15 @@ function runConsole(fabric: Fabric): Promise<void> {
       if (command === 'q' || command === 'quit') return rl.close();
       if (command === 'h' || command === 'help' || command === '?') {
         print('h[elp]\n\tthis message\nd[ump]\n\tthe switch and its ports\nq[uit]\n\tclose every peer and stop');
+        if (fabric.router) print(SWITCH_CONSOLE_HELP);
       } else if (command === 'd' || command === 'dump') {
         switchDiagram(fabric.layout.nClients, fabric.ports).forEach(print);
         for (const port of fabric.ports.values()) {
           print(`${String(port.id).padStart(2)} ${(port.nodename || '-').padEnd(12)} ${port.cclass.padEnd(16)} link ${port.linkState.padEnd(10)} ` +
             `CID=${port.cid} SID=${port.sid} in=${port.received} out=${port.sent}`);
         }
+      } else if (fabric.router && switchCommand(fabric.router, command, (change) => fabric.applyFault(change), print)) {
+        // a switching command: done
       } else if (command !== '') {
         print(`unknown command "${command}": try help`);
       }

@@ -7,7 +7,10 @@ import { formatSize, parseSize } from '../memory/size.js';
 import { DEFAULT_SOCKET_PATH, MAX_VECTORS, PROTOCOLS } from '../protocol/message.js';
 import { ACCESS_HELP, ACCESS_OPTIONS, logFormat, planAccess } from './access.js';
 import type { Logger } from './logger.js';
+import { createInterface } from 'node:readline';
+import { Router } from '../fabric/router.js';
 import { runService, type ServicePlan } from './service.js';
+import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWITCHING_OPTIONS, logFaults, type SwitchingPlan } from './switching.js';
 import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { serverSource } from '../web/index.js';
@@ -32,6 +35,7 @@ export const SERVER_OPTIONS = {
   'log-file': { type: 'string' },
   ...ACCESS_OPTIONS,
   ...WEB_OPTIONS,
+  ...SWITCHING_OPTIONS,
 } as const;
 
 export const SERVER_HELP = `Usage: famez server [options]
@@ -48,6 +52,7 @@ Serve shared memory and doorbells to QEMU (-device ivshmem-doorbell) and host pe
       --ids POLICY         rotate (QEMU's, default), lowest (reuse the lowest free id) or random
       --max-peers N        refuse peers beyond N (default 65536)
 ${ACCESS_HELP}
+${SWITCHING_HELP}
 ${webHelp()}
   -d, --daemonize          run in the background (default: foreground; -F is accepted)
   -v, --verbose            log details
@@ -58,6 +63,7 @@ ${webHelp()}
 interface ServerPlan extends ServicePlan {
   server: ServerOptions;
   web?: WebPlan;
+  switching: SwitchingPlan;
 }
 
 /** Turns arguments into a plan; throws UsageError naming the bad option. */
@@ -72,8 +78,11 @@ export function planServer(args: string[]): ServerPlan | 'help' {
   const memory: BackingSpec = values.file !== undefined ? { kind: 'file', path: values.file, size, truncate }
     : values['shm-dir'] !== undefined ? { kind: 'directory', path: values['shm-dir'], size }
       : { kind: 'shm', name: values['shm-name'] ?? 'ivshmem', size, truncate };
+  const switching = planSwitching(COMMAND, values);
   return {
+    switching,
     server: {
+      switched: switching.switched,
       socketPath: values['socket-path'] ?? DEFAULT_SOCKET_PATH,
       memory,
       vectors: values.vectors === undefined ? 1 : integer('--vectors', values.vectors, 1, MAX_VECTORS),
@@ -109,8 +118,11 @@ export async function runServer(args: string[]): Promise<number> {
     return 0;
   }
   return runService(COMMAND, plan, (log) => {
-    const server = createServer(plan.server);
+    const { switched, topology, seed } = plan.switching;
+    const router = switched ? new Router({ topology, seed }) : undefined;
+    const server = createServer({ ...plan.server, forwarding: router });
     logServerEvents(server, log);
+    if (router) logFaults(router, log);
     const source = () => serverSource(server, { memory: plan.server.memory, options: { ids: plan.server.ids ?? 'rotate' } });
     return withWeb({
       listen: () => server.listen(),
@@ -124,6 +136,7 @@ export async function runServer(args: string[]): Promise<number> {
       },
       close: () => server.close(),
       describeStop: () => `closing ${server.peers.size} peer(s)`,
+      started: () => (router && process.stdin.isTTY ? runSwitchConsole(router) : undefined),
     }, plan.web, source, log);
   });
 }
@@ -142,4 +155,21 @@ function logServerEvents(server: FamezServer, log: Logger): void {
   server.on('peer-left', (peer, reason) => log.info('peer-left', `peer ${peer.id} gone: ${reason}`, { id: peer.id, reason }));
   server.on('peer-refused', (who, reason) => log.info('peer-refused',
     `peer refused (pid ${who?.pid ?? '?'}, uid ${who?.uid ?? '?'}): ${reason}`, { pid: who?.pid, uid: who?.uid, gid: who?.gid, reason }));
+}
+
+/** With --switched on a terminal: fault commands, counters and routes; quit stops the server. */
+function runSwitchConsole(router: Router): Promise<void> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'famez> ' });
+  const print = (text: string): void => { process.stdout.write(`${text}\n`); };
+  return new Promise((resolve) => {
+    rl.on('line', (line) => {
+      const command = line.trim();
+      if (command === 'q' || command === 'quit') return rl.close();
+      if (command === 'h' || command === 'help' || command === '?') print(`${SWITCH_CONSOLE_HELP}\nquit                     close every peer and stop`);
+      else if (command !== '' && !switchCommand(router, command, (change) => router.apply(change), print)) print(`unknown command "${command}": try help`);
+      rl.prompt();
+    });
+    rl.on('close', () => resolve());
+    rl.prompt();
+  });
 }

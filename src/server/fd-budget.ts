@@ -42,7 +42,7 @@ export function switchedTotal(peers: number, vectors: number): number {
 
 /** How many peers fit in `available` fds when switched. */
 export function peersThatFit(available: number, vectors: number): number {
-  return Math.max(0, Math.floor(Math.sqrt(available / vectors)));
+  return available <= 0 ? 0 : Math.floor(Math.sqrt(available / vectors));
 }
 
 /**

@@ -86,6 +86,7 @@ test('fd budget: /proc limits parsed, the cost of a switched join, a shortage na
   assert.throws(() => parseFdLimit('nothing'), /Max open files/);
   assert.equal(switchedJoinCost(3, 16), 16 * 7);
   assert.equal(peersThatFit(1024, 16), 8);
+  assert.equal(peersThatFit(-5, 16), 0);
   assert.equal(fdShortage(100, 500, { soft: 1024, hard: 1024 }), undefined);
   assert.equal(fdShortage(1000, 500, { soft: 1024, hard: 4096 }),
     'switched doorbells need 1000 more fds for this peer, with 500 open and a limit (RLIMIT_NOFILE) of 1024 (32 kept spare): raise the limit (ulimit -n) or admit fewer peers');
