@@ -172,3 +172,24 @@ test('a fabric that goes away: the chat says so and exits 1', async (t) => {
   await chat.line(/The server was probably shut down/);
   assert.deepEqual(await chat.exit(), { code: 1, signal: null });
 });
+
+test('--reconnect: the chat waits for the fabric, comes back when it restarts, and names itself again', async (t) => {
+  const dir = tempDir(t);
+  const socketPath = join(dir, 'sock');
+  const options = { socketPath, mailbox: join(dir, 'mailbox') };
+  let fabric = createFabric(options);
+  t.after(() => fabric.close());
+  await fabric.listen();
+  const proc = new Famez(t, ['chat', '-S', socketPath, '--json', '--reconnect']);
+  await proc.line(/"event":"ready","id":1/);
+  await fabric.close();
+  await proc.line(/"event":"disconnected".*"reconnecting":true/);
+  fabric = createFabric(options);
+  await fabric.listen();
+  await proc.line(/"event":"reconnected"/);
+  await waitFor(() => fabric.mailbox.nodename(1) === 'z01' || undefined, 'the chat names itself in the new mailbox');
+  proc.send('ping server');
+  await proc.line(/"body":"pong"/);
+  proc.send('quit');
+  assert.deepEqual(await proc.exit(), { code: 0, signal: null });
+});
