@@ -14,13 +14,14 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createServer } from '../src/index.js';
+import { Router } from '../src/fabric/router.js';
 import {
   cpuNs, cpuNsByThread, cpuTicks, DIST, fdCount, fdLimits, installCleanup, median, nextMessage, ROOT, rssKiB, sleep, start, startNode,
   stopped, type Message,
 } from './lib.js';
 import { chart, type LatencyBar, type Series } from './svg.js';
 
-const SECTIONS = ['latency', 'throughput', 'join', 'idle'] as const;
+const SECTIONS = ['latency', 'throughput', 'switched', 'join', 'idle'] as const;
 type Section = typeof SECTIONS[number];
 
 const { values: options } = parseArgs({
@@ -236,6 +237,56 @@ async function throughput() {
   }>;
 }
 
+// ---- 2b. switched doorbells --------------------------------------------------
+
+/** Round trip and one-way rate through a direct and a switched server (a Router with no faults): what switching adds. */
+async function switchedCost() {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const mode of ['direct', 'switched'] as const) {
+    const router = mode === 'switched' ? new Router() : undefined;
+    const server = createServer({ socketPath: join(tmp, `${mode}.sock`), memory: { kind: 'memfd', size: 65536 }, vectors: 1, switched: mode === 'switched', forwarding: router });
+    await server.listen();
+    try {
+      for (const pinning of PINNINGS) {
+        const latencies = [];
+        for (let rep = 0; rep < PLAN.reps; rep++) latencies.push(await famezPingPong(server.socketPath, [...pinning.prefix]));
+        const roundTrip = { medianUs: median(latencies.map((l) => l.medianUs)), p99Us: median(latencies.map((l) => l.p99Us)) };
+        const before = router ? [...router.counters().values()][0]?.forwarded ?? 0 : 0;
+        const { first: sink, firstId, second: source, close } = await twoClients(server.socketPath, ['sink', 'source'], [...pinning.prefix]);
+        try {
+          const result = nextMessage<Message & { sent: number; seconds: number }>(source, 'result', PLAN.throughputMs + 60_000);
+          source.send({ type: 'start', peer: firstId, ms: PLAN.throughputMs });
+          const sent = await result;
+          await sleep(300);
+          const counted = nextMessage<Message & { rings: number; wakeups: number }>(sink, 'counts', 30_000);
+          sink.send({ type: 'report' });
+          const seen = await counted;
+          const forwarded = router ? Math.max(...[...router.counters().values()].map((c) => c.forwarded)) - before : undefined;
+          (out[pinning.name] ??= {})[mode] = {
+            roundTrip, ringsSent: sent.sent, ringsSeen: seen.rings, ringsPerSecond: seen.rings / sent.seconds,
+            wakeupsPerSecond: seen.wakeups / sent.seconds, forwardedPerSecond: forwarded === undefined ? undefined : forwarded / sent.seconds,
+          };
+          log(`${mode} ${pinning.name}: round trip ${roundTrip.medianUs.toFixed(1)} us (median), ${(seen.rings / sent.seconds / 1e3).toFixed(0)}k rings/s one way`);
+        } finally {
+          await close();
+        }
+      }
+    } finally {
+      await server.close();
+    }
+  }
+  for (const pinning of PINNINGS) {
+    const row = out[pinning.name] as Record<'direct' | 'switched', { roundTrip: { medianUs: number } }>;
+    // A round trip crosses the switch twice.
+    out[pinning.name]!.addedUsPerDoorbell = (row.switched.roundTrip.medianUs - row.direct.roundTrip.medianUs) / 2;
+  }
+  return out as Record<'pinned' | 'unpinned', {
+    direct: SwitchedRow; switched: SwitchedRow; addedUsPerDoorbell: number;
+  }>;
+}
+
+type SwitchedRow = { roundTrip: { medianUs: number; p99Us: number }; ringsPerSecond: number; wakeupsPerSecond: number; forwardedPerSecond?: number };
+
 // ---- 3. join scaling, 4. idle ----------------------------------------------
 
 /** A prefix raising the soft fd limit when `need` exceeds it (up to the hard limit). */
@@ -424,6 +475,7 @@ async function idle() {
 type Results = {
   latency?: Awaited<ReturnType<typeof latency>>;
   throughput?: Awaited<ReturnType<typeof throughput>>;
+  switched?: Awaited<ReturnType<typeof switchedCost>>;
   join?: JoinResult[];
   idle?: Awaited<ReturnType<typeof idle>>;
 };
@@ -493,6 +545,16 @@ function report(r: Results, m: Record<string, unknown>, goalList: ReturnType<typ
     parts.push(`\nDoorbell round trip (${r.latency.rounds} trips after ${r.latency.warmup} warm-up, median of ${r.latency.reps} runs)\n` +
       table(['', 'median us', 'p99 us', 'min us', 'x C median'], rows));
   }
+  if (r.switched) {
+      const rows = PINNINGS.flatMap((p) => {
+        const s = r.switched![p.name];
+        return (['direct', 'switched'] as const).map((mode) => [`${mode} ${p.name}`, s[mode].roundTrip.medianUs.toFixed(1), s[mode].roundTrip.p99Us.toFixed(1),
+          Math.round(s[mode].ringsPerSecond), s[mode].forwardedPerSecond === undefined ? '-' : Math.round(s[mode].forwardedPerSecond!),
+          mode === 'switched' ? s.addedUsPerDoorbell.toFixed(1) : '']);
+      });
+      parts.push('\nSwitched doorbells (every doorbell through the server and its Router, no faults)\n' +
+        table(['', 'round trip median us', 'p99 us', 'rings/s one way', 'forwarded/s', 'added us per doorbell'], rows));
+    }
   if (r.throughput) {
     parts.push(`\nOne-way doorbell throughput (${r.throughput.seconds} s)\n` + table(['', 'rings/s seen', 'wake-ups/s', 'rings/wake-up', 'sent = seen'],
       PINNINGS.map((p) => {
@@ -567,6 +629,7 @@ const results: Results = {};
 const began = Date.now();
 if (only.has('latency')) results.latency = await latency();
 if (only.has('throughput')) results.throughput = await throughput();
+if (only.has('switched')) results.switched = await switchedCost();
 if (only.has('join')) results.join = await joinScaling();
 if (only.has('idle')) results.idle = await idle();
 const goalList = goals(results);
