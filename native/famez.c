@@ -394,10 +394,10 @@ static napi_value efd_write(napi_env env, napi_callback_info info) {
 /* Reads and resets an eventfd's counter without ever blocking, even on an
  * eventfd whose O_NONBLOCK is off (its flags are shared with other processes
  * and must not be changed). 0 = nothing pending; <0 = -errno. */
-static int64_t drain_eventfd(int fd) {
+static int64_t drain_eventfd(int fd, int timeout_ms) {
   struct pollfd p = {.fd = fd, .events = POLLIN};
   int r;
-  do r = poll(&p, 1, 0);
+  do r = poll(&p, 1, timeout_ms);
   while (r < 0 && errno == EINTR);
   if (r < 0) return -errno;
   if (p.revents & POLLNVAL) return -EBADF;
@@ -415,7 +415,26 @@ static napi_value efd_read(napi_env env, napi_callback_info info) {
   int fd;
   if (!get_args(env, info, 1, argv)) return NULL;
   if (!arg_fd(env, argv[0], &fd)) return throw_type(env, "eventfdRead(fd: number)");
-  int64_t r = drain_eventfd(fd);
+  int64_t r = drain_eventfd(fd, 0);
+  if (r < 0) return throw_errno(env, (int)-r, "read");
+  return make_double(env, (double)r);
+}
+
+/* eventfdWait(fd, timeoutMs): BLOCKS the calling thread until the eventfd
+ * is rung (or timeoutMs pass; -1 = no limit), then drains it: the count, or
+ * 0 on timeout. For a dedicated worker thread: it skips the event loop's
+ * wake-up, and holds its thread the whole time. */
+static napi_value efd_wait(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int fd;
+  int64_t timeout;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  if (!arg_fd(env, argv[0], &fd) || !arg_int(env, argv[1], &timeout) || timeout < -1 || timeout > INT_MAX)
+    return throw_type(env, "eventfdWait(fd: number, timeoutMs: integer >= -1)");
+  int64_t r;
+  /* Without a limit, a count taken by another reader first is waited past. */
+  do r = drain_eventfd(fd, (int)timeout);
+  while (r == 0 && timeout < 0);
   if (r < 0) return throw_errno(env, (int)-r, "read");
   return make_double(env, (double)r);
 }
@@ -713,7 +732,7 @@ static void watcher_fire(uv_poll_t *handle, int status, int events) {
     argv[0] = make_int(env, -1);
     argv[1] = make_int(env, status);
   } else if (w->eventfd) {
-    int64_t count = drain_eventfd(w->fd);
+    int64_t count = drain_eventfd(w->fd, 0);
     if (count == 0) goto out; /* somebody else drained it: nothing to say */
     argv[0] = make_int(env, events);
     argv[1] = make_double(env, (double)(count < 0 ? 0 : count));
@@ -866,6 +885,7 @@ static napi_value init(napi_env env, napi_value exports) {
       FN("peerCredentials", sock_peer_cred), FN("send", sock_send),
       FN("receive", sock_receive),      FN("eventfd", efd_create),
       FN("eventfdWrite", efd_write),    FN("eventfdRead", efd_read),
+      FN("eventfdWait", efd_wait),
       FN("shmOpen", shm_open_js),       FN("shmUnlink", shm_unlink_js),
       FN("openFile", file_open),        FN("openInDirectory", file_open_in_dir),
       FN("memfdCreate", memfd_create_js), FN("ftruncate", file_truncate),

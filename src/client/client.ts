@@ -81,6 +81,16 @@ export class FamezClient extends EventEmitter<ClientEvents> {
     return this.#session.doorbellFds(peer);
   }
 
+  /**
+   * Hands `vector` over to a dedicated thread: its doorbells stop coming as
+   * events, and its eventfd is returned for the thread to wait on with
+   * sys.waitEventfd() (see the README: a lower-latency wait that costs a
+   * thread). Not kept across a reconnect: the new connection's vectors are events again.
+   */
+  takeDoorbell(vector: number): sys.Fd {
+    return this.#session.takeDoorbell(vector);
+  }
+
   /** Rings one vector of `peer`, or all of them. */
   ring(peer: number, vector: number | 'all'): void {
     if (!this.connected) throw new Error(`not connected to ${this.path}`);

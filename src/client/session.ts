@@ -34,7 +34,8 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly #stream: ClientStream;
   readonly #watcher: sys.Watcher;
   readonly #doorbells = new Map<number, sys.Fd[]>();
-  readonly #own: sys.Watcher[] = [];
+  /** Watchers of our own vectors, by vector (absent once handed over to a thread). */
+  readonly #own = new Map<number, sys.Watcher>();
   #joining = new Set<number>();
   #ready?: (error?: Error) => void;
   #closed = false;
@@ -79,6 +80,19 @@ export class Session extends EventEmitter<SessionEvents> {
     const fd = fds[vector];
     if (fd === undefined) throw new RangeError(`peer ${peer} has vectors 0..${fds.length - 1}, not ${vector}`);
     sys.ringEventfd(fd);
+  }
+
+  /**
+   * Stops delivering `vector`'s doorbells as events and gives its eventfd, for
+   * a worker thread to wait on with sys.waitEventfd(). The session still owns
+   * (and at close, closes) the fd.
+   */
+  takeDoorbell(vector: number): sys.Fd {
+    const fd = this.#doorbells.get(this.id)?.[vector];
+    if (fd === undefined) throw new RangeError(`we have vectors 0..${this.vectors - 1}, not ${vector}`);
+    this.#own.get(vector)?.close();
+    this.#own.delete(vector);
+    return fd;
   }
 
   /** Leaves the server and releases every fd and mapping. */
@@ -146,7 +160,7 @@ export class Session extends EventEmitter<SessionEvents> {
         this.peers.set(event.peer, fds.length);
         if (event.peer === this.id) {
           const vector = event.vector;
-          this.#own.push(sys.Watcher.eventfd(event.fd, (count) => this.emit('doorbell', { vector, count })));
+          this.#own.set(vector, sys.Watcher.eventfd(event.fd, (count) => this.emit('doorbell', { vector, count })));
         }
         return;
       }
@@ -167,6 +181,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.#closed = true;
     this.#watcher.close();
     this.#own.forEach((watcher) => watcher.close());
+    this.#own.clear();
     this.#reader.discard();
     for (const fds of this.#doorbells.values()) fds.forEach(sys.close);
     this.#doorbells.clear();

@@ -16,3 +16,14 @@ export function ringEventfd(fd: Fd, count = 1): boolean {
 export function drainEventfd(fd: Fd): number {
   return native.eventfdRead(fd);
 }
+
+/**
+ * BLOCKS the calling thread until the eventfd is rung or `timeoutMs` pass
+ * (-1: no limit), then reads and resets the counter: the count, 0 on timeout.
+ * For a worker thread given over to one doorbell: it wakes straight from the
+ * kernel instead of through the event loop (lower latency), and holds its
+ * thread the whole time. Never call it on the main thread.
+ */
+export function waitEventfd(fd: Fd, timeoutMs = -1): number {
+  return native.eventfdWait(fd, timeoutMs);
+}

@@ -28,6 +28,7 @@ export interface NativeAddon {
   eventfd(): number;
   eventfdWrite(fd: number, count: number): boolean;
   eventfdRead(fd: number): number;
+  eventfdWait(fd: number, timeoutMs: number): number;
   shmOpen(name: string, flags: OpenFlags, mode: number): number;
   shmUnlink(name: string): void;
   openFile(path: string, flags: OpenFlags, mode: number): number;
