@@ -19,12 +19,20 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
     summary: "chat with an IVSHMSG fabric's peers and drive its links (a drop-in for FAME-Z's client)",
     run: async (args) => (await import('./chat-command.js')).runChat(args),
   },
+  'qemu-args': {
+    summary: 'print the QEMU options that attach a guest to a famez server or fabric',
+    run: async (args) => (await import('./config-command.js')).runQemuArgs(args),
+  },
+  'libvirt-xml': {
+    summary: "print libvirt's <shmem> element for a famez server or fabric",
+    run: async (args) => (await import('./config-command.js')).runLibvirtXml(args),
+  },
 };
 
 const HELP = `Usage: famez <command> [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(8)} ${summary}`).join('\n')}
+${Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(11)} ${summary}`).join('\n')}
 
 famez help <command> (or famez <command> --help) shows a command's options; famez --version its version.
 `;
