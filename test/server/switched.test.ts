@@ -169,6 +169,7 @@ test('switched: recycling keeps the others\' lines to a leaving id; a built-in p
   t.after(() => raw.close());
   await raw.take(3 + 2 * 3);   // welcome, then peer 1, the built-in 9, itself: 2 vectors each
   raw.close();
+  await waitFor(() => !h.server.peers.has(2), 'the raw peer 2 gone');
   for (let round = 0; round < 3; round++) {
     const comer = await h.client();
     assert.equal(comer.id, 2, 'the recycled id');
