@@ -27,6 +27,10 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
     summary: "print libvirt's <shmem> element for a famez server or fabric",
     run: async (args) => (await import('./config-command.js')).runLibvirtXml(args),
   },
+  lab: {
+    summary: 'boot N tiny QEMU guests on a fabric it starts (famez lab down stops them)',
+    run: async (args) => (await import('./lab-command.js')).runLab(args),
+  },
 };
 
 const HELP = `Usage: famez <command> [options]

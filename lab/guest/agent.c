@@ -1,0 +1,395 @@
+/*
+ * famez lab guest agent: joins a famez fabric's IVSHMSG mailbox from inside a
+ * QEMU guest, with no kernel driver. It finds the ivshmem devices in sysfs
+ * (1af4:1110), maps their BARs through /sys/bus/pci/devices/X/resourceN, and
+ * sees doorbells by polling the MSI-X Pending Bit Array: MSI-X is enabled with
+ * every vector masked and Bus Master off, so a doorbell only sets its pending
+ * bit; unmasking and masking the vector clears it (the MSI goes nowhere).
+ *
+ * It names its slot after the hostname, asks the switch to configure its link
+ * (Link RFC), answers ping and Link CTL Peer-Attribute, prints every message
+ * and takes commands on its console (help lists them). An ivshmem-plain device
+ * (no MSI-X) is the fabric-attached memory: `fam read` and `fam write`.
+ *
+ * Console lines it prints start with "famez: " so that programs can find them.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SLOT_SIZE 512
+#define BUF_OFFSET 128
+#define BUF_SIZE (SLOT_SIZE - BUF_OFFSET)
+#define NAME_SIZE 32
+#define BUFLEN_AT 64
+#define PEER_ID_AT 72
+#define CCLASS "FamezGuest"
+#define TAKE_BACK_MS 1000
+
+struct bar { volatile uint8_t *at; size_t size; };
+struct device { char path[300]; struct bar regs, msix, mem; int cap; };
+
+static struct device bell, fam;
+static int have_bell, have_fam, mailbox;
+static uint32_t my_id, nclients, nevents, server_id;
+static char nodename[NAME_SIZE];
+static unsigned tracker;
+static long cid = -1, sid = -1;
+
+static void say(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("famez: ", stdout);
+    vprintf(fmt, ap);
+    fputs("\n", stdout);
+    fflush(stdout);
+    va_end(ap);
+}
+
+static long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static uint32_t rd32(struct bar *b, size_t off) { return *(volatile uint32_t *)(b->at + off); }
+static void wr32(struct bar *b, size_t off, uint32_t v) { *(volatile uint32_t *)(b->at + off) = v; }
+static uint64_t rd64(struct bar *b, size_t off) { return rd32(b, off) | (uint64_t)rd32(b, off + 4) << 32; }
+static void wr64(struct bar *b, size_t off, uint64_t v) { wr32(b, off, (uint32_t)v); wr32(b, off + 4, (uint32_t)(v >> 32)); }
+
+static int read_hex(const char *dir, const char *name, unsigned *value) {
+    char path[400], text[32] = "";
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    int ok = fgets(text, sizeof text, f) != NULL;
+    fclose(f);
+    return ok && sscanf(text, "%x", value) == 1 ? 0 : -1;
+}
+
+static int cfg(struct device *d, int off, int width, uint32_t *value, int write) {
+    char path[400];
+    snprintf(path, sizeof path, "%s/config", d->path);
+    int fd = open(path, write ? O_WRONLY : O_RDONLY);
+    if (fd < 0) return -1;
+    ssize_t n = write ? pwrite(fd, value, width, off) : pread(fd, value, width, off);
+    close(fd);
+    return n == width ? 0 : -1;
+}
+static uint32_t cfg_read(struct device *d, int off, int width) {
+    uint32_t v = 0;
+    cfg(d, off, width, &v, 0);
+    return v;
+}
+static void cfg_write8(struct device *d, int off, uint32_t v) { cfg(d, off, 1, &v, 1); }
+
+static int map_bar(struct device *d, int n, struct bar *b) {
+    char path[400];
+    snprintf(path, sizeof path, "%s/resource%d", d->path, n);
+    int fd = open(path, O_RDWR | O_SYNC);
+    if (fd < 0) return -1;
+    struct stat st;
+    off_t size = fstat(fd, &st) == 0 ? st.st_size : 0;   /* sysfs gives the BAR's size */
+    void *at = size > 0 ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+    close(fd);
+    if (at == MAP_FAILED) return -1;
+    b->at = at;
+    b->size = size;
+    return 0;
+}
+
+/* The MSI-X capability's offset in config space, or 0. */
+static int msix_cap(struct device *d) {
+    if (!(cfg_read(d, 6, 2) & 0x10)) return 0;   /* no capability list */
+    for (int cap = cfg_read(d, 0x34, 1) & ~3, hops = 0; cap && hops < 48; hops++) {
+        if (cfg_read(d, cap, 1) == 0x11) return cap;
+        cap = cfg_read(d, cap + 1, 1) & ~3;
+    }
+    return 0;
+}
+
+static void find_devices(void) {
+    DIR *dir = opendir("/sys/bus/pci/devices");
+    struct dirent *e;
+    while (dir && (e = readdir(dir))) {
+        if (e->d_name[0] == '.') continue;
+        struct device d = {0};
+        unsigned vendor, device;
+        snprintf(d.path, sizeof d.path, "/sys/bus/pci/devices/%s", e->d_name);
+        if (read_hex(d.path, "vendor", &vendor) || read_hex(d.path, "device", &device)) continue;
+        if (vendor != 0x1af4 || device != 0x1110) continue;
+        char enable[400];
+        snprintf(enable, sizeof enable, "%s/enable", d.path);
+        int fd = open(enable, O_WRONLY);
+        if (fd >= 0) { if (write(fd, "1", 1) < 0) { /* already enabled */ } close(fd); }
+        cfg_write8(&d, 4, cfg_read(&d, 4, 1) & ~4u);   /* Bus Master off: MSI writes go nowhere */
+        d.cap = msix_cap(&d);
+        if (map_bar(&d, 0, &d.regs) || map_bar(&d, 2, &d.mem)) {
+            say("error cannot map the BARs of %s: %s", e->d_name, strerror(errno));
+            continue;
+        }
+        if (d.cap && !have_bell) {
+            if (map_bar(&d, 1, &d.msix)) { say("error cannot map MSI-X of %s", e->d_name); continue; }
+            bell = d;
+            have_bell = 1;
+        } else if (!d.cap && !have_fam) {
+            fam = d;
+            have_fam = 1;
+        }
+    }
+    if (dir) closedir(dir);
+}
+
+/* MSI-X table and PBA addresses inside BAR1 (QEMU puts both there). */
+static size_t table_at, pba_at;
+
+static void enable_msix(void) {
+    table_at = cfg_read(&bell, bell.cap + 4, 4) & ~7u;
+    pba_at = cfg_read(&bell, bell.cap + 8, 4) & ~7u;
+    for (uint32_t v = 0; v < nevents && v < 64; v++) wr32(&bell.msix, table_at + 16 * v + 12, 1);   /* masked */
+    cfg_write8(&bell, bell.cap + 3, 0x80);   /* MSI-X Enable, Function Mask clear */
+}
+
+static uint64_t pending(void) {
+    uint64_t p = rd32(&bell.msix, pba_at);
+    if (nevents > 32) p |= (uint64_t)rd32(&bell.msix, pba_at + 4) << 32;
+    return p;
+}
+
+static void clear_pending(uint32_t v) {
+    wr32(&bell.msix, table_at + 16 * v + 12, 0);
+    wr32(&bell.msix, table_at + 16 * v + 12, 1);
+}
+
+static void ring(uint32_t peer, uint32_t vector) {
+    __sync_synchronize();
+    wr32(&bell.regs, 12, peer << 16 | vector);
+}
+
+static size_t slot(uint32_t id) { return (size_t)id * SLOT_SIZE; }
+
+static void slot_name(uint32_t id, int at, char *out) {
+    for (int i = 0; i < NAME_SIZE; i++) out[i] = bell.mem.at[slot(id) + at + i];
+    out[NAME_SIZE - 1] = 0;
+}
+
+/* ---------------------------------------------------------------- outbox */
+struct letter { uint32_t to; char text[BUF_SIZE]; };
+#define OUTBOX 32
+static struct letter outbox[OUTBOX];
+static int out_head, out_count;
+static long sent_at = -1;   /* when the message in our slot was sent, -1: slot free */
+
+static void post(uint32_t to, const char *text) {
+    if (out_count == OUTBOX) { say("error outbox full: \"%s\" to %u dropped", text, to); return; }
+    struct letter *l = &outbox[(out_head + out_count++) % OUTBOX];
+    l->to = to;
+    snprintf(l->text, sizeof l->text, "%s", text);
+}
+
+/* Sends the next letter once our slot is free; takes it back after a second. */
+static void pump(void) {
+    size_t mine = slot(my_id);
+    if (sent_at >= 0 && rd64(&bell.mem, mine + BUFLEN_AT) != 0) {
+        if (now_ms() - sent_at < TAKE_BACK_MS) return;
+        say("warning peer did not take our message within %d ms: slot taken back", TAKE_BACK_MS);
+    }
+    sent_at = -1;
+    if (out_count == 0) return;
+    struct letter *l = &outbox[out_head];
+    out_head = (out_head + 1) % OUTBOX;
+    out_count--;
+    char text[BUF_SIZE];
+    int n = snprintf(text, sizeof text, "%s!EZT=%u", l->text, ++tracker);
+    if (n >= BUF_SIZE) { say("error message too long for a slot"); return; }
+    for (int i = 0; i < n; i++) bell.mem.at[mine + BUF_OFFSET + i] = text[i];
+    __sync_synchronize();
+    wr64(&bell.mem, mine + BUFLEN_AT, n);
+    sent_at = now_ms();
+    ring(l->to, my_id);
+}
+
+/* ---------------------------------------------------------------- inbox */
+static const char *arg(const char *text, const char *key, char *out, size_t size) {
+    size_t k = strlen(key);
+    for (const char *p = text; (p = strstr(p, key)); p++) {
+        if ((p == text || p[-1] == ',' || p[-1] == ' ') && p[k] == '=') {
+            size_t i = 0;
+            for (p += k + 1; *p && *p != ',' && *p != ' ' && i + 1 < size; ) out[i++] = *p++;
+            out[i] = 0;
+            return out;
+        }
+    }
+    return NULL;
+}
+
+static void handle(uint32_t from, const char *text) {
+    char value[64], reply[BUF_SIZE];
+    if (strcmp(text, "ping") == 0) {
+        post(from, "pong");
+    } else if (strcmp(text, "Link CTL Peer-Attribute") == 0) {
+        snprintf(reply, sizeof reply, "Link CTL ACK cclass=%s,CID0=%ld,SID0=%ld", CCLASS, cid < 0 ? 0 : cid, sid < 0 ? 0 : sid);
+        post(from, reply);
+    } else if (strncmp(text, "CTL-Write ", 10) == 0 && from == server_id) {
+        if (arg(text, "CID", value, sizeof value)) cid = atol(value);
+        if (arg(text, "SID", value, sizeof value)) sid = atol(value);
+        snprintf(reply, sizeof reply, "Standalone Acknowledgment Tag=%s,Reason=OK",
+                 arg(text, "Tag", value, sizeof value) ? value : "0");
+        post(from, reply);
+        say("link configured CID0=%ld SID0=%ld", cid, sid);
+    }
+}
+
+static void receive(uint32_t from) {
+    if (from == 0 || from > server_id) { say("warning doorbell on vector %u: no such sender", from); return; }
+    size_t s = slot(from);
+    uint64_t len = rd64(&bell.mem, s + BUFLEN_AT);
+    if (len == 0) return;
+    if (len >= BUF_SIZE) { say("warning sender %u: buflen %llu past the buffer", from, (unsigned long long)len); len = BUF_SIZE - 1; }
+    char text[BUF_SIZE], name[NAME_SIZE];
+    for (uint64_t i = 0; i < len; i++) text[i] = bell.mem.at[s + BUF_OFFSET + i];
+    text[len] = 0;
+    wr64(&bell.mem, s + BUFLEN_AT, 0);   /* hand the slot back */
+    char *ezt = strstr(text, "!EZT=");
+    if (ezt) *ezt = 0;
+    slot_name(from, 0, name);
+    say("from %u (%s): %s", from, name[0] ? name : "?", text);
+    handle(from, text);
+}
+
+/* ---------------------------------------------------------------- console */
+static long peer_of(const char *dest) {
+    if (!strcmp(dest, "server") || !strcmp(dest, "switch")) return server_id;
+    char *end;
+    long id = strtol(dest, &end, 10);
+    if (*dest && !*end) return id >= 1 && id <= (long)server_id ? id : -1;
+    for (uint32_t p = 1; p <= server_id; p++) {
+        char name[NAME_SIZE];
+        slot_name(p, 0, name);
+        if (!strcmp(name, dest)) return p;
+    }
+    return -1;
+}
+
+static void fam_command(char *args) {
+    char *op = strtok(args, " "), *off_text = strtok(NULL, " "), *rest = strtok(NULL, "");
+    if (!have_fam) { say("error fam: no fabric-attached memory (famez lab --fam)"); return; }
+    if (!op || !off_text || !rest) { say("error usage: fam write OFF TEXT | fam read OFF LEN"); return; }
+    unsigned long off = strtoul(off_text, NULL, 0);
+    if (!strcmp(op, "write")) {
+        size_t n = strlen(rest);
+        if (off + n > fam.mem.size) { say("error fam write past the end (%zu bytes)", fam.mem.size); return; }
+        for (size_t i = 0; i < n; i++) fam.mem.at[off + i] = rest[i];
+        msync((void *)fam.mem.at, fam.mem.size, MS_SYNC);
+        say("fam wrote %zu bytes at %lu", n, off);
+    } else if (!strcmp(op, "read")) {
+        unsigned long n = strtoul(rest, NULL, 0);
+        if (n > 256 || off + n > fam.mem.size) { say("error fam read: at most 256 bytes inside %zu", fam.mem.size); return; }
+        char text[257];
+        for (unsigned long i = 0; i < n; i++) { char c = fam.mem.at[off + i]; text[i] = isprint((unsigned char)c) ? c : '.'; }
+        text[n] = 0;
+        say("fam read %lu at %lu: %s", n, off, text);
+    } else {
+        say("error usage: fam write OFF TEXT | fam read OFF LEN");
+    }
+}
+
+static void command(char *line) {
+    line[strcspn(line, "\r\n")] = 0;
+    char *cmd = strtok(line, " ");
+    if (!cmd) return;
+    char *rest = strtok(NULL, "");
+    if (!strcmp(cmd, "help")) {
+        say("commands: send DEST TEXT | ping DEST | who | link | fam write OFF TEXT | fam read OFF LEN (DEST: id, nodename or server)");
+    } else if (!strcmp(cmd, "fam")) {
+        fam_command(rest ? rest : (char[]){0});
+    } else if (!mailbox) {
+        say("error no mailbox: this guest is on a plain server");
+    } else if (!strcmp(cmd, "send") || !strcmp(cmd, "ping")) {
+        char *dest = rest ? strtok(rest, " ") : NULL, *text = !strcmp(cmd, "ping") ? "ping" : strtok(NULL, "");
+        long to = dest ? peer_of(dest) : -1;
+        if (to < 0 || !text) say("error usage: send DEST TEXT | ping DEST (no peer \"%s\")", dest ? dest : "");
+        else post(to, text);
+    } else if (!strcmp(cmd, "who")) {
+        for (uint32_t p = 1; p <= server_id; p++) {
+            char name[NAME_SIZE];
+            slot_name(p, 0, name);
+            if (name[0]) say("peer %u %s%s", p, name, p == my_id ? " (me)" : "");
+        }
+    } else if (!strcmp(cmd, "link")) {
+        say("link %s CID0=%ld SID0=%ld", cid < 0 ? "up" : "configured", cid, sid);
+    } else {
+        say("error unknown command \"%s\": try help", cmd);
+    }
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (gethostname(nodename, sizeof nodename - 1)) strcpy(nodename, "guest");
+    find_devices();
+    if (!have_bell) { say("error no ivshmem-doorbell device (1af4:1110 with MSI-X)"); return 1; }
+    my_id = rd32(&bell.regs, 8);
+    mailbox = rd64(&bell.mem, 0) == SLOT_SIZE && rd64(&bell.mem, 8) == BUF_OFFSET;
+    if (mailbox) {
+        nclients = rd64(&bell.mem, 16);
+        nevents = rd64(&bell.mem, 24);
+        server_id = rd64(&bell.mem, 32);
+        if (server_id != nclients + 1 || (size_t)(server_id + 1) * SLOT_SIZE > bell.mem.size || my_id == 0 || my_id > nclients) {
+            say("error the mailbox globals make no sense (nClients %u, server_id %u, my id %u)", nclients, server_id, my_id);
+            return 1;
+        }
+    } else {
+        nevents = (cfg_read(&bell, bell.cap + 2, 2) & 0x7ff) + 1;
+    }
+    enable_msix();
+    if (mailbox) {
+        size_t mine = slot(my_id);
+        for (int i = 0; i < NAME_SIZE; i++) bell.mem.at[mine + i] = i < (int)strlen(nodename) ? nodename[i] : 0;
+        for (int i = 0; i < NAME_SIZE; i++) bell.mem.at[mine + 32 + i] = i < (int)strlen(CCLASS) ? CCLASS[i] : 0;
+        wr64(&bell.mem, mine + BUFLEN_AT, 0);
+    }
+    say("ready id=%u nodename=%s mailbox=%s memory=%zu fam=%zu", my_id, nodename, mailbox ? "yes" : "no",
+        bell.mem.size, have_fam ? fam.mem.size : (size_t)0);
+    if (mailbox) post(server_id, "Link RFC TTC=27us");
+
+    char line[512];
+    size_t used = 0;
+    for (;;) {
+        struct pollfd in = { .fd = 0, .events = POLLIN };
+        if (poll(&in, 1, 5) > 0) {
+            ssize_t n = read(0, line + used, sizeof line - 1 - used);
+            if (n > 0) {
+                used += n;
+                line[used] = 0;
+                char *nl;
+                while ((nl = strpbrk(line, "\r\n"))) {
+                    *nl = 0;
+                    command(line);
+                    used -= nl + 1 - line;
+                    memmove(line, nl + 1, used + 1);
+                }
+                if (used == sizeof line - 1) used = 0;   /* an overlong line: dropped */
+            }
+        }
+        uint64_t p = pending();
+        for (uint32_t v = 0; p && v < 64; v++) {
+            if (!(p >> v & 1)) continue;
+            clear_pending(v);
+            if (mailbox) receive(v);
+            else say("doorbell vector %u", v);
+        }
+        if (mailbox) pump();
+    }
+}

@@ -1,0 +1,101 @@
+// `famez lab` and `famez lab down`.
+import { parseSize } from '../memory/size.js';
+import { famSize, runLab as startLab } from '../lab/lab.js';
+import { LabError, stopLab } from '../lab/lab-lock.js';
+import { defaultFamFile, labStateDir } from '../lab/paths.js';
+import { integer, parseOptions, UsageError } from './usage.js';
+
+const COMMAND = 'famez lab';
+
+const LAB_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  guests: { type: 'string', short: 'n' },
+  plain: { type: 'boolean' },
+  fam: { type: 'string' },
+  kvm: { type: 'boolean' },
+  tcg: { type: 'boolean' },
+  dir: { type: 'string' },
+  kernel: { type: 'string' },
+  initrd: { type: 'string' },
+} as const;
+
+const LAB_HELP = `Usage: famez lab [-n N] [--plain] [--fam SIZE[:FILE]] [--kvm|--tcg] [--dir DIR]
+       famez lab down [--dir DIR]
+Boots N tiny QEMU guests (default 2) on a famez fabric it starts, waits until the switch
+has configured every guest's link, prints a table (port, nodename, CID, link, console)
+and how to chat with them, and runs until Ctrl-C or \`famez lab down\`, which stop
+everything and remove what it made. Each guest runs an agent on its serial console:
+it prints every message it receives and takes help, send DEST TEXT, ping DEST, who,
+link, and with --fam: fam write OFF TEXT, fam read OFF LEN.
+
+  -n, --guests N         guests, 1..32 (default 2)
+      --plain            a plain famez server instead of a fabric (no mailbox)
+      --fam SIZE[:FILE]  also fabric-attached memory: a second (ivshmem-plain) device in
+                         every guest, backed by FILE (default ${defaultFamFile()}), kept after the lab
+      --kvm, --tcg       force the accelerator (default: KVM when it works here, else TCG)
+      --dir DIR          state: sockets, consoles, logs (default ${labStateDir()})
+      --kernel FILE      the guest kernel (default: from Debian's linux-image-amd64, fetched once)
+      --initrd FILE      the guest initrd (default: built once: static busybox and the agent)
+  -h, --help             this help
+
+The guest image is cached in $XDG_CACHE_HOME/famez (or ~/.cache/famez).
+`;
+
+function famOption(text: string): { size: number; path: string } {
+  const colon = text.indexOf(':');
+  const sizeText = colon < 0 ? text : text.slice(0, colon);
+  const file = colon < 0 ? defaultFamFile() : text.slice(colon + 1);
+  if (file === '') throw new UsageError(`${COMMAND}: --fam ${text}: the file after ':' is empty`);
+  try {
+    return { size: famSize(parseSize(sizeText)), path: file };
+  } catch (error) {
+    throw new UsageError(`invalid value for --fam: ${(error as Error).message}`);
+  }
+}
+
+function dirOption(args: string[]): string {
+  const values = parseOptions(`${COMMAND} down`, args, { dir: { type: 'string' } } as const);
+  return values.dir ?? labStateDir();
+}
+
+export async function runLab(args: string[]): Promise<number> {
+  if (args[0] === 'down') {
+    const dir = dirOption(args.slice(1));
+    try {
+      const pid = await stopLab(dir);
+      process.stdout.write(`famez lab: stopped the lab in ${dir} (pid ${pid})\n`);
+      return 0;
+    } catch (error) {
+      if (error instanceof LabError) { process.stderr.write(`famez lab: ${error.message}\n`); return 1; }
+      throw error;
+    }
+  }
+  const values = parseOptions(COMMAND, args, LAB_OPTIONS);
+  if (values.help) {
+    process.stdout.write(LAB_HELP);
+    return 0;
+  }
+  if (values.kvm && values.tcg) throw new UsageError(`${COMMAND}: --kvm and --tcg cannot be combined`);
+  let onSignal: () => void = () => {};
+  const stop = new Promise<void>((resolve) => { onSignal = resolve; });
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    return await startLab({
+      guests: values.guests === undefined ? 2 : integer('--guests', values.guests, 1, 32),
+      plain: values.plain ?? false,
+      fam: values.fam === undefined ? undefined : famOption(values.fam),
+      accel: values.kvm ? 'kvm' : values.tcg ? 'tcg' : undefined,
+      dir: values.dir ?? labStateDir(),
+      kernel: values.kernel,
+      initrd: values.initrd,
+      print: (line) => process.stdout.write(`${line}\n`),
+      stop,
+    });
+  } catch (error) {
+    if (error instanceof LabError) { process.stderr.write(`famez lab: ${error.message}\n`); return 1; }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+}
+

@@ -1,0 +1,152 @@
+// `famez lab`: a fabric (or a plain server), N guests on it, a table once
+// every guest is up, and everything stopped and removed at the end.
+import { accessSync, constants, mkdirSync, openSync, closeSync, fstatSync, ftruncateSync } from 'node:fs';
+import path from 'node:path';
+import { createFabric, type Fabric } from '../fabric/index.js';
+import { createServer, type FamezServer } from '../server/server.js';
+import { DEFAULT_CLIENTS } from '../mailbox/layout.js';
+import { formatSize, nextPowerOfTwo } from '../memory/size.js';
+import { probeKvm, type Accel } from './accel.js';
+import { fabricDevice } from './device-plan.js';
+import type { DoorbellDevice } from './device.js';
+import { ensureGuestImage } from './guest-image.js';
+import { claimLabDir, LabError, releaseLabDir } from './lab-lock.js';
+import { labFiles } from './paths.js';
+import { labTable, type GuestRow } from './table.js';
+import { LabVm } from './vm.js';
+
+export const QEMU = 'qemu-system-x86_64';
+
+export interface LabOptions {
+  guests: number;
+  plain: boolean;
+  fam?: { size: number; path: string };
+  /** Forced accelerator; undefined: KVM when it works here. */
+  accel?: Accel;
+  dir: string;
+  kernel?: string;
+  initrd?: string;
+  bootTimeoutMs?: number;
+  print(line: string): void;
+  /** Resolves when the lab should stop (a signal). */
+  stop: Promise<unknown>;
+}
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => {
+    try {
+      accessSync(path.join(dir || '.', command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Creates the fabric-attached memory file (sparse) or checks an existing one's size. */
+function prepareFam(fam: { size: number; path: string }): void {
+  mkdirSync(path.dirname(fam.path), { recursive: true });
+  const fd = openSync(fam.path, 'a+', 0o600);
+  try {
+    const { size } = fstatSync(fd);
+    if (size === 0) ftruncateSync(fd, fam.size);
+    else if (size !== fam.size) throw new LabError(`${fam.path} holds ${formatSize(size)}, not ${formatSize(fam.size)}: give --fam ${size}:${fam.path}, or remove it`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+type Host = { kind: 'fabric'; fabric: Fabric } | { kind: 'plain'; server: FamezServer };
+
+async function startHost(options: LabOptions, socket: string, mailbox: string): Promise<{ host: Host; device: DoorbellDevice }> {
+  if (options.plain) {
+    const server = createServer({ socketPath: socket, memory: { kind: 'memfd', size: 1 << 20 }, vectors: 1 });
+    await server.listen();
+    return { host: { kind: 'plain', server }, device: { name: 'ivshmem', socketPath: socket, vectors: 1, size: 1 << 20, protocol: 'qemu' } };
+  }
+  const nClients = Math.max(DEFAULT_CLIENTS, options.guests + 4);
+  const fabric = createFabric({ socketPath: socket, mailbox, nClients });
+  await fabric.listen();
+  return { host: { kind: 'fabric', fabric }, device: fabricDevice(socket, nClients) };
+}
+
+/** The row of a guest, or undefined while it is not up: its link configured (fabric), its agent ready (plain). */
+function guestRow(vm: LabVm, host: Host, ports: Map<number, number>): GuestRow | undefined {
+  const console = `socat - UNIX-CONNECT:${vm.plan.console}`;
+  if (host.kind === 'fabric') {
+    const id = vm.pid === undefined ? undefined : ports.get(vm.pid);
+    const port = id === undefined ? undefined : host.fabric.ports.get(id);
+    if (!port || port.linkState !== 'configured') return undefined;
+    return { port: port.id, nodename: port.nodename, cid: port.cid, link: port.linkState, console };
+  }
+  const ready = /famez: ready id=(\d+) nodename=(\S+)/.exec(vm.consoleText());
+  return ready ? { port: Number(ready[1]), nodename: ready[2]!, cid: undefined, link: '-', console } : undefined;
+}
+
+/** Waits until every guest is up; throws with the console tail of one that exits, reports an error or takes too long. */
+async function waitUp(vms: LabVm[], host: Host, ports: Map<number, number>, timeoutMs: number, stop: Promise<unknown>): Promise<GuestRow[] | 'stopped'> {
+  const deadline = Date.now() + timeoutMs;
+  let stopped = false;
+  void stop.then(() => { stopped = true; });
+  for (;;) {
+    if (stopped) return 'stopped';
+    const rows = vms.map((vm) => guestRow(vm, host, ports));
+    if (rows.every((row) => row !== undefined)) return rows as GuestRow[];
+    for (const vm of vms) {
+      const failed = vm.exit !== undefined ? `QEMU exited (${vm.exit})`
+        : /famez: error .*/.exec(vm.consoleText())?.[0] ?? (Date.now() > deadline ? `not up after ${timeoutMs / 1000} s` : undefined);
+      if (failed) throw new LabError(`${vm.name} did not come up: ${failed}; the end of its console (${vm.plan.log}):\n${vm.tail()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Runs the lab until `options.stop` resolves. Resolves with the exit status. */
+export async function runLab(options: LabOptions): Promise<number> {
+  if (!onPath(QEMU)) throw new LabError(`${QEMU} not found: install QEMU (Debian: apt-get install qemu-system-x86)`);
+  const files = labFiles(options.dir);
+  claimLabDir(options.dir);
+  const vms: LabVm[] = [];
+  let host: Host | undefined;
+  try {
+    const image = await ensureGuestImage({ kernel: options.kernel, initrd: options.initrd });
+    if (options.fam) prepareFam(options.fam);
+    let accel = options.accel;
+    if (!accel) {
+      const kvm = await probeKvm(QEMU);
+      accel = kvm.ok ? 'kvm' : 'tcg';
+      if (!kvm.ok) options.print(`famez lab: TCG (software emulation): ${kvm.why}`);
+    }
+    const started = await startHost(options, files.socket, files.mailbox);
+    host = started.host;
+    const ports = new Map<number, number>();   // QEMU pid -> port id
+    if (host.kind === 'fabric') host.fabric.on('port-joined', (port, peer) => { if (peer.credentials) ports.set(peer.credentials.pid, port.id); });
+    for (let i = 1; i <= options.guests; i++) {
+      const name = `lab${i}`;
+      vms.push(new LabVm(QEMU, {
+        name, kernel: image.kernel, initrd: image.initrd, accel, console: files.console(name), log: files.log(name),
+        device: started.device, fam: options.fam,
+      }));
+    }
+    options.print(`famez lab: ${options.guests} guest${options.guests === 1 ? '' : 's'} booting (${accel.toUpperCase()}) in ${options.dir}`);
+    const rows = await waitUp(vms, host, ports, options.bootTimeoutMs ?? 180_000, options.stop);
+    if (rows === 'stopped') return 0;
+    labTable(rows).forEach((line) => options.print(line));
+    if (host.kind === 'fabric') options.print(`chat with them: famez chat -S ${files.socket}`);
+    else options.print(`a plain server (no mailbox): famez client -S ${files.socket}`);
+    if (options.fam) options.print(`fabric-attached memory: ${options.fam.path} (${formatSize(options.fam.size)}), in every guest: fam write OFF TEXT, fam read OFF LEN`);
+    options.print('stop: Ctrl-C, or famez lab down');
+    await options.stop;
+    return 0;
+  } finally {
+    await Promise.all(vms.map((vm) => vm.stop()));
+    if (host?.kind === 'fabric') await host.fabric.close();
+    else if (host) await host.server.close();
+    releaseLabDir(options.dir);
+  }
+}
+
+/** --fam SIZE[:FILE]: the size rounded up to a power of two (QEMU needs one). */
+export function famSize(size: number): number {
+  return nextPowerOfTwo(size);
+}
