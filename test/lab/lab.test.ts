@@ -1,0 +1,92 @@
+// famez lab end to end: two real guests on a fabric, famez chat against them,
+// one guest's message to the other through the mailbox, fabric-attached memory
+// written by one and read by the other, kept in its file; a second lab on the
+// same paths refused; famez lab down leaves no process, socket or file behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Famez, famezAsync } from '../cli/cli.js';
+import { waitFor } from '../helpers/fds.js';
+import { skipE2e } from '../e2e/harness.js';
+
+/** Types one line on a guest's serial console (its unix socket). */
+function typeOn(consolePath: string, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(consolePath, () => socket.end(`${line}\n`, () => resolve()));
+    socket.on('error', reject);
+  });
+}
+
+function consoleLog(dir: string, name: string): string {
+  try {
+    return readFileSync(path.join(dir, `${name}.log`), 'latin1').replace(/\r/g, '');
+  } catch {
+    return '';
+  }
+}
+
+/** Processes whose command line names `text` (QEMU's carries the lab's paths). */
+function processesNaming(text: string): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+    } catch {
+      return false;
+    }
+  }).map(Number).filter((pid) => pid !== process.pid);
+}
+
+test('famez lab -n 2 --fam: chat, guest to guest, fabric-attached memory, a second lab refused, famez lab down', { skip: skipE2e, timeout: 300_000 }, async (t) => {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'famez-lab-test-'));
+  t.after(() => rmSync(scratch, { recursive: true, force: true }));
+  const dir = path.join(scratch, 'state');
+  const famFile = path.join(scratch, 'fam.img');
+  const lab = new Famez(t, ['lab', '-n', '2', '--tcg', '--fam', `1M:${famFile}`, '--dir', dir]);
+  const chatLine = await lab.line(/^chat with them: famez chat -S /, 240_000);
+  const socket = chatLine.split(' ').at(-1)!;
+  assert.equal(socket, path.join(dir, 'fabric.sock'));
+
+  // The table: both links configured, CIDs from the switch (id * 100).
+  const rows = lab.stdout.filter((line) => /^\d+\s+lab\d/.test(line)).map((line) => line.split(/\s+/));
+  assert.deepEqual(rows.map(([, name, cid, link]) => [name, Number(cid), link]).sort(),
+    rows.map(([port, name]) => [name, Number(port) * 100, 'configured']).sort());
+  assert.deepEqual(rows.map((row) => row[1]).sort(), ['lab1', 'lab2']);
+  assert.match(lab.stdout.join('\n'), new RegExp(`socat - UNIX-CONNECT:${dir}/lab1\\.console`));
+
+  // famez chat pings both guests and gets pong from each.
+  const chat = await famezAsync(['chat', '-S', socket, '-c', 'ping lab1; wait message lab1 20; ping lab2; wait message lab2 20'], 60_000);
+  assert.equal(chat.status, 0, chat.stdout + chat.stderr);
+  assert.match(chat.stdout, /lab1 -> "pong"/);
+  assert.match(chat.stdout, /lab2 -> "pong"/);
+
+  // Guest A's message reaches guest B through the mailbox; A writes the FAM, B reads it.
+  await typeOn(path.join(dir, 'lab1.console'), 'send lab2 hello from lab1');
+  await waitFor(() => /famez: from \d+ \(lab1\): hello from lab1/.test(consoleLog(dir, 'lab2')), () => consoleLog(dir, 'lab2'), 30_000, 100);
+  await typeOn(path.join(dir, 'lab1.console'), 'fam write 64 fabric memory');
+  await waitFor(() => consoleLog(dir, 'lab1').includes('famez: fam wrote 13 bytes at 64'), () => consoleLog(dir, 'lab1'), 30_000, 100);
+  await typeOn(path.join(dir, 'lab2.console'), 'fam read 64 13');
+  await waitFor(() => consoleLog(dir, 'lab2').includes('famez: fam read 13 at 64: fabric memory'), () => consoleLog(dir, 'lab2'), 30_000, 100);
+
+  // A second lab on the same paths is refused, and the first carries on.
+  const second = await famezAsync(['lab', '-n', '1', '--tcg', '--dir', dir], 30_000);
+  assert.equal(second.status, 1);
+  assert.match(second.stderr, new RegExp(`a lab is already running in ${dir} \\(pid ${lab.pid}\\)`));
+  assert.ok(lab.running);
+  const again = await famezAsync(['chat', '-S', socket, '-c', 'ping lab2; wait message lab2 20'], 60_000);
+  assert.match(again.stdout, /lab2 -> "pong"/);
+
+  // famez lab down: the lab exits 0 and leaves nothing behind; the FAM file keeps what was written.
+  assert.ok(processesNaming(dir).length >= 2, 'both QEMUs run with the lab\'s paths');
+  const down = await famezAsync(['lab', 'down', '--dir', dir], 60_000);
+  assert.equal(down.status, 0, down.stderr);
+  assert.deepEqual(await lab.exit(30_000), { code: 0, signal: null });
+  assert.deepEqual(processesNaming(dir), []);
+  assert.equal(existsSync(dir), false, 'state directory (sockets, mailbox, consoles) removed');
+  assert.equal(readFileSync(famFile).subarray(64, 77).toString(), 'fabric memory');
+  const none = await famezAsync(['lab', 'down', '--dir', dir]);
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /no lab is running in/);
+});
