@@ -199,6 +199,27 @@ static napi_value sock_listen(napi_env env, napi_callback_info info) {
   return make_int(env, fd);
 }
 
+/* adoptListener(fd): checks that an inherited fd (systemd socket activation)
+ * is a listening AF_UNIX stream socket, and makes it non-blocking and
+ * close-on-exec as famez's own listening sockets are. */
+static napi_value sock_adopt_listener(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int fd, domain = 0, type = 0, listening = 0;
+  socklen_t len = sizeof(int);
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (!arg_fd(env, argv[0], &fd)) return throw_type(env, "adoptListener(fd: number)");
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) return throw_errno(env, errno, "getsockopt");
+  len = sizeof(int);
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) return throw_errno(env, errno, "getsockopt");
+  len = sizeof(int);
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0) return throw_errno(env, errno, "getsockopt");
+  if (domain != AF_UNIX || type != SOCK_STREAM || !listening) return throw_errno(env, ENOTSOCK, "adoptListener");
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+    return throw_errno(env, errno, "fcntl");
+  return undefined(env);
+}
+
 /* accept(fd) -> new non-blocking fd, or -1 when no connection is waiting. */
 static napi_value sock_accept(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -881,6 +902,7 @@ static napi_value watcher_new(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
       FN("listen", sock_listen),        FN("accept", sock_accept),
+      FN("adoptListener", sock_adopt_listener),
       FN("connect", sock_connect),      FN("close", fd_close),
       FN("peerCredentials", sock_peer_cred), FN("send", sock_send),
       FN("receive", sock_receive),      FN("eventfd", efd_create),

@@ -14,6 +14,7 @@ import { IdAllocator, type IdPolicy, type IdRange } from './ids.js';
 import { PeerSocket } from './peer-socket.js';
 import { SharedFd } from './shared-fd.js';
 import { clearSocketPath, removeOwnSocket, socketIdentity } from './socket-path.js';
+import { takeSystemdListener } from './socket-activation.js';
 
 /** Messages that may wait for a peer beyond its own handshake. */
 export const DEFAULT_MAX_QUEUE = 65536;
@@ -53,6 +54,12 @@ export interface ServerOptions {
   switched?: boolean;
   /** Decides each switched doorbell (default: every one passes at once). */
   forwarding?: ForwardingPolicy;
+  /**
+   * An inherited listening socket to serve instead of creating one at
+   * socketPath: an fd, 'systemd' (fd 3 when LISTEN_PID/LISTEN_FDS say so, the
+   * default) or 'none'. Its file belongs to whoever made it: never removed.
+   */
+  listenFd?: sys.Fd | 'systemd' | 'none';
 }
 
 export interface PeerInfo {
@@ -216,9 +223,15 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     this.#handed.set(this.#memory.fd, new SharedFd(this.#memory.fd).retain());
     try {
       if (this.#board) this.#checkSwitchingFits(warn);
-      if (clearSocketPath(this.socketPath)) warn(`replaced stale socket ${this.socketPath}`);
-      this.#listenFd = sys.listen(this.socketPath, this.#options.socketMode ?? 0o600, this.#options.socketGroup);
-      this.#identity = socketIdentity(this.socketPath);
+      const inherited = this.#inheritedListener();
+      if (inherited !== undefined) {
+        sys.adoptListener(inherited);
+        this.#listenFd = inherited;
+      } else {
+        if (clearSocketPath(this.socketPath)) warn(`replaced stale socket ${this.socketPath}`);
+        this.#listenFd = sys.listen(this.socketPath, this.#options.socketMode ?? 0o600, this.#options.socketGroup);
+        this.#identity = socketIdentity(this.socketPath);
+      }
       this.#reserveFd = sys.openFile('/dev/null', { readOnly: true });
       this.#listenWatcher = sys.Watcher.fd(this.#listenFd, () => this.#acceptAll());
       this.#listenWatcher.start(sys.READABLE);
@@ -227,6 +240,11 @@ export class FamezServer extends EventEmitter<ServerEvents> {
       throw error;
     }
     this.emit('listening');
+  }
+
+  #inheritedListener(): sys.Fd | undefined {
+    const option = this.#options.listenFd ?? 'systemd';
+    return option === 'none' ? undefined : option === 'systemd' ? takeSystemdListener() : option;
   }
 
   /** Refuses to start when not even two switched peers fit in RLIMIT_NOFILE; warns when maxPeers do not. */

@@ -20,6 +20,7 @@ export interface NativeWatcher {
 export interface NativeAddon {
   listen(path: string, mode: number, group: number, backlog: number): number;
   accept(fd: number): number;
+  adoptListener(fd: number): void;
   connect(path: string): number;
   close(fd: number): void;
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };

@@ -27,6 +27,14 @@ export function listen(path: string, mode = 0o600, group = -1, backlog = 4096): 
   return native.listen(path, mode, group, backlog);
 }
 
+/**
+ * Takes over an inherited listening socket (systemd socket activation): throws
+ * ENOTSOCK unless it is a listening UNIX stream socket; makes it non-blocking.
+ */
+export function adoptListener(fd: Fd): void {
+  native.adoptListener(fd);
+}
+
 /** A new connection, or null when none is waiting. */
 export function accept(fd: Fd): Fd | null {
   const client = native.accept(fd);
