@@ -72,7 +72,7 @@ test('the event stream delivers joins, messages, link changes and leaves', async
   assert.equal(left.data.nodename, 'z01');
   const ids = stream.events.map((event) => Number(event.id));
   assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'event ids rise');
-  stream.close();
+  await stream.close();
   await h.done();
 });
 
@@ -81,12 +81,12 @@ test('a client that reconnects with Last-Event-ID gets the events it missed', as
   const first = await EventClient.open(h.url);
   const peer = await h.peer();
   const joined = await first.expect('peer-joined');
-  first.close();
+  await first.close();
   await peer.send(peer.serverId, 'ping');
   await peer.expect(peer.serverId, 'pong');
   const again = await EventClient.open(h.url, { 'Last-Event-ID': joined.id! });
   await again.expect('message', (data) => data.body === 'ping');
   assert.ok(!again.events.some((event) => event.type === 'peer-joined'), 'nothing from before the id');
-  again.close();
+  await again.close();
   await h.done();
 });

@@ -51,7 +51,13 @@ export class EventClient {
     return waitFor(() => this.events.find((event) => event.type === type && match(event.data)), `a "${type}" event`);
   }
 
-  close(): void {
-    this.#request.destroy();
+  /** Closes the connection; resolves once its fd is closed. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      const socket = this.#request.socket;
+      if (!socket || socket.destroyed) return resolve();
+      socket.once('close', () => resolve());
+      this.#request.destroy();
+    });
   }
 }

@@ -1,4 +1,5 @@
 // A fabric with the web server in front of it, over real sockets and HTTP.
+import { request as httpRequest } from 'node:http';
 import type { TestContext } from 'node:test';
 import { start, type Harness } from '../fabric/harness.js';
 import { createWebServer, fabricSource, type WebOptions, type WebServer } from '../../src/web/index.js';
@@ -24,9 +25,28 @@ export async function startWeb(t: TestContext, options: Partial<WebOptions> = {}
       await web.close();
       await harness.done();
     },
-    get: (path, headers = {}) => fetch(`${url}${path}`, { headers }),
-    post: (path, body, headers = {}) => fetch(`${url}${path}`, { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...headers } }),
+    get: (path, headers = {}) => call(`${url}${path}`, 'GET', headers),
+    post: (path, body, headers = {}) => call(`${url}${path}`, 'POST', { 'Content-Type': 'application/json', ...headers }, body),
   };
+}
+
+/**
+ * One request on a connection of its own (no pool: no socket outlives the
+ * test and upsets its fd count), answered as a fetch Response.
+ */
+export function call(url: string, method: string, headers: Record<string, string> = {}, body?: string): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    let answer: Response | undefined;
+    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => { answer = new Response(Buffer.concat(chunks), { status: res.statusCode, headers: res.headers as Record<string, string> }); });
+    });
+    // Answered once the connection is closed too, so that its fd is gone.
+    req.on('socket', (socket) => socket.on('close', () => (answer ? resolve(answer) : reject(new Error(`${method} ${url}: closed without an answer`)))));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** Prometheus' text exposition format, line by line; throws on a line that is none of its forms. */
@@ -40,8 +60,10 @@ export function parsePrometheus(text: string): { types: Map<string, string>; sam
     const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*)\})? (\S+)(?: \d+)?$/.exec(line);
     if (!sample) throw new Error(`not Prometheus text: ${line}`);
     const labels = Object.fromEntries([...(sample[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]));
-    const value = sample[3] === '+Inf' ? Infinity : sample[3] === '-Inf' ? -Infinity : Number(sample[3]);
-    if (Number.isNaN(value) && sample[3] !== 'NaN') throw new Error(`not a number: ${line}`);
+    // As Prometheus reads them (Go's ParseFloat): NaN and Inf in any case.
+    const word = sample[3]!.toLowerCase();
+    const value = word === 'nan' ? NaN : /^[+-]?inf$/.test(word) ? (word.startsWith('-') ? -Infinity : Infinity) : Number(sample[3]);
+    if (Number.isNaN(value) && word !== 'nan') throw new Error(`not a number: ${line}`);
     samples.push({ name: sample[1]!, labels, value });
   }
   return { types, samples };
