@@ -31,7 +31,9 @@ const simulation = d3.forceSimulation<GraphNode>()
   .force('charge', d3.forceManyBody<GraphNode>().strength(-420))
   .force('link', d3.forceLink<GraphNode, GraphLink>().id((node) => node.id).distance(170).strength(0.4))
   .force('collide', d3.forceCollide<GraphNode>(62))
-  .on('tick', draw);
+  .on('tick', draw)
+  // For whoever waits for a still picture (the page test's screenshot).
+  .on('end', () => { document.body.dataset.settled = 'true'; });
 
 function place(): void {
   const { width, height } = size();
@@ -99,6 +101,7 @@ function update(graph: NodeLinkGraph): void {
   place();
   simulation.nodes([...nodes.values()]);
   simulation.force<D3.ForceLink<GraphNode, GraphLink>>('link')!.links(links);
+  document.body.dataset.settled = 'false';
   simulation.alpha(0.6).restart();
   render();
 }
@@ -163,7 +166,7 @@ function listen(): void {
     counted(); pulse(from, to); trace('message', `${name(from, nodename)} → switch: ${body}`);
     refresh();   // a message may carry new names
   });
-  on<{ from: number; to: number; text: string }>('sent', ({ from, to, text }) => { counted(); pulse(from, to); trace('sent', `switch → ${to}: ${text}`); });
+  on<{ from: number; to: number; text: string }>('sent', ({ from, to, text }) => { counted(); pulse(from, to); trace('sent', `switch → ${to}: ${text.replace(/!EZT=\d+$/, '')}`); });
   on<{ text: string }>('warning', ({ text }) => trace('warning', text));
 }
 

@@ -8,6 +8,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>famez</title>
+<link rel="icon" href="data:,">
 <style>${PAGE_CSS}</style>
 <script src="/d3.min.js" defer></script>
 <script type="module" src="/app.js"></script>

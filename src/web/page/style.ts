@@ -20,6 +20,7 @@ aside h2 { font-size: 12px; text-transform: uppercase; letter-spacing: 1px; colo
 #trace { list-style: none; margin: 0; padding: 0 8px 8px; overflow-y: auto; flex: 1; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
 #trace li { padding: 3px 6px; border-radius: 4px; display: grid; grid-template-columns: 62px 1fr; gap: 6px; animation: arrive .6s ease-out; }
 #trace li .t { color: var(--dim); }
+#trace li .what { overflow-wrap: anywhere; }
 #trace li.message .what, #trace li.sent .what { color: var(--msg); }
 #trace li.peer-joined .what, #trace li.link .what { color: var(--configured); }
 #trace li.peer-left .what { color: var(--up); }
