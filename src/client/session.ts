@@ -160,6 +160,8 @@ export class Session extends EventEmitter<SessionEvents> {
         this.peers.set(event.peer, fds.length);
         if (event.peer === this.id) {
           const vector = event.vector;
+          // A vector announced again replaces the old one: its watcher must stop before its fd closes.
+          this.#own.get(vector)?.close();
           this.#own.set(vector, sys.Watcher.eventfd(event.fd, (count) => this.emit('doorbell', { vector, count })));
         }
         return;
