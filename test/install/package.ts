@@ -2,7 +2,7 @@
 // no compiler, make or Python on it.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { accessSync, constants, cpSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -34,11 +34,32 @@ export function pack(dir: string): string {
   const copy = join(dir, 'famez');
   mkdirSync(copy);
   for (const name of PACK_INPUTS) cpSync(join(ROOT, name), join(copy, name), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+  linkModules(copy);
   run('npm', ['pack', '--pack-destination', dir], { cwd: copy, env: plainEnv({}), timeout: 120_000 });
   const tarballs = readdirSync(dir).filter((name) => name.endsWith('.tgz'));
   if (tarballs.length !== 1) throw new Error(`npm pack left ${tarballs.join(', ') || 'no tarball'}`);
   return join(dir, tarballs[0]!);
+}
+
+/**
+ * The checkout's node_modules for the copy: what the package bundles (its
+ * runtime dependencies, all the way down) copied, the build tools linked. npm
+ * leaves the dependencies of a bundled package out when they are reached
+ * through a symlink that resolves outside the package, as a linked
+ * node_modules does when the checkout lies in /tmp.
+ */
+function linkModules(copy: string): void {
+  const modules = join(ROOT, 'node_modules');
+  const runtime = new Set(run('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, env: plainEnv({}) }).stdout
+    .split('\n').filter((path) => path.startsWith(`${modules}/`)).map((path) => relative(modules, path)));
+  const entries = readdirSync(modules).flatMap((name) => name.startsWith('@')
+    ? readdirSync(join(modules, name)).map((inner) => `${name}/${inner}`) : [name]);
+  for (const name of entries) {
+    const target = join(copy, 'node_modules', name);
+    mkdirSync(dirname(target), { recursive: true });
+    if (runtime.has(name)) cpSync(join(modules, name), target, { recursive: true });
+    else symlinkSync(join(modules, name), target);
+  }
 }
 
 /** The first executable called name on PATH. */
