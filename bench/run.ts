@@ -20,8 +20,9 @@ import {
   stopped, type Message,
 } from './lib.js';
 import { chart, type LatencyBar, type Series } from './svg.js';
+import { messagePath, type MessageResults } from './messages.js';
 
-const SECTIONS = ['latency', 'throughput', 'switched', 'join', 'idle'] as const;
+const SECTIONS = ['latency', 'throughput', 'switched', 'messages', 'join', 'idle'] as const;
 type Section = typeof SECTIONS[number];
 
 const { values: options } = parseArgs({
@@ -48,10 +49,10 @@ const quick = options.quick;
 let full = !quick && options.only === undefined;
 
 const PLAN = quick
-  ? { reps: 1, rounds: 5000, warmup: 1000, throughputMs: 1000, joinPeers: [16, 64, 256], idlePeers: 100, idleSeconds: 2 }
-  : { reps: 3, rounds: 20000, warmup: 2000, throughputMs: 3000, joinPeers: [16, 64, 256, 1000], idlePeers: 100, idleSeconds: 10 };
+  ? { reps: 1, rounds: 5000, warmup: 1000, throughputMs: 1000, floodSeconds: 1, joinPeers: [16, 64, 256], idlePeers: 100, idleSeconds: 2 }
+  : { reps: 3, rounds: 20000, warmup: 2000, throughputMs: 3000, floodSeconds: 3, joinPeers: [16, 64, 256, 1000], idlePeers: 100, idleSeconds: 10 };
 const JOIN_VECTORS = [1, 8];
-const GOALS = { latencyRatio: 1.5, joinFlatness: 1.5, idleCpuSeconds: 0 };
+const GOALS = { latencyRatio: 1.5, threadRatio: 1.3, switchRatio: 2, switchMessagesPerSecond: 100_000, joinFlatness: 1.5, idleCpuSeconds: 0 };
 
 const tmp = mkdtempSync(join(tmpdir(), 'famez-bench-'));
 installCleanup(() => rmSync(tmp, { recursive: true, force: true }));
@@ -120,19 +121,24 @@ async function twoClients(socket: string, roles: [string, string], prefix: strin
   const firstId = (await nextMessage<Message & { id: number }>(first, 'ready', 30_000)).id;
   const heard = nextMessage(first, 'peer', 30_000);
   const second = startNode(script, [roles[1], socket], prefix);
-  await nextMessage(second, 'ready', 30_000);
+  const secondId = (await nextMessage<Message & { id: number }>(second, 'ready', 30_000)).id;
   await heard;
   const close = async (): Promise<void> => {
     for (const child of [first, second]) if (child.connected) child.send({ type: 'exit' });
     await Promise.all([stopped(first), stopped(second)]);
   };
-  return { first, firstId, second, close };
+  return { first, firstId, second, secondId, close };
 }
 
-/** famez clients (doorbell-peer), or raw src/sys peers (raw-peer) for the breakdown. */
-async function famezPingPong(socket: string, prefix: string[], script = 'doorbell-peer'): Promise<Latency> {
-  const { firstId: pong, second: ping, close } = await twoClients(socket, ['pong', 'ping'], prefix, script);
+/**
+ * famez clients (doorbell-peer), raw src/sys peers (raw-peer) for the breakdown,
+ * or famez clients whose doorbell is handed to a worker thread (`threads`).
+ */
+async function famezPingPong(socket: string, prefix: string[], script = 'doorbell-peer', threads = false): Promise<Latency> {
+  const roles: [string, string] = threads ? ['thread-pong', 'thread-ping'] : ['pong', 'ping'];
+  const { first: ponger, firstId: pong, second: ping, secondId, close } = await twoClients(socket, roles, prefix, script);
   try {
+    if (threads) ponger.send({ type: 'start', peer: secondId });
     const result = nextMessage<Message & { median: number; p99: number; min: number; mean: number }>(ping, 'result', 120_000);
     ping.send({ type: 'start', peer: pong, rounds: PLAN.rounds, warmup: PLAN.warmup });
     const r = await result;
@@ -154,17 +160,19 @@ async function latency() {
   const out: Record<string, unknown> = { rounds: PLAN.rounds, warmup: PLAN.warmup, reps: PLAN.reps };
   try {
     for (const pinning of PINNINGS) {
-      const reps: Array<{ famez: Latency; c: Latency; nodeSys: Latency; cEpoll: Latency; ratio: number }> = [];
+      const reps: Array<{ famez: Latency; c: Latency; nodeSys: Latency; cEpoll: Latency; thread: Latency; ratio: number }> = [];
       for (let rep = 0; rep < PLAN.reps; rep++) {
         const c = await floor(binary, [...pinning.prefix]);
         const famez = await famezPingPong(server.socketPath, [...pinning.prefix]);
         const nodeSys = await famezPingPong(server.socketPath, [...pinning.prefix], 'raw-peer');
         const cEpoll = await floor(binary, [...pinning.prefix], true);
-        reps.push({ famez, c, nodeSys, cEpoll, ratio: famez.medianUs / c.medianUs });
+        const thread = await famezPingPong(server.socketPath, [...pinning.prefix], 'doorbell-peer', true);
+        reps.push({ famez, c, nodeSys, cEpoll, thread, ratio: famez.medianUs / c.medianUs });
         log(`round trip ${pinning.name} #${rep + 1}: famez ${famez.medianUs.toFixed(1)} us, C ${c.medianUs.toFixed(1)} us, ` +
-          `Node + src/sys only ${nodeSys.medianUs.toFixed(1)} us, C with epoll ${cEpoll.medianUs.toFixed(1)} us (median)`);
+          `Node + src/sys only ${nodeSys.medianUs.toFixed(1)} us, C with epoll ${cEpoll.medianUs.toFixed(1)} us, ` +
+          `famez with a worker thread's blocking wait ${thread.medianUs.toFixed(1)} us (median)`);
       }
-      const pick = (side: 'famez' | 'c' | 'nodeSys' | 'cEpoll'): Latency => ({
+      const pick = (side: 'famez' | 'c' | 'nodeSys' | 'cEpoll' | 'thread'): Latency => ({
         medianUs: median(reps.map((r) => r[side].medianUs)),
         p99Us: median(reps.map((r) => r[side].p99Us)),
         minUs: Math.min(...reps.map((r) => r[side].minUs)),
@@ -174,7 +182,10 @@ async function latency() {
       const c = pick('c');
       const nodeSys = pick('nodeSys');
       const cEpoll = pick('cEpoll');
+      const thread = pick('thread');
       out[pinning.name] = {
+        thread,
+        threadRatioMedian: thread.medianUs / c.medianUs,
         affinity: pinning.label,
         famez,
         c,
@@ -193,6 +204,7 @@ async function latency() {
   return out as { rounds: number; warmup: number; reps: number } &
     Record<'pinned' | 'unpinned', {
     famez: Latency; c: Latency; nodeSys: Latency; nodeSysRatioMedian: number; cEpoll: Latency; cEpollRatioMedian: number;
+    thread: Latency; threadRatioMedian: number;
     ratioMedian: number; ratioP99: number;
   }>;
 }
@@ -476,6 +488,7 @@ type Results = {
   latency?: Awaited<ReturnType<typeof latency>>;
   throughput?: Awaited<ReturnType<typeof throughput>>;
   switched?: Awaited<ReturnType<typeof switchedCost>>;
+  messages?: MessageResults;
   join?: JoinResult[];
   idle?: Awaited<ReturnType<typeof idle>>;
 };
@@ -486,6 +499,32 @@ function goals(r: Results) {
     const ratio = r.latency.pinned.ratioMedian;
     out.push({ goal: 'round trip on one CPU: famez median / C floor median', target: `<= ${GOALS.latencyRatio}`,
       value: round(ratio, 3), met: ratio <= GOALS.latencyRatio });
+    const thread = r.latency.pinned.threadRatioMedian;
+    if (thread !== undefined) {
+      out.push({ goal: 'round trip on one CPU, doorbell handed to a worker thread (sys.waitEventfd): median / C floor median',
+        target: `<= ${GOALS.threadRatio}`, value: round(thread, 3), met: thread <= GOALS.threadRatio,
+        note: `event-loop API ${round(r.latency.pinned.famez.medianUs, 1)} us, worker thread ${round(r.latency.pinned.thread.medianUs, 1)} us, C ${round(r.latency.pinned.c.medianUs, 1)} us` });
+    }
+  }
+  if (r.switched) {
+    const s = r.switched.pinned;
+    out.push({ goal: 'a switched doorbell adds at most one direct round trip (one CPU): added us / direct round trip us', target: '<= 1',
+      value: round(s.addedUsPerDoorbell / s.direct.roundTrip.medianUs, 3), met: s.addedUsPerDoorbell <= s.direct.roundTrip.medianUs,
+      note: `added ${round(s.addedUsPerDoorbell, 1)} us per doorbell, direct round trip ${round(s.direct.roundTrip.medianUs, 1)} us` });
+  }
+  if (r.messages) {
+    const m = r.messages;
+    out.push({ goal: 'mailbox ping -> pong on one CPU: famez switch median / C peer median (same run)', target: `<= ${GOALS.switchRatio}`,
+      value: round(m.roundTrip.ratioMedian, 3), met: m.roundTrip.ratioMedian <= GOALS.switchRatio,
+      note: `switch ${round(m.roundTrip.switch.medianUs, 1)} us (p99 ${round(m.roundTrip.switch.p99Us, 1)}), C ${round(m.roundTrip.floor.medianUs, 1)} us (p99 ${round(m.roundTrip.floor.p99Us, 1)})` });
+    const four = m.senders.find((row) => row.senders === 4);
+    if (four) {
+      out.push({ goal: 'messages/s through the switch from 4 senders', target: `>= ${GOALS.switchMessagesPerSecond}`,
+        value: Math.round(four.messagesPerSecond), met: four.messagesPerSecond >= GOALS.switchMessagesPerSecond,
+        note: m.senders.map((row) => `${row.senders} sender(s): ${Math.round(row.messagesPerSecond)}/s`).join(', ') });
+    }
+    out.push({ goal: `idle fabric with ${m.idle.peers} silent peers over ${m.idle.seconds} s: wake-ups of its own`, target: '0',
+      value: m.idle.wakeups, met: m.idle.wakeups === 0, note: `${m.idle.cpuNs} ns of CPU; by thread ${JSON.stringify(m.idle.wakeupsByThread)}` });
   }
   if (r.join) {
     for (const vectors of JOIN_VECTORS) {
@@ -538,6 +577,7 @@ function report(r: Results, m: Record<string, unknown>, goalList: ReturnType<typ
       return [
         [`famez ${p.name}`, l.famez.medianUs.toFixed(1), l.famez.p99Us.toFixed(1), l.famez.minUs.toFixed(1), l.ratioMedian.toFixed(2)],
         [`  Node + src/sys only ${p.name}`, l.nodeSys.medianUs.toFixed(1), l.nodeSys.p99Us.toFixed(1), l.nodeSys.minUs.toFixed(1), l.nodeSysRatioMedian.toFixed(2)],
+        ...(l.thread ? [[`famez, worker thread wait ${p.name}`, l.thread.medianUs.toFixed(1), l.thread.p99Us.toFixed(1), l.thread.minUs.toFixed(1), l.threadRatioMedian.toFixed(2)]] : []),
         [`  C, same syscalls as Node ${p.name}`, l.cEpoll.medianUs.toFixed(1), l.cEpoll.p99Us.toFixed(1), l.cEpoll.minUs.toFixed(1), l.cEpollRatioMedian.toFixed(2)],
         [`C floor ${p.name}`, l.c.medianUs.toFixed(1), l.c.p99Us.toFixed(1), l.c.minUs.toFixed(1), '1.00'],
       ];
@@ -555,6 +595,16 @@ function report(r: Results, m: Record<string, unknown>, goalList: ReturnType<typ
       parts.push('\nSwitched doorbells (every doorbell through the server and its Router, no faults)\n' +
         table(['', 'round trip median us', 'p99 us', 'rings/s one way', 'forwarded/s', 'added us per doorbell'], rows));
     }
+  if (r.messages) {
+    const m = r.messages;
+    parts.push(`\nMailbox ping -> pong (${m.roundTrip.affinity}; median of ${m.roundTrip.reps.length} runs)\n` + table(['', 'median us', 'p99 us', 'messages/s', 'x C median'], [
+      ['C peer -> famez switch', m.roundTrip.switch.medianUs.toFixed(1), m.roundTrip.switch.p99Us.toFixed(1), Math.round(m.roundTrip.switch.perSecond), m.roundTrip.ratioMedian.toFixed(2)],
+      ['C peer -> C peer (floor)', m.roundTrip.floor.medianUs.toFixed(1), m.roundTrip.floor.p99Us.toFixed(1), Math.round(m.roundTrip.floor.perSecond), '1.00'],
+    ]));
+    parts.push('\nSenders pinging the switch at once (no affinity)\n' + table(['senders', 'messages/s', 'per sender'],
+      m.senders.map((row) => [row.senders, Math.round(row.messagesPerSecond), row.perSender.map((x) => Math.round(x)).join(' ')])));
+    parts.push(`\nIdle fabric: ${m.idle.peers} silent peers, ${m.idle.seconds} s: ${m.idle.cpuNs} ns of CPU, ${m.idle.wakeups} wake-ups`);
+  }
   if (r.throughput) {
     parts.push(`\nOne-way doorbell throughput (${r.throughput.seconds} s)\n` + table(['', 'rings/s seen', 'wake-ups/s', 'rings/wake-up', 'sent = seen'],
       PINNINGS.map((p) => {
@@ -630,6 +680,7 @@ const began = Date.now();
 if (only.has('latency')) results.latency = await latency();
 if (only.has('throughput')) results.throughput = await throughput();
 if (only.has('switched')) results.switched = await switchedCost();
+if (only.has('messages')) results.messages = await messagePath(tmp, PLAN, log);
 if (only.has('join')) results.join = await joinScaling();
 if (only.has('idle')) results.idle = await idle();
 const goalList = goals(results);

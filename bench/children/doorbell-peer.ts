@@ -4,8 +4,11 @@
 //   ping   on {start, peer, rounds, warmup}: rounds trips to `peer`, then {result}
 //   sink   counts doorbells; on {report}: {counts}
 //   source on {start, peer, ms}: rings `peer` as fast as it can for ms, then {result}
+//   thread-pong, thread-ping  as pong and ping, from a worker thread blocked in
+//          sys.waitEventfd() on our vector 0 (client.takeDoorbell), not the event loop
 // The parent talks to it over IPC; {exit} (or the parent going away) ends it.
 import { hrtime } from 'node:process';
+import { Worker } from 'node:worker_threads';
 import { connect } from '../../src/index.js';
 import { childSetup, summarize, tell, type Message } from '../lib.js';
 
@@ -34,7 +37,8 @@ if (role === 'pong') {
 process.on('message', (message: Message) => {
   switch (message.type) {
     case 'start':
-      if (role === 'ping') ping(message.peer as number, message.rounds as number, message.warmup as number);
+      if (role.startsWith('thread-')) thread(role === 'thread-ping' ? 'ping' : 'pong', message.peer as number, message.rounds as number, message.warmup as number);
+      else if (role === 'ping') ping(message.peer as number, message.rounds as number, message.warmup as number);
       else if (role === 'source') source(message.peer as number, message.ms as number);
       return;
     case 'report':
@@ -65,6 +69,15 @@ function ping(peer: number, rounds: number, warmup: number): void {
   });
   sent = hrtime.bigint();
   client.ring(peer, 0);
+}
+
+const THREAD = new URL('./doorbell-thread.js', import.meta.url);
+
+/** Hands vector 0 to a worker thread that pongs, or pings and reports round trips. */
+function thread(kind: 'ping' | 'pong', peer: number, rounds = 0, warmup = 0): void {
+  const worker = new Worker(THREAD, { workerData: { role: kind, waitFd: client.takeDoorbell(0), ringFd: client.doorbellFds(peer)[0], rounds, warmup } });
+  worker.unref();
+  if (kind === 'ping') worker.once('message', (samples: Float64Array) => tell({ type: 'result', ...summarize(samples) }));
 }
 
 /** Rings as fast as the library lets us, checking the clock every 256 rings. */
