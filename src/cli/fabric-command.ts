@@ -144,7 +144,7 @@ function logFabricEvents(fabric: Fabric, log: Logger, verbosity: number): void {
   const dump = (): void => switchDiagram(fabric.layout.nClients, fabric.ports).forEach((line) => log.info('switch', line));
   fabric.on('warning', (text) => log.warn('warning', text));
   fabric.on('error', (error) => log.warn('error', error.message));
-  fabric.on('debug', (text) => log.debug('message', text));
+  if (verbosity > 0) fabric.on('debug', (text) => log.debug('message', text));
   fabric.on('port-joined', (port, peer) => {
     const who = peer.credentials;
     log.info('peer-joined', `peer ${port.id} joined (pid ${who?.pid}, uid ${who?.uid}, gid ${who?.gid})`, { id: port.id, pid: who?.pid, uid: who?.uid });

@@ -309,7 +309,8 @@ export class Fabric extends EventEmitter<FabricEvents> {
     if (this.router && names.nodename && this.#options.topology?.peers.some((peer) => peer.nodename === names.nodename) &&
       this.router.attachment(from).nodename !== names.nodename) this.router.peerChanged(from);
     const { body, tracker } = parsePayload(text);
-    this.emit('debug', `${(names.nodename || String(from)).padStart(10)} -> "${body}"${tracker === undefined ? '' : ` (${tracker})`}`);
+    // -v's line is built only when someone listens: this is the message path.
+    if (this.listenerCount('debug') > 0) this.emit('debug', `${(names.nodename || String(from)).padStart(10)} -> "${body}"${tracker === undefined ? '' : ` (${tracker})`}`);
     this.emit('message', { from, nodename: names.nodename ?? '', text, body, tracker });
     for (const action of this.switch!.receive(from, text, names)) this.#act(action);
   }
@@ -354,7 +355,7 @@ export class Fabric extends EventEmitter<FabricEvents> {
         if (!error) {
           const port = this.switch!.ports.get(to);
           if (port) port.sent++;
-          this.emit('debug', `${'switch'.padStart(10)} <- "${text}" to ${to}`);
+          if (this.listenerCount('debug') > 0) this.emit('debug', `${'switch'.padStart(10)} <- "${text}" to ${to}`);
           this.emit('sent', { to, text });
         }
         done?.(error);
