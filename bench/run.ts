@@ -644,12 +644,19 @@ function svg(r: Results, m: Record<string, unknown>): string {
   if (r.latency) {
     for (const p of PINNINGS) {
       const l = r.latency[p.name];
-      const group = `${p.name === 'pinned' ? 'one CPU' : 'unpinned'}: ${l.ratioMedian.toFixed(2)}x`;
+      const group = `${p.name === 'pinned' ? '1 CPU' : 'free'} ${l.ratioMedian.toFixed(2)}x`;
       bars.push({ group, label: 'famez', color: '#2ca02c', median: l.famez.medianUs, p99: l.famez.p99Us },
         { group, label: 'sys', color: '#9467bd', median: l.nodeSys.medianUs, p99: l.nodeSys.p99Us },
-        { group, label: 'C epoll', color: '#bcbd22', median: l.cEpoll.medianUs, p99: l.cEpoll.p99Us },
+        { group, label: 'epoll', color: '#bcbd22', median: l.cEpoll.medianUs, p99: l.cEpoll.p99Us },
         { group, label: 'C', color: '#7f7f7f', median: l.c.medianUs, p99: l.c.p99Us });
+      if (p.name === 'pinned' && l.thread) bars.push({ group, label: 'thr', color: '#17becf', median: l.thread.medianUs, p99: l.thread.p99Us });
     }
+  }
+  if (r.messages) {
+    const m = r.messages.roundTrip;
+    const group = `mailbox ${m.ratioMedian.toFixed(2)}x`;
+    bars.push({ group, label: 'switch', color: '#ff7f0e', median: m.switch.medianUs, p99: m.switch.p99Us },
+      { group, label: 'C', color: '#7f7f7f', median: m.floor.medianUs, p99: m.floor.p99Us });
   }
   return chart({
     title: 'famez benchmarks',
@@ -658,7 +665,7 @@ function svg(r: Results, m: Record<string, unknown>): string {
     perJoin,
     messageRate,
     latency: bars,
-    latencyNote: "famez | Node + src/sys only | C with Node's syscalls | C",
+    latencyNote: 'famez, src/sys, C epoll, C, thread; mailbox: switch, C',
   });
 }
 
