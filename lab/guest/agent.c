@@ -306,15 +306,32 @@ static void fam_command(char *args) {
     }
 }
 
+/* A raw doorbell, the only way to reach another guest on a plain server (no
+ * mailbox): it prints "doorbell vector V". Peers of one server have as many
+ * vectors as we do. */
+static void ring_command(char *args) {
+    char *peer_text = strtok(args, " "), *vector_text = strtok(NULL, " "), *end1 = "", *end2 = "";
+    unsigned long peer = peer_text ? strtoul(peer_text, &end1, 10) : 0;
+    unsigned long vector = vector_text ? strtoul(vector_text, &end2, 10) : 0;
+    if (!peer_text || !vector_text || *end1 || *end2 || peer > 0xffff || vector >= nevents) {
+        say("error usage: ring PEER VECTOR (PEER: an id, VECTOR: 0..%u)", nevents - 1);
+        return;
+    }
+    ring(peer, vector);
+    say("rang peer %lu vector %lu", peer, vector);
+}
+
 static void command(char *line) {
     line[strcspn(line, "\r\n")] = 0;
     char *cmd = strtok(line, " ");
     if (!cmd) return;
     char *rest = strtok(NULL, "");
     if (!strcmp(cmd, "help")) {
-        say("commands: send DEST TEXT | ping DEST | who | link | fam write OFF TEXT | fam read OFF LEN (DEST: id, nodename or server)");
+        say("commands: send DEST TEXT | ping DEST | who | link | ring PEER VECTOR | fam write OFF TEXT | fam read OFF LEN (DEST: id, nodename or server)");
     } else if (!strcmp(cmd, "fam")) {
         fam_command(rest ? rest : (char[]){0});
+    } else if (!strcmp(cmd, "ring")) {
+        ring_command(rest ? rest : (char[]){0});
     } else if (!mailbox) {
         say("error no mailbox: this guest is on a plain server");
     } else if (!strcmp(cmd, "send") || !strcmp(cmd, "ping")) {

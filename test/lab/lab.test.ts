@@ -4,40 +4,13 @@
 // same paths refused; famez lab down leaves no process, socket or file behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Famez, famezAsync } from '../cli/cli.js';
 import { waitFor } from '../helpers/fds.js';
 import { skipE2e } from '../e2e/harness.js';
-
-/** Types one line on a guest's serial console (its unix socket). */
-function typeOn(consolePath: string, line: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(consolePath, () => socket.end(`${line}\n`, () => resolve()));
-    socket.on('error', reject);
-  });
-}
-
-function consoleLog(dir: string, name: string): string {
-  try {
-    return readFileSync(path.join(dir, `${name}.log`), 'latin1').replace(/\r/g, '');
-  } catch {
-    return '';
-  }
-}
-
-/** Processes whose command line names `text` (QEMU's carries the lab's paths). */
-function processesNaming(text: string): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
-    } catch {
-      return false;
-    }
-  }).map(Number).filter((pid) => pid !== process.pid);
-}
+import { consoleLog, processesNaming, tableRows, typeOn } from './lab-guests.js';
 
 test('famez lab -n 2 --fam: chat, guest to guest, fabric-attached memory, a second lab refused, famez lab down', { skip: skipE2e, timeout: 300_000 }, async (t) => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'famez-lab-test-'));
@@ -50,7 +23,7 @@ test('famez lab -n 2 --fam: chat, guest to guest, fabric-attached memory, a seco
   assert.equal(socket, path.join(dir, 'fabric.sock'));
 
   // The table: both links configured, CIDs from the switch (id * 100).
-  const rows = lab.stdout.filter((line) => /^\d+\s+lab\d/.test(line)).map((line) => line.split(/\s+/));
+  const rows = tableRows(lab.stdout);
   assert.deepEqual(rows.map(([, name, cid, link]) => [name, Number(cid), link]).sort(),
     rows.map(([port, name]) => [name, Number(port) * 100, 'configured']).sort());
   assert.deepEqual(rows.map((row) => row[1]).sort(), ['lab1', 'lab2']);
