@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DIST = `${ROOT}dist/`;
 
+/** The flags the famez bin's shebang gives node (`#!/usr/bin/env -S node FLAGS`): the bench runs it as users do. */
+export const BIN_NODE_FLAGS = readFileSync(`${DIST}src/cli/main.js`, 'utf8').split('\n')[0]!.split(/\s+/).slice(3);
+
 // ---- statistics ----------------------------------------------------------
 
 export interface Summary {

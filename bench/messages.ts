@@ -7,7 +7,7 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpuNs, DIST, median, ROOT, sleep, start, stopped } from './lib.js';
+import { BIN_NODE_FLAGS, cpuNs, DIST, median, ROOT, sleep, start, stopped } from './lib.js';
 
 export interface MessagePlan {
   reps: number;
@@ -65,7 +65,7 @@ function line(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise
 /** `famez fabric` in its own process (behind `prefix`), listening. */
 async function fabric(tmp: string, name: string, prefix: string[] = []): Promise<{ socket: string; pid: number; stop(): Promise<void> }> {
   const socket = join(tmp, `${name}.sock`);
-  const argv = [...prefix, process.execPath, `${DIST}src/cli/main.js`, 'fabric', '-S', socket, '-M', join(tmp, `${name}.mailbox`)];
+  const argv = [...prefix, process.execPath, ...BIN_NODE_FLAGS, `${DIST}src/cli/main.js`, 'fabric', '-S', socket, '-M', join(tmp, `${name}.mailbox`)];
   const child = start(argv[0]!, argv.slice(1));
   await line(child, /listening on /);
   return {

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { createServer } from '../src/index.js';
 import { Router } from '../src/fabric/router.js';
 import {
-  cpuNs, cpuNsByThread, cpuTicks, DIST, fdCount, fdLimits, installCleanup, median, nextMessage, ROOT, rssKiB, sleep, start, startNode,
+  BIN_NODE_FLAGS, cpuNs, cpuNsByThread, cpuTicks, DIST, fdCount, fdLimits, installCleanup, median, nextMessage, ROOT, rssKiB, sleep, start, startNode,
   stopped, type Message,
 } from './lib.js';
 import { chart, type LatencyBar, type Series } from './svg.js';
@@ -315,7 +315,7 @@ async function famezServer(name: string, vectors: number, peers: number, traceGc
   // Sockets + eventfds + copies queued for the newcomer (at most its (N-1)*V) + spare.
   const need = peers * (1 + vectors) + peers * vectors + 64;
   if (need > limits.hard) log(`warning: the server may need ${need} fds, the hard limit is ${limits.hard}`);
-  const argv = [...fdPrefix(need), process.execPath, ...(traceGc ? ['--trace-gc'] : []), CLI, 'server', '-S', socket,
+  const argv = [...fdPrefix(need), process.execPath, ...BIN_NODE_FLAGS, ...(traceGc ? ['--trace-gc'] : []), CLI, 'server', '-S', socket,
     '-m', '/dev/shm', '-l', '64K', '-n', String(vectors), '-p', pidFile];
   // TERM if the bench dies: the server then removes its socket file itself.
   const child = start(argv[0]!, argv.slice(1), { stdio: ['ignore', traceGc ? 'pipe' : 'ignore', 'inherit'] }, 'TERM');
