@@ -173,6 +173,11 @@ export class Fabric extends EventEmitter<FabricEvents> {
     return this.#mailbox;
   }
 
+  /** The switch's messages not yet taken by their receivers, the one out included (0 when silent). */
+  get outboxPending(): number {
+    return this.#courier?.pending ?? 0;
+  }
+
   /** The ports present now, by id. */
   get ports(): ReadonlyMap<number, Port> {
     return this.switch?.ports ?? new Map();

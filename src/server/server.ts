@@ -167,6 +167,13 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     return this.#peers;
   }
 
+  /** Messages (join and leave notices, fds) waiting to be written to each connected peer, by id. */
+  queueDepths(): Map<number, number> {
+    const depths = new Map<number, number>();
+    for (const [id, peer] of this.#peers) if (peer.socket) depths.set(id, peer.socket.queued);
+    return depths;
+  }
+
   /** Connected peers (not built-in ones). */
   get connectedPeers(): number {
     return this.#peers.size - this.#builtIns.size;
