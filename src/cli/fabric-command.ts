@@ -11,7 +11,7 @@ import { runService, type ServicePlan } from './service.js';
 import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWITCHING_OPTIONS, logFaults } from './switching.js';
 import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { defaultHttpPort, planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
-import { fabricSource, FAMEZ_HTTP_PORT } from '../web/index.js';
+import { fabricSource, fabricSwitching, FAMEZ_HTTP_PORT } from '../web/index.js';
 
 const COMMAND = 'famez fabric';
 /** FAME-Z's log file when it runs in the background. */
@@ -136,7 +136,11 @@ export async function runFabric(args: string[]): Promise<number> {
       close: () => fabric.close(),
       describeStop: () => `closing ${fabric.server.connectedPeers} peer(s)`,
       started: () => (process.stdin.isTTY ? runConsole(fabric) : undefined),
-    }, plan.web, () => fabricSource(fabric, { options: { ids: plan.fabric.ids ?? 'lowest', recycle: plan.fabric.recycle ?? true } }), log);
+    }, plan.web, () => ({
+      source: fabricSource(fabric, { options: { ids: plan.fabric.ids ?? 'lowest', recycle: plan.fabric.recycle ?? true, switched: plan.fabric.switched ?? false } }),
+      // Through the fabric: a change from the web is logged and told to the peers as one from the console.
+      switching: fabricSwitching(fabric),
+    }), log);
   });
 }
 

@@ -13,7 +13,7 @@ import { runService, type ServicePlan } from './service.js';
 import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWITCHING_OPTIONS, logFaults, type SwitchingPlan } from './switching.js';
 import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
-import { serverSource } from '../web/index.js';
+import { routerSwitching, serverSource } from '../web/index.js';
 
 const COMMAND = 'famez server';
 
@@ -123,7 +123,10 @@ export async function runServer(args: string[]): Promise<number> {
     const server = createServer({ ...plan.server, forwarding: router });
     logServerEvents(server, log);
     if (router) logFaults(router, log);
-    const source = () => serverSource(server, { memory: plan.server.memory, options: { ids: plan.server.ids ?? 'rotate' } });
+    const sources = () => ({
+      source: serverSource(server, { memory: plan.server.memory, options: { ids: plan.server.ids ?? 'rotate', switched: switched ?? false } }),
+      switching: router && routerSwitching(router),
+    });
     return withWeb({
       listen: () => server.listen(),
       announce: () => {
@@ -137,7 +140,7 @@ export async function runServer(args: string[]): Promise<number> {
       close: () => server.close(),
       describeStop: () => `closing ${server.peers.size} peer(s)`,
       started: () => (router && process.stdin.isTTY ? runSwitchConsole(router) : undefined),
-    }, plan.web, source, log);
+    }, plan.web, sources, log);
   });
 }
 

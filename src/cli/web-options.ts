@@ -1,7 +1,7 @@
 // `--http [ADDR:]PORT` and `--http-token FILE` for `famez server` and `famez
 // fabric`: the web server runs beside the service, starts after it and stops
 // before it.
-import { createWebServer, parseListenAddress, readToken, type ListenAddress, type WebSource } from '../web/index.js';
+import { createWebServer, parseListenAddress, readToken, type ListenAddress, type WebOptions } from '../web/index.js';
 import type { Logger } from './logger.js';
 import type { Service } from './service.js';
 import { UsageError } from './usage.js';
@@ -46,15 +46,18 @@ export function defaultHttpPort(args: string[], port: number): string[] {
   return args.map((arg, i) => (arg === '--http' && (i === args.length - 1 || args[i + 1]!.startsWith('-')) ? `--http=${port}` : arg));
 }
 
+/** What the web server shows: the server or fabric, and its switched doorbells if any (made once listening). */
+export type WebSources = Pick<WebOptions, 'source' | 'switching'>;
+
 /** The service with the web server beside it (unchanged without a plan). */
-export function withWeb(service: Service, plan: WebPlan | undefined, source: () => WebSource, log: Logger): Service {
+export function withWeb(service: Service, plan: WebPlan | undefined, sources: () => WebSources, log: Logger): Service {
   if (!plan) return service;
   let web: ReturnType<typeof createWebServer> | undefined;
   return {
     ...service,
     async listen() {
       await service.listen();
-      web = createWebServer({ source: source(), host: plan.listen.host, port: plan.listen.port, token: plan.token });
+      web = createWebServer({ ...sources(), host: plan.listen.host, port: plan.listen.port, token: plan.token });
       try {
         await web.listen();
       } catch (error) {

@@ -6,15 +6,16 @@ import { checkBearer } from './auth.js';
 import type { EventStream } from './event-stream.js';
 import { HttpError, readJson, sendJson } from './http-json.js';
 import type { WebMetrics } from './metrics.js';
-import type { LinkSource, ServerView, WebSource } from './model.js';
+import { faultRoutes } from './fault-routes.js';
+import type { ServerView, SwitchingSource, WebSource } from './model.js';
 import type { Handler, Request, RouteTable } from './routes.js';
-import { withLinks } from './topology.js';
+import { withSwitching } from './topology.js';
 
 export interface ApiContext {
   source: WebSource;
   stream: EventStream;
   metrics: WebMetrics;
-  links?: LinkSource;
+  switching?: SwitchingSource;
   token?: string;
   maxBodyBytes: number;
 }
@@ -34,6 +35,8 @@ export const ENDPOINTS: Array<{ method: string; path: string; what: string }> = 
   { method: 'GET', path: '/api/v1/topology', what: 'node-link JSON' },
   { method: 'GET', path: '/api/v1/events', what: 'Server-Sent Events' },
   { method: 'POST', path: '/api/v1/messages', what: 'a message from the switch (token)' },
+  { method: 'GET', path: '/api/v1/faults', what: 'the faults of a switched fabric, by link' },
+  { method: 'POST', path: '/api/v1/faults', what: 'a fault change: link down/up, isolate/rejoin, latency, drop, rate, clear (token)' },
   { method: 'GET', path: '/metrics', what: 'Prometheus text format' },
 ];
 
@@ -42,9 +45,11 @@ export function apiRoutes(context: ApiContext): RouteTable {
   const json = (body: () => unknown): Handler => ({ res }) => sendJson(res, 200, body());
   const routes: RouteTable = {
     '/api/v1': { GET: json(() => ({ endpoints: ENDPOINTS.filter((e) => e.path !== '/system' || source.system) })) },
-    '/api/v1/server': { GET: json((): ServerView => ({ ...source.describe(), write: context.token !== undefined && source.send !== undefined })) },
+    '/api/v1/server': {
+      GET: json((): ServerView => ({ ...source.describe(), write: context.token !== undefined && (source.send !== undefined || context.switching !== undefined), switched: context.switching !== undefined })),
+    },
     '/api/v1/peers': { GET: json(() => ({ peers: source.peers() })) },
-    '/api/v1/topology': { GET: json(() => withLinks(source.topology(), context.links)) },
+    '/api/v1/topology': { GET: json(() => withSwitching(source.topology(), context.switching)) },
     '/api/v1/events': {
       GET: ({ req, res }) => {
         if (stream.full) throw new HttpError(503, 'too many event-stream clients: try again later', { 'Retry-After': '5' });
@@ -69,6 +74,7 @@ export function apiRoutes(context: ApiContext): RouteTable {
   const system = source.system?.bind(source);
   // FAME-Z's page lived on another origin: this one read-only path allows any.
   if (system) routes['/system'] = { GET: ({ res }) => sendJson(res, 200, system(), { 'Access-Control-Allow-Origin': '*' }) };
+  routes['/api/v1/faults'] = faultRoutes(context);
   const send = source.send?.bind(source);
   if (send) routes['/api/v1/messages'] = { POST: (request) => postMessage(request, context, send) };
   return routes;

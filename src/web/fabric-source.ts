@@ -34,13 +34,14 @@ export function fabricSource(fabric: Fabric, info: SourceInfo = {}): WebSource {
         links: ports.map((port) => ({ source: `peer-${port.id}`, target: hub.id, kind: 'port' as const, state: port.linkState })),
       };
     },
-    describe(): Omit<ServerView, 'write'> {
+    describe(): Omit<ServerView, 'write' | 'switched'> {
       const described = plain().describe();
       return {
         ...described, kind: 'fabric', memory: { ...described.memory, path: fabric.mailboxPath },
         options: { ...described.options, mode: fabric.mode, nClients: fabric.layout.nClients, serverId: fabric.layout.serverId },
       };
     },
+    queues: () => ({ ...plain().queues!(), outbox: fabric.outboxPending }),
     system: () => famezSystem(fabric),
     send: (to, text) => fabric.send(to, text),
     subscribe: (listener) => listenTo(fabric as EventEmitter, fabricEvents(fabric, view, listener)),

@@ -4,5 +4,6 @@ export { fabricSource, famezSystem } from './fabric-source.js';
 export { parseListenAddress, DEFAULT_HOST, FAMEZ_HTTP_PORT, type ListenAddress } from './listen-address.js';
 export { readToken } from './auth.js';
 export { ENDPOINTS } from './api.js';
-export type { WebSource, SourceEvent, PeerView, NodeLinkGraph, TopologyNode, TopologyLink, ServerView, FameZSystem, LinkSource, LinkView } from './model.js';
+export type { WebSource, SourceEvent, PeerView, NodeLinkGraph, TopologyNode, TopologyLink, ServerView, FameZSystem, SwitchingSource, SwitchLinkView, QueueView, DoorbellTrace } from './model.js';
+export { routerSwitching, fabricSwitching, type SwitchingOptions } from './switching-source.js';
 export type { EventStreamLimits } from './event-stream.js';

@@ -4,7 +4,8 @@
 // as they happen.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { EventStream } from './event-stream.js';
-import type { LinkSource, SourceEvent, WebSource } from './model.js';
+import type { SourceEvent, SwitchingSource, WebSource } from './model.js';
+import { queueMetrics, switchingMetrics } from './switching-metrics.js';
 
 export class WebMetrics {
   readonly registry = new Registry();
@@ -13,7 +14,7 @@ export class WebMetrics {
   readonly #refusals: Counter<'reason'>;
   readonly #warnings: Counter;
 
-  constructor(source: WebSource, stream: EventStream, links?: LinkSource) {
+  constructor(source: WebSource, stream: EventStream, switching?: SwitchingSource) {
     const registers = [this.registry];
     // Process figures and event-loop lag (nodejs_eventloop_lag_*), from perf_hooks: no timers of ours.
     collectDefaultMetrics({ register: this.registry });
@@ -38,7 +39,8 @@ export class WebMetrics {
         }
       },
     });
-    if (links) linkMetrics(links, registers);
+    queueMetrics(source, registers);
+    if (switching) switchingMetrics(source, switching, registers);
     new Gauge({ name: 'famez_web_event_clients', help: 'Clients of the event stream', registers, collect() { this.set(stream.clients); } });
     new Gauge({ name: 'famez_web_event_queue_bytes', help: 'Bytes of events waiting for slow clients of the stream', registers, collect() { this.set(stream.buffered); } });
     new Counter({
@@ -62,17 +64,4 @@ export class WebMetrics {
   text(): Promise<string> {
     return this.registry.metrics();
   }
-}
-
-/** Doorbells and faults per link, once a link source (switched doorbells) is given. */
-function linkMetrics(links: LinkSource, registers: Registry[]): void {
-  const perLink = (name: string, help: string, value: (link: ReturnType<LinkSource['links']>[number]) => number) => new Counter({
-    name, help, labelNames: ['source', 'target'], registers,
-    collect() {
-      this.reset();
-      for (const link of links.links()) this.inc({ source: String(link.source), target: String(link.target) }, value(link));
-    },
-  });
-  perLink('famez_link_doorbells_total', 'Doorbells rung across a link', (link) => link.doorbells);
-  perLink('famez_link_faults_total', 'Faults on a link', (link) => link.faults);
 }

@@ -1,6 +1,7 @@
 // What the web side serves, as plain data: the views of peers, the topology,
 // the server, and the events of the live stream. Sources (a plain server or a
 // fabric) produce these; the HTTP layer only serialises them.
+import type { FaultChange, LinkCounters, LinkFaults, TraceEntry } from '../fabric/index.js';
 
 /** One peer as the API shows it; the fabric fields are absent on a plain server. */
 export interface PeerView {
@@ -21,28 +22,52 @@ export interface PeerView {
   sent?: number;
 }
 
-/**
- * A link between two peers, with its counters, from an optional link source
- * (switched doorbells). Without one, the topology has only the switch's ports.
- */
-export interface LinkView {
-  source: number;
-  target: number;
-  state: string;
-  doorbells: number;
-  faults: number;
+/** A link of a switched fabric (a switch link, or a peer's own link `peer:ID`), with its counters and faults. */
+export interface SwitchLinkView {
+  name: string;
+  /** The topology node ids at its ends: `switch:NAME` or `peer-ID`. */
+  ends: [string, string];
+  kind: 'switch-link' | 'peer-link';
+  latencyUs: number;
+  state: 'up' | 'down';
+  faults: LinkFaults;
+  counters: LinkCounters;
 }
 
-/** Something that can tell what links exist and how busy they are. */
-export interface LinkSource {
-  links(): LinkView[];
+/** A trace entry of the router as the stream carries it (sampled). */
+export type DoorbellTrace = Omit<TraceEntry, 'at'>;
+
+/**
+ * Switched doorbells, when the server has them: the router's switches and
+ * links, its faults (changed through `apply`), fault changes and a sample of
+ * its doorbell trace as events.
+ */
+export interface SwitchingSource {
+  switches(): readonly string[];
+  /** Links between the switches and the own links of the peers given. */
+  links(peers: readonly number[]): SwitchLinkView[];
+  faults(): Array<{ link: string } & LinkFaults>;
+  /** Fault changes applied since start. */
+  readonly faultChanges: number;
+  /** Applies a change (peers are told in fabric mode); throws FaultError for a link there is not. */
+  apply(change: FaultChange): void;
+  subscribe(listener: (event: SourceEvent) => void): () => void;
+}
+
+/** What waits to go out: messages to each connected peer's socket, and the switch's mailbox messages. */
+export interface QueueView {
+  peers: Array<{ id: number; queued: number }>;
+  /** Fabric only. */
+  outbox?: number;
 }
 
 export interface TopologyNode {
   /** "switch-15", "peer-3", or "server" for a plain server's socket. */
   id: string;
+  /** A switch of a switched fabric ("switch:NAME") has a name and no peer. */
   kind: 'switch' | 'peer' | 'server';
   peer?: number;
+  name?: string;
   nodename?: string;
   cclass?: string;
   cid?: number;
@@ -53,10 +78,13 @@ export interface TopologyNode {
 export interface TopologyLink {
   source: string;
   target: string;
-  kind: 'port' | 'socket' | 'doorbells';
+  kind: 'port' | 'socket' | 'switch-link' | 'peer-link';
   state?: string;
-  doorbells?: number;
-  faults?: number;
+  /** Switched links: the link's name, latency, faults and counters. */
+  name?: string;
+  latencyUs?: number;
+  faults?: LinkFaults;
+  counters?: LinkCounters;
 }
 
 /** networkx's node_link_data shape, which D3's force layout reads as it is. */
@@ -76,6 +104,8 @@ export interface ServerView {
   peers: number;
   /** Whether the write API is on (a token was given). */
   write: boolean;
+  /** Whether doorbells are switched (faults can be changed). */
+  switched: boolean;
   options: Record<string, string | number | boolean>;
 }
 
@@ -95,13 +125,18 @@ export type SourceEvent =
   | { type: 'message'; from: number; to: number; nodename: string; body: string; tracker?: number }
   | { type: 'sent'; from: number; to: number; text: string }
   | { type: 'link'; change: string; peer: PeerView }
-  | { type: 'warning'; text: string };
+  | { type: 'warning'; text: string }
+  | { type: 'fault'; change: FaultChange; text: string }
+  /** A doorbell through the router: a sample, never each one. */
+  | ({ type: 'trace' } & DoorbellTrace);
 
 export interface WebSource {
   readonly kind: 'server' | 'fabric';
   peers(): PeerView[];
   topology(): NodeLinkGraph;
-  describe(): Omit<ServerView, 'write'>;
+  describe(): Omit<ServerView, 'write' | 'switched'>;
+  /** Queue depths, for the metrics. */
+  queues?(): QueueView;
   /** FAME-Z's /system (a fabric only). */
   system?(): FameZSystem;
   /** A message from the switch to a port (a fabric only); resolves once taken. */

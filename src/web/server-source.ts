@@ -33,7 +33,7 @@ export function serverSource(server: FamezServer, info: SourceInfo = {}): WebSou
         links: peers().map((peer) => ({ source: `peer-${peer.id}`, target: 'server', kind: 'socket' as const })),
       };
     },
-    describe(): Omit<ServerView, 'write'> {
+    describe(): Omit<ServerView, 'write' | 'switched'> {
       const { kind, size, description } = server.memory;
       return {
         kind: 'server', socketPath: server.socketPath, memory: { kind, size, description, path: memoryPath(info.memory) },
@@ -41,6 +41,7 @@ export function serverSource(server: FamezServer, info: SourceInfo = {}): WebSou
         options: { protocol: server.protocol, maxPeers: server.maxPeers, ...info.options },
       };
     },
+    queues: () => ({ peers: [...server.queueDepths()].map(([id, queued]) => ({ id, queued })) }),
     subscribe: (listener) => listenTo(server as EventEmitter, serverEvents(listener)),
   };
 }

@@ -1,12 +1,13 @@
-// The topology with the links of a link source (switched doorbells) added
-// beside the switch's ports.
-import type { LinkSource, NodeLinkGraph } from './model.js';
+// The topology with a switched fabric's switches and links added beside the
+// server's own nodes: each switch, the links between them, and each peer's own
+// link to the switch it lands on, with state, faults and counters.
+import type { NodeLinkGraph, SwitchingSource, TopologyLink, TopologyNode } from './model.js';
 
-export function withLinks(graph: NodeLinkGraph, links?: LinkSource): NodeLinkGraph {
-  if (!links) return graph;
-  const known = new Set(graph.nodes.map((node) => node.id));
-  const extra = links.links()
-    .map(({ source, target, state, doorbells, faults }) => ({ source: `peer-${source}`, target: `peer-${target}`, kind: 'doorbells' as const, state, doorbells, faults }))
-    .filter((link) => known.has(link.source) && known.has(link.target));
-  return { ...graph, links: [...graph.links, ...extra] };
+export function withSwitching(graph: NodeLinkGraph, switching?: SwitchingSource): NodeLinkGraph {
+  if (!switching) return graph;
+  const peers = graph.nodes.filter((node) => node.kind === 'peer' && node.peer !== undefined).map((node) => node.peer!);
+  const switches: TopologyNode[] = switching.switches().map((name) => ({ id: `switch:${name}`, kind: 'switch', name }));
+  const links: TopologyLink[] = switching.links(peers).map(({ ends, kind, name, state, latencyUs, faults, counters }) =>
+    ({ source: ends[0], target: ends[1], kind, name, state, latencyUs, faults, counters }));
+  return { ...graph, nodes: [...graph.nodes, ...switches], links: [...graph.links, ...links] };
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { apiRoutes } from './api.js';
 import { EventStream, type EventStreamLimits } from './event-stream.js';
 import { WebMetrics } from './metrics.js';
-import type { LinkSource, WebSource } from './model.js';
+import type { SourceEvent, SwitchingSource, WebSource } from './model.js';
 import { dispatch } from './routes.js';
 
 export interface WebOptions {
@@ -15,8 +15,8 @@ export interface WebOptions {
   port: number;
   /** The write API's bearer token; without one the API is read-only. */
   token?: string;
-  /** Links and their counters (switched doorbells), when there are any. */
-  links?: LinkSource;
+  /** Switched doorbells, when there are: links, counters, faults and their changes. */
+  switching?: SwitchingSource;
   /** Largest request body (default 16 KiB). */
   maxBodyBytes?: number;
   events?: EventStreamLimits;
@@ -31,13 +31,17 @@ export class WebServer {
   constructor(options: WebOptions) {
     this.#options = options;
     this.#stream = new EventStream(options.events);
-    const metrics = new WebMetrics(options.source, this.#stream, options.links);
-    const routes = apiRoutes({ source: options.source, stream: this.#stream, metrics, links: options.links, token: options.token, maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 });
+    const metrics = new WebMetrics(options.source, this.#stream, options.switching);
+    const routes = apiRoutes({ source: options.source, stream: this.#stream, metrics, switching: options.switching, token: options.token, maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 });
     this.#http = createServer({ headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000 }, (req, res) => void dispatch(routes, req, res));
-    this.#subscribe = () => options.source.subscribe((event) => {
+    const publish = (event: SourceEvent): void => {
       metrics.observe(event);
       this.#stream.publish(event);
-    });
+    };
+    this.#subscribe = () => {
+      const stops = [options.source.subscribe(publish), options.switching?.subscribe(publish)];
+      return () => stops.forEach((stop) => stop?.());
+    };
   }
 
   readonly #subscribe: () => () => void;

@@ -7,7 +7,7 @@ import { createWebServer, serverSource } from '../../src/web/index.js';
 import { tempDir } from '../server/helpers.js';
 import { join } from 'node:path';
 import { call, parsePrometheus, startWeb } from './web-harness.js';
-import { FakeSource } from './fake-source.js';
+import { waitFor } from '../helpers/fds.js';
 
 test('metrics parse as Prometheus text and count peers, joins, leaves and messages per port', async (t) => {
   const h = await startWeb(t);
@@ -50,16 +50,16 @@ test('refusals are counted by reason; a plain server shows its peers on one sock
   assert.equal(samples.find((s) => s.name === 'famez_peer_refusals_total' && s.labels.reason === 'full')?.value, 1);
 });
 
-test('a link source adds links to the topology and per-link counters to the metrics', async (t) => {
-  const source = new FakeSource();
-  source.topology = () => ({ directed: false, multigraph: false, graph: { name: 'fake', kind: 'server' as const }, nodes: [1, 2].map((peer) => ({ id: `peer-${peer}`, kind: 'peer' as const, peer })), links: [] });
-  const links = { links: () => [{ source: 1, target: 2, state: 'up', doorbells: 7, faults: 1 }] };
-  const web = createWebServer({ source, port: 0, links });
-  await web.listen();
-  t.after(() => web.close());
-  const topology = await (await call(`${web.url}/api/v1/topology`, 'GET')).json();
-  assert.deepEqual(topology.links, [{ source: 'peer-1', target: 'peer-2', kind: 'doorbells', state: 'up', doorbells: 7, faults: 1 }]);
-  const { samples } = parsePrometheus(await (await call(`${web.url}/metrics`, 'GET')).text());
-  assert.equal(samples.find((s) => s.name === 'famez_link_doorbells_total' && s.labels.source === '1' && s.labels.target === '2')?.value, 7);
-  assert.equal(samples.find((s) => s.name === 'famez_link_faults_total')?.value, 1);
+test('queue depths: each peer\'s send queue, and the switch\'s outbox holding a message its receiver has not taken', async (t) => {
+  const h = await startWeb(t, {}, { replyTimeoutMs: 60_000 });
+  const peer = await h.peer({ nodename: 'z01', cclass: 'Debugger' });
+  peer.takes = false;
+  await peer.send(peer.serverId, 'ping');
+  await waitFor(() => !peer.mailbox.isFree(peer.serverId) || undefined, 'the switch to put its pong in its slot');
+  const { types, samples } = parsePrometheus(await (await h.get('/metrics')).text());
+  assert.equal(types.get('famez_peer_send_queue'), 'gauge');
+  assert.equal(samples.find((s) => s.name === 'famez_peer_send_queue' && s.labels.peer === String(peer.id))?.value, 0);
+  assert.equal(samples.find((s) => s.name === 'famez_switch_outbox')?.value, 1, 'the pong waits for the peer to take it');
+  assert.equal(samples.some((s) => s.name.startsWith('famez_link_')), false, 'no link metrics without switched doorbells');
+  await h.done();
 });

@@ -2,7 +2,8 @@
 import { request as httpRequest } from 'node:http';
 import type { TestContext } from 'node:test';
 import { start, type Harness } from '../fabric/harness.js';
-import { createWebServer, fabricSource, type WebOptions, type WebServer } from '../../src/web/index.js';
+import type { FabricOptions } from '../../src/fabric/index.js';
+import { createWebServer, fabricSource, fabricSwitching, type WebOptions, type WebServer } from '../../src/web/index.js';
 
 export const TOKEN = 'a-test-token-of-32-characters!!!';
 
@@ -13,9 +14,10 @@ export interface WebHarness extends Harness {
   post(path: string, body: string, headers?: Record<string, string>): Promise<Response>;
 }
 
-export async function startWeb(t: TestContext, options: Partial<WebOptions> = {}): Promise<WebHarness> {
-  const harness = await start(t);
-  const web = createWebServer({ source: fabricSource(harness.fabric), port: 0, ...options });
+/** A fabric (switched if `fabric` says so, its router then wired in as the CLI does) and its web server. */
+export async function startWeb(t: TestContext, options: Partial<WebOptions> = {}, fabric: FabricOptions = {}): Promise<WebHarness> {
+  const harness = await start(t, fabric);
+  const web = createWebServer({ source: fabricSource(harness.fabric), switching: fabricSwitching(harness.fabric), port: 0, ...options });
   await web.listen();
   t.after(() => web.close());
   const url = web.url;

@@ -1,0 +1,41 @@
+// GET and POST /api/v1/faults: the faults of a switched fabric, and a change
+// to them (with the token). Without switched doorbells both are a 409 saying
+// how to get them.
+import { FaultError, describeChange } from '../fabric/faults.js';
+import { checkBearer } from './auth.js';
+import { parseFaultRequest } from './fault-request.js';
+import { HttpError, readJson, sendJson } from './http-json.js';
+import type { SwitchingSource } from './model.js';
+import type { Method, Handler } from './routes.js';
+
+export interface FaultContext {
+  switching?: SwitchingSource;
+  token?: string;
+  maxBodyBytes: number;
+}
+
+function switchingOf(context: FaultContext): SwitchingSource {
+  if (!context.switching) throw new HttpError(409, 'doorbells are not switched: start famez with --switched to have faults');
+  return context.switching;
+}
+
+const state = (switching: SwitchingSource) => ({ faults: switching.faults(), changes: switching.faultChanges });
+
+export function faultRoutes(context: FaultContext): Partial<Record<Method, Handler>> {
+  return {
+    GET: ({ res }) => sendJson(res, 200, state(switchingOf(context))),
+    POST: async ({ req, res }) => {
+      checkBearer(req, context.token);
+      const switching = switchingOf(context);
+      const change = parseFaultRequest(await readJson(req, context.maxBodyBytes));
+      try {
+        switching.apply(change);
+      } catch (error) {
+        // The one thing the router checks itself: that the link exists.
+        if (error instanceof FaultError) throw new HttpError(400, `"link": ${error.message}`);
+        throw error;
+      }
+      sendJson(res, 200, { applied: describeChange(change), change, ...state(switching) });
+    },
+  };
+}
