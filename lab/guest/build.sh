@@ -22,7 +22,7 @@ if [ -n "${KERNEL:-}" ]; then
     [ -s "$KERNEL" ] || die "no kernel at $KERNEL"
 elif [ ! -s "$OUT/vmlinuz" ]; then
     command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
-        die "no apt-get here to fetch a Debian kernel: give one with --kernel FILE (PCI, 8250 serial and devtmpfs built in)"
+        die "no apt-get here to fetch a Debian kernel: give one with --kernel FILE (PCI, 8250 serial and devtmpfs built in), and --initrd FILE too where there is no static busybox and gcc"
     pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n1)
     if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
         apt-get update -qq >&2

@@ -43,9 +43,11 @@ export class LabVm {
     }
   }
 
-  /** The last lines of the console and QEMU's own messages. */
+  /** The last lines of the console (up to a kernel panic: its register and stack dump says less than what came before) and QEMU's own messages. */
   tail(lines = 15): string {
-    const text = [...this.consoleText().split('\n').filter((l) => l.trim() !== ''), ...this.#stderr.split('\n').filter(Boolean).map((l) => `[qemu] ${l}`)];
+    const console = this.consoleText().split('\n').filter((l) => l.trim() !== '');
+    const panic = console.findIndex((l) => l.includes('Kernel panic - not syncing'));
+    const text = [...(panic < 0 ? console : console.slice(0, panic + 1)), ...this.#stderr.split('\n').filter(Boolean).map((l) => `[qemu] ${l}`)];
     return text.slice(-lines).map((l) => `  ${l}`).join('\n');
   }
 
