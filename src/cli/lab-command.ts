@@ -7,7 +7,7 @@ import { integer, parseOptions, UsageError } from './usage.js';
 
 const COMMAND = 'famez lab';
 
-const LAB_OPTIONS = {
+export const LAB_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   guests: { type: 'string', short: 'n' },
   plain: { type: 'boolean' },
@@ -20,25 +20,34 @@ const LAB_OPTIONS = {
 } as const;
 
 const LAB_HELP = `Usage: famez lab [-n N] [--plain] [--fam SIZE[:FILE]] [--kvm|--tcg] [--dir DIR]
+                 [--kernel FILE] [--initrd FILE]
        famez lab down [--dir DIR]
 Boots N tiny QEMU guests (default 2) on a famez fabric it starts, waits until the switch
 has configured every guest's link, prints a table (port, nodename, CID, link, console)
 and how to chat with them, and runs until Ctrl-C or \`famez lab down\`, which stop
 everything and remove what it made. Each guest runs an agent on its serial console:
-it prints every message it receives and takes help, send DEST TEXT, ping DEST, who,
-link, and with --fam: fam write OFF TEXT, fam read OFF LEN.
+it prints every message (and, with --plain, every doorbell) it receives and takes help,
+send DEST TEXT, ping DEST, who, link, ring PEER VECTOR (a bare doorbell), and with --fam:
+fam write OFF TEXT, fam read OFF LEN.
 
   -n, --guests N         guests, 1..32 (default 2)
-      --plain            a plain famez server instead of a fabric (no mailbox)
+      --plain            a plain famez server instead of a fabric (no mailbox: guests
+                         reach each other with ring PEER VECTOR, PEER the port)
       --fam SIZE[:FILE]  also fabric-attached memory: a second (ivshmem-plain) device in
-                         every guest, backed by FILE (default ${defaultFamFile()}), kept after the lab
+                         every guest, backed by FILE, kept after the lab
+                         (default ${defaultFamFile()})
       --kvm, --tcg       force the accelerator (default: KVM when it works here, else TCG)
       --dir DIR          state: sockets, consoles, logs (default ${labStateDir()})
-      --kernel FILE      the guest kernel (default: from Debian's linux-image-amd64, fetched once)
-      --initrd FILE      the guest initrd (default: built once: static busybox and the agent)
+      --kernel FILE      the guest kernel, with PCI, 8250 serial and devtmpfs built in
+                         (default: from Debian's linux-image-amd64, fetched once)
+      --initrd FILE      the guest initrd (default: built once from static busybox and the
+                         agent; with --initrd nothing is built)
   -h, --help             this help
 
-The guest image is cached in $XDG_CACHE_HOME/famez (or ~/.cache/famez).
+The guest image is cached in $XDG_CACHE_HOME/famez (or ~/.cache/famez). The lab needs
+qemu-system-x86_64 (Debian: qemu-system-x86), and without apt-get a --kernel (and an
+--initrd without static busybox and gcc). A guest that does not come up is reported with
+the end of its console, exit status 1.
 `;
 
 function famOption(text: string): { size: number; path: string } {
