@@ -189,13 +189,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     if (this.#closing) throw new Error('the server is closed');
     if (!Number.isInteger(id) || id < 0 || id > MAX_PEER_ID) throw new RangeError(`a peer id is from 0 to ${MAX_PEER_ID}, not ${id}`);
     if (this.#peers.has(id)) throw new Error(`peer id ${id} is taken`);
-    const eventfds: sys.Fd[] = [];
-    try {
-      for (let v = 0; v < this.vectors; v++) eventfds.push(sys.createEventfd());
-    } catch (error) {
-      eventfds.forEach(sys.close);
-      throw error;
-    }
+    const eventfds = sys.createEventfds(this.vectors);
     eventfds.forEach((eventfd) => this.#hand(eventfd));
     const builtIn = new BuiltInPeer(id, eventfds, (peer, vector) => this.#ring(peer, vector));
     this.#builtIns.set(id, builtIn);
@@ -383,11 +377,9 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     let eventfds = recycled;
     this.#recycled.delete(id);
     if (!eventfds) {
-      eventfds = [];
       try {
-        for (let v = 0; v < this.vectors; v++) eventfds.push(sys.createEventfd());
+        eventfds = sys.createEventfds(this.vectors);
       } catch (error) {
-        eventfds.forEach(sys.close);
         return this.#refuse(fd, credentials, `cannot create doorbells: ${(error as Error).message}`);
       }
       eventfds.forEach((eventfd) => this.#hand(eventfd));

@@ -33,13 +33,7 @@ export class Switchboard {
     let byReceiver = this.#lines.get(from);
     const existing = byReceiver?.get(to);
     if (existing) return existing.fds;
-    const fds: sys.Fd[] = [];
-    try {
-      for (let v = 0; v < this.vectors; v++) fds.push(sys.createEventfd());
-    } catch (error) {
-      fds.forEach(sys.close);
-      throw error;
-    }
+    const fds = sys.createEventfds(this.vectors);
     const watchers = fds.map((fd, vector) => sys.Watcher.eventfd(fd, (count) => this.#hooks.onRing(from, to, vector, count)));
     fds.forEach((fd) => this.#hooks.hand(fd));
     if (!byReceiver) this.#lines.set(from, byReceiver = new Map());

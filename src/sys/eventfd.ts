@@ -27,3 +27,15 @@ export function drainEventfd(fd: Fd): number {
 export function waitEventfd(fd: Fd, timeoutMs = -1): number {
   return native.eventfdWait(fd, timeoutMs);
 }
+
+/** `count` new eventfds (a peer's doorbells, one per vector); none is left open when one fails. */
+export function createEventfds(count: number): Fd[] {
+  const fds: Fd[] = [];
+  try {
+    for (let i = 0; i < count; i++) fds.push(createEventfd());
+  } catch (error) {
+    fds.forEach((fd) => native.close(fd));
+    throw error;
+  }
+  return fds;
+}

@@ -8,19 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sleep, waitFor } from '../server/helpers.js';
 import { start } from './harness.js';
+import { mulberry32 } from '../../src/fabric/prng.js';
 import type { MailboxPeer } from './mailbox-peer.js';
-
-/** mulberry32: a small seeded PRNG, [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.FAMEZ_HOSTILE_SEED ?? 0x5eed1991);
 
@@ -38,7 +27,7 @@ const view64 = (view: Uint8Array): DataView => new DataView(view.buffer, view.by
 
 test('hostile slot contents and doorbell floods from one peer: warnings (rate-limited), no error, and two good peers keep getting their pongs', async (t) => {
   t.diagnostic(`seed ${SEED} (FAMEZ_HOSTILE_SEED=${SEED} reproduces)`);
-  const random = prng(SEED);
+  const random = mulberry32(SEED);
   const int = (n: number): number => Math.floor(random() * n);
   const h = await start(t);
   const a = await h.peer({ nodename: 'alpha', cclass: 'Debugger' });
@@ -220,7 +209,7 @@ test('a peer that asks for replies but never hands the switch\'s slot back: a go
 });
 
 test('a flood of distinct requests the switch does not know, from one peer: one warning per second or so, not one per message', async (t) => {
-  const random = prng(SEED ^ 0xbad);
+  const random = mulberry32(SEED ^ 0xbad);
   const h = await start(t);
   const good = await h.peer({ nodename: 'good', cclass: 'Debugger' });
   const flooder = await h.peer();

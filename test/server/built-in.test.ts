@@ -1,34 +1,11 @@
 // The server's general mechanisms the fabric stands on: a built-in peer,
 // an id range with the random policy, and recycling of a leaving peer's doorbells.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { createServer, type BuiltInDoorbell, type ServerOptions } from '../../src/server/index.js';
-import { connect, type FamezClient, type Doorbell } from '../../src/client/index.js';
-import { fdBaseline, nextEvent, RawPeer, show, sleep, tempDir, waitFor } from './helpers.js';
+import type { BuiltInDoorbell } from '../../src/server/index.js';
+import { connect, type Doorbell } from '../../src/client/index.js';
+import { nextEvent, RawPeer, show, sleep, startServer as start, waitFor } from './helpers.js';
 
-async function start(t: TestContext, options: ServerOptions) {
-  const fds = fdBaseline();
-  const path = join(tempDir(t), 'sock');
-  const server = createServer({ socketPath: path, memory: { kind: 'memfd', size: 1 << 16 }, ...options });
-  const clients: FamezClient[] = [];
-  t.after(async () => { clients.forEach((c) => c.close()); await server.close(); });
-  await server.listen();
-  return {
-    server,
-    path,
-    async client(): Promise<FamezClient> {
-      const client = await connect({ path, timeoutMs: 5000 });
-      clients.push(client);
-      return client;
-    },
-    async done(): Promise<void> {
-      clients.forEach((c) => c.close());
-      await server.close();
-      await fds.check();
-    },
-  };
-}
 
 test('a built-in peer is advertised after the other peers and before the newcomer\'s own batch; it rings and is rung', async (t) => {
   const h = await start(t, { vectors: 4, ids: 'lowest', idRange: { first: 1, last: 2 } });

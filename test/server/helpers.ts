@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import type { TestContext } from 'node:test';
 import * as sys from '../../src/sys/index.js';
+import { createServer, type ServerOptions } from '../../src/server/index.js';
+import { connect, type FamezClient } from '../../src/client/index.js';
 import { openFdCount, openFds, sleep, waitFor } from '../helpers/fds.js';
 
 // ------------------------------------------------------------------ fds
@@ -256,4 +258,33 @@ export class DrainingPeer {
     this.#watcher.close();
     sys.close(this.fd);
   }
+}
+
+// ------------------------------------------------------------------ a server for a test
+
+/**
+ * A server on a 64 KiB memfd in a scratch folder, closed after the test, with
+ * famez clients that close with it and an fd-leak check in done().
+ */
+export async function startServer(t: TestContext, options: ServerOptions = {}) {
+  const fds = fdBaseline();
+  const path = join(tempDir(t), 'sock');
+  const server = createServer({ socketPath: path, memory: { kind: 'memfd', size: 1 << 16 }, ...options });
+  const clients: FamezClient[] = [];
+  t.after(async () => { clients.forEach((c) => c.close()); await server.close(); });
+  await server.listen();
+  return {
+    server,
+    path,
+    async client(): Promise<FamezClient> {
+      const client = await connect({ path, timeoutMs: 5000 });
+      clients.push(client);
+      return client;
+    },
+    async done(): Promise<void> {
+      clients.forEach((c) => c.close());
+      await server.close();
+      await fds.check();
+    },
+  };
 }

@@ -3,34 +3,15 @@
 // stubs and with the fabric's Router (counters, drops, latency, link faults).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { createServer, type ForwardingPolicy, type ServerOptions, type SwitchedDoorbell } from '../../src/server/index.js';
-import { connect, type FamezClient } from '../../src/client/index.js';
+import { type ForwardingPolicy, type ServerOptions, type SwitchedDoorbell } from '../../src/server/index.js';
+import type { FamezClient } from '../../src/client/index.js';
 import { Router } from '../../src/fabric/router.js';
 import { isolate } from '../../src/fabric/faults.js';
-import { fdBaseline, RawPeer, sleep, tempDir, waitFor } from './helpers.js';
+import { RawPeer, sleep, startServer, waitFor } from './helpers.js';
 
-async function start(t: TestContext, options: ServerOptions) {
-  const fds = fdBaseline();
-  const path = join(tempDir(t), 'sock');
-  const server = createServer({ socketPath: path, memory: { kind: 'memfd', size: 1 << 16 }, switched: true, ids: 'lowest', ...options });
-  const clients: FamezClient[] = [];
-  t.after(async () => { clients.forEach((c) => c.close()); await server.close(); });
-  await server.listen();
-  return {
-    server,
-    path,
-    async client(): Promise<FamezClient> {
-      const client = await connect({ path, timeoutMs: 5000 });
-      clients.push(client);
-      return client;
-    },
-    async done(): Promise<void> {
-      clients.forEach((c) => c.close());
-      await server.close();
-      await fds.check();
-    },
-  };
+/** A switched server, lowest ids first. */
+function start(t: TestContext, options: ServerOptions) {
+  return startServer(t, { switched: true, ids: 'lowest', ...options });
 }
 
 /** Counts the rings `client` gets per vector. */
