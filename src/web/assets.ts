@@ -10,9 +10,14 @@ export interface Asset {
   body: Buffer;
 }
 
+const pageModule = (name: string) => (): Asset => ({ type: 'text/javascript; charset=utf-8', body: readFileSync(new URL(`./page/${name}.js`, import.meta.url)) });
+
 const files: Record<string, () => Asset> = {
   '/': () => ({ type: 'text/html; charset=utf-8', body: Buffer.from(PAGE_HTML) }),
-  '/app.js': () => ({ type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('./page/app.js', import.meta.url)) }),
+  '/app.js': pageModule('app'),
+  // Modules app.js imports (as ./name.js, so from here).
+  '/fault-controls.js': pageModule('fault-controls'),
+  '/link-caption.js': pageModule('link-caption'),
   // d3's bundle, the whole library in one file that sets window.d3; it sits
   // beside the module d3 exports (its package.json exports no file paths).
   '/d3.min.js': () => ({ type: 'text/javascript; charset=utf-8', body: readFileSync(join(dirname(createRequire(import.meta.url).resolve('d3')), 'd3.min.js')) }),

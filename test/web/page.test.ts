@@ -1,17 +1,28 @@
-// The live page in a real headless Chromium: peers appear and disappear as
-// they join and leave, messages land in the trace, and a screenshot is kept.
+// The live page in a real headless Chromium, on a switched fabric of two
+// switches: peers appear and disappear as they join and leave, messages land
+// in the trace, a link taken down from the page goes down in the router and
+// is drawn so, and a screenshot is kept.
 import { strict as assert } from 'node:assert';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { topologyFromJson } from '../../src/fabric/index.js';
+import { waitFor } from '../helpers/fds.js';
 import { ROOT } from '../install/package.js';
+import type { MailboxPeer } from '../fabric/mailbox-peer.js';
 import { openBrowser } from './browser.js';
 import { startWeb, TOKEN } from './web-harness.js';
 
 const SCREENSHOTS = join(ROOT, 'test-results', 'web');
+const TWO_SWITCHES = topologyFromJson({
+  switches: ['left', 'right'],
+  links: [{ name: 'trunk', between: ['left', 'right'], latencyUs: 200 }],
+  peers: ['z01', 'z02', 'z03', 'z04'].map((nodename, i) => ({ nodename, switch: i < 2 ? 'left' : 'right', port: i % 2 + 1 })),
+});
 
-test('the page follows joins, leaves and messages live', { timeout: 60_000 }, async (t) => {
-  const h = await startWeb(t, { token: TOKEN });
+test('the page follows joins, leaves, messages and faults live', { timeout: 60_000 }, async (t) => {
+  const h = await startWeb(t, { token: TOKEN }, { switched: true, topology: TWO_SWITCHES, seed: 1 });
+  const router = h.fabric.router!;
   const browser = await openBrowser();
   t.after(() => browser.close());
   const page = await browser.context.newPage();
@@ -24,7 +35,7 @@ test('the page follows joins, leaves and messages live', { timeout: 60_000 }, as
 
   // Peers join; two configure their link as FAME-Z's client does.
   const names = ['z01', 'z02', 'z03', 'z04', 'z05'];
-  const peers = [];
+  const peers: MailboxPeer[] = [];
   for (const nodename of names) {
     const peer = await h.peer({ nodename, cclass: nodename === 'z05' ? 'Driverless QEMU' : 'Debugger' });
     peers.push(peer);
@@ -58,6 +69,34 @@ test('the page follows joins, leaves and messages live', { timeout: 60_000 }, as
   await page.click('#send button');
   await peers[3]!.expect(peers[3]!.serverId, 'hello from the page');
   await page.waitForSelector('#result:text("taken by the port")');
+
+  // A message between peers crosses the trunk; the sampled trace shows it.
+  await peers[0]!.send(peers[2]!.id, 'across the trunk');
+  await peers[2]!.expect(peers[0]!.id, 'across the trunk');
+  await page.waitForSelector('#trace li.trace:has-text("z01 (1) → z03 (3) \\"across the trunk\\" via peer:1, trunk, peer:3 (200 µs)")');
+  await page.waitForSelector('text.link-label[data-link="trunk"]:has-text("trunk 200 µs") >> tspan.count:text("1 fwd")');
+
+  // Faults from the page: the trunk down, latency on z02's link, z04 isolated; each reaches the router and shows.
+  await page.waitForSelector('#fault-link option[value="trunk"]', { state: 'attached' });
+  await page.selectOption('#fault-link', 'trunk');
+  await page.click('#faults button[data-action="down"]');
+  await waitFor(() => router.faults().some(([link, faults]) => link === 'trunk' && faults.down), 'the trunk to go down in the router');
+  await page.waitForSelector('line.link.switch-link.down[data-link="trunk"]');
+  await page.waitForSelector('#trace li.fault:has-text("fault: link trunk down")');
+  await page.waitForSelector('#result:text("applied: link trunk down")');
+  await peers[0]!.expect(peers[0]!.serverId, 'UEP Link-Down Link=trunk');
+  await page.selectOption('#fault-link', `peer:${peers[1]!.id}`);
+  await page.fill('#fault-us', '500');
+  await page.click('#faults button[data-action="latency"]');
+  await page.waitForSelector(`text.link-label.faulty[data-link="peer:${peers[1]!.id}"] >> tspan.what:text("peer:${peers[1]!.id} · +500 µs")`);
+  await page.selectOption('#fault-peer', String(peers[3]!.id));
+  await page.click('#faults button[data-action="isolate"]');
+  await waitFor(() => router.faults().some(([link, faults]) => link === `peer:${peers[3]!.id}` && faults.down), 'z04 to be isolated');
+  await page.waitForSelector(`line.link.peer-link.down[data-link="peer:${peers[3]!.id}"]`);
+  await page.waitForSelector('#faulty:text("3")');
+  const style = await page.$eval('line.link[data-link="trunk"]', (line) => ({ dash: getComputedStyle(line).strokeDasharray, stroke: getComputedStyle(line).stroke }));
+  assert.notEqual(style.dash, 'none', 'a link down is dashed');
+  assert.equal(style.stroke, 'rgb(255, 107, 107)', 'and red');
 
   await page.waitForSelector('body[data-settled="true"]');
   mkdirSync(SCREENSHOTS, { recursive: true });

@@ -21,6 +21,7 @@ export const PAGE_HTML = `<!doctype html>
     <span><i id="live"></i><span id="state">connecting</span></span>
     <span>peers <b id="peers">0</b></span>
     <span>messages <b id="messages">0</b></span>
+    <span id="fault-stat" hidden>faulty links <b id="faulty">0</b></span>
   </div>
 </header>
 <main>
@@ -29,12 +30,23 @@ export const PAGE_HTML = `<!doctype html>
     <h2>Trace</h2>
     <ol id="trace"></ol>
     <section id="controls" hidden>
-      <h2>Switch controls</h2>
-      <form id="send">
-        <label for="token">token</label><input id="token" type="password" autocomplete="off" placeholder="bearer token">
+      <h2>Controls</h2>
+      <div class="row"><label for="token">token</label><input id="token" type="password" autocomplete="off" placeholder="bearer token"></div>
+      <form id="send" hidden>
         <label for="to">to port</label><input id="to" type="number" min="1" required>
         <label for="text">message</label><input id="text" required maxlength="370" value="ping">
         <button type="submit">Send from the switch</button>
+      </form>
+      <form id="faults" hidden>
+        <label for="fault-link">link</label>
+        <div class="pair"><select id="fault-link"></select><button type="button" data-action="down">Down</button><button type="button" data-action="up">Up</button></div>
+        <label for="fault-us">latency</label>
+        <div class="pair"><input id="fault-us" type="number" min="0" value="500"><span>µs</span><button type="button" data-action="latency">Add</button></div>
+        <label for="fault-p">drop</label>
+        <div class="pair"><input id="fault-p" type="number" min="0" max="1" step="0.05" value="0.1"><span>p</span><button type="button" data-action="drop">Set</button></div>
+        <label for="fault-peer">peer</label>
+        <div class="pair"><select id="fault-peer"></select><button type="button" data-action="isolate">Isolate</button><button type="button" data-action="rejoin">Rejoin</button></div>
+        <button type="button" class="wide" data-action="clear">Clear every fault</button>
       </form>
       <div class="result" id="result"></div>
     </section>

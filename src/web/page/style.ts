@@ -1,7 +1,7 @@
 // The page's look: a dark console, the graph left, the trace right.
 export const PAGE_CSS = `
 :root { --bg: #0f1419; --panel: #161d26; --line: #263241; --text: #d7e0ea; --dim: #7d8b9b;
-  --switch: #5aa9ff; --up: #f2b84b; --configured: #4fd18b; --driverless: #8a96a6; --msg: #c792ea; --warn: #ff6b6b; }
+  --switch: #5aa9ff; --up: #f2b84b; --configured: #4fd18b; --driverless: #8a96a6; --msg: #c792ea; --warn: #ff6b6b; --fabric: #3fb8c9; }
 * { box-sizing: border-box; }
 html, body { margin: 0; height: 100%; background: var(--bg); color: var(--text);
   font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
@@ -27,10 +27,17 @@ aside h2 { font-size: 12px; text-transform: uppercase; letter-spacing: 1px; colo
 #trace li.warning .what, #trace li.peer-refused .what { color: var(--warn); }
 @keyframes arrive { from { background: #2a3647; } to { background: transparent; } }
 #controls { border-top: 1px solid var(--line); padding: 0 14px 12px; }
-#controls form { display: grid; grid-template-columns: 64px 1fr; gap: 6px; }
-#controls input, #controls button { background: var(--bg); color: var(--text); border: 1px solid var(--line); border-radius: 4px; padding: 5px 7px; font: inherit; }
-#controls button { grid-column: 1 / 3; background: #1f3a5c; border-color: var(--switch); cursor: pointer; }
-#controls .result { color: var(--dim); min-height: 1.4em; margin-top: 6px; }
+#controls form, #controls .row { display: grid; grid-template-columns: 64px 1fr; gap: 6px; align-items: center; margin-bottom: 8px; }
+#controls input, #controls button, #controls select { background: var(--bg); color: var(--text); border: 1px solid var(--line); border-radius: 4px; padding: 4px 7px; font: inherit; min-width: 0; }
+#controls button { background: #1f3a5c; border-color: var(--switch); cursor: pointer; }
+#controls form > button, #controls .wide { grid-column: 1 / 3; }
+#controls .pair { display: flex; gap: 6px; align-items: center; }
+#controls .pair > select, #controls .pair > input { flex: 1; }
+#controls .pair span { color: var(--dim); }
+#faults button[data-action="down"], #faults button[data-action="isolate"] { border-color: var(--warn); background: #3a1f26; }
+#controls .result { color: var(--dim); min-height: 1.4em; }
+#trace li.fault .what { color: var(--warn); }
+#trace li.trace .what { color: var(--fabric); }
 .link { stroke: var(--line); stroke-width: 2px; }
 .link.configured { stroke: #2f6b4c; }
 .link.up { stroke: #6b5a2f; stroke-dasharray: 5 4; }
@@ -43,6 +50,16 @@ aside h2 { font-size: 12px; text-transform: uppercase; letter-spacing: 1px; colo
 .node text { fill: var(--text); text-anchor: middle; pointer-events: none; }
 .node text.id { font-weight: 700; font-size: 13px; }
 .node text.sub { fill: var(--dim); font-size: 11px; }
+.link.port.managed { stroke: var(--line); stroke-width: 1px; stroke-dasharray: 2 5; opacity: .5; }
+.link.switch-link, .link.peer-link { stroke: var(--fabric); stroke-width: 3px; }
+.link.switch-link { stroke-width: 5px; }
+.link.faulty { stroke: var(--up); }
+.link.down { stroke: var(--warn); stroke-dasharray: 8 6; }
+.link-label { fill: var(--text); font-size: 11px; text-anchor: middle; paint-order: stroke; stroke: var(--bg); stroke-width: 4px; }
+.link-label .count { fill: var(--dim); }
+.link-label.down .what { fill: var(--warn); font-weight: 600; }
+.link-label.faulty .what { fill: var(--up); }
+.node.switch.data rect { fill: #10313a; stroke: var(--fabric); }
 .pulse { fill: var(--msg); filter: drop-shadow(0 0 4px var(--msg)); }
 .legend { fill: var(--dim); font-size: 11px; }
 `;
