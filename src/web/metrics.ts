@@ -3,6 +3,7 @@
 // per-port counters are read from the source when scraped; events are counted
 // as they happen.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { EventBudget } from './event-budget.js';
 import type { EventStream } from './event-stream.js';
 import type { SourceEvent, SwitchingSource, WebSource } from './model.js';
 import { queueMetrics, switchingMetrics } from './switching-metrics.js';
@@ -14,7 +15,7 @@ export class WebMetrics {
   readonly #refusals: Counter<'reason'>;
   readonly #warnings: Counter;
 
-  constructor(source: WebSource, stream: EventStream, switching?: SwitchingSource) {
+  constructor(source: WebSource, stream: EventStream, switching?: SwitchingSource, budget?: EventBudget) {
     const registers = [this.registry];
     // Process figures and event-loop lag (nodejs_eventloop_lag_*), from perf_hooks: no timers of ours.
     collectDefaultMetrics({ register: this.registry });
@@ -48,6 +49,10 @@ export class WebMetrics {
       collect() { this.reset(); this.inc(stream.dropped); },
     });
     new Counter({ name: 'famez_web_events_total', help: 'Events published on the stream', registers, collect() { this.reset(); this.inc(stream.published); } });
+    new Counter({
+      name: 'famez_web_events_skipped_total', help: 'Messages and doorbell traces not streamed: past the stream\'s budget per second', registers,
+      collect() { this.reset(); this.inc(budget?.skipped ?? 0); },
+    });
   }
 
   observe(event: SourceEvent): void {

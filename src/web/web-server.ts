@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { apiRoutes } from './api.js';
+import { EventBudget } from './event-budget.js';
 import { EventStream, type EventStreamLimits } from './event-stream.js';
 import { WebMetrics } from './metrics.js';
 import type { SourceEvent, SwitchingSource, WebSource } from './model.js';
@@ -20,6 +21,8 @@ export interface WebOptions {
   /** Largest request body (default 16 KiB). */
   maxBodyBytes?: number;
   events?: EventStreamLimits;
+  /** Messages and doorbell traces streamed per second at most (default 100); all are counted in the metrics. */
+  busyEventsPerSecond?: number;
 }
 
 export class WebServer {
@@ -31,12 +34,13 @@ export class WebServer {
   constructor(options: WebOptions) {
     this.#options = options;
     this.#stream = new EventStream(options.events);
-    const metrics = new WebMetrics(options.source, this.#stream, options.switching);
+    const budget = new EventBudget(options.busyEventsPerSecond);
+    const metrics = new WebMetrics(options.source, this.#stream, options.switching, budget);
     const routes = apiRoutes({ source: options.source, stream: this.#stream, metrics, switching: options.switching, token: options.token, maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 });
     this.#http = createServer({ headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000 }, (req, res) => void dispatch(routes, req, res));
     const publish = (event: SourceEvent): void => {
       metrics.observe(event);
-      this.#stream.publish(event);
+      if (budget.allows(event)) this.#stream.publish(event);
     };
     this.#subscribe = () => {
       const stops = [options.source.subscribe(publish), options.switching?.subscribe(publish)];
