@@ -29,9 +29,9 @@ export interface MessageResults {
   idle: { peers: number; seconds: number; cpuNs: number; wakeups: number; wakeupsByThread: Record<string, number> };
 }
 
-const PIN = ['taskset', '-c', '0'];
+export const PIN = ['taskset', '-c', '0'];
 
-function compile(): string {
+export function compile(): string {
   const out = join(ROOT, 'bench/build');
   mkdirSync(out, { recursive: true });
   const binary = join(out, 'mailbox-peer');
@@ -62,14 +62,15 @@ function line(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise
   });
 }
 
-/** `famez fabric` in its own process (behind `prefix`), listening. */
-async function fabric(tmp: string, name: string, prefix: string[] = []): Promise<{ socket: string; pid: number; stop(): Promise<void> }> {
+/** `famez fabric` in its own process (behind `prefix`, with `extra` options), once it logs `ready` (default: listening). */
+export async function fabric(tmp: string, name: string, prefix: string[] = [], extra: string[] = [], ready = /listening on /):
+  Promise<{ socket: string; pid: number; said: string; stop(): Promise<void> }> {
   const socket = join(tmp, `${name}.sock`);
-  const argv = [...prefix, process.execPath, ...BIN_NODE_FLAGS, `${DIST}src/cli/main.js`, 'fabric', '-S', socket, '-M', join(tmp, `${name}.mailbox`)];
+  const argv = [...prefix, process.execPath, ...BIN_NODE_FLAGS, `${DIST}src/cli/main.js`, 'fabric', '-S', socket, '-M', join(tmp, `${name}.mailbox`), ...extra];
   const child = start(argv[0]!, argv.slice(1));
-  await line(child, /listening on /);
+  const said = await line(child, ready);
   return {
-    socket, pid: child.pid!,
+    socket, pid: child.pid!, said,
     stop: async () => {
       child.kill('SIGTERM');
       await stopped(child);
@@ -78,7 +79,7 @@ async function fabric(tmp: string, name: string, prefix: string[] = []): Promise
 }
 
 /** A C peer that stays (pong, or silent): resolves once it has joined, with its id. */
-async function cPeer(binary: string, socket: string, prefix: string[] = []): Promise<{ id: number; child: ChildProcess }> {
+export async function cPeer(binary: string, socket: string, prefix: string[] = []): Promise<{ id: number; child: ChildProcess }> {
   const argv = [...prefix, binary, socket, 'pong'];
   const child = start(argv[0]!, argv.slice(1));
   const id = Number(/^ready (\d+)/.exec(await line(child, /^ready \d+/))![1]);
@@ -94,10 +95,15 @@ async function cRun<T>(binary: string, args: string[], prefix: string[] = []): P
   return JSON.parse(result) as T;
 }
 
-async function pingRun(binary: string, socket: string, target: number, plan: MessagePlan): Promise<RoundTrip> {
+export async function pingRun(binary: string, socket: string, target: number, plan: MessagePlan): Promise<RoundTrip> {
   const r = await cRun<{ median_ns: number; p99_ns: number; per_second: number }>(binary,
     [socket, 'ping', String(target), String(plan.rounds), String(plan.warmup)], PIN);
   return { medianUs: r.median_ns / 1e3, p99Us: r.p99_ns / 1e3, perSecond: r.per_second };
+}
+
+/** The median of each figure over several runs. */
+export function medianTrip(trips: RoundTrip[]): RoundTrip {
+  return { medianUs: median(trips.map((t) => t.medianUs)), p99Us: median(trips.map((t) => t.p99Us)), perSecond: median(trips.map((t) => t.perSecond)) };
 }
 
 /** Context switches into each thread of `pid` (the third field of its schedstat), by thread name. */
@@ -136,11 +142,7 @@ export async function messagePath(tmp: string, plan: MessagePlan, log: (text: st
   } finally {
     await pinned.stop();
   }
-  const pick = (side: 'switch' | 'floor'): RoundTrip => ({
-    medianUs: median(reps.map((r) => r[side].medianUs)),
-    p99Us: median(reps.map((r) => r[side].p99Us)),
-    perSecond: median(reps.map((r) => r[side].perSecond)),
-  });
+  const pick = (side: 'switch' | 'floor'): RoundTrip => medianTrip(reps.map((r) => r[side]));
   const roundTrip = { affinity: 'the fabric and both C peers on CPU 0 (taskset -c 0)', switch: pick('switch'), floor: pick('floor'), ratioMedian: 0, reps };
   roundTrip.ratioMedian = roundTrip.switch.medianUs / roundTrip.floor.medianUs;
 

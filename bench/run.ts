@@ -21,8 +21,9 @@ import {
 } from './lib.js';
 import { chart, type LatencyBar, type Series } from './svg.js';
 import { messagePath, type MessageResults } from './messages.js';
+import { webCost, type WebCostResults } from './web.js';
 
-const SECTIONS = ['latency', 'throughput', 'switched', 'messages', 'join', 'idle'] as const;
+const SECTIONS = ['latency', 'throughput', 'switched', 'messages', 'web', 'join', 'idle'] as const;
 type Section = typeof SECTIONS[number];
 
 const { values: options } = parseArgs({
@@ -52,7 +53,7 @@ const PLAN = quick
   ? { reps: 1, rounds: 5000, warmup: 1000, throughputMs: 1000, floodSeconds: 1, joinPeers: [16, 64, 256], idlePeers: 100, idleSeconds: 2 }
   : { reps: 3, rounds: 20000, warmup: 2000, throughputMs: 3000, floodSeconds: 3, joinPeers: [16, 64, 256, 1000], idlePeers: 100, idleSeconds: 10 };
 const JOIN_VECTORS = [1, 8];
-const GOALS = { latencyRatio: 1.5, threadRatio: 1.3, switchRatio: 2, switchMessagesPerSecond: 100_000, joinFlatness: 1.5, idleCpuSeconds: 0 };
+const GOALS = { latencyRatio: 1.5, threadRatio: 1.3, switchRatio: 2, switchMessagesPerSecond: 100_000, webClientsRatio: 1.2, joinFlatness: 1.5, idleCpuSeconds: 0 };
 
 const tmp = mkdtempSync(join(tmpdir(), 'famez-bench-'));
 installCleanup(() => rmSync(tmp, { recursive: true, force: true }));
@@ -489,6 +490,7 @@ type Results = {
   throughput?: Awaited<ReturnType<typeof throughput>>;
   switched?: Awaited<ReturnType<typeof switchedCost>>;
   messages?: MessageResults;
+  web?: WebCostResults;
   join?: JoinResult[];
   idle?: Awaited<ReturnType<typeof idle>>;
 };
@@ -511,6 +513,11 @@ function goals(r: Results) {
     out.push({ goal: 'a switched doorbell adds at most one direct round trip (one CPU): added us / direct round trip us', target: '<= 1',
       value: round(s.addedUsPerDoorbell / s.direct.roundTrip.medianUs, 3), met: s.addedUsPerDoorbell <= s.direct.roundTrip.medianUs,
       note: `added ${round(s.addedUsPerDoorbell, 1)} us per doorbell, direct round trip ${round(s.direct.roundTrip.medianUs, 1)} us` });
+  }
+  if (r.web) {
+    out.push({ goal: `mailbox ping -> pong on one CPU with ${r.web.clients} event-stream clients / without (famez fabric --http, same run)`, target: `<= ${GOALS.webClientsRatio}`,
+      value: round(r.web.ratioMedian, 2), met: r.web.ratioMedian <= GOALS.webClientsRatio,
+      note: `${r.web.without.medianUs.toFixed(1)} us without, ${r.web.with.medianUs.toFixed(1)} us with: ${r.web.addedUsMedian.toFixed(1)} us added` });
   }
   if (r.messages) {
     const m = r.messages;
@@ -605,6 +612,13 @@ function report(r: Results, m: Record<string, unknown>, goalList: ReturnType<typ
       m.senders.map((row) => [row.senders, Math.round(row.messagesPerSecond), row.perSender.map((x) => Math.round(x)).join(' ')])));
     parts.push(`\nIdle fabric: ${m.idle.peers} silent peers, ${m.idle.seconds} s: ${m.idle.cpuNs} ns of CPU, ${m.idle.wakeups} wake-ups`);
   }
+  if (r.web) {
+    const w = r.web;
+    parts.push(`\nThe web's cost: mailbox ping -> pong (${w.affinity}; median of ${w.reps.length} runs)\n` + table(['event-stream clients', 'median us', 'p99 us', 'messages/s', 'x without'], [
+      [0, w.without.medianUs.toFixed(1), w.without.p99Us.toFixed(1), Math.round(w.without.perSecond), '1.00'],
+      [w.clients, w.with.medianUs.toFixed(1), w.with.p99Us.toFixed(1), Math.round(w.with.perSecond), w.ratioMedian.toFixed(2)],
+    ]));
+  }
   if (r.throughput) {
     parts.push(`\nOne-way doorbell throughput (${r.throughput.seconds} s)\n` + table(['', 'rings/s seen', 'wake-ups/s', 'rings/wake-up', 'sent = seen'],
       PINNINGS.map((p) => {
@@ -688,6 +702,7 @@ if (only.has('latency')) results.latency = await latency();
 if (only.has('throughput')) results.throughput = await throughput();
 if (only.has('switched')) results.switched = await switchedCost();
 if (only.has('messages')) results.messages = await messagePath(tmp, PLAN, log);
+if (only.has('web')) results.web = await webCost(tmp, PLAN, log);
 if (only.has('join')) results.join = await joinScaling();
 if (only.has('idle')) results.idle = await idle();
 const goalList = goals(results);
