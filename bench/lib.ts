@@ -1,7 +1,8 @@
 // Helpers shared by the bench and its children: statistics, /proc readings,
 // child processes that are always cleaned up, and IPC waits.
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (dist/bench/lib.js -> ../../). */
@@ -233,4 +234,13 @@ export function childSetup(): void {
   };
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
+}
+
+/** Compiles bench/NAME.c into bench/build/NAME (gcc -O2): the binary's path. */
+export function compileC(name: string): string {
+  const out = join(ROOT, 'bench/build');
+  mkdirSync(out, { recursive: true });
+  const binary = join(out, name);
+  execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-o', binary, join(ROOT, `bench/${name}.c`)], { stdio: 'inherit' });
+  return binary;
 }

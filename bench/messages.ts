@@ -4,10 +4,10 @@
 //     mailbox (the floor), all on CPU 0, in the same run;
 //   - messages/s through the switch with 1, 4 and 14 C peers pinging at once;
 //   - the idle fabric with 14 silent peers: its CPU time and wake-ups.
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN_NODE_FLAGS, cpuNs, DIST, median, ROOT, sleep, start, stopped } from './lib.js';
+import { BIN_NODE_FLAGS, compileC, cpuNs, DIST, median, sleep, start, stopped } from './lib.js';
 
 export interface MessagePlan {
   reps: number;
@@ -31,12 +31,9 @@ export interface MessageResults {
 
 export const PIN = ['taskset', '-c', '0'];
 
+/** The C mailbox peer (bench/mailbox-peer.c), compiled. */
 export function compile(): string {
-  const out = join(ROOT, 'bench/build');
-  mkdirSync(out, { recursive: true });
-  const binary = join(out, 'mailbox-peer');
-  execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-o', binary, join(ROOT, 'bench/mailbox-peer.c')], { stdio: 'inherit' });
-  return binary;
+  return compileC('mailbox-peer');
 }
 
 /** Resolves with the first stdout line matching `pattern`; rejects if the child exits first. */

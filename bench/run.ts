@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { createServer } from '../src/index.js';
 import { Router } from '../src/fabric/router.js';
 import {
-  BIN_NODE_FLAGS, cpuNs, cpuNsByThread, cpuTicks, DIST, fdCount, fdLimits, installCleanup, median, nextMessage, ROOT, rssKiB, sleep, start, startNode,
+  BIN_NODE_FLAGS, compileC, cpuNs, cpuNsByThread, cpuTicks, DIST, fdCount, fdLimits, installCleanup, median, nextMessage, ROOT, rssKiB, sleep, start, startNode,
   stopped, type Message,
 } from './lib.js';
 import { chart, type LatencyBar, type Series } from './svg.js';
@@ -96,14 +96,6 @@ interface Latency {
   meanUs: number;
 }
 
-function compileFloor(): string {
-  const out = join(ROOT, 'bench/build');
-  mkdirSync(out, { recursive: true });
-  const binary = join(out, 'eventfd-pingpong');
-  execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-o', binary, join(ROOT, 'bench/eventfd-pingpong.c')], { stdio: 'inherit' });
-  return binary;
-}
-
 /** The C floor; with `epoll`, C making the system calls famez's Node peers make. */
 async function floor(binary: string, prefix: string[], epoll = false): Promise<Latency> {
   const argv = [...prefix, binary, String(PLAN.rounds), String(PLAN.warmup), ...(epoll ? ['epoll'] : [])];
@@ -155,7 +147,7 @@ const PINNINGS = [
 ] as const;
 
 async function latency() {
-  const binary = compileFloor();
+  const binary = compileC('eventfd-pingpong');
   const server = createServer({ socketPath: join(tmp, 'latency.sock'), memory: { kind: 'memfd', size: 65536 }, vectors: 1 });
   await server.listen();
   const out: Record<string, unknown> = { rounds: PLAN.rounds, warmup: PLAN.warmup, reps: PLAN.reps };
@@ -212,22 +204,30 @@ async function latency() {
 
 // ---- 2. one-way throughput -----------------------------------------------
 
+/** A sender rings a sink as fast as it can for PLAN.throughputMs: what it sent, what the sink saw. */
+async function oneWay(socket: string, prefix: string[]) {
+  const { first: sink, firstId, second: source, close } = await twoClients(socket, ['sink', 'source'], prefix);
+  try {
+    const result = nextMessage<Message & { sent: number; seconds: number }>(source, 'result', PLAN.throughputMs + 60_000);
+    source.send({ type: 'start', peer: firstId, ms: PLAN.throughputMs });
+    const sent = await result;
+    await sleep(300);
+    const counted = nextMessage<Message & { rings: number; wakeups: number }>(sink, 'counts', 30_000);
+    sink.send({ type: 'report' });
+    return { sent, seen: await counted };
+  } finally {
+    await close();
+  }
+}
+
 async function throughput() {
   const server = createServer({ socketPath: join(tmp, 'throughput.sock'), memory: { kind: 'memfd', size: 65536 }, vectors: 1 });
   await server.listen();
   const out: Record<string, unknown> = { seconds: PLAN.throughputMs / 1000 };
   try {
     for (const pinning of PINNINGS) {
-      const { first: sink, firstId, second: source, close } = await twoClients(server.socketPath, ['sink', 'source'], [...pinning.prefix]);
-      try {
-        const result = nextMessage<Message & { sent: number; seconds: number }>(source, 'result', PLAN.throughputMs + 60_000);
-        source.send({ type: 'start', peer: firstId, ms: PLAN.throughputMs });
-        const sent = await result;
-        await sleep(300);
-        const counted = nextMessage<Message & { rings: number; wakeups: number }>(sink, 'counts', 30_000);
-        sink.send({ type: 'report' });
-        const seen = await counted;
-        out[pinning.name] = {
+      const { sent, seen } = await oneWay(server.socketPath, [...pinning.prefix]);
+      out[pinning.name] = {
           affinity: pinning.label,
           seconds: sent.seconds,
           ringsSent: sent.sent,
@@ -237,10 +237,7 @@ async function throughput() {
           wakeupsPerSecond: seen.wakeups / sent.seconds,
           ringsPerWakeup: seen.rings / Math.max(1, seen.wakeups),
         };
-        log(`throughput ${pinning.name}: ${(seen.rings / sent.seconds / 1e3).toFixed(0)}k rings/s, ${(seen.wakeups / sent.seconds / 1e3).toFixed(1)}k wake-ups/s`);
-      } finally {
-        await close();
-      }
+      log(`throughput ${pinning.name}: ${(seen.rings / sent.seconds / 1e3).toFixed(0)}k rings/s, ${(seen.wakeups / sent.seconds / 1e3).toFixed(1)}k wake-ups/s`);
     }
   } finally {
     await server.close();
@@ -265,24 +262,13 @@ async function switchedCost() {
         for (let rep = 0; rep < PLAN.reps; rep++) latencies.push(await famezPingPong(server.socketPath, [...pinning.prefix]));
         const roundTrip = { medianUs: median(latencies.map((l) => l.medianUs)), p99Us: median(latencies.map((l) => l.p99Us)) };
         const before = router ? [...router.counters().values()][0]?.forwarded ?? 0 : 0;
-        const { first: sink, firstId, second: source, close } = await twoClients(server.socketPath, ['sink', 'source'], [...pinning.prefix]);
-        try {
-          const result = nextMessage<Message & { sent: number; seconds: number }>(source, 'result', PLAN.throughputMs + 60_000);
-          source.send({ type: 'start', peer: firstId, ms: PLAN.throughputMs });
-          const sent = await result;
-          await sleep(300);
-          const counted = nextMessage<Message & { rings: number; wakeups: number }>(sink, 'counts', 30_000);
-          sink.send({ type: 'report' });
-          const seen = await counted;
-          const forwarded = router ? Math.max(...[...router.counters().values()].map((c) => c.forwarded)) - before : undefined;
-          (out[pinning.name] ??= {})[mode] = {
-            roundTrip, ringsSent: sent.sent, ringsSeen: seen.rings, ringsPerSecond: seen.rings / sent.seconds,
-            wakeupsPerSecond: seen.wakeups / sent.seconds, forwardedPerSecond: forwarded === undefined ? undefined : forwarded / sent.seconds,
-          };
-          log(`${mode} ${pinning.name}: round trip ${roundTrip.medianUs.toFixed(1)} us (median), ${(seen.rings / sent.seconds / 1e3).toFixed(0)}k rings/s one way`);
-        } finally {
-          await close();
-        }
+        const { sent, seen } = await oneWay(server.socketPath, [...pinning.prefix]);
+        const forwarded = router ? Math.max(...[...router.counters().values()].map((c) => c.forwarded)) - before : undefined;
+        (out[pinning.name] ??= {})[mode] = {
+          roundTrip, ringsSent: sent.sent, ringsSeen: seen.rings, ringsPerSecond: seen.rings / sent.seconds,
+          wakeupsPerSecond: seen.wakeups / sent.seconds, forwardedPerSecond: forwarded === undefined ? undefined : forwarded / sent.seconds,
+        };
+        log(`${mode} ${pinning.name}: round trip ${roundTrip.medianUs.toFixed(1)} us (median), ${(seen.rings / sent.seconds / 1e3).toFixed(0)}k rings/s one way`);
       }
     } finally {
       await server.close();
