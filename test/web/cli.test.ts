@@ -31,3 +31,21 @@ test('bad --http values and a token without --http are usage errors', () => {
     assert.match(result.stderr, message);
   }
 });
+
+test('famez fabric --switched --http: a fault posted with the token is applied, listed and logged; without the token or with a bad link, refused', async (t) => {
+  const dir = tempDir(t);
+  const token = join(dir, 'token');
+  writeFileSync(token, `${TOKEN}\n`);
+  const fabric = new Famez(t, ['fabric', '--switched', '-S', join(dir, 'sock'), '-M', join(dir, 'mailbox'), '--http', '0', '--http-token', token]);
+  const url = /web on (http:\/\/\S+)\/ /.exec(await fabric.line(/web on (http:\/\/\S+)\/ /))![1]!;
+  const post = (body: unknown, auth = true): Promise<Response> => call(`${url}/api/v1/faults`, 'POST',
+    { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${TOKEN}` } : {}) }, JSON.stringify(body));
+  assert.equal((await post({ command: 'isolate 1' }, false)).status, 401, 'no token, no change');
+  const applied = await post({ command: 'isolate 1' });
+  assert.equal(applied.status, 200, await applied.clone().text());
+  await fabric.line(/fault: link peer:1 down/);
+  assert.match(await (await call(`${url}/api/v1/faults`, 'GET')).text(), /peer:1/);
+  const bad = await post({ command: 'latency nowhere 5' });
+  assert.equal(bad.status, 400);
+  assert.match(await bad.text(), /nowhere/);
+});
