@@ -722,6 +722,8 @@ typedef struct {
   napi_async_context context;
   int fd;
   bool eventfd;
+  int relay_fd;      /* eventfd mode: rings passed straight to this fd (-1: to JS) */
+  double relayed;    /* rings relayed since JS last took the count */
   bool active;
   bool closed;      /* uv_close requested */
   bool finalized;   /* the JS object is gone */
@@ -755,6 +757,18 @@ static void watcher_fire(uv_poll_t *handle, int status, int events) {
   } else if (w->eventfd) {
     int64_t count = drain_eventfd(w->fd, 0);
     if (count == 0) goto out; /* somebody else drained it: nothing to say */
+    if (count > 0 && w->relay_fd >= 0) {
+      /* Relayed without entering JS; only a failed write (the counter is
+       * full, the fd gone) is JS's to decide. */
+      uint64_t value = (uint64_t)count;
+      ssize_t n;
+      do n = write(w->relay_fd, &value, sizeof value);
+      while (n < 0 && errno == EINTR);
+      if (n == sizeof value) {
+        w->relayed += (double)count;
+        goto out;
+      }
+    }
     argv[0] = make_int(env, events);
     argv[1] = make_double(env, (double)(count < 0 ? 0 : count));
   } else {
@@ -833,6 +847,28 @@ static napi_value watcher_close(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* watcher.relay(fd): eventfd mode, each ring is written to fd at once, not
+ * given to the callback (fd -1: back to the callback). */
+static napi_value watcher_relay(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int64_t fd;
+  watcher_t *w = unwrap_watcher(env, info, 1, argv);
+  if (!w) return NULL;
+  if (!w->eventfd || !arg_int(env, argv[0], &fd) || fd < -1 || fd > INT_MAX)
+    return throw_type(env, "relay(fd: number | -1) on an eventfd watcher");
+  w->relay_fd = (int)fd;
+  return undefined(env);
+}
+
+/* watcher.takeRelayed(): rings relayed since the last call. */
+static napi_value watcher_take_relayed(napi_env env, napi_callback_info info) {
+  watcher_t *w = unwrap_watcher(env, info, 0, NULL);
+  if (!w) return NULL;
+  double relayed = w->relayed;
+  w->relayed = 0;
+  return make_double(env, relayed);
+}
+
 static napi_value watcher_set_ref(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   watcher_t *w = unwrap_watcher(env, info, 1, argv);
@@ -882,6 +918,7 @@ static napi_value watcher_new(napi_env env, napi_callback_info info) {
   w->env = env;
   w->fd = fd;
   w->eventfd = arg_bool(env, argv[2]);
+  w->relay_fd = -1;
   int r = uv_poll_init(loop, &w->poll, fd);
   if (r < 0) {
     free(w);
@@ -918,6 +955,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       FN("start", watcher_start), FN("stop", watcher_stop),
       FN("close", watcher_close), FN("setRef", watcher_set_ref),
+      FN("relay", watcher_relay), FN("takeRelayed", watcher_take_relayed),
   };
   napi_value ctor;
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);

@@ -4,7 +4,7 @@
 // held back by the faults of the links it crosses. Counts per link, traces
 // to subscribers. The server calls forward() for every switched doorbell.
 import { EventEmitter } from 'node:events';
-import type { ForwardingPolicy, SwitchedDoorbell, Verdict } from '../server/forwarding.js';
+import type { ForwardingPolicy, ForwardingServer, SwitchedDoorbell, Verdict } from '../server/forwarding.js';
 import { checkChange, describeChange, FaultError, FaultState, type FaultChange, type LinkFaults } from './faults.js';
 import { mulberry32, survivors } from './prng.js';
 import { firstUp, kShortestPaths, type Path } from './routing.js';
@@ -78,6 +78,9 @@ interface Route {
   unreachable?: string;
 }
 
+/** No fault in effect (a link whose faults were cleared keeps an empty record). */
+const isClear = (faults: LinkFaults): boolean => !faults.down && !faults.addedUs && !faults.dropProbability && !faults.rate;
+
 const newCounters = (): LinkCounters => ({ forwarded: 0, dropped: 0, delayed: 0, messages: 0, bytes: 0 });
 
 export class Router extends EventEmitter<RouterEvents> implements ForwardingPolicy {
@@ -93,6 +96,10 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
   readonly #options: RouterOptions;
   /** Fault changes applied since start. */
   faultChanges = 0;
+  /** The server's side of the fast path (ForwardingPolicy.attach). */
+  #server?: ForwardingServer;
+  /** Listeners of 'trace': while there are any, every doorbell is looked at. */
+  #tracers = 0;
 
   constructor(options: RouterOptions = {}) {
     super();
@@ -101,6 +108,32 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
     this.#random = mulberry32(options.seed ?? Date.now());
     this.#now = options.now ?? (() => performance.now());
     for (const link of this.topology.links) this.#links.set(link.name, { name: link.name, latencyUs: link.latencyUs, counters: newCounters() });
+    const emitter = this as EventEmitter;
+    emitter.on('newListener', (event: string | symbol) => { if (event === 'trace') this.#tracing(+1); });
+    emitter.on('removeListener', (event: string | symbol) => { if (event === 'trace') this.#tracing(-1); });
+  }
+
+  attach(server: ForwardingServer): void {
+    this.#server = server;
+  }
+
+  /** Doorbells between the pair pass in the addon when nothing would look at them: no fault, latency, trace or message count. */
+  bypasses(from: number, to: number): boolean {
+    if (this.#options.inspect || this.#tracers > 0 || this.#subscriptions.size > 0) return false;
+    const route = this.#route(from, to);
+    return !route.unreachable && route.baseUs === 0 && route.links.every((link) => !link.faults || isClear(link.faults));
+  }
+
+  /** Doorbells that passed in the addon: counted as forward() would have. */
+  passed(doorbell: SwitchedDoorbell): void {
+    for (const link of this.#route(doorbell.from, doorbell.to).links) link.counters.forwarded += doorbell.count;
+  }
+
+  #tracing(change: number): void {
+    this.#server?.report();
+    this.#tracers += change;
+    // 'newListener' comes before the listener is added: look again once it is.
+    queueMicrotask(() => this.#server?.refresh());
   }
 
   forward(doorbell: SwitchedDoorbell): Verdict {
@@ -158,9 +191,12 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
   apply(change: FaultChange): void {
     checkChange(change);
     if (change.kind !== 'clear' || change.link !== undefined) this.#checkLink(change.link!);
+    // What passed in the addon counts on the routes it took, before they change.
+    this.#server?.report();
     this.#faults.apply(change);
     for (const link of this.#links.values()) this.#refresh(link);
     this.#routes.clear();
+    this.#server?.refresh();
     this.faultChanges++;
     this.emit('fault', change, describeChange(change));
   }
@@ -172,6 +208,7 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
 
   /** Counters of every link that has carried or been named, by name. */
   counters(): Map<string, LinkCounters> {
+    this.#server?.report();
     return new Map([...this.#links].map(([name, link]) => [name, { ...link.counters }]));
   }
 
@@ -192,14 +229,21 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
 
   /** A peer joined, left or renamed itself: find its attachment again. */
   peerChanged(id: number): void {
+    this.#server?.report();
     this.#attachments.delete(id);
     this.#routes.clear();
+    this.#server?.refresh();
   }
 
   /** Trace entries as an async iterator, buffering at most `limit` (the oldest go first). */
   subscribe(limit = 1024): TraceSubscription<TraceEntry> {
-    const subscription = new TraceSubscription<TraceEntry>(limit, () => this.#subscriptions.delete(subscription));
+    const subscription = new TraceSubscription<TraceEntry>(limit, () => {
+      this.#subscriptions.delete(subscription);
+      this.#server?.refresh();
+    });
+    this.#server?.report();
     this.#subscriptions.add(subscription);
+    this.#server?.refresh();
     return subscription;
   }
 

@@ -23,6 +23,26 @@ export type Verdict =
 
 export interface ForwardingPolicy {
   forward(doorbell: SwitchedDoorbell): Verdict;
+  /**
+   * Optional fast path: true when every doorbell from `from` to `to` passes at
+   * once and needs no look of its own (no fault, no latency, no trace). The
+   * server then passes them in the addon without calling forward() and
+   * reports them in bulk through passed().
+   */
+  bypasses?(from: number, to: number): boolean;
+  /** Doorbells that passed without forward(), in bulk. */
+  passed?(doorbell: SwitchedDoorbell): void;
+  /**
+   * The server's side of the fast path: `report` sends passed() what went by
+   * so far (call it before reading counters or changing a route), `refresh`
+   * asks bypasses() again for every pair (call it after a change).
+   */
+  attach?(server: ForwardingServer): void;
+}
+
+export interface ForwardingServer {
+  report(): void;
+  refresh(): void;
 }
 
 /** Every doorbell passes at once: switching without a fabric. */

@@ -133,9 +133,12 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     if (options.switched) {
       this.#board = new Switchboard(this.vectors, {
         onRing: (from, to, vector, count) => this.#forward(from, to, vector, count),
+        relayTarget: (from, to, vector) => (this.#forwarding.bypasses?.(from, to) ? this.#realEventfd(to, vector) : undefined),
+        relayed: (from, to, vector, count) => this.#forwarding.passed?.({ from, to, vector, count }),
         hand: (fd) => this.#hand(fd),
         letGo: (fd) => this.#letGo(fd),
       });
+      this.#attachForwarding();
     }
   }
 
@@ -149,7 +152,17 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   }
 
   set forwarding(policy: ForwardingPolicy) {
+    this.#board?.report();
     this.#forwarding = policy;
+    this.#attachForwarding();
+    this.#board?.refresh();
+  }
+
+  /** Gives the policy the server's side of the fast path (see ForwardingPolicy.attach). */
+  #attachForwarding(): void {
+    if (!this.#board) return;
+    const board = this.#board;
+    this.#forwarding.attach?.({ report: () => board.report(), refresh: () => board.refresh() });
   }
 
   /** A sender rang its line to `to`: the policy decides what `to` gets. */
@@ -204,9 +217,14 @@ export class FamezServer extends EventEmitter<ServerEvents> {
 
   /** Rings the receiver's own eventfd (whoever holds the id now, or its recycled doorbells). */
   #ringReal(id: number, vector: number, count: number): boolean {
-    const eventfd = (this.#peers.get(id)?.eventfds ?? this.#recycled.get(id))?.[vector];
+    const eventfd = this.#realEventfd(id, vector);
     if (eventfd === undefined) return false;
     return sys.ringEventfd(eventfd, count);
+  }
+
+  /** The eventfd peer `id` itself reads for `vector` (kept for its id while recycled). */
+  #realEventfd(id: number, vector: number): sys.Fd | undefined {
+    return (this.#peers.get(id)?.eventfds ?? this.#recycled.get(id))?.[vector];
   }
 
   get memory(): Backing {
@@ -397,6 +415,8 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     const peer: Peer = { id, vectors: this.vectors, credentials, joinedAt: new Date(), eventfds, socket, knows: new Set() };
     this.emit('peer-joining', peer);
     this.#join(peer);
+    // Its doorbells exist now: the lines to it may pass rings straight.
+    this.#board?.refreshTo(id);
     this.emit('peer-joined', peer);
   }
 

@@ -7,12 +7,18 @@
 import * as sys from '../sys/index.js';
 
 interface Line {
+  readonly from: number;
+  readonly to: number;
   readonly fds: sys.Fd[];
   readonly watchers: sys.Watcher[];
 }
 
 export interface SwitchboardHooks {
   onRing(from: number, to: number, vector: number, count: number): void;
+  /** The eventfd rings of a line may go to straight, in the addon (undefined: each ring to onRing). */
+  relayTarget(from: number, to: number, vector: number): sys.Fd | undefined;
+  /** Rings that went straight, reported in bulk. */
+  relayed(from: number, to: number, vector: number, count: number): void;
   hand(fd: sys.Fd): void;
   letGo(fd: sys.Fd): void;
 }
@@ -37,8 +43,39 @@ export class Switchboard {
     const watchers = fds.map((fd, vector) => sys.Watcher.eventfd(fd, (count) => this.#hooks.onRing(from, to, vector, count)));
     fds.forEach((fd) => this.#hooks.hand(fd));
     if (!byReceiver) this.#lines.set(from, byReceiver = new Map());
-    byReceiver.set(to, { fds, watchers });
+    const line = { from, to, fds, watchers };
+    byReceiver.set(to, line);
+    this.#relay(line);
     return fds;
+  }
+
+  /** Asks again, for every line, whether its rings go straight to the receiver. */
+  refresh(): void {
+    for (const byReceiver of this.#lines.values()) for (const line of byReceiver.values()) this.#relay(line);
+  }
+
+  /** Asks again for the lines that reach `to` (its doorbells have just come to be). */
+  refreshTo(to: number): void {
+    for (const byReceiver of this.#lines.values()) {
+      const line = byReceiver.get(to);
+      if (line) this.#relay(line);
+    }
+  }
+
+  /** Reports what passed straight since the last report. */
+  report(): void {
+    for (const byReceiver of this.#lines.values()) for (const line of byReceiver.values()) this.#report(line);
+  }
+
+  #relay(line: Line): void {
+    line.watchers.forEach((watcher, vector) => watcher.relayTo(this.#hooks.relayTarget(line.from, line.to, vector)));
+  }
+
+  #report(line: Line): void {
+    line.watchers.forEach((watcher, vector) => {
+      const count = watcher.takeRelayed();
+      if (count > 0) this.#hooks.relayed(line.from, line.to, vector, count);
+    });
   }
 
   /** Lines `from` rings (its process is gone). */
@@ -70,6 +107,8 @@ export class Switchboard {
   }
 
   #release(line: Line): void {
+    // What passed straight is reported before the watchers go.
+    this.#report(line);
     line.watchers.forEach((watcher) => watcher.close());
     line.fds.forEach((fd) => this.#hooks.letGo(fd));
   }

@@ -15,6 +15,8 @@ export interface NativeWatcher {
   stop(): void;
   close(): void;
   setRef(ref: boolean): void;
+  relay(fd: number): void;
+  takeRelayed(): number;
 }
 
 export interface NativeAddon {

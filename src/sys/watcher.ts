@@ -58,6 +58,20 @@ export class Watcher {
     return this.#closed;
   }
 
+  /**
+   * Eventfd watchers: pass each ring straight to `fd` (an eventfd) in the
+   * addon, without calling back (undefined: call back again). A ring whose
+   * write fails still comes to the callback. takeRelayed() says how many passed.
+   */
+  relayTo(fd: Fd | undefined): void {
+    if (!this.#closed) this.#native.relay(fd ?? -1);
+  }
+
+  /** Rings relayed since the last call. */
+  takeRelayed(): number {
+    return this.#closed ? 0 : this.#native.takeRelayed();
+  }
+
   /** Whether an active watcher keeps the process alive (default true). */
   ref(keepAlive = true): this {
     this.#native.setRef(keepAlive);

@@ -167,3 +167,40 @@ test('switched: recycling keeps the others\' lines to a leaving id; a built-in p
   assert.equal(seen.length, 3);
   await h.done();
 });
+
+test('switched through the Router: with nothing to look at, doorbells pass in the addon (no forward() call) and are counted exactly; a fault or a trace listener brings every doorbell back to the policy', async (t) => {
+  const router = new Router();
+  let looked = 0;
+  const forward = router.forward.bind(router);
+  router.forward = (doorbell) => { looked++; return forward(doorbell); };
+  const h = await start(t, { forwarding: router });
+  const a = await h.client();
+  const b = await h.client();
+  await waitFor(() => a.peers.size === 2, 'a to know b');
+  const tb = tally(b);
+  assert.equal(router.bypasses(a.id, b.id), true);
+  await ringMany(a, b.id, 0, 1000, 10);
+  await waitFor(() => tb[0] === 1000, '1000 rings delivered');
+  assert.equal(looked, 0, 'no doorbell needed the policy');
+  assert.equal(router.counters().get(`peer:${a.id}`)!.forwarded, 1000, 'counted in bulk, exactly');
+
+  router.apply({ kind: 'latency', link: `peer:${b.id}`, us: 1 });
+  assert.equal(router.bypasses(a.id, b.id), false);
+  await ringMany(a, b.id, 0, 100, 10);
+  await waitFor(() => tb[0] === 1100, '100 more, delayed by 1 us');
+  assert.ok(looked > 0, 'with latency, the policy sees them');
+
+  router.apply({ kind: 'clear' });
+  const before = looked;
+  await ringMany(a, b.id, 0, 100, 10);
+  await waitFor(() => tb[0] === 1200, '100 more after clear');
+  assert.equal(looked, before, 'cleared: straight again');
+
+  let traced = 0;
+  router.on('trace', (entry) => { traced += entry.count; });
+  await sleep(0);
+  await ringMany(a, b.id, 0, 10, 10);
+  await waitFor(() => traced === 10 || undefined, 'a trace listener sees every ring');
+  assert.equal(router.counters().get(`peer:${a.id}`)!.forwarded, 1210);
+  await h.done();
+});
