@@ -253,17 +253,22 @@ async function throughput() {
 async function switchedCost() {
   const out: Record<string, Record<string, unknown>> = {};
   for (const mode of ['direct', 'switched'] as const) {
+    // Unpinned: the server in this process, its Router's counters read here.
     const router = mode === 'switched' ? new Router() : undefined;
     const server = createServer({ socketPath: join(tmp, `${mode}.sock`), memory: { kind: 'memfd', size: 65536 }, vectors: 1, switched: mode === 'switched', forwarding: router });
     await server.listen();
+    // On one CPU: `famez server` in a process of its own, on CPU 0 with the two peers.
+    const pinnedServer = await famezServer(`${mode}-pinned`, 1, 2, false, { prefix: [...PINNINGS[0].prefix], args: mode === 'switched' ? ['--switched'] : [] });
     try {
       for (const pinning of PINNINGS) {
+        const socket = pinning.name === 'pinned' ? pinnedServer.socket : server.socketPath;
         const latencies = [];
-        for (let rep = 0; rep < PLAN.reps; rep++) latencies.push(await famezPingPong(server.socketPath, [...pinning.prefix]));
+        for (let rep = 0; rep < PLAN.reps; rep++) latencies.push(await famezPingPong(socket, [...pinning.prefix]));
         const roundTrip = { medianUs: median(latencies.map((l) => l.medianUs)), p99Us: median(latencies.map((l) => l.p99Us)) };
-        const before = router ? [...router.counters().values()][0]?.forwarded ?? 0 : 0;
-        const { sent, seen } = await oneWay(server.socketPath, [...pinning.prefix]);
-        const forwarded = router ? Math.max(...[...router.counters().values()].map((c) => c.forwarded)) - before : undefined;
+        const counted = pinning.name === 'unpinned' ? router : undefined;
+        const before = counted ? [...counted.counters().values()][0]?.forwarded ?? 0 : 0;
+        const { sent, seen } = await oneWay(socket, [...pinning.prefix]);
+        const forwarded = counted ? Math.max(...[...counted.counters().values()].map((c) => c.forwarded)) - before : undefined;
         (out[pinning.name] ??= {})[mode] = {
           roundTrip, ringsSent: sent.sent, ringsSeen: seen.rings, ringsPerSecond: seen.rings / sent.seconds,
           wakeupsPerSecond: seen.wakeups / sent.seconds, forwardedPerSecond: forwarded === undefined ? undefined : forwarded / sent.seconds,
@@ -271,6 +276,7 @@ async function switchedCost() {
         log(`${mode} ${pinning.name}: round trip ${roundTrip.medianUs.toFixed(1)} us (median), ${(seen.rings / sent.seconds / 1e3).toFixed(0)}k rings/s one way`);
       }
     } finally {
+      await pinnedServer.stop();
       await server.close();
     }
   }
@@ -296,14 +302,14 @@ function fdPrefix(need: number): string[] {
 }
 
 /** With `traceGc`, the server runs under node --trace-gc and its GC lines are collected (with arrival times). */
-async function famezServer(name: string, vectors: number, peers: number, traceGc = false) {
+async function famezServer(name: string, vectors: number, peers: number, traceGc = false, extra: { prefix?: string[]; args?: string[] } = {}) {
   const socket = join(tmp, `${name}.sock`);
   const pidFile = join(tmp, `${name}.pid`);
   // Sockets + eventfds + copies queued for the newcomer (at most its (N-1)*V) + spare.
   const need = peers * (1 + vectors) + peers * vectors + 64;
   if (need > limits.hard) log(`warning: the server may need ${need} fds, the hard limit is ${limits.hard}`);
-  const argv = [...fdPrefix(need), process.execPath, ...BIN_NODE_FLAGS, ...(traceGc ? ['--trace-gc'] : []), CLI, 'server', '-S', socket,
-    '-m', '/dev/shm', '-l', '64K', '-n', String(vectors), '-p', pidFile];
+  const argv = [...fdPrefix(need), ...(extra.prefix ?? []), process.execPath, ...BIN_NODE_FLAGS, ...(traceGc ? ['--trace-gc'] : []), CLI, 'server', '-S', socket,
+    '-m', '/dev/shm', '-l', '64K', '-n', String(vectors), '-p', pidFile, ...(extra.args ?? [])];
   // TERM if the bench dies: the server then removes its socket file itself.
   const child = start(argv[0]!, argv.slice(1), { stdio: ['ignore', traceGc ? 'pipe' : 'ignore', 'inherit'] }, 'TERM');
   const gcs: Array<{ at: number; line: string }> = [];
