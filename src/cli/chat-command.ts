@@ -4,7 +4,7 @@
 import { connectFabric, DEFAULT_FABRIC_SOCKET, type FabricPeer } from '../fabric/index.js';
 import { CHAT_HELP_LINES, ChatConsole } from './chat/commands.js';
 import { output, runConsole, type Output } from './console/runner.js';
-import { parseOptions, UsageError } from './usage.js';
+import { eitherSpelling, parseOptions } from './usage.js';
 
 const COMMAND = 'famez chat';
 
@@ -39,11 +39,8 @@ export async function runChat(args: string[]): Promise<number> {
     process.stdout.write(CHAT_HELP);
     return 0;
   }
-  if (values.socketpath !== undefined && values['socket-path'] !== undefined) {
-    throw new UsageError(`${COMMAND}: --socketpath and --socket-path name the same thing: give one`);
-  }
   const print = output(values.json ?? false);
-  const peer = await connectFabric({ path: values.socketpath ?? values['socket-path'] ?? DEFAULT_FABRIC_SOCKET, reconnect: values.reconnect ?? false });
+  const peer = await connectFabric({ path: eitherSpelling(COMMAND, ['--socketpath', '--socket-path'], values.socketpath, values['socket-path']) ?? DEFAULT_FABRIC_SOCKET, reconnect: values.reconnect ?? false });
   const console = new ChatConsole(peer);
   report(peer, print, (values.verbose?.length ?? 0) > 0);
   print([`This ID = ${String(peer.id).padStart(2)} (${peer.nodename})`, 'Active client list now complete', `Ready player ${peer.nodename}`],

@@ -9,7 +9,7 @@ import { ACCESS_HELP, ACCESS_OPTIONS, logFormat, planAccess } from './access.js'
 import type { Logger } from './logger.js';
 import { runService, type ServicePlan } from './service.js';
 import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWITCHING_OPTIONS, logFaults } from './switching.js';
-import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
+import { choice, eitherSpelling, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { defaultHttpPort, planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { fabricSource, fabricSwitching, FAMEZ_HTTP_PORT } from '../web/index.js';
 
@@ -80,10 +80,6 @@ interface FabricPlan extends ServicePlan {
 export function planFabric(args: string[]): FabricPlan | 'help' {
   const values: Values<typeof FABRIC_OPTIONS> = parseOptions(COMMAND, defaultHttpPort(args, FAMEZ_HTTP_PORT), FABRIC_OPTIONS);
   if (values.help) return 'help';
-  const one = <T>(a: T | undefined, b: T | undefined, names: string): T | undefined => {
-    if (a !== undefined && b !== undefined) throw new UsageError(`${COMMAND}: ${names} name the same thing: give one`);
-    return a ?? b;
-  };
   if (values.recycle && values.norecycle) throw new UsageError(`${COMMAND}: --recycle and --norecycle cannot be combined`);
   const mode: FabricMode = values.silent ? 'silent' : values.noPFM ? 'unmanaged' : 'managing';
   const mailbox = values.mailbox ?? DEFAULT_MAILBOX;
@@ -92,7 +88,7 @@ export function planFabric(args: string[]): FabricPlan | 'help' {
   const daemonize = values.daemon ?? false;
   return {
     fabric: {
-      socketPath: one(values.socketpath, values['socket-path'], '--socketpath and --socket-path') ?? DEFAULT_FABRIC_SOCKET,
+      socketPath: eitherSpelling(COMMAND, ['--socketpath', '--socket-path'], values.socketpath, values['socket-path']) ?? DEFAULT_FABRIC_SOCKET,
       mailbox,
       nClients: values.nClients === undefined ? DEFAULT_CLIENTS : integer('--nClients', values.nClients, 1, MAX_CLIENTS),
       mode,
@@ -107,7 +103,7 @@ export function planFabric(args: string[]): FabricPlan | 'help' {
     pidFile: values['pid-file'],
     daemonize,
     log: {
-      path: one(values.logfile, values['log-file'], '--logfile and --log-file') ?? (daemonize ? DAEMON_LOG : undefined),
+      path: eitherSpelling(COMMAND, ['--logfile', '--log-file'], values.logfile, values['log-file']) ?? (daemonize ? DAEMON_LOG : undefined),
       format: logFormat(values),
       verbose: verbosity > 0,
     },

@@ -45,3 +45,9 @@ export function fileMode(option: string, text: string): number {
   if (!/^0?[0-7]{3,4}$/.test(text)) throw new UsageError(`invalid value "${text}" for ${option}: expected an octal mode such as 0600`);
   return parseInt(text, 8);
 }
+
+/** An option spelled two ways (FAME-Z's and famez's): the value given, or a UsageError when both are. */
+export function eitherSpelling(command: string, names: [string, string], a: string | undefined, b: string | undefined): string | undefined {
+  if (a !== undefined && b !== undefined) throw new UsageError(`${command}: ${names[0]} and ${names[1]} name the same thing: give one`);
+  return a ?? b;
+}
