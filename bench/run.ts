@@ -14,7 +14,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createServer } from '../src/index.js';
-import { Router } from '../src/fabric/router.js';
+import { Router } from '../src/switching/router.js';
 import {
   BIN_NODE_FLAGS, compileC, cpuNs, cpuNsByThread, cpuTicks, DIST, fdCount, fdLimits, installCleanup, median, nextMessage, ROOT, rssKiB, sleep, start, startNode,
   stopped, type Message,

@@ -8,7 +8,7 @@ import { DEFAULT_SOCKET_PATH, MAX_VECTORS, PROTOCOLS } from '../protocol/message
 import { ACCESS_HELP, ACCESS_OPTIONS, logFormat, planAccess } from './access.js';
 import type { Logger } from './logger.js';
 import { createInterface } from 'node:readline';
-import { Router } from '../fabric/router.js';
+import { Router } from '../switching/router.js';
 import { runService, type ServicePlan } from './service.js';
 import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWITCHING_OPTIONS, logFaults, type SwitchingPlan } from './switching.js';
 import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';

@@ -1,10 +1,10 @@
 // Options `famez server` and `famez fabric` share for switched doorbells,
 // and the console commands that change faults and show counters.
 import { readFileSync } from 'node:fs';
-import { describeFaults, FAULT_HELP, FaultError, faultNotice, parseFaultCommand, type FaultChange } from '../fabric/faults.js';
-import { FabricFileError, parseFabricFile } from '../fabric/fabric-file.js';
-import type { Router } from '../fabric/router.js';
-import type { Topology } from '../fabric/topology.js';
+import { describeFaults, FAULT_HELP, FaultError, faultNotice, parseFaultCommand, type FaultChange } from '../switching/faults.js';
+import { FabricFileError, parseFabricFile } from '../switching/fabric-file.js';
+import type { Router } from '../switching/router.js';
+import type { Topology } from '../switching/topology.js';
 import type { Logger } from './logger.js';
 import { integer, UsageError } from './usage.js';
 

@@ -8,12 +8,12 @@ import type { BuiltInPeer, BuiltInDoorbell } from '../server/index.js';
 import * as sys from '../sys/index.js';
 import { Courier, type OutboxSlot } from './courier.js';
 import { DEFAULT_MAILBOX, planMailboxFile, removeMailboxFile, type MailboxFile } from './mailbox-file.js';
-import { faultNotice, type FaultChange } from './faults.js';
+import { faultNotice, type FaultChange } from '../switching/faults.js';
 import { mailboxInspector, mailboxNodename } from './mailbox-inspector.js';
 import { formatPayload, parsePayload } from './payload.js';
-import { Router } from './router.js';
-import type { Topology } from './topology.js';
-import { RateLimitedLog } from './rate-limit.js';
+import { Router } from '../switching/router.js';
+import type { Topology } from '../switching/topology.js';
+import { RateLimitedLog } from '../switching/rate-limit.js';
 import { DRIVERLESS_CCLASS, Switch, type Action, type Port, type SwitchMode } from './switch.js';
 
 export const DEFAULT_FABRIC_SOCKET = '/tmp/ivshmsg_socket';

@@ -2,7 +2,7 @@
 // vector S says "slot S holds a message for R": read it as it passes, never
 // take it or hand the slot back (the receiver does that).
 import { BUF_SIZE, MailboxError, type Mailbox } from '../mailbox/index.js';
-import type { MessageInspector } from './router.js';
+import type { MessageInspector } from '../switching/router.js';
 
 export function mailboxInspector(mailbox: () => Mailbox | undefined): MessageInspector {
   return ({ from, vector }) => {

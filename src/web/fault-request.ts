@@ -2,7 +2,7 @@
 // words ({"command": "link down trunk"}) or the change spelt out as JSON
 // ({"action": "down", "link": "trunk"}). Anything else is a 400 naming the
 // field. Pure.
-import { checkChange, FaultError, isolate, parseFaultCommand, type FaultChange } from '../fabric/faults.js';
+import { checkChange, FaultError, isolate, parseFaultCommand, type FaultChange } from '../switching/faults.js';
 import { HttpError } from './http-json.js';
 
 export const FAULT_ACTIONS = ['down', 'up', 'isolate', 'rejoin', 'latency', 'drop', 'rate', 'clear'] as const;

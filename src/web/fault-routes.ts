@@ -1,7 +1,7 @@
 // GET and POST /api/v1/faults: the faults of a switched fabric, and a change
 // to them (with the token). Without switched doorbells both are a 409 saying
 // how to get them.
-import { FaultError, describeChange } from '../fabric/faults.js';
+import { FaultError, describeChange } from '../switching/faults.js';
 import { checkBearer } from './auth.js';
 import { parseFaultRequest } from './fault-request.js';
 import { HttpError, readJson, sendJson } from './http-json.js';

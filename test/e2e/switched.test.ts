@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { connect, createServer } from '../../src/index.js';
-import { Router } from '../../src/fabric/router.js';
-import { isolate } from '../../src/fabric/faults.js';
+import { Router } from '../../src/switching/router.js';
+import { isolate } from '../../src/switching/faults.js';
 import { skipE2e, startGuest, useGuests, type GuestStep } from './harness.js';
 
 const skip = skipE2e;

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sleep, waitFor } from '../server/helpers.js';
 import { start } from './harness.js';
-import { mulberry32 } from '../../src/fabric/prng.js';
+import { mulberry32 } from '../../src/switching/prng.js';
 import type { MailboxPeer } from './mailbox-peer.js';
 
 const SEED = Number(process.env.FAMEZ_HOSTILE_SEED ?? 0x5eed1991);

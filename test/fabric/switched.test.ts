@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { topologyFromJson } from '../../src/fabric/index.js';
-import type { TraceEntry } from '../../src/fabric/router.js';
+import type { TraceEntry } from '../../src/switching/router.js';
 import { waitFor } from '../server/helpers.js';
 import type { MailboxPeer } from './mailbox-peer.js';
 import { start } from './harness.js';

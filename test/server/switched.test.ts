@@ -5,8 +5,8 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ForwardingPolicy, type ServerOptions, type SwitchedDoorbell } from '../../src/server/index.js';
 import type { FamezClient } from '../../src/client/index.js';
-import { Router } from '../../src/fabric/router.js';
-import { isolate } from '../../src/fabric/faults.js';
+import { Router } from '../../src/switching/router.js';
+import { isolate } from '../../src/switching/faults.js';
 import { RawPeer, sleep, startServer, waitFor } from './helpers.js';
 
 /** A switched server, lowest ids first. */

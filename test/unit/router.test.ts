@@ -1,9 +1,9 @@
 // The Router as a forwarding policy, with plain doorbells and a fake clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Router, type TraceEntry } from '../../src/fabric/router.js';
-import { topologyFromJson } from '../../src/fabric/fabric-file.js';
-import { FaultError } from '../../src/fabric/faults.js';
+import { Router, type TraceEntry } from '../../src/switching/router.js';
+import { topologyFromJson } from '../../src/switching/fabric-file.js';
+import { FaultError } from '../../src/switching/faults.js';
 import { DelayQueue } from '../../src/server/delay-queue.js';
 import { fdShortage, parseFdLimit, peersThatFit, switchedJoinCost } from '../../src/server/fd-budget.js';
 

@@ -1,12 +1,12 @@
 // Topology, fabric files, routing and faults with plain data.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FabricFileError, parseFabricFile, topologyFromJson } from '../../src/fabric/fabric-file.js';
-import { firstUp, kShortestPaths, partitions } from '../../src/fabric/routing.js';
-import { attachmentOf, singleSwitch, type SwitchLink } from '../../src/fabric/topology.js';
-import { faultNotice, FaultError, FaultState, parseFaultCommand } from '../../src/fabric/faults.js';
-import { TokenBucket } from '../../src/fabric/token-bucket.js';
-import { mulberry32, survivors } from '../../src/fabric/prng.js';
+import { FabricFileError, parseFabricFile, topologyFromJson } from '../../src/switching/fabric-file.js';
+import { firstUp, kShortestPaths, partitions } from '../../src/switching/routing.js';
+import { attachmentOf, singleSwitch, type SwitchLink } from '../../src/switching/topology.js';
+import { faultNotice, FaultError, FaultState, parseFaultCommand } from '../../src/switching/faults.js';
+import { TokenBucket } from '../../src/switching/token-bucket.js';
+import { mulberry32, survivors } from '../../src/switching/prng.js';
 
 const link = (name: string, a: string, b: string, latencyUs: number): SwitchLink => ({ name, a, b, latencyUs });
 // s1 - s2 - s4 (10 + 10), s1 - s3 - s4 (5 + 30), s1 - s4 direct (50), a parallel s1 = s2 (15)
