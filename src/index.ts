@@ -7,4 +7,5 @@ export { ProtocolError } from './protocol/client-stream.js';
 export * as sys from './sys/index.js';
 export * from './client/index.js';
 export * from './mailbox/index.js';
+export * from './switching/index.js';
 export * from './fabric/index.js';

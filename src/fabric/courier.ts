@@ -3,6 +3,7 @@
 // sleeps: the slot is checked when a doorbell arrives and on a short timer
 // while a message is out, and a receiver that keeps it past the timeout has
 // it taken back.
+import { TimeoutError } from '../mailbox/slot-timeout.js';
 
 /** The switch's slot, as the courier uses it. */
 export interface OutboxSlot {
@@ -28,10 +29,6 @@ export interface CourierOptions {
   maxQueuedPerPort?: number;
   /** A receiver kept the slot past the timeout. */
   onTimeout?: (to: number) => void;
-}
-
-export class TimeoutError extends Error {
-  override name = 'TimeoutError';
 }
 
 export class Courier {

@@ -3,12 +3,5 @@ export { Switch, DEFAULT_SID, SWITCH_CCLASS, DRIVERLESS_CCLASS, type Port, type 
 export { parseRequest, linkAck, ctlWrite, standaloneAck, linkRfc, PEER_ATTRIBUTE_REQUEST, type Request, type CtlWrite, type PeerAttributes } from './link.js';
 export { parsePayload, formatPayload, parseArguments, formatArguments, words, TRACKER_TOKEN, type Payload } from './payload.js';
 export { DEFAULT_MAILBOX, mailboxPath } from './mailbox-file.js';
-export { TimeoutError } from './courier.js';
 export { switchDiagram } from './diagram.js';
 export { connectFabric, FabricPeer, type FabricPeerOptions, type FabricPeerEvents, type ChatMessage, type PeerEntry, type OwnLink } from './peer.js';
-export { Router, type RouterOptions, type RouterEvents, type LinkCounters, type TraceEntry, type MessageInspector } from '../switching/router.js';
-export { TraceSubscription } from '../switching/trace.js';
-export { singleSwitch, peerLinkName, attachmentOf, type Topology, type SwitchLink, type Attachment } from '../switching/topology.js';
-export { parseFabricFile, topologyFromJson, FabricFileError } from '../switching/fabric-file.js';
-export { kShortestPaths, firstUp, partitions, type Path } from '../switching/routing.js';
-export { parseFaultCommand, faultNotice, describeChange, describeFaults, isolate, FaultError, FAULT_HELP, type FaultChange, type LinkFaults, type RateLimit } from '../switching/faults.js';

@@ -1,6 +1,6 @@
 // The endpoints: what each path answers, over a source, the event stream and
 // the metrics.
-import { TimeoutError } from '../fabric/index.js';
+import { TimeoutError } from '../mailbox/index.js';
 import { asset, ASSET_PATHS } from './assets.js';
 import { checkBearer } from './auth.js';
 import type { EventStream } from './event-stream.js';

@@ -1,7 +1,7 @@
 // What the web side serves, as plain data: the views of peers, the topology,
 // the server, and the events of the live stream. Sources (a plain server or a
 // fabric) produce these; the HTTP layer only serialises them.
-import type { FaultChange, LinkCounters, LinkFaults, TraceEntry } from '../fabric/index.js';
+import type { FaultChange, LinkCounters, LinkFaults, TraceEntry } from '../switching/index.js';
 
 /** One peer as the API shows it; the fabric fields are absent on a plain server. */
 export interface PeerView {

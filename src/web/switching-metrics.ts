@@ -1,7 +1,7 @@
 // Metrics read when scraped: the queue depths, and a switched fabric's
 // per-link doorbells, messages, bytes, state and fault changes.
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { LinkCounters } from '../fabric/index.js';
+import type { LinkCounters } from '../switching/index.js';
 import type { SwitchingSource, WebSource } from './model.js';
 
 export function queueMetrics(source: WebSource, registers: Registry[]): void {

@@ -3,7 +3,8 @@
 // trace. The router traces only while someone listens, so the sampler
 // listens only until its budget for the second is spent: at 100k doorbells/s
 // the stream carries a few a second and the forwarder builds no more entries.
-import type { Fabric, FaultChange, Router, TraceEntry } from '../fabric/index.js';
+import type { Fabric } from '../fabric/index.js';
+import type { FaultChange, Router, TraceEntry } from '../switching/index.js';
 import type { SourceEvent, SwitchingSource, SwitchLinkView } from './model.js';
 
 export interface SwitchingOptions {

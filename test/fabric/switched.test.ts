@@ -4,7 +4,7 @@
 // configured peer by the switch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { topologyFromJson } from '../../src/fabric/index.js';
+import { topologyFromJson } from '../../src/switching/index.js';
 import type { TraceEntry } from '../../src/switching/router.js';
 import { waitFor } from '../server/helpers.js';
 import type { MailboxPeer } from './mailbox-peer.js';

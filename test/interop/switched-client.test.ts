@@ -5,7 +5,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { createFabric, topologyFromJson, type Fabric } from '../../src/fabric/index.js';
+import { createFabric, type Fabric } from '../../src/fabric/index.js';
+import { topologyFromJson } from '../../src/switching/index.js';
 import { waitFor } from '../helpers/fds.js';
 import { MailboxPeer } from '../fabric/mailbox-peer.js';
 import { doorbell, QemuClient, skip, useQemuTools } from './tools.js';

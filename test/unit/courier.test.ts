@@ -4,7 +4,8 @@
 // close.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { Courier, TimeoutError, type CourierOptions, type Letter, type OutboxSlot } from '../../src/fabric/courier.js';
+import { TimeoutError } from '../../src/mailbox/slot-timeout.js';
+import { Courier, type CourierOptions, type Letter, type OutboxSlot } from '../../src/fabric/courier.js';
 import { sleep, waitFor } from '../helpers/fds.js';
 
 class FakeSlot implements OutboxSlot {

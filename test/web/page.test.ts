@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { topologyFromJson } from '../../src/fabric/index.js';
+import { topologyFromJson } from '../../src/switching/index.js';
 import { waitFor } from '../helpers/fds.js';
 import { ROOT } from '../install/package.js';
 import type { MailboxPeer } from '../fabric/mailbox-peer.js';

@@ -4,7 +4,7 @@
 // stream, and the fault write API with its refusals.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { Router, topologyFromJson } from '../../src/fabric/index.js';
+import { Router, topologyFromJson } from '../../src/switching/index.js';
 import { routerSwitching, type SourceEvent, type TopologyLink } from '../../src/web/index.js';
 import { waitFor } from '../helpers/fds.js';
 import { EventClient } from './event-client.js';
