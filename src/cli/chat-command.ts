@@ -1,7 +1,8 @@
 // `famez chat`: FAME-Z's ivshmsg_client.py over connectFabric(). Its output
 // lines are FAME-Z's, so that habits and scripts carry over; -c, stdin
 // scripts, --json and --reconnect work as in `famez client`.
-import { connectFabric, DEFAULT_FABRIC_SOCKET, type FabricPeer } from '../fabric/index.js';
+import { DEFAULT_FABRIC_SOCKET } from '../fabric/common.js';
+import { connectFabric, type FabricPeer } from '../fabric/peer.js';
 import { CHAT_HELP_LINES, ChatConsole } from './chat/commands.js';
 import { output, runConsole, type Output } from './console/runner.js';
 import { eitherSpelling, parseOptions } from './usage.js';

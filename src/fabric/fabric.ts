@@ -14,9 +14,8 @@ import { formatPayload, parsePayload } from './payload.js';
 import { Router } from '../switching/router.js';
 import type { Topology } from '../switching/topology.js';
 import { RateLimitedLog } from '../switching/rate-limit.js';
+import { DEFAULT_FABRIC_SOCKET } from './common.js';
 import { DRIVERLESS_CCLASS, Switch, type Action, type Port, type SwitchMode } from './switch.js';
-
-export const DEFAULT_FABRIC_SOCKET = '/tmp/ivshmsg_socket';
 
 /** managing (FAME-Z's default, a fabric manager), unmanaged (--noPFM) or silent (not a peer at all). */
 export type FabricMode = SwitchMode | 'silent';

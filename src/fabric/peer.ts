@@ -3,64 +3,14 @@
 // Link CTL Peer-Attribute, completes the switch's link configuration, and
 // sends through its one slot, a message at a time, without blocking.
 import { EventEmitter } from 'node:events';
-import { connect, type ConnectOptions, type FamezClient } from '../client/index.js';
+import { connect, type FamezClient } from '../client/index.js';
 import { geometry, Mailbox, MailboxError, MAX_MESSAGE, type Geometry } from '../mailbox/index.js';
 import { Courier, type OutboxSlot } from './courier.js';
 import { linkAck, parseRequest, PEER_ATTRIBUTE_REQUEST, standaloneAck, type PeerAttributes } from './link.js';
 import { formatPayload, parsePayload } from './payload.js';
-import type { LinkState } from './switch.js';
-import { DEFAULT_FABRIC_SOCKET } from './fabric.js';
-
-export interface FabricPeerOptions extends Omit<ConnectOptions, 'protocol'> {
-  /** Default z<id> (two digits), as FAME-Z's client. */
-  nodename?: string;
-  /** Default Debugger. */
-  cclass?: string;
-  /** How long a receiver may keep our slot (default 1000 ms, as FAME-Z). */
-  replyTimeoutMs?: number;
-}
-
-export interface ChatMessage {
-  from: number;
-  /** The sender's nodename as its slot holds it ('' when it has none). */
-  nodename: string;
-  /** The whole payload, tracker included. */
-  text: string;
-  body: string;
-  tracker?: number;
-}
-
-export interface PeerEntry {
-  id: number;
-  nodename: string;
-  cclass: string;
-}
-
-/** Our link, as the switch configured it (FAME-Z's CID0/SID0/PFMCID0/PFMSID0). */
-export interface OwnLink {
-  state: LinkState;
-  cid0: number;
-  sid0: number;
-  pfmCid0: number;
-  pfmSid0: number;
-}
-
-export interface FabricPeerEvents {
-  /** Every message that reaches us, answered ones included. */
-  message: [ChatMessage];
-  /** A message we sent (or spoofed) was taken by its receiver. */
-  sent: [{ from: number; to: number; text: string }];
-  /** A peer joined (its id); with the server's recycling, a returning peer is not announced. */
-  peer: [number];
-  'peer-gone': [PeerEntry];
-  /** The switch configured our link. */
-  configured: [OwnLink];
-  /** Something another peer did wrong (a bad slot), or an answer that could not go. */
-  warning: [string];
-  disconnect: [Error | undefined];
-  reconnect: [number];
-  close: [Error | undefined];
-}
+import { DEFAULT_FABRIC_SOCKET } from './common.js';
+import type { FabricPeerEvents, FabricPeerOptions, OwnLink, PeerEntry } from './peer-types.js';
+export type { ChatMessage, FabricPeerEvents, FabricPeerOptions, OwnLink, PeerEntry } from './peer-types.js';
 
 export class FabricPeer extends EventEmitter<FabricPeerEvents> {
   readonly client: FamezClient;

@@ -3,10 +3,10 @@
 // No I/O: the fabric runtime reads the mailbox and carries the actions out.
 import { ctlWrite, linkAck, parseRequest, PEER_ATTRIBUTE_REQUEST, type PeerAttributes } from './link.js';
 import { parsePayload } from './payload.js';
+import type { LinkState } from './common.js';
 
 /** managing: a Gen-Z fabric manager (FAME-Z's default "PFM"); unmanaged: FAME-Z's --noPFM. */
 export type SwitchMode = 'managing' | 'unmanaged';
-export type LinkState = 'up' | 'configured';
 
 /** FAME-Z's smart switch: SID 27, CIDs of id * 100. */
 export const DEFAULT_SID = 27;
