@@ -1,4 +1,4 @@
-// The lab guest's kernel and initrd: built by the package's lab/guest/build.sh
+// The lab guest's kernel and initrd: built by the package's guest-agent/build.sh
 // into the cache once, rebuilt when the agent or init change.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -8,8 +8,8 @@ import { LabError } from './lab-lock.js';
 
 export interface GuestImage { kernel: string; initrd: string }
 
-/** lab/guest in the package (this file is dist/src/lab/guest-image.js). */
-export const GUEST_SOURCE = fileURLToPath(new URL('../../../lab/guest/', import.meta.url));
+/** guest-agent/ in the package (this file is dist/src/lab/guest-image.js). */
+export const GUEST_SOURCE = fileURLToPath(new URL('../../../guest-agent/', import.meta.url));
 
 export interface ImageOptions {
   /** A kernel of the user's (for hosts without apt). */

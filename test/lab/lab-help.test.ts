@@ -13,7 +13,7 @@ const options = Object.entries(LAB_OPTIONS).map(([name, spec]) => ({ long: `--${
 
 /** The console commands the agent lists in its own help ("send DEST TEXT", ...). */
 function agentCommands(): string[] {
-  const listed = /say\("commands: ([^"(]+)/.exec(repoFile('lab/guest/agent.c'));
+  const listed = /say\("commands: ([^"(]+)/.exec(repoFile('guest-agent/agent.c'));
   assert.ok(listed, 'the agent\'s help line');
   return listed[1]!.trim().split(' | ');
 }
