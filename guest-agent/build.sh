@@ -3,8 +3,8 @@
 # package linux-image-amd64 depends on; nothing is installed on the host) and
 # initrd.gz (static busybox, this folder's init, and the agent compiled here
 # with gcc -static). Cheap when built: the kernel is fetched once (KERNEL=FILE
-# gives one instead), the initrd is rebuilt when agent.c, init, busybox or this
-# script change. Concurrent builds of one OUTDIR are serialised with flock.
+# gives one instead), the initrd is rebuilt when the agent's sources (*.c,
+# *.h), init, busybox or this script change. Concurrent builds of one OUTDIR are serialised with flock.
 #   usage: build.sh OUTDIR     env: KERNEL=FILE, BUSYBOX=FILE, CC=gcc
 set -euo pipefail
 die() { echo "famez lab: $*" >&2; exit 1; }
@@ -39,13 +39,13 @@ fi
 
 [ -x "$BUSYBOX" ] || die "no static busybox at $BUSYBOX (apt-get install busybox-static), or give --initrd FILE"
 ! ldd "$BUSYBOX" >/dev/null 2>&1 || die "$BUSYBOX is dynamically linked: the guest needs a static one (apt-get install busybox-static)"
-hash=$(cat "$HERE/agent.c" "$HERE/init" "$BUSYBOX" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
+hash=$(cat "$HERE"/*.c "$HERE"/*.h "$HERE/init" "$BUSYBOX" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
 if [ ! -s "$OUT/initrd.gz" ] || [ "$(cat "$OUT/initrd.sha256" 2>/dev/null)" != "$hash" ]; then
     command -v "$CC" >/dev/null || die "no $CC to build the guest agent (apt-get install gcc libc6-dev), or give --initrd FILE"
     command -v cpio >/dev/null || die "no cpio to pack the initrd (apt-get install cpio)"
     root=$tmp/root
     mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys"
-    "$CC" -static -O2 -Wall -o "$root/bin/famez-agent" "$HERE/agent.c" || die "the guest agent did not compile (a static libc: apt-get install libc6-dev)"
+    "$CC" -static -O2 -Wall -o "$root/bin/famez-agent" "$HERE"/*.c || die "the guest agent did not compile (a static libc: apt-get install libc6-dev)"
     cp "$BUSYBOX" "$root/bin/busybox"
     ln -s busybox "$root/bin/sh"
     install -m 755 "$HERE/init" "$root/init"

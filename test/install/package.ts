@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** What `npm pack` reads; everything else in the checkout is left out. */
-const PACK_INPUTS = ['package.json', 'package-lock.json', 'binding.gyp', 'tsconfig.json', 'native', 'scripts', 'src'];
+const PACK_INPUTS = ['package.json', 'package-lock.json', 'binding.gyp', 'tsconfig.json', 'native', 'scripts', 'src', 'guest-agent', 'systemd'];
 
 /** Runs a program to completion; throws with its output unless it exits 0. */
 export function run(program: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeout?: number }): SpawnSyncReturns<string> {

@@ -35,6 +35,7 @@ test('npm pack gives a tarball that installs and runs with no compiler, make or 
     const installed = join(app, 'node_modules', 'famez');
     assert.deepEqual(readdirSync(join(installed, 'prebuilds')), ['linux-x64']);
     assert.ok(!existsSync(join(installed, 'build')), 'nothing was compiled');
+    for (const file of ['build.sh', 'init', 'agent.c']) assert.ok(existsSync(join(installed, 'guest-agent', file)), `famez lab's guest-agent/${file} is packed`);
 
     const npx = (args: string[]) => run('npx', ['famez', ...args], { cwd: app, env, timeout: 20_000 }).stdout;
     assert.equal(npx(['--version']), `famez ${version}\n`);
