@@ -1,0 +1,92 @@
+// The goals each section's results are held against (GOALS in plan.ts).
+import type { idle } from './idle.js';
+import type { JoinResult } from './join.js';
+import type { latency } from './latency.js';
+import type { MessageResults } from './messages.js';
+import { GOALS, JOIN_VECTORS } from './plan.js';
+import type { switchedCost } from './switched.js';
+import type { throughput } from './throughput.js';
+import type { WebCostResults } from './web.js';
+
+export type Results = {
+  latency?: Awaited<ReturnType<typeof latency>>;
+  throughput?: Awaited<ReturnType<typeof throughput>>;
+  switched?: Awaited<ReturnType<typeof switchedCost>>;
+  messages?: MessageResults;
+  web?: WebCostResults;
+  join?: JoinResult[];
+  idle?: Awaited<ReturnType<typeof idle>>;
+};
+
+export function goals(r: Results) {
+  const out: Array<{ goal: string; target: string; value: number | null; met: boolean | null; note?: string }> = [];
+  if (r.latency) {
+    const ratio = r.latency.pinned.ratioMedian;
+    out.push({ goal: 'round trip on one CPU: famez median / C floor median', target: `<= ${GOALS.latencyRatio}`,
+      value: round(ratio, 3), met: ratio <= GOALS.latencyRatio });
+    const thread = r.latency.pinned.threadRatioMedian;
+    if (thread !== undefined) {
+      out.push({ goal: 'round trip on one CPU, doorbell handed to a worker thread (sys.waitEventfd): median / C floor median',
+        target: `<= ${GOALS.threadRatio}`, value: round(thread, 3), met: thread <= GOALS.threadRatio,
+        note: `event-loop API ${round(r.latency.pinned.famez.medianUs, 1)} us, worker thread ${round(r.latency.pinned.thread.medianUs, 1)} us, C ${round(r.latency.pinned.c.medianUs, 1)} us` });
+    }
+  }
+  if (r.switched) {
+    const s = r.switched.pinned;
+    out.push({ goal: 'a switched doorbell adds at most one direct round trip (one CPU): added us / direct round trip us', target: '<= 1',
+      value: round(s.addedUsPerDoorbell / s.direct.roundTrip.medianUs, 3), met: s.addedUsPerDoorbell <= s.direct.roundTrip.medianUs,
+      note: `added ${round(s.addedUsPerDoorbell, 1)} us per doorbell, direct round trip ${round(s.direct.roundTrip.medianUs, 1)} us` });
+  }
+  if (r.web) {
+    out.push({ goal: `mailbox ping -> pong on one CPU with ${r.web.clients} event-stream clients / without (famez fabric --http, same run)`, target: `<= ${GOALS.webClientsRatio}`,
+      value: round(r.web.ratioMedian, 2), met: r.web.ratioMedian <= GOALS.webClientsRatio,
+      note: `${r.web.without.medianUs.toFixed(1)} us without, ${r.web.with.medianUs.toFixed(1)} us with: ${r.web.addedUsMedian.toFixed(1)} us added` });
+  }
+  if (r.messages) {
+    const m = r.messages;
+    out.push({ goal: 'mailbox ping -> pong on one CPU: famez switch median / C peer median (same run)', target: `<= ${GOALS.switchRatio}`,
+      value: round(m.roundTrip.ratioMedian, 3), met: m.roundTrip.ratioMedian <= GOALS.switchRatio,
+      note: `switch ${round(m.roundTrip.switch.medianUs, 1)} us (p99 ${round(m.roundTrip.switch.p99Us, 1)}), C ${round(m.roundTrip.floor.medianUs, 1)} us (p99 ${round(m.roundTrip.floor.p99Us, 1)})` });
+    const four = m.senders.find((row) => row.senders === 4);
+    if (four) {
+      out.push({ goal: 'messages/s through the switch from 4 senders', target: `>= ${GOALS.switchMessagesPerSecond}`,
+        value: Math.round(four.messagesPerSecond), met: four.messagesPerSecond >= GOALS.switchMessagesPerSecond,
+        note: m.senders.map((row) => `${row.senders} sender(s): ${Math.round(row.messagesPerSecond)}/s`).join(', ') });
+    }
+    out.push({ goal: `idle fabric with ${m.idle.peers} silent peers over ${m.idle.seconds} s: wake-ups of its own`, target: '0',
+      value: m.idle.wakeups, met: m.idle.wakeups === 0, note: `${m.idle.cpuNs} ns of CPU; by thread ${JSON.stringify(m.idle.wakeupsByThread)}` });
+  }
+  if (r.join) {
+    for (const vectors of JOIN_VECTORS) {
+      const rows = r.join.filter((j) => j.vectors === vectors);
+      if (rows.length < 2) continue;
+      const complete = rows.every((j) => j.complete);
+      const range = `N=${rows[0]!.peers} to N=${rows[rows.length - 1]!.peers}`;
+      for (const [what, costs] of [
+        ['server CPU per message', rows.map((j) => j.serverCpuUsPerMessage)],
+        ['wall time per message, receiving peers included', rows.map((j) => j.usPerMessage)],
+      ] as const) {
+        const spread = Math.max(...costs) / Math.min(...costs);
+        // Which way it is not flat: growth at the largest N over the cheapest N.
+        const growth = costs[costs.length - 1]! / Math.min(...costs);
+        const notes = [`largest N / cheapest N = ${round(growth, 2)}`, `us per message by N: ${costs.map((c) => round(c, 2)).join(', ')}`];
+        if (!complete) notes.push('some runs did not deliver every message');
+        out.push({ goal: `join, ${vectors} vector(s): ${what} flat from ${range} (max/min)`,
+          target: `<= ${GOALS.joinFlatness}`, value: round(spread, 3), met: spread <= GOALS.joinFlatness && complete,
+          note: notes.join('; ') });
+      }
+    }
+  }
+  if (r.idle) {
+    const busy = r.idle.perSecondNs.filter((ns) => ns > 0).length;
+    const notes = [`${r.idle.serverCpuNsSchedstat} ns by schedstat, in ${busy} of ${r.idle.perSecondNs.length} seconds`];
+    if (r.idle.gcs.length > 0) notes.push(`V8 GC in the window: ${r.idle.gcs.map((g) => `second ${g.second}: ${g.gc}`).join(' | ')}`);
+    out.push({ goal: `idle server CPU with ${r.idle.peers} silent peers over ${round(r.idle.seconds, 1)} s (seconds)`, target: '0',
+      value: round(r.idle.serverCpuNsSchedstat / 1e9, 6), met: r.idle.serverCpuNsSchedstat === GOALS.idleCpuSeconds, note: notes.join('; ') });
+  }
+  return out;
+}
+
+export function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits));
+}

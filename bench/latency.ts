@@ -1,0 +1,116 @@
+// 1. Doorbell round trip between two famez clients in two processes, pinned to
+// one CPU and unpinned, beside the C floor (bench/eventfd-pingpong.c) and, to
+// show where the difference goes, two Node peers using src/sys only
+// (children/raw-peer) and C making the same system calls as Node.
+import { join } from 'node:path';
+import { createServer } from '../src/index.js';
+import { compileC, median, nextMessage, start, startNode, stopped, type Message } from './lib.js';
+import { PINNINGS, type BenchContext } from './plan.js';
+
+export interface Latency {
+  medianUs: number;
+  p99Us: number;
+  minUs: number;
+  meanUs: number;
+}
+
+/** The C floor; with `epoll`, C making the system calls famez's Node peers make. */
+async function floor(ctx: BenchContext, binary: string, prefix: string[], epoll = false): Promise<Latency> {
+  const argv = [...prefix, binary, String(ctx.plan.rounds), String(ctx.plan.warmup), ...(epoll ? ['epoll'] : [])];
+  const child = start(argv[0]!, argv.slice(1));
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`${argv.join(' ')} exited ${code}`);
+  const r = JSON.parse(out) as { median_ns: number; p99_ns: number; min_ns: number; mean_ns: number };
+  return { medianUs: r.median_ns / 1e3, p99Us: r.p99_ns / 1e3, minUs: r.min_ns / 1e3, meanUs: r.mean_ns / 1e3 };
+}
+
+/** Two famez clients in two processes; a process under `prefix` (taskset) each. */
+export async function twoClients(socket: string, roles: [string, string], prefix: string[], script = 'doorbell-peer') {
+  const first = startNode(script, [roles[0], socket], prefix);
+  const firstId = (await nextMessage<Message & { id: number }>(first, 'ready', 30_000)).id;
+  const heard = nextMessage(first, 'peer', 30_000);
+  const second = startNode(script, [roles[1], socket], prefix);
+  const secondId = (await nextMessage<Message & { id: number }>(second, 'ready', 30_000)).id;
+  await heard;
+  const close = async (): Promise<void> => {
+    for (const child of [first, second]) if (child.connected) child.send({ type: 'exit' });
+    await Promise.all([stopped(first), stopped(second)]);
+  };
+  return { first, firstId, second, secondId, close };
+}
+
+/**
+ * famez clients (doorbell-peer), raw src/sys peers (raw-peer) for the breakdown,
+ * or famez clients whose doorbell is handed to a worker thread (`threads`).
+ */
+export async function famezPingPong(ctx: BenchContext, socket: string, prefix: string[], script = 'doorbell-peer', threads = false): Promise<Latency> {
+  const roles: [string, string] = threads ? ['thread-pong', 'thread-ping'] : ['pong', 'ping'];
+  const { first: ponger, firstId: pong, second: ping, secondId, close } = await twoClients(socket, roles, prefix, script);
+  try {
+    if (threads) ponger.send({ type: 'start', peer: secondId });
+    const result = nextMessage<Message & { median: number; p99: number; min: number; mean: number }>(ping, 'result', 120_000);
+    ping.send({ type: 'start', peer: pong, rounds: ctx.plan.rounds, warmup: ctx.plan.warmup });
+    const r = await result;
+    return { medianUs: r.median / 1e3, p99Us: r.p99 / 1e3, minUs: r.min / 1e3, meanUs: r.mean / 1e3 };
+  } finally {
+    await close();
+  }
+}
+
+export async function latency(ctx: BenchContext) {
+  const binary = compileC('eventfd-pingpong');
+  const server = createServer({ socketPath: join(ctx.tmp, 'latency.sock'), memory: { kind: 'memfd', size: 65536 }, vectors: 1 });
+  await server.listen();
+  const out: Record<string, unknown> = { rounds: ctx.plan.rounds, warmup: ctx.plan.warmup, reps: ctx.plan.reps };
+  try {
+    for (const pinning of PINNINGS) {
+      const reps: Array<{ famez: Latency; c: Latency; nodeSys: Latency; cEpoll: Latency; thread: Latency; ratio: number }> = [];
+      for (let rep = 0; rep < ctx.plan.reps; rep++) {
+        const c = await floor(ctx, binary, [...pinning.prefix]);
+        const famez = await famezPingPong(ctx, server.socketPath, [...pinning.prefix]);
+        const nodeSys = await famezPingPong(ctx, server.socketPath, [...pinning.prefix], 'raw-peer');
+        const cEpoll = await floor(ctx, binary, [...pinning.prefix], true);
+        const thread = await famezPingPong(ctx, server.socketPath, [...pinning.prefix], 'doorbell-peer', true);
+        reps.push({ famez, c, nodeSys, cEpoll, thread, ratio: famez.medianUs / c.medianUs });
+        ctx.log(`round trip ${pinning.name} #${rep + 1}: famez ${famez.medianUs.toFixed(1)} us, C ${c.medianUs.toFixed(1)} us, ` +
+          `Node + src/sys only ${nodeSys.medianUs.toFixed(1)} us, C with epoll ${cEpoll.medianUs.toFixed(1)} us, ` +
+          `famez with a worker thread's blocking wait ${thread.medianUs.toFixed(1)} us (median)`);
+      }
+      const pick = (side: 'famez' | 'c' | 'nodeSys' | 'cEpoll' | 'thread'): Latency => ({
+        medianUs: median(reps.map((r) => r[side].medianUs)),
+        p99Us: median(reps.map((r) => r[side].p99Us)),
+        minUs: Math.min(...reps.map((r) => r[side].minUs)),
+        meanUs: median(reps.map((r) => r[side].meanUs)),
+      });
+      const famez = pick('famez');
+      const c = pick('c');
+      const nodeSys = pick('nodeSys');
+      const cEpoll = pick('cEpoll');
+      const thread = pick('thread');
+      out[pinning.name] = {
+        thread,
+        threadRatioMedian: thread.medianUs / c.medianUs,
+        affinity: pinning.label,
+        famez,
+        c,
+        nodeSys,
+        nodeSysRatioMedian: nodeSys.medianUs / c.medianUs,
+        cEpoll,
+        cEpollRatioMedian: cEpoll.medianUs / c.medianUs,
+        ratioMedian: famez.medianUs / c.medianUs,
+        ratioP99: famez.p99Us / c.p99Us,
+        reps,
+      };
+    }
+  } finally {
+    await server.close();
+  }
+  return out as { rounds: number; warmup: number; reps: number } &
+    Record<'pinned' | 'unpinned', {
+    famez: Latency; c: Latency; nodeSys: Latency; nodeSysRatioMedian: number; cEpoll: Latency; cEpollRatioMedian: number;
+    thread: Latency; threadRatioMedian: number;
+    ratioMedian: number; ratioP99: number;
+  }>;
+}
