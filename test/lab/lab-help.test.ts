@@ -1,4 +1,4 @@
-// famez lab --help and the README's lab section document what famez lab takes:
+// famez lab --help and docs/lab.md (the README's reference for the lab) document what famez lab takes:
 // every option its parser accepts and every command the guest agent answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,9 +31,9 @@ test('famez lab --help: every option, famez lab down, every guest command; famez
   assert.equal(famez(['help', 'lab']).stdout, help.stdout);
 });
 
-test('the README\'s famez lab section names every option and famez lab down', () => {
-  const readme = repoFile('README.md');
-  const section = readme.slice(readme.indexOf('## VMs: famez lab'), readme.indexOf('### Your own VMs'));
+test('docs/lab.md\'s famez lab section names every option and famez lab down', () => {
+  const page = repoFile('docs/lab.md');
+  const section = page.slice(page.indexOf('# VMs: famez lab'), page.indexOf('## Your own VMs'));
   assert.ok(section.length > 100, 'the section is there');
   for (const { long, short } of options.filter((o) => o.long !== '--help')) {
     assert.ok(section.includes(`${long} `) || section.includes(`${long}\``) || (short !== undefined && section.includes(`${short} `)), long);
