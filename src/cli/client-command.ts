@@ -2,6 +2,7 @@
 // on a terminal (line editing, history); scripted from stdin or -c, where
 // the first failing command ends the run with status 1.
 import { connect, type FamezClient } from '../client/client.js';
+import { describeMemoryChange } from '../client/memory.js';
 import { DEFAULT_SOCKET_PATH, PROTOCOLS } from '../protocol/message.js';
 import { Console, HELP_LINES } from './console/commands.js';
 import { output, runConsole, type Output } from './console/runner.js';
@@ -72,6 +73,7 @@ function report(client: FamezClient, print: Output, verbose: boolean): void {
   client.on('disconnect', (error) => print(`disconnected from server${error ? `: ${error.message}` : ''}, reconnecting`,
     { event: 'disconnected', error: error?.message, reconnecting: true }));
   client.on('reconnect', (id) => print(`reconnected, our_id = ${id}`, { event: 'reconnected', our_id: id }));
+  client.on('memory', (change, size) => print(`warning: ${describeMemoryChange(change, size)}`, { event: 'memory', change, size }));
   if (!verbose) return;
   client.on('peer', (id) => print(`new peer id = ${id}`, { event: 'peer', peer_id: id }));
   client.on('peer-gone', (id) => print(`delete peer id = ${id}`, { event: 'peer-gone', peer_id: id }));

@@ -2,6 +2,7 @@
 // itself and exits once the copy says it is listening (or why it is not).
 import { spawn } from 'node:child_process';
 import { writeSync, closeSync } from 'node:fs';
+import { redirectStdio } from '../sys/index.js';
 
 const READY_ENV = 'FAMEZ_DAEMON_READY_FD';
 
@@ -49,5 +50,6 @@ export function reportReady(): void {
   delete process.env[READY_ENV];
   writeSync(fd, 'ready\n');
   closeSync(fd);
-  closeSync(2);
+  // dup2, not close: a closed fd 2 would be the next peer socket's number, and Node's diagnostics would go to that peer.
+  redirectStdio('/dev/null');
 }

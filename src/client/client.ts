@@ -26,6 +26,8 @@ export interface ClientEvents {
   disconnect: [Error | undefined];
   /** With reconnect: connected again, under a new id. */
   reconnect: [number];
+  /** The shared memory was cut by someone ('shrunk', the size found) or is whole again ('restored'). */
+  memory: ['shrunk' | 'restored', number];
   /** The client is closed for good. */
   close: [Error | undefined];
 }
@@ -123,6 +125,7 @@ export class FamezClient extends EventEmitter<ClientEvents> {
     session.on('doorbell', (doorbell) => this.emit('doorbell', doorbell));
     session.on('peer', (peer) => this.emit('peer', peer));
     session.on('peer-gone', (peer) => this.emit('peer-gone', peer));
+    session.on('memory', (change, size) => this.emit('memory', change, size));
     session.on('close', (error) => {
       if (this.#closed || !this.#options.reconnect) {
         this.#closed = true;

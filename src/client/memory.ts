@@ -1,15 +1,42 @@
 // Windows over the shared memory. One ArrayBuffer holds at most 4 GiB, so
 // larger memory is reached through several windows.
+// Any peer holding the memory's fd can shrink it. The addon then puts zero
+// pages under the windows instead of letting the process die (SIGBUS); this
+// object notices it, says so ('shrunk'), and maps the memory back once its
+// owner has restored the size ('restored'). The views stay valid throughout.
+import { EventEmitter } from 'node:events';
 import * as sys from '../sys/index.js';
 
-export class SharedMemory {
+export interface SharedMemoryEvents {
+  /** The memory was cut to `size` bytes: the windows read zeros and lose writes until 'restored'. */
+  shrunk: [size: number];
+  /** The memory has its size again and every window maps it once more. */
+  restored: [size: number];
+}
+
+/** One line for a user: what happened to the memory and what it means. */
+export function describeMemoryChange(change: 'shrunk' | 'restored', size: number): string {
+  return change === 'shrunk'
+    ? `the shared memory was cut to ${size} bytes by another process: it reads as zeros until the server restores it`
+    : `the shared memory is whole again (${size} bytes): mapped back`;
+}
+
+/** How often a memory with windows checks that they are whole (a cheap counter read). */
+const CHECK_MS = 250;
+
+export class SharedMemory extends EventEmitter<SharedMemoryEvents> {
   readonly size: number;
   readonly #fd: sys.Fd;
-  readonly #windows = new Set<ArrayBuffer>();
+  /** Each window's buffer and its offset in the memory. */
+  readonly #windows = new Map<ArrayBuffer, number>();
   #closed = false;
+  #breaks = sys.mappingBreaks();
+  #shrunk = false;
+  #timer?: NodeJS.Timeout;
 
   /** Takes ownership of `fd`. */
   constructor(fd: sys.Fd) {
+    super();
     this.#fd = fd;
     this.size = sys.stat(fd).size;
   }
@@ -22,7 +49,8 @@ export class SharedMemory {
       throw new RangeError(`window ${offset}+${length} is outside the shared memory (${this.size} bytes; at most 4 GiB a window)`);
     }
     const buffer = sys.map(this.#fd, offset, length);
-    this.#windows.add(buffer);
+    this.#windows.set(buffer, offset);
+    this.#timer ??= setInterval(() => this.check(), CHECK_MS).unref();
     return new Uint8Array(buffer);
   }
 
@@ -42,10 +70,43 @@ export class SharedMemory {
     return this.#fd;
   }
 
+  /** Whether a window lost the memory under it (it shrank) and has not been mapped back yet. */
+  get shrunk(): boolean {
+    return this.#shrunk;
+  }
+
+  /**
+   * Notices a shrink ('shrunk') and maps the windows back once the memory is
+   * whole again ('restored'). Runs by itself every 250 ms; call it to know now.
+   */
+  check(): void {
+    if (this.#closed) return;
+    const breaks = sys.mappingBreaks();
+    if (breaks === this.#breaks && !this.#shrunk) return;
+    this.#breaks = breaks;
+    const broken = [...this.#windows].filter(([buffer]) => sys.mappingBroken(buffer));
+    if (broken.length === 0) return;
+    const size = sys.stat(this.#fd).size;
+    if (!this.#shrunk) {
+      this.#shrunk = true;
+      this.emit('shrunk', size);
+    }
+    if (size < this.size) return;
+    try {
+      for (const [buffer, offset] of broken) sys.remap(buffer, this.#fd, offset);
+    } catch (error) {
+      if (sys.isSysError(error, 'EINVAL')) return;   // cut again meanwhile: the next check retries
+      throw error;
+    }
+    this.#shrunk = false;
+    this.emit('restored', size);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const buffer of this.#windows) sys.unmap(buffer);
+    clearInterval(this.#timer);
+    for (const buffer of this.#windows.keys()) sys.unmap(buffer);
     this.#windows.clear();
     sys.close(this.#fd);
   }

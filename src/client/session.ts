@@ -17,6 +17,8 @@ export interface SessionEvents {
   doorbell: [Doorbell];
   peer: [number];
   'peer-gone': [number];
+  /** The shared memory was cut ('shrunk', the size found) or is whole again ('restored'); see SharedMemory. */
+  memory: ['shrunk' | 'restored', number];
   /** The connection ended: by close(), by the server, or by an error. */
   close: [Error | undefined];
 }
@@ -149,8 +151,14 @@ export class Session extends EventEmitter<SessionEvents> {
         return;
       case 'memory':
         this.#memory = new SharedMemory(event.fd);
+        this.#memory.on('shrunk', (size) => this.emit('memory', 'shrunk', size));
+        this.#memory.on('restored', (size) => this.emit('memory', 'restored', size));
         return;
       case 'vector': {
+        if (!sys.isEventfd(event.fd)) {
+          sys.close(event.fd);
+          throw new ProtocolError(`the server at ${this.path} sent peer ${event.peer}'s vector ${event.vector} as an fd that is no eventfd: not an ivshmem server`);
+        }
         const fds = this.#doorbells.get(event.peer) ?? [];
         if (!this.#doorbells.has(event.peer)) {
           this.#doorbells.set(event.peer, fds);

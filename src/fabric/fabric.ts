@@ -1,21 +1,23 @@
 // famez fabric: an ivshmem server whose memory is FAME-Z's IVSHMSG mailbox
 // and in which the server takes part as a Gen-Z switch, through a built-in
-// peer. The switch logic is pure (switch.ts); this file carries it out.
+// peer. The mailbox host (mailbox-host.ts) keeps the memory; the switch agent
+// (switch-agent.ts) answers the peers; this file puts them on the server.
 import { EventEmitter } from 'node:events';
-import { Mailbox, MailboxError, geometry, DEFAULT_CLIENTS, MAX_MESSAGE, type Geometry } from '../mailbox/index.js';
+import { geometry, DEFAULT_CLIENTS, type Geometry, type Mailbox } from '../mailbox/index.js';
 import { createServer, type FamezServer, type PeerInfo, type ServerOptions } from '../server/index.js';
-import type { BuiltInPeer, BuiltInDoorbell } from '../server/index.js';
-import * as sys from '../sys/index.js';
-import { Courier, type OutboxSlot } from './courier.js';
+import type { FabricEvents } from './fabric-events.js';
 import { DEFAULT_MAILBOX, planMailboxFile, removeMailboxFile, type MailboxFile } from './mailbox-file.js';
+import { MailboxHost } from './mailbox-host.js';
 import { faultNotice, type FaultChange } from '../switching/faults.js';
 import { mailboxInspector, mailboxNodename } from './mailbox-inspector.js';
-import { formatPayload, parsePayload } from './payload.js';
 import { Router } from '../switching/router.js';
 import type { Topology } from '../switching/topology.js';
 import { RateLimitedLog } from '../switching/rate-limit.js';
 import { DEFAULT_FABRIC_SOCKET } from './common.js';
-import { DRIVERLESS_CCLASS, Switch, type Action, type Port, type SwitchMode } from './switch.js';
+import { SwitchAgent } from './switch-agent.js';
+import { DRIVERLESS_CCLASS, Switch, type Port, type SwitchMode } from './switch.js';
+
+export type { FabricEvents, FabricMessage } from './fabric-events.js';
 
 /** managing (FAME-Z's default, a fabric manager), unmanaged (--noPFM) or silent (not a peer at all). */
 export type FabricMode = SwitchMode | 'silent';
@@ -42,42 +44,6 @@ export interface FabricOptions extends Pick<ServerOptions, 'socketMode' | 'socke
   seed?: number;
 }
 
-export interface FabricMessage {
-  from: number;
-  /** The sender's nodename as its slot holds it ('' when it has none). */
-  nodename: string;
-  /** The whole payload, tracker included. */
-  text: string;
-  body: string;
-  tracker?: number;
-}
-
-export interface FabricEvents {
-  listening: [];
-  'port-joined': [Port, PeerInfo];
-  'port-left': [Port, string];
-  'peer-refused': [sys.Credentials | undefined, string];
-  /** A message to the switch. */
-  message: [FabricMessage];
-  /** A message the switch sent, once the receiver took it. */
-  sent: [{ to: number; text: string }];
-  /** A port's link was configured or its peer attributes came in. */
-  link: [Port, 'configured' | 'attributes'];
-  /** A peer asked the switch to dump (FAME-Z's switch prints its ports). */
-  dump: [];
-  /** A fault changed (switched), with its log line; every configured peer is told. */
-  fault: [FaultChange, string];
-  /** Something a peer did wrong, or the fabric could not do (rate-limited per peer and kind). */
-  warning: [string];
-  /** Details: each message in and out. */
-  debug: [string];
-  error: [Error];
-  close: [];
-}
-
-/** A muted port's requests go unanswered: it kept the slot past the timeout. */
-const MUTE_MS = { first: 1000, max: 60_000 };
-
 export class Fabric extends EventEmitter<FabricEvents> {
   readonly layout: Geometry;
   readonly mode: FabricMode;
@@ -85,15 +51,12 @@ export class Fabric extends EventEmitter<FabricEvents> {
   readonly switch?: Switch;
   readonly #options: FabricOptions;
   readonly #warn: RateLimitedLog;
-  readonly #muted = new Map<number, { until: number; ms: number }>();
   /** Switched: the forwarding policy, its topology, faults, counters and trace. */
   readonly router?: Router;
   #server?: FamezServer;
   #file?: MailboxFile;
-  #buffer?: ArrayBuffer;
-  #mailbox?: Mailbox;
-  #peer?: BuiltInPeer;
-  #courier?: Courier;
+  #host?: MailboxHost;
+  #agent?: SwitchAgent;
   #closing?: Promise<void>;
 
   constructor(options: FabricOptions = {}) {
@@ -104,7 +67,7 @@ export class Fabric extends EventEmitter<FabricEvents> {
     if (this.mode !== 'silent') this.switch = new Switch({ serverId: this.layout.serverId, mode: this.mode });
     this.#warn = new RateLimitedLog((text) => this.emit('warning', text));
     if (options.switched) {
-      const mailbox = (): Mailbox | undefined => this.#mailbox;
+      const mailbox = (): Mailbox | undefined => this.#host?.mailbox;
       this.router = new Router({ topology: options.topology, seed: options.seed, nodename: mailboxNodename(mailbox), inspect: mailboxInspector(mailbox) });
       this.router.on('fault', (change, text) => this.#faultChanged(change, text));
     }
@@ -168,13 +131,13 @@ export class Fabric extends EventEmitter<FabricEvents> {
   }
 
   get mailbox(): Mailbox {
-    if (!this.#mailbox) throw new Error('the fabric is not listening');
-    return this.#mailbox;
+    if (!this.#host) throw new Error('the fabric is not listening');
+    return this.#host.mailbox;
   }
 
   /** The switch's messages not yet taken by their receivers, the one out included (0 when silent). */
   get outboxPending(): number {
-    return this.#courier?.pending ?? 0;
+    return this.#agent?.pending ?? 0;
   }
 
   /** The ports present now, by id. */
@@ -195,15 +158,14 @@ export class Fabric extends EventEmitter<FabricEvents> {
     }
     this.#file = file;
     try {
-      this.#buffer = sys.map(this.server.memory.fd, 0, this.layout.size);
-      this.#mailbox = new Mailbox(new Uint8Array(this.#buffer));
-      this.#mailbox.format(this.layout.nClients);
       const names = { nodename: this.mode === 'managing' ? 'Z-switch' : 'Z-server', cclass: 'FabricSwitch' };
-      this.#mailbox.setNames(this.layout.serverId, names);
+      const host = this.#host = new MailboxHost({ file, fd: this.server.memory.fd, layout: this.layout, names, onRepair: (line) => this.emit('warning', line) });
       if (this.switch) {
-        this.#courier = new Courier(this.#slot(), { timeoutMs: this.#options.replyTimeoutMs, onTimeout: (to) => this.#timedOut(to) });
-        this.#peer = this.server.addBuiltInPeer(this.layout.serverId);
-        this.#peer.on('doorbell', (doorbell) => this.#doorbell(doorbell));
+        const peer = this.server.addBuiltInPeer(this.layout.serverId);
+        this.#agent = new SwitchAgent({
+          switch: this.switch, host, peer, events: this, warn: this.#warn, serverId: this.layout.serverId, nClients: this.layout.nClients,
+          replyTimeoutMs: this.#options.replyTimeoutMs, router: this.router, topology: this.#options.topology,
+        });
       }
     } catch (error) {
       await this.close();
@@ -218,54 +180,34 @@ export class Fabric extends EventEmitter<FabricEvents> {
    * long, too many waiting) or the receiver does not take it in time.
    */
   send(to: number, text: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const port = this.switch?.ports.get(to);
-      if (!this.switch || !this.#courier) return reject(new Error('a silent fabric sends nothing'));
-      if (!port) return reject(new RangeError(`no port ${to}: ports are ${[...this.ports.keys()].join(', ') || 'none'}`));
-      if (!port.live) return reject(new Error(`port ${to} has shown no live driver (it has sent nothing the switch could read): not sent`));
-      const { body, tracker } = this.switch.message(to, text);
-      const payload = formatPayload(body, tracker);
-      if (Buffer.byteLength(payload) > MAX_MESSAGE) return reject(new RangeError(`a message has at most ${MAX_MESSAGE} bytes with its tracker, not ${Buffer.byteLength(payload)}`));
-      this.#post(to, payload, (error) => (error ? reject(error) : resolve()), () => reject(new Error(`too many messages wait for port ${to}`)));
-    });
+    if (!this.#agent) return Promise.reject(new Error('a silent fabric sends nothing'));
+    return this.#agent.send(to, text);
   }
 
   /** Closes every peer, removes the mailbox famez created, stops listening. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#courier?.close();
+      this.#agent?.close();
       await this.#server?.close();
       this.switch?.ports.clear();
-      if (this.#buffer) sys.unmap(this.#buffer);
-      this.#buffer = this.#mailbox = undefined;
+      this.#host?.close();
+      this.#host = undefined;
       if (this.#file) removeMailboxFile(this.#file);
       this.emit('close');
     })();
     return this.#closing;
   }
 
-  #slot(): OutboxSlot {
-    const id = this.layout.serverId;
-    return {
-      isFree: () => this.#mailbox?.isFree(id) ?? true,
-      deliver: (to, text) => {
-        this.#mailbox!.put(id, text);
-        this.#peer!.ring(to, id);
-      },
-      takeBack: () => this.#mailbox?.handBack(id),
-    };
-  }
-
   #joining(peer: PeerInfo): void {
     this.router?.peerChanged(peer.id);
     // Before the peer hears anything: its slot holds no names of a previous peer.
-    this.#mailbox?.setNames(peer.id, { nodename: '', cclass: DRIVERLESS_CCLASS });
-    this.#mailbox?.handBack(peer.id);
+    this.#host?.mailbox.setNames(peer.id, { nodename: '', cclass: DRIVERLESS_CCLASS });
+    this.#host?.mailbox.handBack(peer.id);
   }
 
   #joined(peer: PeerInfo): void {
     const port = this.switch?.join(peer.id);
-    this.#muted.delete(peer.id);
+    this.#agent?.joined(peer.id);
     if (port) this.emit('port-joined', port, peer);
   }
 
@@ -273,108 +215,14 @@ export class Fabric extends EventEmitter<FabricEvents> {
     const port = this.switch?.ports.get(peer.id);
     this.router?.peerChanged(peer.id);
     this.switch?.leave(peer.id);
-    this.#courier?.drop(peer.id, `port ${peer.id} left`);
+    this.#agent?.left(peer.id);
     try {
-      this.#mailbox?.setNames(peer.id, { nodename: '', cclass: '' });
-      this.#mailbox?.handBack(peer.id);
+      this.#host?.mailbox.setNames(peer.id, { nodename: '', cclass: '' });
+      this.#host?.mailbox.handBack(peer.id);
     } catch {
       // closing: the mailbox is gone
     }
     if (port) this.emit('port-left', port, reason);
-  }
-
-  #doorbell({ vector: from, count }: BuiltInDoorbell): void {
-    this.#courier!.poke();
-    const mailbox = this.#mailbox;
-    if (!mailbox) return;
-    const port = this.switch!.ports.get(from);
-    if (!port) {
-      const why = from === 0 ? 'vector 0 (slot 0 holds the globals; no peer has id 0)'
-        : from > this.layout.nClients ? `vector ${from}, which no client id can have` : `vector ${from}, but no peer has id ${from}`;
-      this.#warn.log(`vector:${from}`, `doorbell on ${why}: ignored (${count} ring${count === 1 ? '' : 's'})`);
-      return;
-    }
-    if (mailbox.isFree(from)) return;   // rung with nothing in the slot (or rung twice for one message)
-    let text: string;
-    try {
-      text = mailbox.take(from);
-    } catch (error) {
-      if (!(error instanceof MailboxError)) throw error;
-      this.#warn.log(`bad:${from}`, `peer ${from}: ${error.message}: ignored`);
-      return;
-    }
-    const mute = this.#muted.get(from);
-    if (mute && performance.now() < mute.until) {
-      this.#warn.log(`muted:${from}`, `peer ${from} kept the switch's slot past the timeout: its requests go unanswered for ${mute.ms} ms`);
-      return;
-    }
-    const names = this.#names(from);
-    // Its driver may have written its nodename by now: where it lands may change.
-    if (this.router && names.nodename && this.#options.topology?.peers.some((peer) => peer.nodename === names.nodename) &&
-      this.router.attachment(from).nodename !== names.nodename) this.router.peerChanged(from);
-    const { body, tracker } = parsePayload(text);
-    // -v's line is built only when someone listens: this is the message path.
-    if (this.listenerCount('debug') > 0) this.emit('debug', `${(names.nodename || String(from)).padStart(10)} -> "${body}"${tracker === undefined ? '' : ` (${tracker})`}`);
-    this.emit('message', { from, nodename: names.nodename ?? '', text, body, tracker });
-    for (const action of this.switch!.receive(from, text, names)) this.#act(action);
-  }
-
-  /** The names in a peer's slot; a bad one is reported and left out. */
-  #names(id: number): { nodename?: string; cclass?: string } {
-    const names: { nodename?: string; cclass?: string } = {};
-    for (const key of ['nodename', 'cclass'] as const) {
-      try {
-        names[key] = this.#mailbox![key](id);
-      } catch (error) {
-        if (!(error instanceof MailboxError)) throw error;
-        this.#warn.log(`${key}:${id}`, `peer ${id}: ${error.message}`);
-      }
-    }
-    return names;
-  }
-
-  #act(action: Action): void {
-    switch (action.type) {
-      case 'send':
-        this.#post(action.to, formatPayload(action.body, action.tracker), undefined,
-          () => this.#warn.log(`full:${action.to}`, `peer ${action.to} does not take the switch's messages fast enough: an answer was dropped`));
-        return;
-      case 'log':
-        if (action.level === 'debug') this.emit('debug', action.text);
-        // Each line at -v; as a warning at most once a second per port.
-        else if (!this.#warn.log(`switch:${action.port ?? action.text}`, action.text)) this.emit('debug', action.text);
-        return;
-      case 'port':
-        this.emit('link', action.port, action.change);
-        return;
-      case 'dump':
-        this.emit('dump');
-    }
-  }
-
-  #post(to: number, text: string, done: ((error?: Error) => void) | undefined, full: () => void): void {
-    const queued = this.#courier!.send({
-      to, text,
-      done: (error) => {
-        if (!error) {
-          const port = this.switch!.ports.get(to);
-          if (port) port.sent++;
-          if (this.listenerCount('debug') > 0) this.emit('debug', `${'switch'.padStart(10)} <- "${text}" to ${to}`);
-          this.emit('sent', { to, text });
-        }
-        done?.(error);
-      },
-    });
-    if (!queued) full();
-  }
-
-  #timedOut(to: number): void {
-    const port = this.switch?.ports.get(to);
-    if (port) port.live = false;
-    const ms = Math.min((this.#muted.get(to)?.ms ?? MUTE_MS.first / 2) * 2, MUTE_MS.max);
-    this.#muted.set(to, { until: performance.now() + ms, ms });
-    this.#warn.log(`timeout:${to}`, `peer ${to} did not take the switch's message within ${this.#options.replyTimeoutMs ?? 1000} ms: ` +
-      `slot taken back, its requests unanswered for ${ms} ms`);
   }
 }
 

@@ -3,7 +3,7 @@
 // Link CTL Peer-Attribute, completes the switch's link configuration, and
 // sends through its one slot, a message at a time, without blocking.
 import { EventEmitter } from 'node:events';
-import { connect, type FamezClient } from '../client/index.js';
+import { connect, describeMemoryChange, type FamezClient } from '../client/index.js';
 import { geometry, Mailbox, MailboxError, MAX_MESSAGE, type Geometry } from '../mailbox/index.js';
 import { Courier, type OutboxSlot } from './courier.js';
 import { linkAck, parseRequest, PEER_ATTRIBUTE_REQUEST, standaloneAck, type PeerAttributes } from './link.js';
@@ -34,6 +34,7 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
     this.cclass = options.cclass ?? 'Debugger';
     client.on('doorbell', ({ vector }) => this.#receive(vector));
     client.on('peer', (id) => this.emit('peer', id));
+    client.on('memory', (change, size) => this.emit('warning', describeMemoryChange(change, size)));
     client.on('peer-gone', (id) => {
       const entry = this.#entry(id);
       this.emit('peer-gone', { ...entry, nodename: entry.nodename || (this.#known.get(id) ?? '') });

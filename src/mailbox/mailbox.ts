@@ -21,15 +21,26 @@ export class Mailbox {
 
   /** Zeroes the mailbox, writes the globals and every slot's peer_id. */
   format(nClients: number): Geometry {
-    const layout = geometry(nClients);
-    if (this.view.byteLength < layout.size) throw new MailboxError(`the memory has ${this.view.byteLength} bytes: ${nClients} clients need ${layout.size}`);
+    this.#fits(nClients);
     this.view.fill(0);
+    return this.writeGlobals(nClients);
+  }
+
+  /** Writes the globals and every slot's peer_id, leaving the rest as it is (a mailbox cut and restored). */
+  writeGlobals(nClients: number): Geometry {
+    const layout = this.#fits(nClients);
     this.#data.setBigUint64(GLOBALS.slotsize, BigInt(SLOT_SIZE), true);
     this.#data.setBigUint64(GLOBALS.bufOffset, BigInt(BUF_OFFSET), true);
     this.#data.setBigUint64(GLOBALS.nClients, BigInt(layout.nClients), true);
     this.#data.setBigUint64(GLOBALS.nEvents, BigInt(layout.nEvents), true);
     this.#data.setBigUint64(GLOBALS.serverId, BigInt(layout.serverId), true);
     for (let id = 1; id <= layout.serverId; id++) this.#set(id, SLOT.peerId, id);
+    return layout;
+  }
+
+  #fits(nClients: number): Geometry {
+    const layout = geometry(nClients);
+    if (this.view.byteLength < layout.size) throw new MailboxError(`the memory has ${this.view.byteLength} bytes: ${nClients} clients need ${layout.size}`);
     return layout;
   }
 

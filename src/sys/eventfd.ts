@@ -28,6 +28,11 @@ export function waitEventfd(fd: Fd, timeoutMs = -1): number {
   return native.eventfdWait(fd, timeoutMs);
 }
 
+/** Whether `fd` is an eventfd (a doorbell handed over by a peer may be anything). */
+export function isEventfd(fd: Fd): boolean {
+  return native.isEventfd(fd);
+}
+
 /** `count` new eventfds (a peer's doorbells, one per vector); none is left open when one fails. */
 export function createEventfds(count: number): Fd[] {
   const fds: Fd[] = [];

@@ -32,3 +32,14 @@ export const map = (fd: Fd, offset: number, length: number, writable = true): Ar
 export const unmap = (buffer: ArrayBuffer): void => native.unmap(buffer);
 /** Writes a file mapping's dirty pages to the file. */
 export const msync = (buffer: ArrayBuffer): void => native.msync(buffer);
+
+/**
+ * Whether the file under a mapping shrank while it was mapped. Touching the
+ * lost pages does not kill the process: the addon puts zero pages under the
+ * whole mapping (reads give zeros, writes go nowhere) until remap().
+ */
+export const mappingBroken = (buffer: ArrayBuffer): boolean => native.mappingBroken(buffer);
+/** Maps `fd` at `offset` back under a broken mapping (same buffer, same addresses); EINVAL while the file is still too short. */
+export const remap = (buffer: ArrayBuffer, fd: Fd, offset: number): void => native.remap(buffer, fd, offset);
+/** How many mappings broke since the process started: a cheap check that something did. */
+export const mappingBreaks = (): number => native.mappingBreaks();

@@ -32,6 +32,7 @@ export interface NativeAddon {
   eventfdWrite(fd: number, count: number): boolean;
   eventfdRead(fd: number): number;
   eventfdWait(fd: number, timeoutMs: number): number;
+  isEventfd(fd: number): boolean;
   shmOpen(name: string, flags: OpenFlags, mode: number): number;
   shmUnlink(name: string): void;
   openFile(path: string, flags: OpenFlags, mode: number): number;
@@ -44,6 +45,10 @@ export interface NativeAddon {
   map(fd: number, offset: number, length: number, writable: boolean): ArrayBuffer;
   unmap(buffer: ArrayBuffer): void;
   msync(buffer: ArrayBuffer): void;
+  mappingBroken(buffer: ArrayBuffer): boolean;
+  remap(buffer: ArrayBuffer, fd: number, offset: number): void;
+  mappingBreaks(): number;
+  redirectStdio(path: string): void;
   Watcher: new (fd: number, callback: (events: number, count: number) => void, eventfd: boolean) => NativeWatcher;
 }
 

@@ -64,3 +64,11 @@ export function send(fd: Fd, bytes: Uint8Array, passFd?: Fd): number | 'would-bl
 export function receive(fd: Fd, length: number): Received | null {
   return native.receive(fd, length);
 }
+
+/**
+ * Points fds 0, 1 and 2 at `path` (dup2; /dev/null for a daemon), so that
+ * no later fd takes their numbers and nothing meant for stdio reaches it.
+ */
+export function redirectStdio(path: string): void {
+  native.redirectStdio(path);
+}

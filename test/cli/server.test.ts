@@ -2,7 +2,7 @@
 // daemon mode, crash recovery.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '../../src/client/index.js';
 import { sleep, tempDir, waitFor } from '../server/helpers.js';
@@ -155,6 +155,8 @@ test('-d daemonizes: the parent exits 0 at once, the daemon serves until SIGTERM
   assert.ok(Number.isInteger(daemonPid) && daemonPid > 0);
   assert.match(parent.stdout, new RegExp(`pid ${daemonPid}\\b`));
   process.kill(daemonPid, 0); // alive
+  // fds 0-2 point at /dev/null (dup2), so no peer socket can take number 2.
+  for (const fd of [0, 1, 2]) assert.equal(readlinkSync(`/proc/${daemonPid}/fd/${fd}`), '/dev/null', `the daemon's fd ${fd}`);
   assert.ok(lstatSync(sock).isSocket());
   const client = await connect({ path: sock });
   assert.equal(client.id, 0);

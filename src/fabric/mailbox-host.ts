@@ -1,0 +1,78 @@
+// The fabric's side of the mailbox: its file, the mapping, the globals and
+// the switch's names, and the repair when someone cuts the file. Every peer
+// holds the mailbox's fd read-write and can ftruncate it (another process of
+// the same user can truncate the path): the addon then puts zero pages under
+// the mapping instead of letting famez die of SIGBUS (see native/guard.c),
+// and this host restores the size, maps the file back, rewrites the globals
+// and says in one line what it found.
+import { Mailbox, type Geometry } from '../mailbox/index.js';
+import { formatSize } from '../memory/size.js';
+import * as sys from '../sys/index.js';
+import type { MailboxFile } from './mailbox-file.js';
+
+/** How often the host checks the file's size when no doorbell made it look. */
+const CHECK_MS = 500;
+
+export interface MailboxHostOptions {
+  file: MailboxFile;
+  /** The memory's fd (owned by the server). */
+  fd: sys.Fd;
+  layout: Geometry;
+  names: { nodename: string; cclass: string };
+  /** The one line said after a repair. */
+  onRepair: (line: string) => void;
+}
+
+export class MailboxHost {
+  readonly mailbox: Mailbox;
+  readonly #options: MailboxHostOptions;
+  readonly #buffer: ArrayBuffer;
+  readonly #timer: NodeJS.Timeout;
+  #closed = false;
+
+  /** Maps the mailbox, formats it and writes the switch's names. */
+  constructor(options: MailboxHostOptions) {
+    this.#options = options;
+    this.#buffer = sys.map(options.fd, 0, options.layout.size);
+    this.mailbox = new Mailbox(new Uint8Array(this.#buffer));
+    this.mailbox.format(options.layout.nClients);
+    this.mailbox.setNames(options.layout.serverId, options.names);
+    this.#timer = setInterval(() => this.check(true), CHECK_MS).unref();
+  }
+
+  get path(): string {
+    return this.#options.file.path;
+  }
+
+  /**
+   * Repairs the mailbox if it was cut: true when it did. Cheap without
+   * `statFile` (one flag read; for the doorbell path), thorough with it.
+   */
+  check(statFile = false): boolean {
+    if (this.#closed) return false;
+    const broken = sys.mappingBroken(this.#buffer);
+    if (!broken && (!statFile || sys.stat(this.#options.fd).size >= this.#options.layout.size)) return false;
+    this.#repair();
+    return true;
+  }
+
+  #repair(): void {
+    const { fd, layout, names, file } = this.#options;
+    const found = sys.stat(fd).size;
+    const what = found < layout.size ? `was cut to ${formatSize(found)} (${found} bytes)` : `was cut and grown again (${found} bytes)`;
+    if (found < layout.size) sys.truncate(fd, layout.size);
+    if (sys.mappingBroken(this.#buffer)) sys.remap(this.#buffer, fd, 0);
+    this.mailbox.writeGlobals(layout.nClients);
+    this.mailbox.setNames(layout.serverId, names);
+    this.#options.onRepair(`mailbox ${file.path} ${what} by a peer or another process: ` +
+      `restored to ${formatSize(layout.size)}, globals and the switch's names rewritten; messages in flight are lost`);
+  }
+
+  /** Unmaps the mailbox (the fabric removes the file it created). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    sys.unmap(this.#buffer);
+  }
+}
