@@ -259,7 +259,10 @@ export class FamezServer extends EventEmitter<ServerEvents> {
       this.#listenWatcher = sys.Watcher.fd(this.#listenFd, () => this.#acceptAll());
       this.#listenWatcher.start(sys.READABLE);
     } catch (error) {
+      // A failed start leaves nothing behind that it made.
+      const memory = this.#memory;
       this.#release();
+      memory?.removeIfCreated();
       throw error;
     }
     this.emit('listening');
