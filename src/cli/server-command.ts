@@ -27,6 +27,7 @@ export const SERVER_OPTIONS = {
   'shm-dir': { type: 'string', short: 'm' },
   file: { type: 'string', short: 'f' },
   truncate: { type: 'boolean', short: 't' },
+  'trust-existing-memory': { type: 'boolean' },
   size: { type: 'string', short: 'l' },
   vectors: { type: 'string', short: 'n' },
   protocol: { type: 'string' },
@@ -47,6 +48,8 @@ Serve shared memory and doorbells to QEMU (-device ivshmem-doorbell) and host pe
   -f, --file PATH          memory backed by a regular file: persistent, sparse, up to 16T
   -l, --size SIZE          memory size with K/M/G/T suffix (default 4M; an existing file: its size)
   -t, --truncate           resize an existing object or file to --size (may lose data)
+      --trust-existing-memory  use an existing object or file even when another user owns
+                           it or others may write it (refused by default)
   -n, --vectors N          doorbells per peer, 1..${MAX_VECTORS} (default 1)
       --protocol P         qemu (QEMU >= 2.5, default) or legacy (QEMU <= 2.4)
       --ids POLICY         rotate (QEMU's, default), lowest (reuse the lowest free id) or random
@@ -75,9 +78,10 @@ export function planServer(args: string[]): ServerPlan | 'help' {
   const size = values.size === undefined ? undefined : sizeOption(values.size);
   const truncate = values.truncate ?? false;
   if (truncate && size === undefined) throw new UsageError(`${COMMAND}: --truncate needs --size: say what size to resize to`);
-  const memory: BackingSpec = values.file !== undefined ? { kind: 'file', path: values.file, size, truncate }
+  const trustExisting = values['trust-existing-memory'] ?? false;
+  const memory: BackingSpec = values.file !== undefined ? { kind: 'file', path: values.file, size, truncate, trustExisting }
     : values['shm-dir'] !== undefined ? { kind: 'directory', path: values['shm-dir'], size }
-      : { kind: 'shm', name: values['shm-name'] ?? 'ivshmem', size, truncate };
+      : { kind: 'shm', name: values['shm-name'] ?? 'ivshmem', size, truncate, trustExisting };
   const switching = planSwitching(COMMAND, values);
   return {
     switching,

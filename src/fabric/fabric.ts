@@ -150,12 +150,8 @@ export class Fabric extends EventEmitter<FabricEvents> {
     if (this.#server) throw new Error('the fabric is already listening (or closed): create a new one');
     const file = planMailboxFile(this.#options.mailbox ?? DEFAULT_MAILBOX, this.layout.size);
     const server = this.#server = this.#createServer(file);
-    try {
-      await server.listen();
-    } catch (error) {
-      removeMailboxFile(file);
-      throw error;
-    }
+    // A failed start removes the mailbox only if it made it (the server does).
+    await server.listen();
     this.#file = file;
     try {
       const names = { nodename: this.mode === 'managing' ? 'Z-switch' : 'Z-server', cclass: 'FabricSwitch' };

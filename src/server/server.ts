@@ -172,7 +172,11 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     const passing = verdict.count ?? count;
     if (passing <= 0) return;
     if (verdict.kind === 'deliver') this.#ringReal(to, vector, passing);
-    else this.#delayed.add(verdict.us, () => this.#ringReal(to, vector, passing));
+    else {
+      // Held back for the peer holding `to` now: a later holder of the id does not get it.
+      const holder = this.#peers.get(to);
+      this.#delayed.add(verdict.us, () => { if (this.#peers.get(to) === holder) this.#ringReal(to, vector, passing); });
+    }
   }
 
   /** The peers present now, by id. */
@@ -255,7 +259,10 @@ export class FamezServer extends EventEmitter<ServerEvents> {
       this.#listenWatcher = sys.Watcher.fd(this.#listenFd, () => this.#acceptAll());
       this.#listenWatcher.start(sys.READABLE);
     } catch (error) {
+      // A failed start leaves nothing behind that it made.
+      const memory = this.#memory;
       this.#release();
+      memory?.removeIfCreated();
       throw error;
     }
     this.emit('listening');
@@ -411,6 +418,8 @@ export class FamezServer extends EventEmitter<ServerEvents> {
         return this.#refuse(fd, credentials, `cannot create switched doorbells: ${(error as Error).message}`);
       }
     }
+    // Rings meant for the id's last holder (or rung while it was vacant) are not the newcomer's.
+    if (recycled) this.#forgetStaleRings(id, recycled);
     const socket = new PeerSocket(fd, this.#options.maxQueue ?? DEFAULT_MAX_QUEUE, (reason) => this.#leave(id, reason));
     const peer: Peer = { id, vectors: this.vectors, credentials, joinedAt: new Date(), eventfds, socket, knows: new Set() };
     this.emit('peer-joining', peer);
@@ -418,6 +427,11 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     // Its doorbells exist now: the lines to it may pass rings straight.
     this.#board?.refreshTo(id);
     this.emit('peer-joined', peer);
+  }
+
+  #forgetStaleRings(id: number, eventfds: readonly sys.Fd[]): void {
+    this.#board?.drainTo(id);
+    eventfds.forEach((eventfd) => sys.drainEventfd(eventfd));
   }
 
   /** Why the fds a switched join needs are not there (undefined: they are, or no switching). */

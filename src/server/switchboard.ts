@@ -62,6 +62,11 @@ export class Switchboard {
     }
   }
 
+  /** Forgets the rings waiting on the lines that reach `to` (rung while its id was vacant). */
+  drainTo(to: number): void {
+    for (const byReceiver of this.#lines.values()) byReceiver.get(to)?.fds.forEach((fd) => sys.drainEventfd(fd));
+  }
+
   /** Reports what passed straight since the last report. */
   report(): void {
     for (const byReceiver of this.#lines.values()) for (const line of byReceiver.values()) this.#report(line);
