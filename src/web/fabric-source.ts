@@ -5,7 +5,7 @@ import type { Fabric, FabricMessage, Port } from '../fabric/index.js';
 import { MailboxError } from '../mailbox/index.js';
 import type { PeerInfo } from '../server/index.js';
 import type * as sys from '../sys/index.js';
-import type { FameZSystem, NodeLinkGraph, PeerView, ServerView, SourceEvent, TopologyNode, WebSource } from './model.js';
+import type { FameZSystem, NodeLinkGraph, PeerView, SourceDescription, SourceEvent, TopologyNode, WebSource } from './model.js';
 import { peerView } from './peer-view.js';
 import { refusalEvent, serverSource, type SourceInfo } from './server-source.js';
 import { listenTo } from './subscription.js';
@@ -34,7 +34,7 @@ export function fabricSource(fabric: Fabric, info: SourceInfo = {}): WebSource {
         links: ports.map((port) => ({ source: `peer-${port.id}`, target: hub.id, kind: 'port' as const, state: port.linkState })),
       };
     },
-    describe(): Omit<ServerView, 'write' | 'switched'> {
+    describe(): SourceDescription {
       const described = plain().describe();
       return {
         ...described, kind: 'fabric', memory: { ...described.memory, path: fabric.mailboxPath },
