@@ -50,7 +50,7 @@ export function apiRoutes(context: ApiContext): RouteTable {
       GET: async ({ req, res }) => {
         const messageText = await gate.holdsToken(req);
         const write = gate.token !== undefined && (source.send !== undefined || context.switching !== undefined);
-        sendJson(res, 200, { ...source.describe(), write, switched: context.switching !== undefined, messageText } satisfies ServerView);
+        sendJson(res, 200, { ...source.describe(), write, switched: context.switching !== undefined, token: gate.token !== undefined, messageText } satisfies ServerView);
       },
     },
     '/api/v1/peers': { GET: json(() => ({ peers: source.peers() })) },

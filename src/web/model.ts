@@ -91,7 +91,8 @@ export interface TopologyLink {
 export interface NodeLinkGraph {
   directed: boolean;
   multigraph: boolean;
-  graph: { name: string; kind: 'server' | 'fabric' };
+  /** `messages`: those counted so far (to and from the switch, and between peers when switched). */
+  graph: { name: string; kind: 'server' | 'fabric'; messages?: number };
   nodes: TopologyNode[];
   links: TopologyLink[];
 }
@@ -106,13 +107,15 @@ export interface ServerView {
   write: boolean;
   /** Whether doorbells are switched (faults can be changed). */
   switched: boolean;
+  /** Whether the server has a token (for writes and message text). */
+  token: boolean;
   /** Whether this caller sees message text (it sent the token). */
   messageText: boolean;
   options: Record<string, string | number | boolean>;
 }
 
 /** What a source says of itself; the web server adds what depends on it and the caller. */
-export type SourceDescription = Omit<ServerView, 'write' | 'switched' | 'messageText'>;
+export type SourceDescription = Omit<ServerView, 'write' | 'switched' | 'token' | 'messageText'>;
 
 /** FAME-Z's GET /system, key for key. */
 export interface FameZSystem {
