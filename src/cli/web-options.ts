@@ -1,7 +1,7 @@
 // `--http [ADDR:]PORT` and `--http-token FILE` for `famez server` and `famez
 // fabric`: the web server runs beside the service, starts after it and stops
 // before it.
-import { createWebServer, parseListenAddress, readToken, type ListenAddress, type WebOptions } from '../web/index.js';
+import { createWebServer, isLoopback, parseListenAddress, readToken, type ListenAddress, type WebOptions } from '../web/index.js';
 import type { Logger } from './logger.js';
 import type { Service } from './service.js';
 import { UsageError } from './usage.js';
@@ -9,23 +9,35 @@ import { UsageError } from './usage.js';
 export const WEB_OPTIONS = {
   http: { type: 'string' },
   'http-token': { type: 'string' },
+  'http-allow-host': { type: 'string', multiple: true },
+  'http-public': { type: 'boolean' },
 } as const;
 
 /** The options' help; `alone` is the port `--http` with no value means, if any. */
 export function webHelp(alone?: number): string {
   return `      --http [ADDR:]PORT   serve the live page, the API and /metrics (127.0.0.1 unless ADDR${alone ? `; alone: port ${alone}` : ''})
-      --http-token FILE    turn the write API on: a bearer token read from FILE`;
+      --http-token FILE    a bearer token read from FILE (mode 0600): turns the write API on and
+                           shows message text to callers that send it
+      --http-allow-host NAME  a host name that means this server (a reverse proxy's); repeatable
+      --http-public        serve a read-only API without a token on a non-loopback ADDR`;
 }
 
 export interface WebPlan {
   listen: ListenAddress;
   token?: string;
+  allowedHosts: string[];
+  /** A read-only API without a token on a non-loopback address, accepted with --http-public. */
+  publicWithoutToken: boolean;
 }
 
-export function planWeb(values: { http?: string; 'http-token'?: string }): WebPlan | undefined {
+type WebValues = { http?: string; 'http-token'?: string; 'http-allow-host'?: string[]; 'http-public'?: boolean };
+
+export function planWeb(values: WebValues): WebPlan | undefined {
   const tokenFile = values['http-token'];
   if (values.http === undefined) {
-    if (tokenFile !== undefined) throw new UsageError('--http-token needs --http: say where to serve');
+    for (const option of ['http-token', 'http-allow-host', 'http-public'] as const) {
+      if (values[option] !== undefined) throw new UsageError(`--${option} needs --http: say where to serve`);
+    }
     return undefined;
   }
   let listen: ListenAddress;
@@ -34,11 +46,20 @@ export function planWeb(values: { http?: string; 'http-token'?: string }): WebPl
   } catch (error) {
     throw new UsageError(`invalid value for --http: ${(error as Error).message}`);
   }
+  let token: string | undefined;
   try {
-    return { listen, token: tokenFile === undefined ? undefined : readToken(tokenFile) };
+    token = tokenFile === undefined ? undefined : readToken(tokenFile);
   } catch (error) {
     throw new UsageError(`invalid value for --http-token: ${(error as Error).message}`);
   }
+  const publicWithoutToken = !isLoopback(listen.host) && token === undefined;
+  if (publicWithoutToken && !values['http-public']) {
+    throw new UsageError(`--http ${values.http} serves beyond this machine without --http-token: give a token (--http-token FILE), listen on 127.0.0.1, or accept a read-only public API with --http-public`);
+  }
+  const allowedHosts = values['http-allow-host'] ?? [];
+  const badHost = allowedHosts.find((name) => !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(name));
+  if (badHost !== undefined) throw new UsageError(`invalid value for --http-allow-host: "${badHost}" is no host name (letters, digits, dots and dashes)`);
+  return { listen, token, allowedHosts, publicWithoutToken };
 }
 
 /** `--http` with no value (last, or before another option) means `--http=PORT`: FAME-Z's port for the fabric. */
@@ -57,7 +78,10 @@ export function withWeb(service: Service, plan: WebPlan | undefined, sources: ()
     ...service,
     async listen() {
       await service.listen();
-      web = createWebServer({ ...sources(), host: plan.listen.host, port: plan.listen.port, token: plan.token });
+      web = createWebServer({
+        ...sources(), host: plan.listen.host, port: plan.listen.port, token: plan.token, allowedHosts: plan.allowedHosts,
+        warn: (text) => log.warn('http-auth', text),
+      });
       try {
         await web.listen();
       } catch (error) {
@@ -67,7 +91,8 @@ export function withWeb(service: Service, plan: WebPlan | undefined, sources: ()
     },
     announce() {
       service.announce();
-      log.info('http', `web on ${web!.url}/ (API /api/v1, metrics /metrics${plan.token ? ', writes with the token' : ', read-only'})`, { url: web!.url, write: plan.token !== undefined });
+      log.info('http', `web on ${web!.url}/ (API /api/v1, metrics /metrics${plan.token ? ', writes and message text with the token' : ', read-only, no message text'})`, { url: web!.url, write: plan.token !== undefined });
+      if (plan.publicWithoutToken) log.warn('http-public', `the web API on ${web!.url} is open to the network without a token (--http-public): anyone who reaches it sees the peers, their names, ids and counters (no message text)`, { url: web!.url });
     },
     async close() {
       await web?.close();

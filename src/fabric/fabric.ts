@@ -68,7 +68,7 @@ export class Fabric extends EventEmitter<FabricEvents> {
     this.#warn = new RateLimitedLog((text) => this.emit('warning', text));
     if (options.switched) {
       const mailbox = (): Mailbox | undefined => this.#host?.mailbox;
-      this.router = new Router({ topology: options.topology, seed: options.seed, nodename: mailboxNodename(mailbox), inspect: mailboxInspector(mailbox) });
+      this.router = new Router({ topology: options.topology, seed: options.seed, nodename: mailboxNodename(mailbox), inspect: mailboxInspector(mailbox), peerRange: [1, this.layout.nClients] });
       this.router.on('fault', (change, text) => this.#faultChanged(change, text));
     }
   }

@@ -54,6 +54,8 @@ export interface RouterOptions {
   nodename?: (id: number) => string | undefined;
   inspect?: MessageInspector;
   now?: () => number;
+  /** The peer ids there can be, for peer links' names (default 0 to 65535). */
+  peerRange?: readonly [number, number];
 }
 
 export interface RouterEvents {
@@ -188,9 +190,9 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
   }
 
   /** Applies a fault change; throws FaultError for a link the topology has not. */
-  apply(change: FaultChange): void {
-    checkChange(change);
-    if (change.kind !== 'clear' || change.link !== undefined) this.#checkLink(change.link!);
+  apply(asked: FaultChange): void {
+    checkChange(asked);
+    const change = asked.kind !== 'clear' || asked.link !== undefined ? { ...asked, link: this.#linkName(asked.link!) } : asked;
     // What passed in the addon counts on the routes it took, before they change.
     this.#server?.report();
     this.#faults.apply(change);
@@ -252,10 +254,14 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
     this.emit('trace', entry);
   }
 
-  #checkLink(name: string): void {
-    if (this.#links.has(name) || peerOfLink(name) !== undefined) return;
+  /** A link's name as it is kept (`peer:007` is `peer:7`); a FaultError listing the links for one there is not. */
+  #linkName(name: string): string {
+    const peer = peerOfLink(name);
+    const [min, max] = this.#options.peerRange ?? [0, 65535];
+    if (peer !== undefined && peer >= min && peer <= max) return peerLinkName(peer);
+    if (peer === undefined && this.topology.links.some((link) => link.name === name)) return name;
     const known = this.topology.links.map((link) => link.name);
-    throw new FaultError(`no link "${name}": the links are ${[...known, 'peer:ID'].join(', ')}`);
+    throw new FaultError(`no link "${name}": the links are ${[...known, `peer:ID (ID ${min} to ${max})`].join(', ')}`);
   }
 
   #link(name: string, latencyUs: number): LinkRuntime {

@@ -2,8 +2,8 @@
 // the metrics.
 import { TimeoutError } from '../mailbox/index.js';
 import { asset, ASSET_PATHS } from './assets.js';
-import { checkBearer } from './auth.js';
-import type { EventStream } from './event-stream.js';
+import type { TokenGate } from './auth.js';
+import { STREAM_HEADERS, type EventStream } from './event-stream.js';
 import { HttpError, readJson, sendJson } from './http-json.js';
 import type { WebMetrics } from './metrics.js';
 import { faultRoutes } from './fault-routes.js';
@@ -16,7 +16,8 @@ export interface ApiContext {
   stream: EventStream;
   metrics: WebMetrics;
   switching?: SwitchingSource;
-  token?: string;
+  /** The token's check: writes need it, message text is shown only with it. */
+  gate: TokenGate;
   maxBodyBytes: number;
 }
 
@@ -33,7 +34,7 @@ export const ENDPOINTS: Array<{ method: string; path: string; what: string }> = 
   { method: 'GET', path: '/api/v1/server', what: 'memory, socket, options; whether writing is on' },
   { method: 'GET', path: '/api/v1/peers', what: 'every peer with its port' },
   { method: 'GET', path: '/api/v1/topology', what: 'node-link JSON' },
-  { method: 'GET', path: '/api/v1/events', what: 'Server-Sent Events' },
+  { method: 'GET', path: '/api/v1/events', what: 'Server-Sent Events (message text with the token)' },
   { method: 'POST', path: '/api/v1/messages', what: 'a message from the switch (token)' },
   { method: 'GET', path: '/api/v1/faults', what: 'the faults of a switched fabric, by link' },
   { method: 'POST', path: '/api/v1/faults', what: 'a fault change: link down/up, isolate/rejoin, latency, drop, rate, clear (token)' },
@@ -41,19 +42,26 @@ export const ENDPOINTS: Array<{ method: string; path: string; what: string }> = 
 ];
 
 export function apiRoutes(context: ApiContext): RouteTable {
-  const { source, stream, metrics } = context;
+  const { source, stream, metrics, gate } = context;
   const json = (body: () => unknown): Handler => ({ res }) => sendJson(res, 200, body());
   const routes: RouteTable = {
     '/api/v1': { GET: json(() => ({ endpoints: ENDPOINTS.filter((e) => e.path !== '/system' || source.system) })) },
     '/api/v1/server': {
-      GET: json((): ServerView => ({ ...source.describe(), write: context.token !== undefined && (source.send !== undefined || context.switching !== undefined), switched: context.switching !== undefined })),
+      GET: async ({ req, res }) => {
+        const messageText = await gate.holdsToken(req);
+        const write = gate.token !== undefined && (source.send !== undefined || context.switching !== undefined);
+        sendJson(res, 200, { ...source.describe(), write, switched: context.switching !== undefined, token: gate.token !== undefined, messageText } satisfies ServerView);
+      },
     },
     '/api/v1/peers': { GET: json(() => ({ peers: source.peers() })) },
     '/api/v1/topology': { GET: json(() => withSwitching(source.topology(), context.switching)) },
     '/api/v1/events': {
-      GET: ({ req, res }) => {
+      GET: async ({ req, res }) => {
+        const withText = await gate.holdsToken(req);
+        // HEAD: the headers only, holding no place among the clients.
+        if (req.method === 'HEAD') return void res.writeHead(200, STREAM_HEADERS).end();
         if (stream.full) throw new HttpError(503, 'too many event-stream clients: try again later', { 'Retry-After': '5' });
-        stream.attach(req, res);
+        stream.attach(req, res, withText);
       },
     },
     '/metrics': {
@@ -81,7 +89,7 @@ export function apiRoutes(context: ApiContext): RouteTable {
 }
 
 async function postMessage({ req, res }: Request, context: ApiContext, send: NonNullable<WebSource['send']>): Promise<void> {
-  checkBearer(req, context.token);
+  await context.gate.requireToken(req);
   const body = await readJson(req, context.maxBodyBytes);
   const { to, text } = (typeof body === 'object' && body !== null ? body : {}) as { to?: unknown; text?: unknown };
   if (!Number.isInteger(to)) throw new HttpError(400, 'the body needs "to": the id of the port (an integer)');

@@ -18,6 +18,8 @@ const files: Record<string, () => Asset> = {
   // Modules app.js imports (as ./name.js, so from here).
   '/fault-controls.js': pageModule('fault-controls'),
   '/link-caption.js': pageModule('link-caption'),
+  '/graph.js': pageModule('graph'),
+  '/event-reader.js': pageModule('event-reader'),
   // d3's bundle, the whole library in one file that sets window.d3; it sits
   // beside the module d3 exports (its package.json exports no file paths).
   '/d3.min.js': () => ({ type: 'text/javascript; charset=utf-8', body: readFileSync(join(dirname(createRequire(import.meta.url).resolve('d3')), 'd3.min.js')) }),

@@ -4,8 +4,14 @@
 // cost the fabric a few writes a second, not 100 per message). A client that does not read is never waited for:
 // once more than `maxBufferedBytes` wait for it, it is disconnected and may
 // reconnect with Last-Event-ID to catch up from the recent events kept here.
+// An event is kept in two forms: with message text, for clients that sent the
+// token, and without (see redact.ts), for the others.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SourceEvent } from './model.js';
+import { carriesText, withoutText } from './redact.js';
+
+/** The stream's response headers (a HEAD request gets these and no stream). */
+export const STREAM_HEADERS = { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' };
 
 export interface EventStreamLimits {
   /** Bytes that may wait for one client before it is dropped (default 1 MiB). */
@@ -20,18 +26,24 @@ export interface EventStreamLimits {
   flushMs?: number;
 }
 
-interface Kept {
+/** An event serialised for each kind of client. */
+interface Chunks {
+  withText: string;
+  withoutText: string;
+}
+
+interface Kept extends Chunks {
   id: number;
-  chunk: string;
 }
 
 export class EventStream {
-  readonly #clients = new Set<ServerResponse>();
+  /** Each client, and whether it sees message text. */
+  readonly #clients = new Map<ServerResponse, boolean>();
   readonly #recent: Kept[] = [];
   readonly #limits: Required<EventStreamLimits>;
   #nextId = 1;
   /** Chunks published since the last flush, and the last id flushed. */
-  #pending: string[] = [];
+  #pending: Chunks[] = [];
   #flushedId = 0;
   #flush?: NodeJS.Timeout;
   #heartbeat?: NodeJS.Timeout;
@@ -50,7 +62,7 @@ export class EventStream {
   /** Bytes waiting for all clients together. */
   get buffered(): number {
     let bytes = 0;
-    for (const res of this.#clients) bytes += res.writableLength;
+    for (const res of this.#clients.keys()) bytes += res.writableLength;
     return bytes;
   }
 
@@ -59,10 +71,12 @@ export class EventStream {
   }
 
   publish(event: SourceEvent): void {
-    const { type, ...data } = event;
     const id = this.#nextId++;
-    const chunk = `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify({ ...data, at: new Date().toISOString() })}\n\n`;
-    this.#recent.push({ id, chunk });
+    const at = new Date().toISOString();
+    const serialise = ({ type, ...data }: SourceEvent): string => `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify({ ...data, at })}\n\n`;
+    const withText = serialise(event);
+    const chunk = { withText, withoutText: carriesText(event) ? serialise(withoutText(event)) : withText };
+    this.#recent.push({ id, ...chunk });
     if (this.#recent.length > this.#limits.keep) this.#recent.shift();
     this.published++;
     if (this.#clients.size === 0) {
@@ -75,28 +89,29 @@ export class EventStream {
 
   #flushNow(): void {
     this.#flush = undefined;
-    const chunk = this.#pending.join('');
+    const withText = this.#pending.map((chunk) => chunk.withText).join('');
+    const plain = this.#pending.map((chunk) => chunk.withoutText).join('');
     this.#pending = [];
     this.#flushedId = this.#nextId - 1;
-    for (const res of this.#clients) this.#write(res, chunk);
+    for (const [res, text] of this.#clients) this.#write(res, text ? withText : plain);
   }
 
-  /** Starts streaming to `res`, first the kept events after the client's Last-Event-ID. */
-  attach(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+  /** Starts streaming to `res` (with message text if `withText`), first the kept events after the client's Last-Event-ID. */
+  attach(req: IncomingMessage, res: ServerResponse, withText: boolean): void {
+    res.writeHead(200, STREAM_HEADERS);
     res.write('retry: 1000\n\n');
     const last = Number(req.headers['last-event-id']);
     // Those not flushed yet come with the next flush.
-    if (Number.isInteger(last)) for (const kept of this.#recent) if (kept.id > last && kept.id <= this.#flushedId) res.write(kept.chunk);
-    this.#clients.add(res);
+    if (Number.isInteger(last)) for (const kept of this.#recent) if (kept.id > last && kept.id <= this.#flushedId) res.write(withText ? kept.withText : kept.withoutText);
+    this.#clients.set(res, withText);
     res.on('close', () => this.#detach(res));
-    this.#heartbeat ??= setInterval(() => this.#clients.forEach((client) => this.#write(client, ':\n\n')), this.#limits.heartbeatMs).unref();
+    this.#heartbeat ??= setInterval(() => this.#clients.forEach((_, client) => this.#write(client, ':\n\n')), this.#limits.heartbeatMs).unref();
   }
 
   close(): void {
     clearTimeout(this.#flush);
     this.#flush = undefined;
-    for (const res of this.#clients) res.end();
+    for (const res of this.#clients.keys()) res.end();
     this.#clients.clear();
     this.#stopHeartbeat();
   }

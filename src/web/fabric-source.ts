@@ -5,7 +5,7 @@ import type { Fabric, FabricMessage, Port } from '../fabric/index.js';
 import { MailboxError } from '../mailbox/index.js';
 import type { PeerInfo } from '../server/index.js';
 import type * as sys from '../sys/index.js';
-import type { FameZSystem, NodeLinkGraph, PeerView, ServerView, SourceEvent, TopologyNode, WebSource } from './model.js';
+import type { FameZSystem, NodeLinkGraph, PeerView, SourceDescription, SourceEvent, TopologyNode, WebSource } from './model.js';
 import { peerView } from './peer-view.js';
 import { refusalEvent, serverSource, type SourceInfo } from './server-source.js';
 import { listenTo } from './subscription.js';
@@ -18,7 +18,8 @@ export function fabricSource(fabric: Fabric, info: SourceInfo = {}): WebSource {
   const view = (peer: PeerInfo): PeerView => {
     const sw = fabric.switch;
     if (sw && peer.id === sw.serverId) return { ...peerView(peer, true), nodename: sw.nodename, cclass: sw.cclass, cid: sw.cid0, sid: sw.sid0 };
-    return peerView(peer, !peer.credentials, fabric.ports.get(peer.id));
+    const port = fabric.ports.get(peer.id);
+    return { ...peerView(peer, !peer.credentials, port), ...(port && currentNames(fabric, port)) };
   };
   const plain = () => serverSource(fabric.server, info);
   return {
@@ -29,12 +30,12 @@ export function fabricSource(fabric: Fabric, info: SourceInfo = {}): WebSource {
       if (!hub) return { ...plain().topology(), graph: { name: fabric.socketPath, kind: 'fabric' } };
       const ports = [...fabric.ports.values()].sort((a, b) => a.id - b.id);
       return {
-        directed: false, multigraph: false, graph: { name: fabric.socketPath, kind: 'fabric' },
-        nodes: [hub, ...ports.map(portNode)],
+        directed: false, multigraph: false, graph: { name: fabric.socketPath, kind: 'fabric', messages: ports.reduce((sum, port) => sum + port.received + port.sent, 0) },
+        nodes: [hub, ...ports.map((port) => ({ ...portNode(port), ...currentNames(fabric, port) }))],
         links: ports.map((port) => ({ source: `peer-${port.id}`, target: hub.id, kind: 'port' as const, state: port.linkState })),
       };
     },
-    describe(): Omit<ServerView, 'write' | 'switched'> {
+    describe(): SourceDescription {
       const described = plain().describe();
       return {
         ...described, kind: 'fabric', memory: { ...described.memory, path: fabric.mailboxPath },
@@ -70,6 +71,16 @@ function fabricEvents(fabric: Fabric, view: (peer: PeerInfo) => PeerView, listen
     },
     warning: (text: string) => listener({ type: 'warning', text }),
   };
+}
+
+/**
+ * A port's names as its slot holds them now: a driver may write them without
+ * ever sending the switch a message (then only the slot knows them, as
+ * FAME-Z's /system shows). Until it writes any, the port's own.
+ */
+function currentNames(fabric: Fabric, port: Port): { nodename: string; cclass: string } {
+  const slot = slotNames(fabric, port.id);
+  return slot.nodename ? slot : { nodename: port.nodename, cclass: port.cclass };
 }
 
 /** FAME-Z's hardware word for a cclass: the first of its words the cclass holds, else the cclass. */

@@ -2,7 +2,7 @@
 // to them (with the token). Without switched doorbells both are a 409 saying
 // how to get them.
 import { FaultError, describeChange } from '../switching/faults.js';
-import { checkBearer } from './auth.js';
+import type { TokenGate } from './auth.js';
 import { parseFaultRequest } from './fault-request.js';
 import { HttpError, readJson, sendJson } from './http-json.js';
 import type { SwitchingSource } from './model.js';
@@ -10,7 +10,7 @@ import type { Method, Handler } from './routes.js';
 
 export interface FaultContext {
   switching?: SwitchingSource;
-  token?: string;
+  gate: TokenGate;
   maxBodyBytes: number;
 }
 
@@ -25,7 +25,7 @@ export function faultRoutes(context: FaultContext): Partial<Record<Method, Handl
   return {
     GET: ({ res }) => sendJson(res, 200, state(switchingOf(context))),
     POST: async ({ req, res }) => {
-      checkBearer(req, context.token);
+      await context.gate.requireToken(req);
       const switching = switchingOf(context);
       const change = parseFaultRequest(await readJson(req, context.maxBodyBytes));
       try {

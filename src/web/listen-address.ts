@@ -9,12 +9,17 @@ export const DEFAULT_HOST = '127.0.0.1';
 /** FAME-Z's REST port. */
 export const FAMEZ_HTTP_PORT = 1991;
 
-/** Parses "8080", "0" (any free port),, "0.0.0.0:8080", "[::1]:8080" or "localhost:8080" (through URL); throws RangeError naming the problem. */
+/** Parses "8080", "0" (any free port), "0.0.0.0:8080", "[::1]:8080" or "localhost:8080" (through URL); throws RangeError naming the problem. */
 export function parseListenAddress(text: string): ListenAddress {
-  const portOnly = /^\d+$/.test(text);
+  // A bare port is taken as it is: through URL, port 80 would vanish as http's default.
+  if (/^\d+$/.test(text)) {
+    const port = Number(text);
+    if (port > 65535) throw new RangeError(`"${text}" is no port: use 0 to 65535 (0: any free port)`);
+    return { host: DEFAULT_HOST, port };
+  }
   let url: URL;
   try {
-    url = new URL(`http://${portOnly ? `${DEFAULT_HOST}:${text}` : text}`);
+    url = new URL(`http://${text}`);
   } catch {
     throw new RangeError(`"${text}" is no [ADDR:]PORT`);
   }
@@ -22,4 +27,10 @@ export function parseListenAddress(text: string): ListenAddress {
   if (url.port === '' && !/:0*80$/.test(text)) throw new RangeError(`"${text}" has no port: give ADDR:PORT or PORT`);
   // Port 0 takes any free port (the log line says which).
   return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80) };
+}
+
+/** Whether `host` is this machine only: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare) || /^::ffff:127\./.test(bare);
 }

@@ -91,7 +91,8 @@ export interface TopologyLink {
 export interface NodeLinkGraph {
   directed: boolean;
   multigraph: boolean;
-  graph: { name: string; kind: 'server' | 'fabric' };
+  /** `messages`: those counted so far (to and from the switch, and between peers when switched). */
+  graph: { name: string; kind: 'server' | 'fabric'; messages?: number };
   nodes: TopologyNode[];
   links: TopologyLink[];
 }
@@ -106,8 +107,15 @@ export interface ServerView {
   write: boolean;
   /** Whether doorbells are switched (faults can be changed). */
   switched: boolean;
+  /** Whether the server has a token (for writes and message text). */
+  token: boolean;
+  /** Whether this caller sees message text (it sent the token). */
+  messageText: boolean;
   options: Record<string, string | number | boolean>;
 }
+
+/** What a source says of itself; the web server adds what depends on it and the caller. */
+export type SourceDescription = Omit<ServerView, 'write' | 'switched' | 'token' | 'messageText'>;
 
 /** FAME-Z's GET /system, key for key. */
 export interface FameZSystem {
@@ -122,19 +130,20 @@ export type SourceEvent =
   | { type: 'peer-joined'; peer: PeerView }
   | { type: 'peer-left'; id: number; nodename?: string; reason: string }
   | { type: 'peer-refused'; reason: string; category: string; pid?: number; uid?: number }
-  | { type: 'message'; from: number; to: number; nodename: string; body: string; tracker?: number }
-  | { type: 'sent'; from: number; to: number; text: string }
+  /** Without the token, `body` and `text` are absent and `bytes` gives their size. */
+  | { type: 'message'; from: number; to: number; nodename: string; body?: string; bytes?: number; tracker?: number }
+  | { type: 'sent'; from: number; to: number; text?: string; bytes?: number }
   | { type: 'link'; change: string; peer: PeerView }
   | { type: 'warning'; text: string }
   | { type: 'fault'; change: FaultChange; text: string }
   /** A doorbell through the router: a sample, never each one. */
-  | ({ type: 'trace' } & DoorbellTrace);
+  | ({ type: 'trace'; bytes?: number } & DoorbellTrace);
 
 export interface WebSource {
   readonly kind: 'server' | 'fabric';
   peers(): PeerView[];
   topology(): NodeLinkGraph;
-  describe(): Omit<ServerView, 'write' | 'switched'>;
+  describe(): SourceDescription;
   /** Queue depths, for the metrics. */
   queues?(): QueueView;
   /** FAME-Z's /system (a fabric only). */

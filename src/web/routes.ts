@@ -2,6 +2,7 @@
 // path with another method a JSON 405 that lists the allowed ones.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, sendJson } from './http-json.js';
+import type { RequestGuard } from './request-guard.js';
 
 export interface Request {
   req: IncomingMessage;
@@ -13,8 +14,9 @@ export type Handler = (request: Request) => void | Promise<void>;
 export type Method = 'GET' | 'POST';
 export type RouteTable = Record<string, Partial<Record<Method, Handler>>>;
 
-export async function dispatch(routes: RouteTable, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function dispatch(routes: RouteTable, guard: RequestGuard, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
+    guard.check(req);
     // The host is fixed: only the path and query of the request are read.
     const url = new URL(req.url ?? '/', 'http://famez.invalid');
     const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname]! : undefined;

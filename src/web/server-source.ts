@@ -4,7 +4,7 @@ import type { EventEmitter } from 'node:events';
 import type { BackingSpec } from '../memory/backing.js';
 import type { FamezServer, PeerInfo } from '../server/index.js';
 import type * as sys from '../sys/index.js';
-import type { NodeLinkGraph, ServerView, SourceEvent, WebSource } from './model.js';
+import type { NodeLinkGraph, SourceDescription, SourceEvent, WebSource } from './model.js';
 import { peerView, refusalCategory } from './peer-view.js';
 import { listenTo } from './subscription.js';
 
@@ -33,7 +33,7 @@ export function serverSource(server: FamezServer, info: SourceInfo = {}): WebSou
         links: peers().map((peer) => ({ source: `peer-${peer.id}`, target: 'server', kind: 'socket' as const })),
       };
     },
-    describe(): Omit<ServerView, 'write' | 'switched'> {
+    describe(): SourceDescription {
       const { kind, size, description } = server.memory;
       return {
         kind: 'server', socketPath: server.socketPath, memory: { kind, size, description, path: memoryPath(info.memory) },

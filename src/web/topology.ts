@@ -9,5 +9,8 @@ export function withSwitching(graph: NodeLinkGraph, switching?: SwitchingSource)
   const switches: TopologyNode[] = switching.switches().map((name) => ({ id: `switch:${name}`, kind: 'switch', name }));
   const links: TopologyLink[] = switching.links(peers).map(({ ends, kind, name, state, latencyUs, faults, counters }) =>
     ({ source: ends[0], target: ends[1], kind, name, state, latencyUs, faults, counters }));
-  return { ...graph, nodes: [...graph.nodes, ...switches], links: [...graph.links, ...links] };
+  // A message between two peers crosses both their own links: counted once.
+  const between = links.filter((link) => link.kind === 'peer-link').reduce((sum, link) => sum + (link.counters?.messages ?? 0), 0) / 2;
+  const messages = graph.graph.messages === undefined ? undefined : graph.graph.messages + Math.floor(between);
+  return { ...graph, graph: { ...graph.graph, messages }, nodes: [...graph.nodes, ...switches], links: [...graph.links, ...links] };
 }

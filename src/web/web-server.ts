@@ -3,10 +3,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { apiRoutes } from './api.js';
+import { TokenGate } from './auth.js';
 import { EventBudget } from './event-budget.js';
 import { EventStream, type EventStreamLimits } from './event-stream.js';
 import { WebMetrics } from './metrics.js';
 import type { SourceEvent, SwitchingSource, WebSource } from './model.js';
+import { RequestGuard } from './request-guard.js';
 import { dispatch } from './routes.js';
 
 export interface WebOptions {
@@ -14,8 +16,14 @@ export interface WebOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
-  /** The write API's bearer token; without one the API is read-only. */
+  /** The bearer token: writes and message text need it; without one the API is read-only and shows no text. */
   token?: string;
+  /** Host names that mean this server besides localhost and IP addresses (a reverse proxy's). */
+  allowedHosts?: readonly string[];
+  /** Failed authentications are reported here (at most one line a minute). */
+  warn?: (text: string) => void;
+  /** The delay before a failed authentication is answered (default 250 ms). */
+  failureDelayMs?: number;
   /** Switched doorbells, when there are: links, counters, faults and their changes. */
   switching?: SwitchingSource;
   /** Largest request body (default 16 KiB). */
@@ -36,8 +44,10 @@ export class WebServer {
     this.#stream = new EventStream(options.events);
     const budget = new EventBudget(options.busyEventsPerSecond);
     const metrics = new WebMetrics(options.source, this.#stream, options.switching, budget);
-    const routes = apiRoutes({ source: options.source, stream: this.#stream, metrics, switching: options.switching, token: options.token, maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 });
-    this.#http = createServer({ headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000 }, (req, res) => void dispatch(routes, req, res));
+    const gate = new TokenGate(options.token, { warn: options.warn, failureDelayMs: options.failureDelayMs });
+    const routes = apiRoutes({ source: options.source, stream: this.#stream, metrics, switching: options.switching, gate, maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 });
+    const guard = new RequestGuard(options.allowedHosts);
+    this.#http = createServer({ headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000 }, (req, res) => void dispatch(routes, guard, req, res));
     const publish = (event: SourceEvent): void => {
       metrics.observe(event);
       if (budget.allows(event)) this.#stream.publish(event);

@@ -2,7 +2,9 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { EventClient } from './event-client.js';
-import { startWeb } from './web-harness.js';
+import { startWeb, TOKEN } from './web-harness.js';
+
+const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
 test('GET /api/v1/server, /peers, /topology and /system describe the fabric', async (t) => {
   const h = await startWeb(t);
@@ -48,9 +50,9 @@ test('GET /api/v1/server, /peers, /topology and /system describe the fabric', as
   await h.done();
 });
 
-test('the event stream delivers joins, messages, link changes and leaves', async (t) => {
-  const h = await startWeb(t);
-  const stream = await EventClient.open(h.url);
+test('the event stream delivers joins, messages (with the token), link changes and leaves', async (t) => {
+  const h = await startWeb(t, { token: TOKEN });
+  const stream = await EventClient.open(h.url, AUTH);
   assert.match(stream.response.headers['content-type'] ?? '', /^text\/event-stream/);
   const peer = await h.peer({ nodename: 'z01', cclass: 'Debugger' });
   const joined = await stream.expect('peer-joined', (data) => (data.peer as { id: number }).id === peer.id);
@@ -77,14 +79,14 @@ test('the event stream delivers joins, messages, link changes and leaves', async
 });
 
 test('a client that reconnects with Last-Event-ID gets the events it missed', async (t) => {
-  const h = await startWeb(t);
-  const first = await EventClient.open(h.url);
+  const h = await startWeb(t, { token: TOKEN });
+  const first = await EventClient.open(h.url, AUTH);
   const peer = await h.peer();
   const joined = await first.expect('peer-joined');
   await first.close();
   await peer.send(peer.serverId, 'ping');
   await peer.expect(peer.serverId, 'pong');
-  const again = await EventClient.open(h.url, { 'Last-Event-ID': joined.id! });
+  const again = await EventClient.open(h.url, { ...AUTH, 'Last-Event-ID': joined.id! });
   await again.expect('message', (data) => data.body === 'ping');
   assert.ok(!again.events.some((event) => event.type === 'peer-joined'), 'nothing from before the id');
   await again.close();

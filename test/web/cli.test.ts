@@ -10,7 +10,7 @@ import { call, TOKEN } from './web-harness.js';
 test('famez fabric --http serves the API on loopback; the log line says where', async (t) => {
   const dir = tempDir(t);
   const token = join(dir, 'token');
-  writeFileSync(token, `${TOKEN}\n`);
+  writeFileSync(token, `${TOKEN}\n`, { mode: 0o600 });
   const fabric = new Famez(t, ['fabric', '-S', join(dir, 'sock'), '-M', join(dir, 'mailbox'), '--http', '0', '--http-token', token]);
   const line = await fabric.line(/web on (http:\/\/\S+)\/ /);
   const url = /web on (http:\/\/\S+)\/ /.exec(line)![1]!;
@@ -35,7 +35,7 @@ test('bad --http values and a token without --http are usage errors', () => {
 test('famez fabric --switched --http: a fault posted with the token is applied, listed and logged; without the token or with a bad link, refused', async (t) => {
   const dir = tempDir(t);
   const token = join(dir, 'token');
-  writeFileSync(token, `${TOKEN}\n`);
+  writeFileSync(token, `${TOKEN}\n`, { mode: 0o600 });
   const fabric = new Famez(t, ['fabric', '--switched', '-S', join(dir, 'sock'), '-M', join(dir, 'mailbox'), '--http', '0', '--http-token', token]);
   const url = /web on (http:\/\/\S+)\/ /.exec(await fabric.line(/web on (http:\/\/\S+)\/ /))![1]!;
   const post = (body: unknown, auth = true): Promise<Response> => call(`${url}/api/v1/faults`, 'POST',

@@ -20,7 +20,7 @@ const TWO_SWITCHES = topologyFromJson({
   peers: ['z01', 'z02', 'z03', 'z04'].map((nodename, i) => ({ nodename, switch: i < 2 ? 'left' : 'right', port: i % 2 + 1 })),
 });
 
-test('the page follows joins, leaves, messages and faults live', { timeout: 60_000 }, async (t) => {
+test('the page follows joins, leaves, messages and faults live; message text only with the token', { timeout: 60_000 }, async (t) => {
   const h = await startWeb(t, { token: TOKEN }, { switched: true, topology: TWO_SWITCHES, seed: 1 });
   const router = h.fabric.router!;
   const browser = await openBrowser();
@@ -48,6 +48,14 @@ test('the page follows joins, leaves, messages and faults live', { timeout: 60_0
     await peer.expect(peer.serverId, 'Link CTL Peer-Attribute');
   }
   await page.waitForSelector(`[data-id="peer-${peers[2]!.id}"].configured`);
+  // Without the token the page shows sizes, not text, and says so.
+  await page.waitForSelector('#text-note:has-text("Message text is hidden")');
+  await page.waitForSelector('#trace li.message:has-text("z01 (1) → switch: (17 bytes, text hidden)")');
+  assert.equal(await page.locator('#trace:has-text("Link RFC")').count(), 0, 'no message text without the token');
+  await page.fill('#token', TOKEN);
+  await page.dispatchEvent('#token', 'change');
+  await page.waitForSelector('#text-note', { state: 'hidden' });
+  await page.waitForSelector('#result:text("token taken: message text shown")');
   await peers[3]!.send(peers[3]!.serverId, 'ping');
   await page.waitForSelector('#trace li.message:has-text("z04 (4) → switch: ping")');
   await page.waitForSelector('#trace li.sent:has-text("switch → 4: pong")');
@@ -63,7 +71,6 @@ test('the page follows joins, leaves, messages and faults live', { timeout: 60_0
   await page.waitForSelector('#trace li.peer-left');
 
   // The write controls are there with a token; a message sent from the page reaches the port.
-  await page.fill('#token', TOKEN);
   await page.fill('#to', String(peers[3]!.id));
   await page.fill('#text', 'hello from the page');
   await page.click('#send button');

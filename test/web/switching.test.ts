@@ -20,7 +20,7 @@ const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
 test('a switched fabric: switches and links with counters in the topology, per-link metrics, faults changed over HTTP and streamed', async (t) => {
   const h = await startWeb(t, { token: TOKEN }, SWITCHED);
-  const stream = await EventClient.open(h.url);
+  const stream = await EventClient.open(h.url, AUTH);
   t.after(() => stream.close());
   const a = await h.peer({ nodename: 'alpha', cclass: 'Debugger' });
   const b = await h.peer({ nodename: 'beta', cclass: 'Debugger' });

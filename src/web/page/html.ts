@@ -28,6 +28,7 @@ export const PAGE_HTML = `<!doctype html>
   <svg id="graph" role="img" aria-label="the switch and its peers"></svg>
   <aside>
     <h2>Trace</h2>
+    <p class="note" id="text-note" hidden></p>
     <ol id="trace"></ol>
     <section id="controls" hidden>
       <h2>Controls</h2>

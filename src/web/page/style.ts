@@ -62,4 +62,6 @@ aside h2 { font-size: 12px; text-transform: uppercase; letter-spacing: 1px; colo
 .node.switch.data rect { fill: #10313a; stroke: var(--fabric); }
 .pulse { fill: var(--msg); filter: drop-shadow(0 0 4px var(--msg)); }
 .legend { fill: var(--dim); font-size: 11px; }
+.note { margin: 0 14px 6px; color: var(--up); font-size: 12px; }
+@media (prefers-reduced-motion: reduce) { #trace li { animation: none; } }
 `;

@@ -1,0 +1,25 @@
+// Text a peer wrote, made safe to print: control characters (C0, DEL, C1),
+// line and paragraph separators and bidirectional overrides become visible
+// escapes, so a message or a nodename cannot move the cursor, forge a line
+// or recolour the terminal. JSON output needs none of this (JSON escapes).
+import type { Output } from './console/runner.js';
+
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\x1b': '\\e' };
+
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with every unsafe character as \n, \r, \t, \e, \xHH or \u{HHHH}. */
+export function escapeControls(text: string): string {
+  return text.replace(UNSAFE, (char) => {
+    const named = NAMED[char];
+    if (named) return named;
+    const code = char.codePointAt(0)!;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
+/** The output with its text lines escaped; JSON lines as they are (raw text, JSON-escaped). */
+export function escapedOutput(print: Output, json: boolean): Output {
+  if (json) return print;
+  return (text, object) => print([text].flat().map(escapeControls), object);
+}
