@@ -51,10 +51,16 @@ export function switchingViolations(edges: readonly ImportEdge[]): string[] {
     .map(({ from, to }) => `${from} -> ${to}: src/switching takes only ${POLICY_INTERFACE} from src/server`);
 }
 
-/** Every file reached from the peer side's entries, with the path that reaches it. */
-function reach(edges: readonly ImportEdge[], entries: readonly string[]): Map<string, string[]> {
+/** What each file imports. */
+function successors(edges: readonly ImportEdge[]): Map<string, string[]> {
   const next = new Map<string, string[]>();
   for (const { from, to } of edges) next.set(from, [...(next.get(from) ?? []), to]);
+  return next;
+}
+
+/** Every file reached from the peer side's entries, with the path that reaches it. */
+function reach(edges: readonly ImportEdge[], entries: readonly string[]): Map<string, string[]> {
+  const next = successors(edges);
   const paths = new Map<string, string[]>(entries.map((entry) => [entry, [entry]]));
   const queue = [...entries];
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
@@ -80,8 +86,7 @@ export function peerSideViolations(edges: readonly ImportEdge[], entries = FABRI
 
 /** Import cycles (strongly connected components of more than one file, or a file importing itself). */
 export function cycles(edges: readonly ImportEdge[]): string[][] {
-  const next = new Map<string, string[]>();
-  for (const { from, to } of edges) next.set(from, [...(next.get(from) ?? []), to]);
+  const next = successors(edges);
   // Tarjan's algorithm, iterative so that a deep chain cannot overflow the stack.
   const index = new Map<string, number>();
   const low = new Map<string, number>();
