@@ -1,6 +1,7 @@
 // The layering of src/ (DESIGN.md): nothing lower imports anything higher,
 // src/switching takes only the policy interface from src/server, the fabric's
-// peer side loads nothing of its host side, and there is no import cycle.
+// peer side loads nothing of its host side, famez server loads nothing of
+// src/fabric, and there is no import cycle.
 // The rules are tried on planted edges first, so that a rule that could not
 // fail would show.
 import { test } from 'node:test';
@@ -10,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importGraph, importsOf, type ImportEdge } from './import-graph.js';
-import { cycles, layeringViolations, layerViolations, peerSideViolations, POLICY_INTERFACE, switchingViolations } from './rules.js';
+import { cycles, layeringViolations, layerViolations, peerSideViolations, POLICY_INTERFACE, serverCommandViolations, switchingViolations } from './rules.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 const edge = (from: string, to: string, typeOnly = false): ImportEdge => ({ from, to, typeOnly });
 
-test('src/ keeps its layers: no upward or sideways import, switching takes only the policy interface, the peer side no host, no cycle', { timeout: 30_000 }, () => {
+test('src/ keeps its layers: no upward or sideways import, switching takes only the policy interface, the peer side no host, famez server no fabric, no cycle', { timeout: 30_000 }, () => {
   const edges = importGraph(ROOT);
   assert.ok(edges.some((e) => e.from === 'src/switching/router.ts' && e.to === POLICY_INTERFACE), 'the graph was read (router -> forwarding policy)');
   assert.deepEqual(layeringViolations(edges), []);
@@ -108,6 +109,15 @@ test('the peer-side rule: a host file reached through any chain fails, with the 
     'src/fabric/peer.ts -> src/fabric/courier.ts -> src/fabric/switch.ts',
   ]);
   assert.equal(planted.length, 2);
+});
+
+test('the server-command rule: famez server may not load src/fabric at run time; a type import is no load', { timeout: 5_000 }, () => {
+  const typed = [edge('src/cli/server-command.ts', 'src/web/index.ts'), edge('src/web/index.ts', 'src/web/fabric-source.ts'),
+    edge('src/web/fabric-source.ts', 'src/fabric/index.ts', true)];
+  assert.deepEqual(serverCommandViolations(typed), []);
+  const planted = serverCommandViolations([...typed, edge('src/web/index.ts', 'src/fabric/courier.ts')]);
+  assert.deepEqual(planted, ['src/cli/server-command.ts -> src/web/index.ts -> src/fabric/courier.ts: famez server loads src/fabric/courier.ts ' +
+    '(take what it needs from src/switching or lower)']);
 });
 
 test('the cycle rule: a cycle of any length and a self-import are found, a diamond is not', { timeout: 5_000 }, () => {

@@ -58,7 +58,7 @@ function successors(edges: readonly ImportEdge[]): Map<string, string[]> {
   return next;
 }
 
-/** Every file reached from the peer side's entries, with the path that reaches it. */
+/** Every file reached from `entries`, with the path that reaches it. */
 function reach(edges: readonly ImportEdge[], entries: readonly string[]): Map<string, string[]> {
   const next = successors(edges);
   const paths = new Map<string, string[]>(entries.map((entry) => [entry, [entry]]));
@@ -82,6 +82,12 @@ export function peerSideViolations(edges: readonly ImportEdge[], entries = FABRI
     if (hostSide) out.push(`${path.join(' -> ')}: the fabric's peer side reaches ${file} (peer files: FABRIC_PEER_FILES in test/layering/rules.ts)`);
   }
   return out;
+}
+
+/** `famez server` (--switched and --http too) loads nothing of src/fabric when it runs; type imports load nothing. */
+export function serverCommandViolations(edges: readonly ImportEdge[], entry = 'src/cli/server-command.ts'): string[] {
+  return [...reach(edges.filter((e) => !e.typeOnly), [entry])].filter(([file]) => folderOf(file) === 'fabric')
+    .map(([file, path]) => `${path.join(' -> ')}: famez server loads ${file} (take what it needs from src/switching or lower)`);
 }
 
 /** Import cycles (strongly connected components of more than one file, or a file importing itself). */
@@ -136,6 +142,7 @@ export function layeringViolations(edges: readonly ImportEdge[]): string[] {
     ...layerViolations(edges),
     ...switchingViolations(edges),
     ...peerSideViolations(edges),
+    ...serverCommandViolations(edges),
     ...cycles(edges).map((component) => `import cycle: ${component.join(' <-> ')}`),
   ];
 }
