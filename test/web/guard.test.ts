@@ -5,7 +5,10 @@
 // every GET path with headers only.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { ENDPOINTS } from '../../src/web/index.js';
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
+import { createWebServer, ENDPOINTS, isLoopback } from '../../src/web/index.js';
+import { FakeSource } from './fake-source.js';
 import { waitFor } from '../helpers/fds.js';
 import { EventClient } from './event-client.js';
 import { call, startWeb, TOKEN } from './web-harness.js';
@@ -29,6 +32,16 @@ test('a Host that is not this server is a 421 on every path; localhost, IP addre
     assert.equal((await call(`${h.url}/api/v1/peers`, 'GET', { Host: host })).status, 200, `Host ${host}`);
   }
   await h.done();
+  // The name given to listen on means this server too (where this machine's name resolves to loopback).
+  const name = hostname();
+  if (!isLoopback((await lookup(name)).address)) return t.diagnostic(`${name} is not a loopback name here: not tried`);
+  const named = createWebServer({ source: new FakeSource(), host: name, port: 0 });
+  await named.listen();
+  t.after(() => named.close());
+  const url = `http://127.0.0.1:${named.address.port}/api/v1/peers`;
+  assert.equal((await call(url, 'GET', { Host: `${name}:${named.address.port}` })).status, 200, 'the name it listens on');
+  assert.equal((await call(url, 'GET', { Host: `not-${name}:${named.address.port}` })).status, 421);
+  await named.close();
 });
 
 test('a change asked by another origin\'s page is a 403 even with the token; reads keep FAME-Z\'s CORS on /system only', { timeout: 30_000 }, async (t) => {
