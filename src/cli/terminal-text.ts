@@ -1,14 +1,15 @@
-// Text a peer wrote, made safe to print: control characters (C0, DEL, C1),
-// line and paragraph separators and bidirectional overrides become visible
-// escapes, so a message or a nodename cannot move the cursor, forge a line
-// or recolour the terminal. JSON output needs none of this (JSON escapes).
+// Text a peer wrote, made safe to print: control characters (C0 but tab,
+// DEL, C1), line and paragraph separators and bidirectional overrides become
+// visible escapes, so a message or a nodename cannot move the cursor, forge a
+// line or recolour the terminal (a tab can do none of it, and FAME-Z's own
+// lines hold tabs). JSON output needs none of this (JSON escapes).
 import type { Output } from './console/runner.js';
 
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\x1b': '\\e' };
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\x1b': '\\e' };
 
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
-/** `text` with every unsafe character as \n, \r, \t, \e, \xHH or \u{HHHH}. */
+/** `text` with every unsafe character as \n, \r, \e, \xHH or \u{HHHH}. */
 export function escapeControls(text: string): string {
   return text.replace(UNSAFE, (char) => {
     const named = NAMED[char];

@@ -74,9 +74,9 @@ export class Fabric extends EventEmitter<FabricEvents> {
   }
 
   /** Changes a fault of the switched fabric (throws FaultError for a link it has not); peers are told. */
-  applyFault(change: FaultChange): void {
+  applyFault(change: FaultChange): FaultChange {
     if (!this.router) throw new Error('the fabric is not switched: start it with switched: true (--switched)');
-    this.router.apply(change);
+    return this.router.apply(change);
   }
 
   /** Tells every configured peer of a fault change from the switch (those that cannot take it get a warning). */

@@ -158,8 +158,8 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
     return { kind: 'deliver', count: passed };
   }
 
-  /** Applies a fault change; throws FaultError for a link the topology has not. */
-  apply(asked: FaultChange): void {
+  /** Applies a fault change and returns it as applied (link names canonical); throws FaultError for a link the topology has not. */
+  apply(asked: FaultChange): FaultChange {
     checkChange(asked);
     const change = asked.kind !== 'clear' || asked.link !== undefined ? { ...asked, link: this.#linkName(asked.link!) } : asked;
     // What passed in the addon counts on the routes it took, before they change.
@@ -170,6 +170,7 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
     this.#server?.refresh();
     this.faultChanges++;
     this.emit('fault', change, describeChange(change));
+    return change;
   }
 
   /** The faults now, by link. */

@@ -1,7 +1,7 @@
 // GET and POST /api/v1/faults: the faults of a switched fabric, and a change
 // to them (with the token). Without switched doorbells both are a 409 saying
 // how to get them.
-import { FaultError, describeChange } from '../switching/faults.js';
+import { FaultError, describeChange, type FaultChange } from '../switching/faults.js';
 import type { TokenGate } from './auth.js';
 import { parseFaultRequest } from './fault-request.js';
 import { HttpError, readJson, sendJson } from './http-json.js';
@@ -27,9 +27,10 @@ export function faultRoutes(context: FaultContext): Partial<Record<Method, Handl
     POST: async ({ req, res }) => {
       await context.gate.requireToken(req);
       const switching = switchingOf(context);
-      const change = parseFaultRequest(await readJson(req, context.maxBodyBytes));
+      const asked = parseFaultRequest(await readJson(req, context.maxBodyBytes));
+      let change: FaultChange;
       try {
-        switching.apply(change);
+        change = switching.apply(asked);
       } catch (error) {
         // The one thing the router checks itself: that the link exists.
         if (error instanceof FaultError) throw new HttpError(400, `"link": ${error.message}`);

@@ -49,8 +49,8 @@ export interface SwitchingSource {
   faults(): Array<{ link: string } & LinkFaults>;
   /** Fault changes applied since start. */
   readonly faultChanges: number;
-  /** Applies a change (peers are told in fabric mode); throws FaultError for a link there is not. */
-  apply(change: FaultChange): void;
+  /** Applies a change (peers are told in fabric mode) and returns it as applied; throws FaultError for a link there is not. */
+  apply(change: FaultChange): FaultChange;
   subscribe(listener: (event: SourceEvent) => void): () => void;
 }
 

@@ -4,7 +4,11 @@ import type { SourceEvent } from './model.js';
 
 const size = (text: string): number => Buffer.byteLength(text);
 
-/** The event without message text (bodies, sent text, traced text), with `bytes` in its place; others unchanged. */
+/** A warning quotes what a peer wrote in double quotes: each quote becomes its size. */
+const QUOTED = /"(?:[^"\\]|\\.)*"/g;
+const unquoted = (text: string): string => text.replace(QUOTED, (quote) => `(${size(quote) - 2} bytes)`);
+
+/** The event without message text (bodies, sent text, traced text, quotes in warnings), with sizes in its place; others unchanged. */
 export function withoutText(event: SourceEvent): SourceEvent {
   switch (event.type) {
     case 'message': {
@@ -19,6 +23,8 @@ export function withoutText(event: SourceEvent): SourceEvent {
       const { text, ...rest } = event;
       return text === undefined ? event : { ...rest, bytes: size(text) };
     }
+    case 'warning':
+      return { ...event, text: unquoted(event.text) };
     default:
       return event;
   }
@@ -26,5 +32,6 @@ export function withoutText(event: SourceEvent): SourceEvent {
 
 /** Whether the event carries message text (then it has two forms). */
 export function carriesText(event: SourceEvent): boolean {
-  return (event.type === 'message' && event.body !== undefined) || (event.type === 'sent' && event.text !== undefined) || (event.type === 'trace' && event.text !== undefined);
+  return (event.type === 'message' && event.body !== undefined) || (event.type === 'sent' && event.text !== undefined)
+    || (event.type === 'trace' && event.text !== undefined) || (event.type === 'warning' && event.text.includes('"'));
 }

@@ -9,7 +9,7 @@ import type { SourceEvent, SwitchingSource, SwitchLinkView } from './model.js';
 
 export interface SwitchingOptions {
   /** How a change is applied (the fabric's applyFault tells its peers); default router.apply. */
-  apply?: (change: FaultChange) => void;
+  apply?: (change: FaultChange) => FaultChange;
   /** Trace entries the stream carries per second at most (default 20). */
   tracesPerSecond?: number;
 }

@@ -1,7 +1,7 @@
 // The web server: node:http, the route table, the event stream fed by the
 // source, and the metrics. Timeouts bound what a slow client can hold.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { apiRoutes } from './api.js';
 import { TokenGate } from './auth.js';
 import { EventBudget } from './event-budget.js';
@@ -46,7 +46,9 @@ export class WebServer {
     const metrics = new WebMetrics(options.source, this.#stream, options.switching, budget);
     const gate = new TokenGate(options.token, { warn: options.warn, failureDelayMs: options.failureDelayMs });
     const routes = apiRoutes({ source: options.source, stream: this.#stream, metrics, switching: options.switching, gate, maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 });
-    const guard = new RequestGuard(options.allowedHosts);
+    // The name it listens on, if a name, means this server too.
+    const listenName = options.host !== undefined && isIP(options.host) === 0 ? [options.host] : [];
+    const guard = new RequestGuard([...(options.allowedHosts ?? []), ...listenName]);
     this.#http = createServer({ headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000 }, (req, res) => void dispatch(routes, guard, req, res));
     const publish = (event: SourceEvent): void => {
       metrics.observe(event);

@@ -7,14 +7,15 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = process.env.FAMEZ_CHROMIUM ?? '/usr/bin/chromium';
 
-export async function openBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/** `args`: more Chromium switches (e.g. --host-resolver-rules). */
+export async function openBrowser(args: string[] = []): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'famez-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1400, height: 820 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', ...args],
   });
   return {
     context,

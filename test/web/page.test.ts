@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/fds.js';
 import { ROOT } from '../install/package.js';
 import type { MailboxPeer } from '../fabric/mailbox-peer.js';
 import { openBrowser } from './browser.js';
-import { startWeb, TOKEN } from './web-harness.js';
+import { configureLink, startWeb, TOKEN } from './web-harness.js';
 
 const SCREENSHOTS = join(ROOT, 'test-results', 'web');
 const TWO_SWITCHES = topologyFromJson({
@@ -41,12 +41,7 @@ test('the page follows joins, leaves, messages and faults live; message text onl
     peers.push(peer);
     await page.waitForSelector(`[data-id="peer-${peer.id}"]`);
   }
-  for (const peer of peers.slice(0, 3)) {
-    await peer.send(peer.serverId, 'Link RFC TTC=27us');
-    const tag = /Tag=(\d+)/.exec((await peer.expect(peer.serverId, /^CTL-Write /)).body)![1];
-    await peer.send(peer.serverId, `Standalone Acknowledgment Tag=${tag},Reason=OK`);
-    await peer.expect(peer.serverId, 'Link CTL Peer-Attribute');
-  }
+  for (const peer of peers.slice(0, 3)) await configureLink(peer);
   await page.waitForSelector(`[data-id="peer-${peers[2]!.id}"].configured`);
   // Without the token the page shows sizes, not text, and says so.
   await page.waitForSelector('#text-note:has-text("Message text is hidden")');

@@ -99,6 +99,12 @@ test('the fault API refuses without the token, names the field of a bad change, 
     [{ action: 'down', link: 'nowhere' }, /"link": no link "nowhere": the links are trunk, peer:ID/],
     [{ command: 'link sideways trunk' }, /"command": usage: link down\|up LINK/],
     [{ command: 'reboot' }, /"command": "reboot" is no fault command/],
+    // Peer links exist for the fabric's peer ids only (1 to 14 here).
+    [{ action: 'down', link: 'peer:99999' }, /"link": no link "peer:99999": the links are trunk, peer:ID \(ID 1 to 14\)/],
+    [{ action: 'down', link: 'peer:15' }, /no link "peer:15"/],
+    [{ action: 'down', link: 'peer:0' }, /no link "peer:0"/],
+    [{ command: 'latency peer:-1 5' }, /no link "peer:-1"/],
+    [{ action: 'isolate', peer: 20 }, /no link "peer:20"/],
   ];
   for (const [body, message] of refusals) {
     const res = await post(body);
@@ -106,6 +112,13 @@ test('the fault API refuses without the token, names the field of a bad change, 
     assert.match((await res.json() as { error: string }).error, message);
   }
   assert.deepEqual(await (await h.get('/api/v1/faults')).json(), { faults: [], changes: 0 }, 'nothing was applied');
+  // A peer link's name is taken in any spelling of its id, and kept canonical.
+  const canonical = await post({ action: 'down', link: 'peer:00001' });
+  assert.equal(canonical.status, 200);
+  assert.equal((await canonical.json() as { applied: string }).applied, 'link peer:1 down');
+  assert.deepEqual(h.fabric.router!.faults(), [['peer:1', { down: true }]]);
+  assert.equal((await post({ command: 'link up peer:01' })).status, 200);
+  assert.deepEqual(h.fabric.router!.faults(), [], 'peer:01 is the same link');
   await h.done();
 
   const plain = await startWeb(t, { token: TOKEN });

@@ -2,6 +2,7 @@
 import { request as httpRequest } from 'node:http';
 import type { TestContext } from 'node:test';
 import { start, type Harness } from '../fabric/harness.js';
+import type { MailboxPeer } from '../fabric/mailbox-peer.js';
 import type { FabricOptions } from '../../src/fabric/index.js';
 import { createWebServer, fabricSource, fabricSwitching, type WebOptions, type WebServer } from '../../src/web/index.js';
 
@@ -69,4 +70,12 @@ export function parsePrometheus(text: string): { types: Map<string, string>; sam
     samples.push({ name: sample[1]!, labels, value });
   }
   return { types, samples };
+}
+
+/** Configures the peer's link as FAME-Z's client does: RFC, the switch's CTL-Write, an acknowledgment. */
+export async function configureLink(peer: MailboxPeer): Promise<void> {
+  await peer.send(peer.serverId, 'Link RFC TTC=27us');
+  const tag = /Tag=(\d+)/.exec((await peer.expect(peer.serverId, /^CTL-Write /)).body)![1];
+  await peer.send(peer.serverId, `Standalone Acknowledgment Tag=${tag},Reason=OK`);
+  await peer.expect(peer.serverId, 'Link CTL Peer-Attribute');
 }
