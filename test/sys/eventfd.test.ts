@@ -10,7 +10,7 @@ before(() => warmUpChildProcesses());
 
 const MAX_RING = Number.MAX_SAFE_INTEGER; // 2**53 - 1, the largest count a JS number holds exactly
 
-describe('eventfd', () => {
+describe('eventfd', { timeout: 120_000 }, () => {
   test('createEventfd gives a non-blocking, close-on-exec eventfd with counter 0', withNoFdLeak((scope) => {
     const fd = scope.own(sys.createEventfd());
     assert.ok(Number.isInteger(fd) && fd > 2);
@@ -142,7 +142,7 @@ describe('eventfd', () => {
   }));
 });
 
-describe('an fd that is no eventfd', () => {
+describe('an fd that is no eventfd', { timeout: 120_000 }, () => {
   test('isEventfd: true for an eventfd and a received copy, false for a memfd or a socket, EBADF for a closed fd', { timeout: 10_000 }, withNoFdLeak((scope) => {
     const efd = scope.own(sys.createEventfd());
     assert.equal(sys.isEventfd(efd), true);

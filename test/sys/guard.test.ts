@@ -22,7 +22,7 @@ function mappedFile(scope: FdScope, fd = scope.own(sys.memfdCreate('famez-guard'
   return { fd, buffer, view };
 }
 
-describe('a mapping whose file shrinks', () => {
+describe('a mapping whose file shrinks', { timeout: 120_000 }, () => {
   test('cut to 0: reading and writing go on, read zeros, and it says it is broken', T, withNoFdLeak((scope) => {
     const { fd, buffer, view } = mappedFile(scope);
     const breaks = sys.mappingBreaks();

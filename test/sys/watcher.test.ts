@@ -29,7 +29,7 @@ function fill(fd: sys.Fd): number {
   return sent;
 }
 
-describe('Watcher.fd', () => {
+describe('Watcher.fd', { timeout: 120_000 }, () => {
   test('readable fires when data arrives, and not before', withNoFdLeak(async (scope) => {
     const pair = socketPair(scope);
     const calls: sys.Readiness[] = [];
@@ -192,7 +192,7 @@ describe('Watcher.fd', () => {
   }));
 });
 
-describe('Watcher.eventfd', () => {
+describe('Watcher.eventfd', { timeout: 120_000 }, () => {
   test('three synchronous rings give one call with count 3; the counter is then 0', withNoFdLeak(async (scope) => {
     const { fd, counts } = ringing(scope);
     sys.ringEventfd(fd);
@@ -363,12 +363,12 @@ describe('Watcher.eventfd', () => {
       const fd = sys.createEventfd();
       sys.Watcher.eventfd(fd, () => undefined);
       console.log('watching');
-    `, 1000);
+    `, 3000);
     const reffedAgain = runNode(`
       const fd = sys.createEventfd();
       sys.Watcher.eventfd(fd, () => undefined).ref(false).ref(true);
       console.log('watching');
-    `, 1000);
+    `, 3000);
     const [a, b, c] = await Promise.all([unref, kept, reffedAgain]);
     assert.equal(a.timedOut, false, explain(a));
     assert.equal(a.code, 0, explain(a));
@@ -430,7 +430,7 @@ describe('Watcher.eventfd', () => {
   });
 });
 
-describe('Watcher relay', () => {
+describe('Watcher relay', { timeout: 120_000 }, () => {
   test('rings go straight to the target eventfd, counted by takeRelayed, without a callback', { timeout: 10_000 }, withNoFdLeak(async (scope) => {
     const { fd, counts, watcher } = ringing(scope);
     const target = scope.own(sys.createEventfd());
@@ -475,7 +475,7 @@ describe('Watcher relay', () => {
   }));
 });
 
-describe('Watcher finalisation', () => {
+describe('Watcher finalisation', { timeout: 120_000 }, () => {
   test('a closed watcher lets go of its callback, and a dropped closed watcher is finalised, even when its callback refers to it (child process)', { timeout: 20_000 }, async () => {
     await warmUpChildProcesses();
     const result = await runNode(`
