@@ -59,8 +59,10 @@ static void pass_on(int sig, siginfo_t *info, void *context) {
   }
   if (previous.sa_handler == SIG_IGN) return;
   if (previous.sa_handler == SIG_DFL) {
-    /* Return with the default restored: the fault repeats and kills. */
+    /* Default restored and the signal raised again (a kill() is not
+     * repeated as a fault is): it is delivered on return, and kills. */
     signal(sig, SIG_DFL);
+    raise(sig);
     return;
   }
   previous.sa_handler(sig);

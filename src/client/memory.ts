@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import * as sys from '../sys/index.js';
 
 export interface SharedMemoryEvents {
-  /** The memory was cut to `size` bytes: the windows read zeros and lose writes until 'restored'. */
+  /** The memory was cut (`size`: its size when noticed, maybe restored already): the windows read zeros and lose writes until 'restored'. */
   shrunk: [size: number];
   /** The memory has its size again and every window maps it once more. */
   restored: [size: number];
@@ -17,7 +17,7 @@ export interface SharedMemoryEvents {
 /** One line for a user: what happened to the memory and what it means. */
 export function describeMemoryChange(change: 'shrunk' | 'restored', size: number): string {
   return change === 'shrunk'
-    ? `the shared memory was cut to ${size} bytes by another process: it reads as zeros until the server restores it`
+    ? `the shared memory was cut by another process (${size} bytes when noticed): it reads as zeros until it is whole again`
     : `the shared memory is whole again (${size} bytes): mapped back`;
 }
 

@@ -59,7 +59,7 @@ export class MailboxHost {
   #repair(): void {
     const { fd, layout, names, file } = this.#options;
     const found = sys.stat(fd).size;
-    const what = found < layout.size ? `was cut to ${formatSize(found)} (${found} bytes)` : `was cut and grown again (${found} bytes)`;
+    const what = found < layout.size ? `was cut to ${found} bytes` : `was cut and grown again (${found} bytes)`;
     if (found < layout.size) sys.truncate(fd, layout.size);
     if (sys.mappingBroken(this.#buffer)) sys.remap(this.#buffer, fd, 0);
     this.mailbox.writeGlobals(layout.nClients);

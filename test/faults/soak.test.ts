@@ -12,6 +12,9 @@ import { createServer } from '../../src/server/index.js';
 import * as sys from '../../src/sys/index.js';
 import { openFdCount, waitFor, warmUpChildProcesses } from '../helpers/fds.js';
 import { assertRingEachOther, pair, readMessages } from './peers.js';
+import { spawnSync } from 'node:child_process';
+import { start } from '../fabric/harness.js';
+import { exchange, retried } from '../fabric/retry.js';
 
 const SYS = fileURLToPath(new URL('../../src/sys/index.js', import.meta.url));
 
@@ -114,4 +117,30 @@ test('a peer SIGKILLed in the middle of its handshake is announced gone; the oth
     rmSync(dir, { recursive: true, force: true });
   }
   assert.equal(openFdCount(), baseline);
+});
+
+// ---- truncation rounds: the mailbox cut under a fabric, again and again ----
+
+test('the mailbox cut at random sizes, by a peer and from outside: the fabric repairs every cut, pings go on, fds at baseline', { timeout: 600_000 }, async (t) => {
+  const rounds = Math.max(10, Math.ceil(Number(process.env.FAMEZ_SOAK_ROUNDS ?? 300) / 10));
+  const h = await start(t);
+  const good = await h.peer({ nodename: 'good', cclass: 'Debugger' });
+  const cutter = await h.client();
+  const size = h.fabric.layout.size;
+  const repairs = (): number => h.warnings.filter((line) => line.includes('was cut')).length;
+  let seed = 11;
+  const random = (n: number): number => (seed = (seed * 48271) % 2147483647) % n;
+  for (let round = 0; round < rounds; round++) {
+    const cut = [0, 4096, random(size), size - 1][random(4)]!;
+    const before = repairs();
+    if (random(2) === 0) sys.truncate(cutter.memory.fd, cut);
+    else assert.equal(spawnSync('truncate', ['-s', String(cut), h.fabric.mailboxPath!], { timeout: 10_000 }).status, 0);
+    await waitFor(() => repairs() > before, `round ${round}: the repair of a cut to ${cut} bytes`, 10_000);
+    if (round % 5 === 4) await retried((ms) => exchange(good, good.serverId, 'ping', ms), `round ${round}: a ping`);
+  }
+  await retried((ms) => exchange(good, good.serverId, 'ping', ms), 'the last ping');
+  assert.equal(repairs(), rounds, 'one line per cut');
+  assert.equal(sys.stat(cutter.memory.fd).size, size);
+  assert.deepEqual(h.errors, []);
+  await h.done();
 });

@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import * as sys from '../../src/sys/index.js';
 import { fdFlags, fdTarget, O_CLOEXEC, O_NONBLOCK, waitFor, withNoFdLeak } from '../helpers/fds.js';
-import { CHILD_WAIT_MS, freshPath, pythonSucceeded, startPython, stopChild, sysError, typeError, warmUpChildProcesses } from './common.js';
+import { CHILD_WAIT_MS, freshPath, pythonSucceeded, socketPair, startPython, stopChild, sysError, typeError, warmUpChildProcesses } from './common.js';
 
 before(() => warmUpChildProcesses());
 
 const MAX_RING = Number.MAX_SAFE_INTEGER; // 2**53 - 1, the largest count a JS number holds exactly
 
-describe('eventfd', () => {
+describe('eventfd', { timeout: 120_000 }, () => {
   test('createEventfd gives a non-blocking, close-on-exec eventfd with counter 0', withNoFdLeak((scope) => {
     const fd = scope.own(sys.createEventfd());
     assert.ok(Number.isInteger(fd) && fd > 2);
@@ -139,5 +139,39 @@ describe('eventfd', () => {
     } finally {
       await stopChild(python);
     }
+  }));
+});
+
+describe('an fd that is no eventfd', { timeout: 120_000 }, () => {
+  test('isEventfd: true for an eventfd and a received copy, false for a memfd or a socket, EBADF for a closed fd', { timeout: 10_000 }, withNoFdLeak((scope) => {
+    const efd = scope.own(sys.createEventfd());
+    assert.equal(sys.isEventfd(efd), true);
+    assert.equal(sys.isEventfd(scope.own(sys.memfdCreate('famez-not-eventfd'))), false);
+    const pair = socketPair(scope);
+    assert.equal(sys.isEventfd(pair.client), false);
+    sys.send(pair.client, new Uint8Array(8), efd);
+    assert.equal(sys.isEventfd(scope.own(sys.receive(pair.server, 8)!.fds[0]!)), true);
+    const closed = sys.createEventfd();
+    sys.close(closed);
+    assert.throws(() => sys.isEventfd(closed), sysError('EBADF', 'readlink'));
+    assert.throws(() => sys.isEventfd(-1), typeError);
+  }));
+
+  test('drain of a socket whose peer left (a read of 0 bytes) is EIO, not a made-up count', { timeout: 10_000 }, withNoFdLeak((scope) => {
+    const pair = socketPair(scope);
+    sys.send(pair.client, new Uint8Array(3));
+    scope.close(pair.client);
+    assert.throws(() => sys.drainEventfd(pair.server), sysError('EIO', 'read'), 'a short read of 3 bytes');
+    assert.throws(() => sys.drainEventfd(pair.server), sysError('EIO', 'read'), 'a read of 0 bytes at the end');
+  }));
+
+  test('an eventfd watcher on such an fd stops instead of calling back (or spinning) forever', { timeout: 10_000 }, withNoFdLeak(async (scope) => {
+    const pair = socketPair(scope);
+    scope.close(pair.client);
+    const counts: number[] = [];
+    const watcher = sys.Watcher.eventfd(pair.server, (count) => counts.push(count));
+    scope.defer(() => watcher.close());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(counts, [], 'no ring reported from an fd that always reads 0 bytes');
   }));
 });

@@ -47,7 +47,7 @@ function newDir(): string {
   return fs.mkdtempSync(path.join(scratchDir(), 'dir-'));
 }
 
-describe('POSIX shared memory', () => {
+describe('POSIX shared memory', { timeout: 120_000 }, () => {
   test('shmOpen create + exclusive makes the object with the mode; a second exclusive create is EEXIST', withNoFdLeak((scope) => {
     const name = shmName(scope);
     const fd = scope.own(sys.shmOpen(name, { create: true, exclusive: true }, 0o600));
@@ -122,7 +122,7 @@ describe('POSIX shared memory', () => {
   }));
 });
 
-describe('memfd and files', () => {
+describe('memfd and files', { timeout: 120_000 }, () => {
   test('memfdCreate gives an empty, close-on-exec, anonymous file', withNoFdLeak((scope) => {
     const fd = scope.own(sys.memfdCreate('famez-memfd'));
     assert.equal(fdTarget(fd), '/memfd:famez-memfd (deleted)');
@@ -267,7 +267,7 @@ describe('memfd and files', () => {
   }));
 });
 
-describe('map, unmap and msync', () => {
+describe('map, unmap and msync', { timeout: 120_000 }, () => {
   test('a mapping sees the file bytes and writes through to the file', withNoFdLeak((scope) => {
     const fd = scope.own(sys.memfdCreate('famez-map'));
     sys.truncate(fd, 4 * BIG_PAGE);

@@ -42,7 +42,7 @@ function receiveNow(fd: sys.Fd, length: number): sys.Received {
 
 const NO_FD_MESSAGE = { fds: [], truncated: false };
 
-describe('listen', () => {
+describe('listen', { timeout: 120_000 }, () => {
   test('creates the socket file with exactly the given mode, whatever the umask', withNoFdLeak((scope) => {
     const original = currentUmask();
     for (const umask of [0, 0o077, 0o022, 0o777]) {
@@ -134,7 +134,7 @@ describe('listen', () => {
   }));
 });
 
-describe('accept and connect', () => {
+describe('accept and connect', { timeout: 120_000 }, () => {
   test('accept returns null when no connection waits, then each waiting connection once', withNoFdLeak((scope) => {
     const path = freshPath();
     const listener = scope.own(sys.listen(path));
@@ -218,7 +218,7 @@ describe('accept and connect', () => {
   }));
 });
 
-describe('close', () => {
+describe('close', { timeout: 120_000 }, () => {
   test('close releases the fd; closing it again throws EBADF', withNoFdLeak(() => {
     const fd = sys.createEventfd();
     assert.ok(isOpen(fd));
@@ -235,7 +235,7 @@ describe('close', () => {
   }));
 });
 
-describe('peerCredentials', () => {
+describe('peerCredentials', { timeout: 120_000 }, () => {
   test('both ends of a connection within this process see this process', withNoFdLeak((scope) => {
     const pair = socketPair(scope);
     const me = { pid: process.pid, uid: process.getuid!(), gid: process.getgid!() };
@@ -270,7 +270,7 @@ describe('peerCredentials', () => {
   }));
 });
 
-describe('send and receive', () => {
+describe('send and receive', { timeout: 120_000 }, () => {
   test('an 8-byte message without an fd, both ways', withNoFdLeak((scope) => {
     const pair = socketPair(scope);
     assert.equal(sys.send(pair.client, pattern(8, 1)), 8);

@@ -29,7 +29,7 @@ function fill(fd: sys.Fd): number {
   return sent;
 }
 
-describe('Watcher.fd', () => {
+describe('Watcher.fd', { timeout: 120_000 }, () => {
   test('readable fires when data arrives, and not before', withNoFdLeak(async (scope) => {
     const pair = socketPair(scope);
     const calls: sys.Readiness[] = [];
@@ -192,7 +192,7 @@ describe('Watcher.fd', () => {
   }));
 });
 
-describe('Watcher.eventfd', () => {
+describe('Watcher.eventfd', { timeout: 120_000 }, () => {
   test('three synchronous rings give one call with count 3; the counter is then 0', withNoFdLeak(async (scope) => {
     const { fd, counts } = ringing(scope);
     sys.ringEventfd(fd);
@@ -363,12 +363,12 @@ describe('Watcher.eventfd', () => {
       const fd = sys.createEventfd();
       sys.Watcher.eventfd(fd, () => undefined);
       console.log('watching');
-    `, 1000);
+    `, 3000);
     const reffedAgain = runNode(`
       const fd = sys.createEventfd();
       sys.Watcher.eventfd(fd, () => undefined).ref(false).ref(true);
       console.log('watching');
-    `, 1000);
+    `, 3000);
     const [a, b, c] = await Promise.all([unref, kept, reffedAgain]);
     assert.equal(a.timedOut, false, explain(a));
     assert.equal(a.code, 0, explain(a));
@@ -427,5 +427,91 @@ describe('Watcher.eventfd', () => {
     `);
     assert.equal(result.code, 0, explain(result));
     assert.deepEqual(JSON.parse(result.stdout), { seen: ['uncaught: boom from the callback'], later: 'ok' });
+  });
+});
+
+describe('Watcher relay', { timeout: 120_000 }, () => {
+  test('rings go straight to the target eventfd, counted by takeRelayed, without a callback', { timeout: 10_000 }, withNoFdLeak(async (scope) => {
+    const { fd, counts, watcher } = ringing(scope);
+    const target = scope.own(sys.createEventfd());
+    watcher.relayTo(target);
+    sys.ringEventfd(fd, 3);
+    await waitFor(() => watcher.takeRelayed() === 3, 'the relayed count');
+    assert.equal(sys.drainEventfd(target), 3);
+    assert.deepEqual(counts, []);
+    watcher.relayTo(undefined);
+    sys.ringEventfd(fd, 2);
+    await waitFor(() => counts.length === 1, 'the callback again');
+    assert.deepEqual(counts, [2]);
+  }));
+
+  test('the relay holds its own copy of the target: a new fd with the old number gets nothing', { timeout: 10_000 }, withNoFdLeak(async (scope) => {
+    const { fd, counts, watcher } = ringing(scope);
+    const target = sys.createEventfd();
+    watcher.relayTo(target);
+    sys.close(target);
+    const reused = scope.own(sys.createEventfd());
+    assert.equal(reused, target, 'the new eventfd took the closed one\'s number');
+    sys.ringEventfd(fd, 4);
+    await waitFor(() => watcher.takeRelayed() === 4, 'the ring relayed to the old eventfd');
+    assert.equal(sys.drainEventfd(reused), 0, 'nothing reached the fd that reused the number');
+    assert.deepEqual(counts, []);
+  }));
+
+  test('the copy is closed with the watcher, and when the relay ends', { timeout: 10_000 }, withNoFdLeak((scope) => {
+    const fd = scope.own(sys.createEventfd());
+    const target = scope.own(sys.createEventfd());
+    const before = openFdCount();
+    const watcher = sys.Watcher.eventfd(fd, () => undefined);
+    watcher.relayTo(target);
+    assert.equal(openFdCount(), before + 1, 'one copy while relaying');
+    watcher.relayTo(target);
+    assert.equal(openFdCount(), before + 1, 'relaying again replaces the copy');
+    watcher.relayTo(undefined);
+    assert.equal(openFdCount(), before);
+    watcher.relayTo(target);
+    watcher.close();
+    assert.equal(openFdCount(), before, 'closing the watcher closes the copy');
+  }));
+});
+
+describe('Watcher finalisation', { timeout: 120_000 }, () => {
+  test('a closed watcher lets go of its callback, and a dropped closed watcher is finalised, even when its callback refers to it (child process)', { timeout: 20_000 }, async () => {
+    await warmUpChildProcesses();
+    const result = await runNode(`
+      const gcAndWait = async () => {
+        for (let i = 0; i < 6; i++) { globalThis.gc(); await new Promise((resolve) => setTimeout(resolve, 5)); }
+      };
+      const collected = new Set();
+      const registry = new FinalizationRegistry((what) => collected.add(what));
+      const fd = sys.createEventfd();
+      // Kept: the watcher object stays reachable, closed; its callback must not.
+      const kept = (() => {
+        const callback = () => undefined;
+        registry.register(callback, 'callback of a kept closed watcher');
+        const watcher = sys.Watcher.eventfd(fd, callback);
+        watcher.close();
+        return watcher;
+      })();
+      // Dropped: the callback refers to the watcher (a peer object holding both).
+      (() => {
+        const peer = {};
+        peer.watcher = sys.Watcher.eventfd(fd, () => peer.watcher.close());
+        registry.register(peer.watcher, 'dropped closed watcher');
+        peer.watcher.close();
+      })();
+      // Control: an open watcher is kept, callback and all.
+      const open = (() => {
+        const callback = () => undefined;
+        registry.register(callback, 'callback of an open watcher');
+        return sys.Watcher.eventfd(sys.createEventfd(), callback);
+      })();
+      await gcAndWait();
+      console.log(JSON.stringify([...collected].sort()));
+      void kept; void open;
+      process.exit(0);
+    `, 15_000, ['--expose-gc']);
+    assert.equal(result.code, 0, explain(result));
+    assert.deepEqual(JSON.parse(result.stdout), ['callback of a kept closed watcher', 'dropped closed watcher']);
   });
 });
