@@ -4,6 +4,7 @@
 import { connectFabric, DEFAULT_FABRIC_SOCKET, type FabricPeer } from '../fabric/index.js';
 import { CHAT_HELP_LINES, ChatConsole } from './chat/commands.js';
 import { output, runConsole, type Output } from './console/runner.js';
+import { hintingStart } from './invocation.js';
 import { eitherSpelling, parseOptions } from './usage.js';
 
 const COMMAND = 'famez chat';
@@ -40,7 +41,8 @@ export async function runChat(args: string[]): Promise<number> {
     return 0;
   }
   const print = output(values.json ?? false);
-  const peer = await connectFabric({ path: eitherSpelling(COMMAND, ['--socketpath', '--socket-path'], values.socketpath, values['socket-path']) ?? DEFAULT_FABRIC_SOCKET, reconnect: values.reconnect ?? false });
+  const path = eitherSpelling(COMMAND, ['--socketpath', '--socket-path'], values.socketpath, values['socket-path']) ?? DEFAULT_FABRIC_SOCKET;
+  const peer = await hintingStart(connectFabric({ path, reconnect: values.reconnect ?? false }), 'fabric', DEFAULT_FABRIC_SOCKET);
   const console = new ChatConsole(peer);
   report(peer, print, (values.verbose?.length ?? 0) > 0);
   print([`This ID = ${String(peer.id).padStart(2)} (${peer.nodename})`, 'Active client list now complete', `Ready player ${peer.nodename}`],

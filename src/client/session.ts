@@ -236,13 +236,18 @@ async function connectSocket(path: string): Promise<sys.Fd> {
         continue;
       }
       if (sys.isSysError(error, 'ENOENT') || sys.isSysError(error, 'ECONNREFUSED')) {
-        throw new NoServerError(`no ivshmem server at ${path} (${(error as sys.SysError).code}): start one with famez server -S ${path}`);
+        throw new NoServerError(path, (error as sys.SysError).code);
       }
       throw error;
     }
   }
 }
 
+/** Nothing listens at the path. The message ends with `hint`: what starts a server there. */
 export class NoServerError extends Error {
   override name = 'NoServerError';
+
+  constructor(readonly path: string, readonly code: string, hint = `start one with famez server -S ${path}`) {
+    super(`no ivshmem server at ${path} (${code}): ${hint}`);
+  }
 }
