@@ -5,11 +5,7 @@
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { NoServerError } from '../client/index.js';
-
-/** How a command reads in a POSIX shell: bare when it is plain, else single-quoted. */
-export function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
-}
+import { shellWord } from '../lab/qemu-args.js';
 
 function realpath(path: string): string | undefined {
   try {
