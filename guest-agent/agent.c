@@ -70,16 +70,18 @@ static void slot_name(uint32_t id, int at, char *out) {
 }
 
 /* ---------------------------------------------------------------- outbox */
-struct letter { uint32_t to; char text[BUF_SIZE]; };
+struct letter { uint32_t to; int confirm; char text[BUF_SIZE]; };  /* confirm: a console's send */
 #define OUTBOX 32
 static struct letter outbox[OUTBOX];
 static int out_head, out_count;
 static long sent_at = -1;   /* when the message in our slot was sent, -1: slot free */
+static struct letter in_slot;   /* the message sent last, confirmed once taken */
 
-static void post(uint32_t to, const char *text) {
+static void post(uint32_t to, const char *text, int confirm) {
     if (out_count == OUTBOX) { say("error outbox full: \"%s\" to %u dropped", text, to); return; }
     struct letter *l = &outbox[(out_head + out_count++) % OUTBOX];
     l->to = to;
+    l->confirm = confirm;
     snprintf(l->text, sizeof l->text, "%s", text);
 }
 
@@ -89,10 +91,13 @@ static void pump(void) {
     if (sent_at >= 0 && rd64(&bell.mem, mine + BUFLEN_AT) != 0) {
         if (now_ms() - sent_at < TAKE_BACK_MS) return;
         say("warning peer did not take our message within %d ms: slot taken back", TAKE_BACK_MS);
+    } else if (sent_at >= 0 && in_slot.confirm) {
+        say("sent to %u: %s", in_slot.to, in_slot.text);
     }
     sent_at = -1;
     if (out_count == 0) return;
     struct letter *l = &outbox[out_head];
+    in_slot = *l;
     out_head = (out_head + 1) % OUTBOX;
     out_count--;
     char text[BUF_SIZE];
@@ -122,16 +127,16 @@ static const char *arg(const char *text, const char *key, char *out, size_t size
 static void handle(uint32_t from, const char *text) {
     char value[64], reply[BUF_SIZE];
     if (strcmp(text, "ping") == 0) {
-        post(from, "pong");
+        post(from, "pong", 0);
     } else if (strcmp(text, "Link CTL Peer-Attribute") == 0) {
         snprintf(reply, sizeof reply, "Link CTL ACK cclass=%s,CID0=%ld,SID0=%ld", CCLASS, cid < 0 ? 0 : cid, sid < 0 ? 0 : sid);
-        post(from, reply);
+        post(from, reply, 0);
     } else if (strncmp(text, "CTL-Write ", 10) == 0 && from == server_id) {
         if (arg(text, "CID", value, sizeof value)) cid = atol(value);
         if (arg(text, "SID", value, sizeof value)) sid = atol(value);
         snprintf(reply, sizeof reply, "Standalone Acknowledgment Tag=%s,Reason=OK",
                  arg(text, "Tag", value, sizeof value) ? value : "0");
-        post(from, reply);
+        post(from, reply, 0);
         say("link configured CID0=%ld SID0=%ld", cid, sid);
     }
 }
@@ -222,7 +227,7 @@ static void command(char *line) {
         char *dest = rest ? strtok(rest, " ") : NULL, *text = !strcmp(cmd, "ping") ? "ping" : strtok(NULL, "");
         long to = dest ? peer_of(dest) : -1;
         if (to < 0 || !text) say("error usage: send DEST TEXT | ping DEST (no peer \"%s\")", dest ? dest : "");
-        else post(to, text);
+        else post(to, text, 1);
     } else if (!strcmp(cmd, "who")) {
         for (uint32_t p = 1; p <= server_id; p++) {
             char name[NAME_SIZE];
@@ -263,7 +268,7 @@ int main(void) {
     }
     say("ready id=%u nodename=%s mailbox=%s memory=%zu fam=%zu", my_id, nodename, mailbox ? "yes" : "no",
         bell.mem.size, have_fam ? fam.mem.size : (size_t)0);
-    if (mailbox) post(server_id, "Link RFC TTC=27us");
+    if (mailbox) post(server_id, "Link RFC TTC=27us", 0);
 
     char line[512];
     size_t used = 0;

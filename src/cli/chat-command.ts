@@ -5,6 +5,7 @@ import { DEFAULT_FABRIC_SOCKET } from '../fabric/common.js';
 import { connectFabric, type FabricPeer } from '../fabric/peer.js';
 import { CHAT_HELP_LINES, ChatConsole } from './chat/commands.js';
 import { output, runConsole, type Output } from './console/runner.js';
+import { hintingStart } from './invocation.js';
 import { escapedOutput } from './terminal-text.js';
 import { eitherSpelling, parseOptions } from './usage.js';
 
@@ -43,7 +44,8 @@ export async function runChat(args: string[]): Promise<number> {
   }
   // Names and messages are the peers' own text: escaped on a terminal, raw in JSON.
   const print = escapedOutput(output(values.json ?? false), values.json ?? false);
-  const peer = await connectFabric({ path: eitherSpelling(COMMAND, ['--socketpath', '--socket-path'], values.socketpath, values['socket-path']) ?? DEFAULT_FABRIC_SOCKET, reconnect: values.reconnect ?? false });
+  const path = eitherSpelling(COMMAND, ['--socketpath', '--socket-path'], values.socketpath, values['socket-path']) ?? DEFAULT_FABRIC_SOCKET;
+  const peer = await hintingStart(connectFabric({ path, reconnect: values.reconnect ?? false }), 'fabric', DEFAULT_FABRIC_SOCKET);
   const console = new ChatConsole(peer);
   report(peer, print, (values.verbose?.length ?? 0) > 0);
   print([`This ID = ${String(peer.id).padStart(2)} (${peer.nodename})`, 'Active client list now complete', `Ready player ${peer.nodename}`],

@@ -6,6 +6,7 @@ import { describeMemoryChange } from '../client/memory.js';
 import { DEFAULT_SOCKET_PATH, PROTOCOLS } from '../protocol/message.js';
 import { Console, HELP_LINES } from './console/commands.js';
 import { output, runConsole, type Output } from './console/runner.js';
+import { hintingStart } from './invocation.js';
 import { choice, parseOptions } from './usage.js';
 
 const COMMAND = 'famez client';
@@ -44,11 +45,11 @@ export async function runClient(args: string[]): Promise<number> {
   const print = output(values.json ?? false);
   const path = values['socket-path'] ?? DEFAULT_SOCKET_PATH;
 
-  const client = await connect({
+  const client = await hintingStart(connect({
     path,
     protocol: values.protocol === undefined ? 'qemu' : choice('--protocol', values.protocol, PROTOCOLS),
     reconnect: values.reconnect ?? false,
-  });
+  }), 'server', DEFAULT_SOCKET_PATH);
   const console = new Console(client);
   report(client, print, values.verbose ?? false);
   print(`connected to ${path}, our_id = ${client.id}`, { event: 'connected', path, our_id: client.id });

@@ -1,9 +1,13 @@
 // `famez lab` and `famez lab down`.
 import { parseSize } from '../memory/size.js';
-import { famSize, runLab as startLab } from '../lab/lab.js';
+import { famSize, runLab as startLab, type LabOptions } from '../lab/lab.js';
 import { LabError, stopLab } from '../lab/lab-lock.js';
 import { defaultFamFile, labStateDir } from '../lab/paths.js';
+import { FAMEZ_HTTP_PORT } from '../web/index.js';
+import { shellWord } from '../lab/qemu-args.js';
+import { famezCommand } from './invocation.js';
 import { integer, parseOptions, UsageError } from './usage.js';
+import { defaultHttpPort, planWeb } from './web-options.js';
 
 const COMMAND = 'famez lab';
 
@@ -17,10 +21,11 @@ export const LAB_OPTIONS = {
   dir: { type: 'string' },
   kernel: { type: 'string' },
   initrd: { type: 'string' },
+  http: { type: 'string' },
 } as const;
 
 const LAB_HELP = `Usage: famez lab [-n N] [--plain] [--fam SIZE[:FILE]] [--kvm|--tcg] [--dir DIR]
-                 [--kernel FILE] [--initrd FILE]
+                 [--kernel FILE] [--initrd FILE] [--http [ADDR:]PORT]
        famez lab down [--dir DIR]
 Boots N tiny QEMU guests (default 2) on a famez fabric it starts, waits until the switch
 has configured every guest's link, prints a table (port, nodename, CID, link, console)
@@ -34,14 +39,16 @@ fam write OFF TEXT, fam read OFF LEN.
       --plain            a plain famez server instead of a fabric (no mailbox: guests
                          reach each other with ring PEER VECTOR, PEER the port)
       --fam SIZE[:FILE]  also fabric-attached memory: a second (ivshmem-plain) device in
-                         every guest, backed by FILE, kept after the lab
-                         (default ${defaultFamFile()})
+                         every guest, backed by FILE (in an existing directory), kept
+                         after the lab (default ${defaultFamFile()})
       --kvm, --tcg       force the accelerator (default: KVM when it works here, else TCG)
       --dir DIR          state: sockets, consoles, logs (default ${labStateDir()})
       --kernel FILE      the guest kernel, with PCI, 8250 serial and devtmpfs built in
                          (default: from Debian's linux-image-amd64, fetched once)
       --initrd FILE      the guest initrd (default: built once from static busybox and the
                          agent; with --initrd nothing is built)
+      --http [ADDR:]PORT the fabric's live page, API and metrics, as famez fabric --http
+                         serves them (127.0.0.1 unless ADDR; alone: port ${FAMEZ_HTTP_PORT})
   -h, --help             this help
 
 The guest image is cached in $XDG_CACHE_HOME/famez (or ~/.cache/famez). The lab needs
@@ -50,13 +57,13 @@ qemu-system-x86_64 (Debian: qemu-system-x86), and without apt-get a --kernel (an
 the end of its console, exit status 1.
 `;
 
-function famOption(text: string): { size: number; path: string } {
+function famOption(text: string): NonNullable<LabOptions['fam']> {
   const colon = text.indexOf(':');
   const sizeText = colon < 0 ? text : text.slice(0, colon);
   const file = colon < 0 ? defaultFamFile() : text.slice(colon + 1);
   if (file === '') throw new UsageError(`${COMMAND}: --fam ${text}: the file after ':' is empty`);
   try {
-    return { size: famSize(parseSize(sizeText)), path: file };
+    return { size: famSize(parseSize(sizeText)), path: file, makeDirectory: colon < 0 };
   } catch (error) {
     throw new UsageError(`invalid value for --fam: ${(error as Error).message}`);
   }
@@ -79,7 +86,7 @@ export async function runLab(args: string[]): Promise<number> {
       throw error;
     }
   }
-  const values = parseOptions(COMMAND, args, LAB_OPTIONS);
+  const values = parseOptions(COMMAND, defaultHttpPort(args, FAMEZ_HTTP_PORT), LAB_OPTIONS);
   if (values.help) {
     process.stdout.write(LAB_HELP);
     return 0;
@@ -95,6 +102,9 @@ export async function runLab(args: string[]): Promise<number> {
       fam: values.fam === undefined ? undefined : famOption(values.fam),
       accel: values.kvm ? 'kvm' : values.tcg ? 'tcg' : undefined,
       dir: values.dir ?? labStateDir(),
+      dirGiven: values.dir !== undefined,
+      http: planWeb({ http: values.http })?.listen,
+      command: (words) => famezCommand(words.map(shellWord).join(' ')),
       kernel: values.kernel,
       initrd: values.initrd,
       print: (line) => process.stdout.write(`${line}\n`),

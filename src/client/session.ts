@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { ClientStream, ProtocolError, type StreamEvent } from '../protocol/client-stream.js';
 import type { Protocol } from '../protocol/message.js';
 import * as sys from '../sys/index.js';
+import { Announcements, type Run } from './announcements.js';
 import { SharedMemory } from './memory.js';
 import { MessageReader } from './message-reader.js';
 
@@ -28,7 +29,7 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly path: string;
   /** Our peer id. */
   id = -1;
-  /** Every peer (ourselves included) and its number of vectors. */
+  /** Every peer (ourselves included) whose vectors have all arrived, and its number of vectors. */
   readonly peers = new Map<number, number>();
   #memory?: SharedMemory;
   readonly #fd: sys.Fd;
@@ -38,6 +39,8 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly #doorbells = new Map<number, sys.Fd[]>();
   /** Watchers of our own vectors, by vector (absent once handed over to a thread). */
   readonly #own = new Map<number, sys.Watcher>();
+  readonly #announcements = new Announcements();
+  /** Peers complete since the socket was last drained: announced then. */
   #joining = new Set<number>();
   #ready?: (error?: Error) => void;
   #closed = false;
@@ -121,6 +124,7 @@ export class Session extends EventEmitter<SessionEvents> {
         const message = this.#reader.read();
         if (message === null) break;
         if (message === 'end') {
+          this.#settleHandshake();
           return this.#shutdown(this.#stream.established && this.peers.has(this.id)
             ? undefined
             : new ProtocolError(`the server at ${this.path} closed the connection during the handshake`));
@@ -137,9 +141,10 @@ export class Session extends EventEmitter<SessionEvents> {
     } catch (error) {
       return this.#shutdown(error as Error);
     }
-    // The socket is drained: peers announced in this batch are complete.
+    // The socket is drained: announce the peers whose vectors have all arrived.
     const joined = [...this.#joining];
     this.#joining.clear();
+    this.#settleHandshake();
     if (this.#ready && this.peers.has(this.id)) this.#ready();
     for (const peer of joined) if (peer !== this.id) this.emit('peer', peer);
   }
@@ -160,12 +165,10 @@ export class Session extends EventEmitter<SessionEvents> {
           throw new ProtocolError(`the server at ${this.path} sent peer ${event.peer}'s vector ${event.vector} as an fd that is no eventfd: not an ivshmem server`);
         }
         const fds = this.#doorbells.get(event.peer) ?? [];
-        if (!this.#doorbells.has(event.peer)) {
-          this.#doorbells.set(event.peer, fds);
-          this.#joining.add(event.peer);
-        }
+        this.#doorbells.set(event.peer, fds);
         fds.push(event.fd);
-        this.peers.set(event.peer, fds.length);
+        if (this.peers.has(event.peer)) this.peers.set(event.peer, fds.length);
+        this.#announcements.vector(event.peer).forEach((run) => this.#complete(run));
         if (event.peer === this.id) {
           const vector = event.vector;
           // A vector announced again replaces the old one: its watcher must stop before its fd closes.
@@ -175,15 +178,36 @@ export class Session extends EventEmitter<SessionEvents> {
         return;
       }
       case 'gone': {
+        this.#announcements.gone(event.peer).forEach((run) => this.#complete(run));
         const fds = this.#doorbells.get(event.peer);
         if (!fds || event.peer === this.id) return;
         fds.forEach(sys.close);
         this.#doorbells.delete(event.peer);
-        this.peers.delete(event.peer);
-        this.#joining.delete(event.peer);
-        this.emit('peer-gone', event.peer);
+        // A peer is gone for our user only if it was announced.
+        const announced = this.peers.delete(event.peer) && !this.#joining.delete(event.peer);
+        if (announced) this.emit('peer-gone', event.peer);
       }
     }
+  }
+
+  /** All of `run.peer`'s vectors are here. */
+  #complete(run: Run): void {
+    const fds = this.#doorbells.get(run.peer);
+    if (!fds) return;
+    if (!this.peers.has(run.peer) && run.peer !== this.id) this.#joining.add(run.peer);
+    this.peers.set(run.peer, fds.length);
+  }
+
+  /**
+   * Alone on the server, nothing tells how many vectors we have: no other
+   * peer's run shows it, and nothing follows our own until a peer joins. Once
+   * the handshake's messages are drained, take ours as they are (the next
+   * peer's run closes ours and fixes the count).
+   */
+  #settleHandshake(): void {
+    if (this.peers.has(this.id) || !this.#stream.established) return;
+    const open = this.#announcements.open;
+    if (open?.peer === this.id && this.#announcements.full === undefined) this.peers.set(this.id, open.count);
   }
 
   #shutdown(error: Error | undefined): void {
@@ -220,13 +244,18 @@ async function connectSocket(path: string): Promise<sys.Fd> {
         continue;
       }
       if (sys.isSysError(error, 'ENOENT') || sys.isSysError(error, 'ECONNREFUSED')) {
-        throw new NoServerError(`no ivshmem server at ${path} (${(error as sys.SysError).code}): start one with famez server -S ${path}`);
+        throw new NoServerError(path, (error as sys.SysError).code);
       }
       throw error;
     }
   }
 }
 
+/** Nothing listens at the path. The message ends with `hint`: what starts a server there. */
 export class NoServerError extends Error {
   override name = 'NoServerError';
+
+  constructor(readonly path: string, readonly code: string, hint = `start one with famez server -S ${path}`) {
+    super(`no ivshmem server at ${path} (${code}): ${hint}`);
+  }
 }

@@ -105,8 +105,10 @@ export class Switch {
     if (!port) return [{ type: 'log', level: 'warning', text: `message from ${from}, which is no port: ignored` }];
     port.received++;
     port.live = true;
-    if (names.nodename !== undefined) port.nodename = names.nodename;
-    if (names.cclass !== undefined) port.cclass = names.cclass;
+    // Names cleared from the slot are no news: a peer clears them as it leaves, which may be
+    // before the switch reads its last message (a Standalone Acknowledgment, logged with them).
+    if (names.nodename) port.nodename = names.nodename;
+    if (names.cclass) port.cclass = names.cclass;
     const { body, tracker } = parsePayload(text);
     if (tracker !== undefined) this.#tracker = tracker;
     const actions = this.#answer(port, body);

@@ -6,11 +6,20 @@ import { accessSync, constants } from 'node:fs';
 
 export type Accel = 'kvm' | 'tcg';
 
+const KVM_DEVICE = '/dev/kvm';
+
+/** What is wrong with /dev/kvm, from the error of opening it for reading and writing. */
+export function kvmDeviceProblem(code: string | undefined): string {
+  if (code === 'ENOENT') return `there is no ${KVM_DEVICE} (no hardware virtualisation here, or the kvm module is not loaded)`;
+  if (code === 'EACCES' || code === 'EPERM') return `${KVM_DEVICE} is not readable and writable by this user: add the user to its group (ls -l ${KVM_DEVICE})`;
+  return `${KVM_DEVICE} cannot be opened (${code ?? 'unknown error'})`;
+}
+
 export async function probeKvm(qemu: string, waitMs = 1500): Promise<{ ok: boolean; why: string }> {
   try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-  } catch {
-    return { ok: false, why: '/dev/kvm is not usable by this user' };
+    accessSync(KVM_DEVICE, constants.R_OK | constants.W_OK);
+  } catch (error) {
+    return { ok: false, why: kvmDeviceProblem((error as NodeJS.ErrnoException).code) };
   }
   const child = spawn(qemu, ['-machine', 'q35,accel=kvm', '-cpu', 'host', '-m', '32', '-display', 'none', '-nodefaults', '-S'],
     { stdio: ['ignore', 'ignore', 'pipe'] });

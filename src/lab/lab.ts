@@ -1,6 +1,6 @@
 // `famez lab`: a fabric (or a plain server), N guests on it, a table once
 // every guest is up, and everything stopped and removed at the end.
-import { accessSync, constants, mkdirSync, openSync, closeSync, fstatSync, ftruncateSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync, fstatSync, ftruncateSync } from 'node:fs';
 import path from 'node:path';
 import { createFabric, type Fabric } from '../fabric/index.js';
 import { createServer, type FamezServer } from '../server/server.js';
@@ -14,13 +14,21 @@ import { claimLabDir, LabError, releaseLabDir } from './lab-lock.js';
 import { labFiles } from './paths.js';
 import { labTable, type GuestRow } from './table.js';
 import { LabVm } from './vm.js';
+import { createWebServer, fabricSource, serverSource, type ListenAddress, type WebServer } from '../web/index.js';
 
 export const QEMU = 'qemu-system-x86_64';
 
 export interface LabOptions {
   guests: number;
   plain: boolean;
-  fam?: { size: number; path: string };
+  /** `makeDirectory`: FILE's directory may be made (the default file); one the user names must exist. */
+  fam?: { size: number; path: string; makeDirectory?: boolean };
+  /** Serve the fabric's (or server's) page, API and metrics here. */
+  http?: ListenAddress;
+  /** A famez command (its words after `famez`) as the user can type it, for the lines the lab prints. */
+  command?: (words: string[]) => string;
+  /** Whether `--dir` named the directory (then `famez lab down` needs it too). */
+  dirGiven?: boolean;
   /** Forced accelerator; undefined: KVM when it works here. */
   accel?: Accel;
   dir: string;
@@ -44,8 +52,10 @@ function onPath(command: string): boolean {
 }
 
 /** Creates the fabric-attached memory file (sparse) or checks an existing one's size. */
-function prepareFam(fam: { size: number; path: string }): void {
-  mkdirSync(path.dirname(fam.path), { recursive: true });
+function prepareFam(fam: NonNullable<LabOptions['fam']>): void {
+  const dir = path.dirname(fam.path);
+  if (fam.makeDirectory) mkdirSync(dir, { recursive: true });
+  else if (!existsSync(dir)) throw new LabError(`--fam ${fam.path}: the directory ${dir} does not exist: create it, or name a file in an existing one`);
   const fd = openSync(fam.path, 'a+', 0o600);
   try {
     const { size } = fstatSync(fd);
@@ -91,7 +101,7 @@ async function waitUp(vms: LabVm[], host: Host, ports: Map<number, number>, time
   for (;;) {
     if (stopped) return 'stopped';
     const rows = vms.map((vm) => guestRow(vm, host, ports));
-    if (rows.every((row) => row !== undefined)) return rows as GuestRow[];
+    if (rows.every((row) => row !== undefined)) return (rows as GuestRow[]).sort((a, b) => (a.port ?? 0) - (b.port ?? 0));
     for (const vm of vms) {
       const failed = vm.exit !== undefined ? `QEMU exited (${vm.exit})`
         : /famez: error .*/.exec(vm.consoleText())?.[0] ?? (Date.now() > deadline ? `not up after ${timeoutMs / 1000} s` : undefined);
@@ -105,12 +115,15 @@ async function waitUp(vms: LabVm[], host: Host, ports: Map<number, number>, time
 export async function runLab(options: LabOptions): Promise<number> {
   if (!onPath(QEMU)) throw new LabError(`${QEMU} not found: install QEMU (Debian: apt-get install qemu-system-x86)`);
   const files = labFiles(options.dir);
+  if (options.fam) prepareFam(options.fam);
   claimLabDir(options.dir);
   const vms: LabVm[] = [];
   let host: Host | undefined;
+  let web: WebServer | undefined;
+  let stopped = false;
+  const command = options.command ?? ((words: string[]) => ['famez', ...words].join(' '));
   try {
     const image = await ensureGuestImage({ kernel: options.kernel, initrd: options.initrd });
-    if (options.fam) prepareFam(options.fam);
     let accel = options.accel;
     if (!accel) {
       const kvm = await probeKvm(QEMU);
@@ -119,6 +132,7 @@ export async function runLab(options: LabOptions): Promise<number> {
     }
     const started = await startHost(options, files.socket, files.mailbox);
     host = started.host;
+    if (options.http) web = await serveWeb(host, options.http);
     const ports = new Map<number, number>();   // QEMU pid -> port id
     if (host.kind === 'fabric') host.fabric.on('port-joined', (port, peer) => { if (peer.credentials) ports.set(peer.credentials.pid, port.id); });
     for (let i = 1; i <= options.guests; i++) {
@@ -130,20 +144,41 @@ export async function runLab(options: LabOptions): Promise<number> {
     }
     options.print(`famez lab: ${options.guests} guest${options.guests === 1 ? '' : 's'} booting (${accel.toUpperCase()}) in ${options.dir}`);
     const rows = await waitUp(vms, host, ports, options.bootTimeoutMs ?? 180_000, options.stop);
-    if (rows === 'stopped') return 0;
+    if (rows === 'stopped') {
+      stopped = true;
+      return 0;
+    }
     labTable(rows).forEach((line) => options.print(line));
-    if (host.kind === 'fabric') options.print(`chat with them: famez chat -S ${files.socket}`);
-    else options.print(`a plain server (no mailbox): famez client -S ${files.socket}`);
+    if (host.kind === 'fabric') options.print(`chat with them: ${command(['chat', '-S', files.socket])}`);
+    else options.print(`a plain server (no mailbox): ${command(['client', '-S', files.socket])}`);
+    if (web) options.print(`the fabric's page: ${web.url}/`);
     if (options.fam) options.print(`fabric-attached memory: ${options.fam.path} (${formatSize(options.fam.size)}), in every guest: fam write OFF TEXT, fam read OFF LEN`);
-    options.print('stop: Ctrl-C, or famez lab down');
+    options.print(`stop: Ctrl-C, or ${command(['lab', 'down', ...(options.dirGiven ? ['--dir', options.dir] : [])])}`);
     await options.stop;
+    stopped = true;
     return 0;
   } finally {
+    await web?.close();
     await Promise.all(vms.map((vm) => vm.stop()));
     if (host?.kind === 'fabric') await host.fabric.close();
     else if (host) await host.server.close();
     releaseLabDir(options.dir);
+    if (stopped) options.print(`famez lab: stopped ${vms.length} guest${vms.length === 1 ? '' : 's'} and the ${host?.kind === 'plain' ? 'server' : 'fabric'}, and removed what it made in ${options.dir}`);
   }
+}
+
+/** The web server beside the lab's fabric or server, as `famez fabric --http` and `famez server --http` serve it. */
+async function serveWeb(host: Host, listen: ListenAddress): Promise<WebServer> {
+  const source = host.kind === 'fabric'
+    ? fabricSource(host.fabric, { options: { ids: 'lowest', recycle: true, switched: false } })
+    : serverSource(host.server);
+  const web = createWebServer({ source, host: listen.host, port: listen.port });
+  try {
+    await web.listen();
+  } catch (error) {
+    throw new LabError(`cannot serve http on ${listen.host}:${listen.port}: ${(error as Error).message}: choose another --http port`);
+  }
+  return web;
 }
 
 /** --fam SIZE[:FILE]: the size rounded up to a power of two (QEMU needs one). */

@@ -129,6 +129,30 @@ test('scripts: the first failing command ends the run with status 1; a message o
   assert.match(timeout.stdout, /timeout: no message from 3 within 0.2 s/);
 });
 
+test('wait message FROM waits for FROM only: `wait message 2` is peer 2 (not 2 s, not the switch\'s answer); `any` takes every sender', { timeout: 60_000 }, async (t) => {
+  const fabric = await startFabric(t);
+  const waiting = famez(['chat', '-S', fabric.socketPath, '--json', '-c', 'ping server; wait peer 2 20; wait message 2'], 30_000);
+  await waitFor(() => fabric.ports.has(1), 'the first chat on port 1', 20_000);
+  const sender = await famez(['chat', '-S', fabric.socketPath, '-c', 'wait peer 1 20; send 1 hello'], 30_000);
+  assert.equal(sender.status, 0, sender.stdout + sender.stderr);
+  const result = await waiting;
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+  const lines = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line);
+  const wait = lines.find((line) => line.command === 'wait message 2');
+  assert.equal(wait && (wait.result as Line).from, 2, result.stdout);
+  assert.equal((wait!.result as Line).body, 'hello');
+
+  const other = await famez(['chat', '-S', fabric.socketPath, '-c', 'ping server; wait message 2 0.5']);
+  assert.equal(other.status, 1, other.stdout);
+  assert.match(other.stdout, /Z-switch -> "pong"/, 'a message came, from the switch');
+  assert.match(other.stdout, /timeout: no message from 2 within 0.5 s/);
+  const any = await famez(['chat', '-S', fabric.socketPath, '-c', 'ping server; wait message any 10; wait message any 10']);
+  assert.equal(any.status, 0, any.stdout + any.stderr);
+  const bad = await famez(['chat', '-S', fabric.socketPath, '-c', 'wait message server 1 2']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stdout, /usage: wait message \[from\|any \[seconds\]\]/);
+});
+
 test('against a plain ivshmem server: one line, exit 1', async (t) => {
   const dir = tempDir(t);
   const server = createServer({ socketPath: join(dir, 'sock'), memory: { kind: 'memfd', size: 1 << 16 }, vectors: 4 });

@@ -28,9 +28,9 @@ test('shell words are quoted only when they need it', () => {
   assert.equal(shellWord("/tmp/it's here"), "'/tmp/it'\\''s here'");
 });
 
-test('the libvirt elements: doorbell with server, msi and size; plain only for /dev/shm', () => {
+test('the libvirt elements: doorbell with server and msi (no size: the server provides the memory); plain only for /dev/shm', () => {
   assert.equal(doorbellXml(device), [
-    "<shmem name='ivshmem'>", "  <model type='ivshmem-doorbell'/>", "  <size unit='M'>64</size>",
+    "<shmem name='ivshmem'>", "  <model type='ivshmem-doorbell'/>",
     "  <server path='/run/famez/a,b.sock'/>", "  <msi vectors='4' ioeventfd='on'/>", '</shmem>',
   ].join('\n'));
   assert.equal(plainXml(device), "<shmem name='ivshmem'>\n  <model type='ivshmem-plain'/>\n  <size unit='M'>64</size>\n</shmem>");

@@ -106,3 +106,13 @@ test('famez lab with an --initrd whose /init exits: the end of the guest\'s cons
   assert.ok(tail.some((line) => /^ {2}.*Kernel panic - not syncing: Attempted to kill init!/.test(line)), result.stderr);
   assertFailedCleanly(result, dir);
 });
+
+test('famez lab --fam SIZE:FILE in a directory that does not exist: refused in one line, nothing made', { skip: skipE2e, timeout: 30_000 }, async (t) => {
+  const scratch = scratchDir(t);
+  const dir = path.join(scratch, 'state');
+  const missing = path.join(scratch, 'no', 'such');
+  const result = await famezAsync(['lab', '--tcg', '--fam', `1M:${missing}/fam.img`, '--dir', dir], 20_000);
+  assert.equal(result.stderr, `famez lab: --fam ${missing}/fam.img: the directory ${missing} does not exist: create it, or name a file in an existing one\n`);
+  assert.equal(existsSync(path.join(scratch, 'no')), false, 'the directory was not made');
+  assertFailedCleanly(result, dir);
+});

@@ -257,7 +257,7 @@ test('leave() forgets the port and its tags: a peer that comes back with the id 
   assert.match((write as Extract<Action, { type: 'send' }>).body, /,Tag=4$/);
 });
 
-test('counters: received counts each message from the port; live once it has sent anything; names follow the slot', () => {
+test('counters: received counts each message from the port; live once it has sent anything; names follow the slot (not when cleared)', () => {
   const sw = managing();
   const a: Port = sw.join(1);
   const b: Port = sw.join(2);
@@ -274,8 +274,9 @@ test('counters: received counts each message from the port; live once it has sen
   assert.equal(b.cclass, DRIVERLESS_CCLASS, 'a name not given is kept');
   sw.receive(2, 'ping', { cclass: 'Debugger' });
   assert.deepEqual([b.nodename, b.cclass], ['beta', 'Debugger']);
+  // A slot cleared by a leaving peer before its last message is read keeps the port's names.
   sw.receive(2, 'ping', { nodename: '', cclass: '' });
-  assert.deepEqual([b.nodename, b.cclass], ['', '']);
+  assert.deepEqual([b.nodename, b.cclass], ['beta', 'Debugger']);
   // The warning names the port by its nodename when it has one.
   assert.deepEqual(onlyWarnings(sw.receive(2, 'what', { nodename: 'beta' })), ['beta (2): unknown request "what": no answer']);
   assert.equal(b.received, 4);

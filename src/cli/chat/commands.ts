@@ -17,7 +17,7 @@ export const CHAT_HELP_LINES = [
   's[end] dest [text...]\n\tsend text from this client',
   'sp[oof] src dest [text...]\n\tlike send, from another peer\'s slot',
   'w[ho]\n\tlist all peers',
-  'wait message [from] [seconds]\n\twait for a message not yet waited for',
+  'wait message [from|any [seconds]]\n\twait for a message (from that sender only) not yet waited for',
   'wait peer <id> [seconds]\n\twait until a peer is present',
 ].flatMap((entry) => entry.split('\n'));
 
@@ -151,9 +151,10 @@ export class ChatConsole {
       return Number(word);
     };
     if (what === 'message') {
-      // wait message [FROM] [SECONDS]: a lone number is the seconds.
-      const from = rest.length === 2 || (rest.length === 1 && !/^\d+(\.\d+)?$/.test(rest[0]!)) ? this.targets(rest[0]!) : undefined;
-      const limit = seconds(rest.length === 2 ? rest[1] : from ? undefined : rest[0]);
+      // wait message [FROM|any [SECONDS]]: a lone word is the sender (`wait message 2` waits for peer 2, not 2 s).
+      if (rest.length > 2) throw new CommandError('usage: wait message [from|any [seconds]]');
+      const from = rest[0] === undefined || rest[0].toLowerCase() === 'any' ? undefined : this.targets(rest[0]);
+      const limit = seconds(rest[1]);
       const got = await this.#wakeup.until(() => {
         const at = this.#unwaited.findIndex((m) => from === undefined || from.includes(m.from));
         return at < 0 ? undefined : this.#unwaited.splice(at, 1)[0];
@@ -169,6 +170,6 @@ export class ChatConsole {
       if (!present) throw new CommandError(`timeout: peer ${id} did not join within ${limit} s`);
       return { lines: [`peer ${id} is present`], data: { peer: id } };
     }
-    throw new CommandError('usage: wait message [from] [seconds] | wait peer <id> [seconds]');
+    throw new CommandError('usage: wait message [from|any [seconds]] | wait peer <id> [seconds]');
   }
 }
