@@ -13,7 +13,7 @@ import { Switchboard } from './switchboard.js';
 import { IdAllocator, type IdPolicy, type IdRange } from './ids.js';
 import { PeerSocket } from './peer-socket.js';
 import { SharedFd } from './shared-fd.js';
-import { clearSocketPath, removeOwnSocket, socketIdentity } from './socket-path.js';
+import { clearSocketPath, listenError, removeOwnSocket, socketIdentity } from './socket-path.js';
 import { takeSystemdListener } from './socket-activation.js';
 
 /** Messages that may wait for a peer beyond its own handshake. */
@@ -252,7 +252,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
         this.#listenFd = inherited;
       } else {
         if (clearSocketPath(this.socketPath)) warn(`replaced stale socket ${this.socketPath}`);
-        this.#listenFd = sys.listen(this.socketPath, this.#options.socketMode ?? 0o600, this.#options.socketGroup);
+        this.#listenFd = this.#bind();
         this.#identity = socketIdentity(this.socketPath);
       }
       this.#reserveFd = sys.openFile('/dev/null', { readOnly: true });
@@ -266,6 +266,14 @@ export class FamezServer extends EventEmitter<ServerEvents> {
       throw error;
     }
     this.emit('listening');
+  }
+
+  #bind(): sys.Fd {
+    try {
+      return sys.listen(this.socketPath, this.#options.socketMode ?? 0o600, this.#options.socketGroup);
+    } catch (error) {
+      throw listenError(this.socketPath, error);
+    }
   }
 
   #inheritedListener(): sys.Fd | undefined {

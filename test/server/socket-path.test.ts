@@ -142,8 +142,9 @@ test('socket file mode: 0600 by default, exactly socketMode when given, whatever
 
 test('a socket path in a missing directory is refused and nothing is left open', async (t) => {
   const fds = fdBaseline();
-  const s = server(join(tempDir(t), 'missing', 'sock'));
-  await assert.rejects(s.listen(), /ENOENT/);
+  const dir = join(tempDir(t), 'missing');
+  const s = server(join(dir, 'sock'));
+  await assert.rejects(s.listen(), { name: 'SocketPathError', message: `cannot listen on ${dir}/sock: the directory ${dir} does not exist: create it, or choose another path with -S` });
   await s.close();
   await fds.check();
 });
