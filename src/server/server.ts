@@ -8,7 +8,7 @@ import * as sys from '../sys/index.js';
 import { BuiltInPeer } from './built-in-peer.js';
 import { DelayQueue } from './delay-queue.js';
 import { fdShortage, openFdCount, peersThatFit, readFdLimit, switchedJoinCost } from './fd-budget.js';
-import { DELIVER_ALL, type ForwardingPolicy } from './forwarding.js';
+import { DELIVER_ALL, type ForwardingPolicy, type SwitchedDoorbell } from './forwarding.js';
 import { Switchboard } from './switchboard.js';
 import { IdAllocator, type IdPolicy, type IdRange } from './ids.js';
 import { PeerSocket } from './peer-socket.js';
@@ -52,6 +52,8 @@ export interface ServerOptions {
    * `forwarding`. Doorbells to and from built-in peers stay direct (default false).
    */
   switched?: boolean;
+  /** Delayed switched doorbells held at most at once; more are dropped and counted (default 65536). */
+  maxDelayed?: number;
   /** Decides each switched doorbell (default: every one passes at once). */
   forwarding?: ForwardingPolicy;
   /**
@@ -112,13 +114,15 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   #closing?: Promise<void>;
   /** With switching: the lines each sender rings, and the doorbells held back. */
   readonly #board?: Switchboard;
-  readonly #delayed = new DelayQueue();
+  readonly #delayed: DelayQueue;
+  #overflowWarnedAt = -Infinity;
   #forwarding: ForwardingPolicy;
 
   constructor(options: ServerOptions = {}) {
     super();
     this.#options = options;
     this.#forwarding = options.forwarding ?? DELIVER_ALL;
+    this.#delayed = new DelayQueue(undefined, options.maxDelayed);
     this.socketPath = options.socketPath ?? DEFAULT_SOCKET_PATH;
     this.vectors = options.vectors ?? 1;
     this.protocol = options.protocol ?? 'qemu';
@@ -175,8 +179,24 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     else {
       // Held back for the peer holding `to` now: a later holder of the id does not get it.
       const holder = this.#peers.get(to);
-      this.#delayed.add(verdict.us, () => { if (this.#peers.get(to) === holder) this.#ringReal(to, vector, passing); });
+      const held = this.#delayed.add(verdict.us, () => { if (this.#peers.get(to) === holder) this.#ringReal(to, vector, passing); });
+      if (!held) this.#delayOverflow({ from, to, vector, count: passing });
     }
+  }
+
+  /** A delayed doorbell that did not fit: counted by the policy; said once per overflow. */
+  #delayOverflow(doorbell: SwitchedDoorbell): void {
+    this.#forwarding.overflowed?.(doorbell);
+    const now = performance.now();
+    if (now - this.#overflowWarnedAt < 1000) return;
+    this.#overflowWarnedAt = now;
+    this.emit('warning', `switched doorbells: ${this.#delayed.limit} delayed doorbells wait already: dropping more ` +
+      `(${this.#delayed.dropped} dropped so far; a link's latency is too high for its traffic)`);
+  }
+
+  /** Delayed switched doorbells waiting now, and those dropped because too many waited. */
+  get delayedDoorbells(): { waiting: number; dropped: number; limit: number } {
+    return { waiting: this.#delayed.size, dropped: this.#delayed.dropped, limit: this.#delayed.limit };
   }
 
   /** The peers present now, by id. */
