@@ -6,7 +6,9 @@ import { DEFAULT_SOCKET_PATH, encode, MAX_PEER_ID, MAX_VECTORS, type Protocol } 
 import { openBacking, type Backing, type BackingSpec } from '../memory/backing.js';
 import * as sys from '../sys/index.js';
 import { BuiltInPeer } from './built-in-peer.js';
+import { AcceptBackoff } from './accept-backoff.js';
 import { DelayQueue } from './delay-queue.js';
+import { FdReserve } from './fd-reserve.js';
 import { fdShortage, openFdCount, peersThatFit, readFdLimit, switchedJoinCost } from './fd-budget.js';
 import { DELIVER_ALL, type ForwardingPolicy, type SwitchedDoorbell } from './forwarding.js';
 import { Switchboard } from './switchboard.js';
@@ -15,6 +17,9 @@ import { PeerSocket } from './peer-socket.js';
 import { SharedFd } from './shared-fd.js';
 import { clearSocketPath, listenError, removeOwnSocket, socketIdentity } from './socket-path.js';
 import { takeSystemdListener } from './socket-activation.js';
+
+/** Most fds held back for the next join (a switched join among thousands of peers costs more: the budget check refuses it then). */
+const MAX_RESERVE = 1024;
 
 /** Messages that may wait for a peer beyond its own handshake. */
 export const DEFAULT_MAX_QUEUE = 65536;
@@ -109,8 +114,9 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   #listenFd?: sys.Fd;
   #listenWatcher?: sys.Watcher;
   #identity?: { dev: number; ino: number };
-  /** Held open so that a peer can be refused cleanly when fds run out. */
-  #reserveFd?: sys.Fd;
+  /** Fds held for the next join, so that nothing else takes them. */
+  readonly #reserve = new FdReserve();
+  readonly #backoff = new AcceptBackoff();
   #closing?: Promise<void>;
   /** With switching: the lines each sender rings, and the doorbells held back. */
   readonly #board?: Switchboard;
@@ -275,7 +281,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
         this.#listenFd = this.#bind();
         this.#identity = socketIdentity(this.socketPath);
       }
-      this.#reserveFd = sys.openFile('/dev/null', { readOnly: true });
+      this.#reserve.fill(this.#reserveSize());
       this.#listenWatcher = sys.Watcher.fd(this.#listenFd, () => this.#acceptAll());
       this.#listenWatcher.start(sys.READABLE);
     } catch (error) {
@@ -338,7 +344,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     this.#listenWatcher?.close();
     if (this.#listenFd !== undefined) sys.close(this.#listenFd);
     if (this.#identity) removeOwnSocket(this.socketPath, this.#identity);
-    if (this.#reserveFd !== undefined) sys.close(this.#reserveFd);
+    this.#reserve.release();
     if (this.#memory) {
       try {
         this.#memory.sync();
@@ -347,60 +353,50 @@ export class FamezServer extends EventEmitter<ServerEvents> {
       }
     }
     this.#handed.clear();
-    this.#listenWatcher = this.#listenFd = this.#identity = this.#reserveFd = this.#memory = undefined;
+    this.#listenWatcher = this.#listenFd = this.#identity = this.#memory = undefined;
   }
 
+  /** Accepts every waiting connection, with the reserve let go (the join may use its fds) and taken again after. */
   #acceptAll(): void {
-    for (;;) {
-      let fd: sys.Fd | null;
-      try {
-        fd = sys.accept(this.#listenFd!);
-      } catch (error) {
-        if (this.#refuseForLackOfFds(error)) continue;
-        if (sys.isSysError(error, 'EMFILE') || sys.isSysError(error, 'ENFILE')) return this.#pauseAccepting(error);
-        this.emit('error', error as Error);
-        return;
+    this.#reserve.release();
+    try {
+      for (;;) {
+        let fd: sys.Fd | null;
+        try {
+          fd = sys.accept(this.#listenFd!);
+        } catch (error) {
+          return this.#pauseAccepting(error as Error);
+        }
+        if (fd === null) return;
+        this.#backoff.reset();
+        this.#admit(fd);
       }
-      if (fd === null) return;
-      this.#admit(fd);
+    } finally {
+      if (this.#listenFd !== undefined) this.#reserve.fill(this.#reserveSize());
     }
   }
 
-  /** Out of fds: free the reserve to accept and refuse one waiting peer. */
-  #refuseForLackOfFds(error: unknown): boolean {
-    if (!(sys.isSysError(error, 'EMFILE') || sys.isSysError(error, 'ENFILE')) || this.#reserveFd === undefined) return false;
-    sys.close(this.#reserveFd);
-    this.#reserveFd = undefined;
-    try {
-      const fd = sys.accept(this.#listenFd!);
-      if (fd !== null) this.#refuse(fd, undefined, `out of file descriptors (${(error as sys.SysError).code})`);
-      return fd !== null;
-    } finally {
-      try {
-        this.#reserveFd = sys.openFile('/dev/null', { readOnly: true });
-      } catch {
-        // still exhausted: the next accept error tries again
-      }
-    }
+  /** Fds one more join takes: its socket and doorbells (switched: the lines both ways), and one spare to refuse with. */
+  #reserveSize(): number {
+    const doorbells = this.#board ? switchedJoinCost(this.connectedPeers, this.vectors) : this.vectors;
+    return Math.min(doorbells, MAX_RESERVE) + 2;
   }
 
   /**
-   * Out of fds with no reserve left to refuse with: the waiting peer stays in
-   * the backlog. The listener is level-triggered, so stop watching it for a
-   * moment instead of spinning, then try again.
+   * accept() failed (out of fds even with the reserve let go, or something
+   * unexpected): the waiting peer stays in the backlog. The listener is
+   * level-triggered, so stop watching it for a while, longer each time,
+   * instead of spinning; then try again.
    */
-  #pauseAccepting(error: sys.SysError): void {
+  #pauseAccepting(error: Error): void {
     this.#listenWatcher?.stop();
-    this.emit('warning', `out of file descriptors (${error.code}): not accepting peers for 100 ms`);
+    const ms = this.#backoff.next();
+    const code = sys.isSysError(error) ? error.code : error.message;
+    const why = code === 'EMFILE' || code === 'ENFILE' ? `out of file descriptors (${code})` : `accept failed (${error.message})`;
+    this.emit('warning', `${why}: not accepting peers for ${ms} ms`);
     setTimeout(() => {
-      if (this.#listenFd === undefined) return;
-      try {
-        this.#reserveFd ??= sys.openFile('/dev/null', { readOnly: true });
-      } catch {
-        // still exhausted: accept fails again and pauses again
-      }
-      this.#listenWatcher?.start(sys.READABLE);
-    }, 100).unref();
+      if (this.#listenFd !== undefined) this.#listenWatcher?.start(sys.READABLE);
+    }, ms).unref();
   }
 
   #admit(fd: sys.Fd): void {
@@ -437,18 +433,29 @@ export class FamezServer extends EventEmitter<ServerEvents> {
       }
       eventfds.forEach((eventfd) => this.#hand(eventfd));
     }
+    // A step that fails gives back what the earlier ones took: the id's doorbells, its lines.
+    const undo = (): void => {
+      if (recycled) this.#recycled.set(id, recycled);
+      else eventfds.forEach((eventfd) => this.#letGo(eventfd));
+    };
     if (this.#board) {
       try {
         this.#connectLines(id);
       } catch (error) {
-        if (recycled) this.#recycled.set(id, recycled);
-        else eventfds.forEach((eventfd) => this.#letGo(eventfd));
+        undo();
         return this.#refuse(fd, credentials, `cannot create switched doorbells: ${(error as Error).message}`);
       }
     }
     // Rings meant for the id's last holder (or rung while it was vacant) are not the newcomer's.
     if (recycled) this.#forgetStaleRings(id, recycled);
-    const socket = new PeerSocket(fd, this.#options.maxQueue ?? DEFAULT_MAX_QUEUE, (reason) => this.#leave(id, reason));
+    let socket: PeerSocket;
+    try {
+      socket = new PeerSocket(fd, this.#options.maxQueue ?? DEFAULT_MAX_QUEUE, (reason) => this.#leave(id, reason));
+    } catch (error) {
+      this.#disconnectLines(id);
+      undo();
+      return this.#refuse(fd, credentials, `cannot watch the connection: ${(error as Error).message}`);
+    }
     const peer: Peer = { id, vectors: this.vectors, credentials, joinedAt: new Date(), eventfds, socket, knows: new Set() };
     this.emit('peer-joining', peer);
     this.#join(peer);
@@ -480,10 +487,15 @@ export class FamezServer extends EventEmitter<ServerEvents> {
         this.#board!.line(other.id, id);
       }
     } catch (error) {
-      this.#board!.dropFrom(id);
-      if (!this.#options.recycle) this.#board!.dropTo(id);
+      this.#disconnectLines(id);
       throw error;
     }
+  }
+
+  /** Undoes #connectLines (the lines to a recycled id stay: the others hold them). */
+  #disconnectLines(id: number): void {
+    this.#board?.dropFrom(id);
+    if (!this.#options.recycle) this.#board?.dropTo(id);
   }
 
   /** The eventfds `to` is given for `peer`: the lines of a switched server, direct to and from built-in peers. */

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
+import { chmodSync, existsSync, readdirSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +42,7 @@ async function startServer(command: string[], args: string[], socket: string): P
 test('out of fds: new peers are refused cleanly, and admitted again once fds are free', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-fds-'));
   const socket = join(dir, 'sock');
-  const server = await startServer(['prlimit', '--nofile=48:48'], ['-M', `famez-fds-${process.pid}`, '-l', '64K', '-n', '4'], socket);
+  const server = await startServer(['prlimit', '--nofile=80:80'], ['-M', `famez-fds-${process.pid}`, '-l', '64K', '-n', '4'], socket);
   const clients: FamezClient[] = [];
   try {
     let refusal: Error | undefined;
@@ -70,6 +71,50 @@ test('out of fds: new peers are refused cleanly, and admitted again once fds are
     await finish(server, dir, 'famez-fds');
   }
 });
+
+test('fds are held back for the next join: HTTP connections that take every other fd do not keep a peer out', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'famez-reserve-'));
+  const socket = join(dir, 'sock');
+  const port = await freePort();
+  const limit = 80;
+  const server = await startServer(['prlimit', `--nofile=${limit}:${limit}`],
+    ['-M', `famez-reserve-${process.pid}`, '-l', '64K', '-n', '4', '--http', `127.0.0.1:${port}`], socket);
+  const sockets: Socket[] = [];
+  const clients: FamezClient[] = [];
+  try {
+    const first = await connect({ path: socket });
+    clients.push(first);
+    // Idle HTTP connections until the server has no fd left but those it holds back.
+    const serverFds = (): number => readdirSync(`/proc/${server.child.pid}/fd`).length;
+    for (let i = 0; i < limit + 16; i++) {
+      const tcp = createConnection({ host: '127.0.0.1', port });
+      tcp.on('error', () => { /* closed by the server when it is out of fds */ });
+      sockets.push(tcp);
+    }
+    await waitFor(() => serverFds() >= limit, `the server to reach its fd limit of ${limit} (it has ${serverFds()})`, 20_000);
+    const second = await withTimeout(connect({ path: socket }), 'a peer to join while HTTP holds every other fd', 5000);
+    clients.push(second);
+    await waitFor(() => first.peers.has(second.id), 'the first peer to hear of the second');
+    const rung = new Promise((resolve) => second.once('doorbell', resolve));
+    first.ring(second.id, 3);
+    assert.deepEqual(await withTimeout(rung, 'the new peer to be rung', 2000), { vector: 3, count: 1 });
+  } finally {
+    sockets.forEach((tcp) => tcp.destroy());
+    clients.forEach((client) => client.close());
+    await finish(server, dir, 'famez-reserve');
+  }
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 /** Stops the server (it must exit 0) and removes its shared memory and temp dir. */
 async function finish(server: Server, dir: string, shm: string): Promise<void> {
