@@ -9,7 +9,7 @@ import { connect } from '../../src/client/index.js';
 import { sleep, tempDir, waitFor } from '../server/helpers.js';
 import { famez, Famez, MAIN } from './cli.js';
 
-test('famez server --help exits 0 and lists the QEMU server options', () => {
+test('famez server --help exits 0 and lists the QEMU server options', { timeout: 60_000 }, () => {
   const { status, stdout, stderr } = famez(['server', '--help']);
   assert.equal(status, 0);
   assert.equal(stderr, '');
@@ -19,7 +19,7 @@ test('famez server --help exits 0 and lists the QEMU server options', () => {
   assert.equal(famez(['server', '-h']).status, 0);
 });
 
-test('bad options exit 2 with one line on stderr naming the option', (t) => {
+test('bad options exit 2 with one line on stderr naming the option', { timeout: 60_000 }, (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const cases: [string[], RegExp][] = [
@@ -53,7 +53,7 @@ test('bad options exit 2 with one line on stderr naming the option', (t) => {
   assert.equal(existsSync(join(dir, 'mem')), false);
 });
 
-test('a server logs, writes its pid file, logs peers, and on SIGTERM exits 0 and cleans up', async (t) => {
+test('a server logs, writes its pid file, logs peers, and on SIGTERM exits 0 and cleans up', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const pidFile = join(dir, 'pid');
@@ -85,7 +85,7 @@ test('a server logs, writes its pid file, logs peers, and on SIGTERM exits 0 and
   assert.deepEqual(server.stderr.filter(Boolean), []);
 });
 
-test('a second server on the same socket exits 1 with a one-line error; the first keeps serving', async (t) => {
+test('a second server on the same socket exits 1 with a one-line error; the first keeps serving', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const first = new Famez(t, ['server', '-S', sock, '-m', dir, '-l', '1M']);
@@ -103,7 +103,7 @@ test('a second server on the same socket exits 1 with a one-line error; the firs
   assert.equal((await first.exit()).code, 0);
 });
 
-test('--log-format json prints one JSON object per line, each with an event', async (t) => {
+test('--log-format json prints one JSON object per line, each with an event', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const server = new Famez(t, ['server', '-S', sock, '-m', dir, '-l', '64K', '-n', '2', '--log-format', 'json', '--socket-mode', '0660']);
@@ -133,7 +133,7 @@ test('--log-format json prints one JSON object per line, each with an event', as
   assert.equal(joined.id, 0);
 });
 
-test('-d daemonizes: the parent exits 0 at once, the daemon serves until SIGTERM', async (t) => {
+test('-d daemonizes: the parent exits 0 at once, the daemon serves until SIGTERM', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const pidFile = join(dir, 'pid');
@@ -234,7 +234,7 @@ test('SIGHUP with a log file that cannot be reopened: the server keeps the old f
   assert.deepEqual(server.stderr.filter(Boolean), []);
 });
 
-test('after SIGKILL, a restart on the same file keeps the data and replaces the stale socket', async (t) => {
+test('after SIGKILL, a restart on the same file keeps the data and replaces the stale socket', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const mem = join(dir, 'mem.img');
@@ -261,7 +261,7 @@ test('after SIGKILL, a restart on the same file keeps the data and replaces the 
   await sleep(0);
 });
 
-test('an unwritable pid file: exit 1 with a one-line error, no socket left behind', async (t) => {
+test('an unwritable pid file: exit 1 with a one-line error, no socket left behind', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const server = new Famez(t, ['server', '-S', sock, '-m', dir, '-l', '1M', '-p', join(dir, 'no', 'such', 'dir', 'pid')]);

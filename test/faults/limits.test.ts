@@ -39,7 +39,7 @@ async function startServer(command: string[], args: string[], socket: string): P
   return { child, log: () => log, stop: () => { child.kill('SIGTERM'); return exited; } };
 }
 
-test('out of fds: new peers are refused cleanly, and admitted again once fds are free', async () => {
+test('out of fds: new peers are refused cleanly, and admitted again once fds are free', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-fds-'));
   const socket = join(dir, 'sock');
   const server = await startServer(['prlimit', '--nofile=80:80'], ['-M', `famez-fds-${process.pid}`, '-l', '64K', '-n', '4'], socket);
@@ -133,7 +133,7 @@ async function retryConnect(path: string): Promise<FamezClient> {
   }
 }
 
-test('--allow-uid admits only the listed users; a refused peer is logged with its pid and uid', async () => {
+test('--allow-uid admits only the listed users; a refused peer is logged with its pid and uid', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-uid-'));
   chmodSync(dir, 0o755);
   const socket = join(dir, 'sock');
@@ -169,7 +169,7 @@ async function connectAsNobody(socket: string): Promise<string> {
   }
 }
 
-test('--allow-gid admits by group; --socket-group and --socket-mode let that group open the socket', async () => {
+test('--allow-gid admits by group; --socket-group and --socket-mode let that group open the socket', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-gid-'));
   chmodSync(dir, 0o755);
   const socket = join(dir, 'sock');
@@ -187,7 +187,7 @@ test('--allow-gid admits by group; --socket-group and --socket-mode let that gro
   }
 });
 
-test('SIGHUP reopens the log file; -v logs each peer\'s eventfds', async () => {
+test('SIGHUP reopens the log file; -v logs each peer\'s eventfds', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-hup-'));
   const logFile = join(dir, 'famez.log');
   const server = await startServer([], ['-M', `famez-hup-${process.pid}`, '-l', '64K', '-n', '2', '-v', '--log-file', logFile], join(dir, 'sock'));
@@ -212,7 +212,7 @@ test('SIGHUP reopens the log file; -v logs each peer\'s eventfds', async () => {
   }
 });
 
-test('the pid file is never written through a symlink', async () => {
+test('the pid file is never written through a symlink', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-pid-'));
   const target = join(dir, 'precious');
   writeFileSync(target, 'keep me\n');
