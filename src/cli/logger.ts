@@ -4,6 +4,7 @@
 // and created 0600; text that peers wrote (nodenames, messages) has its
 // control characters escaped, so that it cannot forge a line or drive a terminal.
 import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
+import { systemReason } from '../sys/errors.js';
 
 export type LogFormat = 'text' | 'json';
 export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
@@ -33,8 +34,7 @@ export function openLogFile(path: string): number {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') throw new LogFileError(`log file ${path} is a symlink; famez never follows one: remove it or give another log file`);
-    const reason = (error as Error).message.replace(/, \w+ '.*'$/, '');
-    throw new LogFileError(`cannot open log file ${path}: ${reason}: give a log file in a directory you may write`);
+    throw new LogFileError(`cannot open log file ${path}: ${systemReason(error)}: give a log file in a directory you may write`);
   }
   const { uid, mode } = fstatSync(fd);
   const own = process.geteuid?.() ?? 0;

@@ -91,8 +91,7 @@ function openError(error: unknown, what: string): BackingError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ELOOP') return new BackingError(`cannot open ${what}: it is a symlink: name the file itself`);
   if (code === 'EEXIST') return new BackingError(`cannot create ${what}: it appeared while famez was starting (someone else made it): remove it and start again`);
-  const reason = (error as Error).message.replace(/, \w+ '.*'$/, '');   // Node appends the path: ours is in `what`
-  return new BackingError(`cannot open ${what}: ${reason}${OPEN_ADVICE[code ?? ''] ?? ''}`);
+  return new BackingError(`cannot open ${what}: ${sys.systemReason(error)}${OPEN_ADVICE[code ?? ''] ?? ''}`);
 }
 
 /** What to do about a failed open, by errno. */

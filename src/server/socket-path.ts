@@ -62,13 +62,8 @@ export function listenError(path: string, error: unknown): SocketPathError {
     case 'EROFS':
       return new SocketPathError(`cannot listen on ${path}: the file system is read-only: ${other}`);
     default:
-      return new SocketPathError(`cannot listen on ${path}: ${systemReason(error)}: ${other}`);
+      return new SocketPathError(`cannot listen on ${path}: ${sys.systemReason(error)}: ${other}`);
   }
-}
-
-/** A system error's text without the path Node appends ("EIO: i/o error, open '/x'" -> "EIO: i/o error"). */
-export function systemReason(error: unknown): string {
-  return (error as Error).message.replace(/, \w+ '.*'$/, '');
 }
 
 /** Absolute paths of the listening UNIX sockets in this network namespace (from /proc/net/unix). */
