@@ -91,8 +91,20 @@ function openError(error: unknown, what: string): BackingError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ELOOP') return new BackingError(`cannot open ${what}: it is a symlink: name the file itself`);
   if (code === 'EEXIST') return new BackingError(`cannot create ${what}: it appeared while famez was starting (someone else made it): remove it and start again`);
-  return new BackingError(`cannot open ${what}: ${(error as Error).message}`);
+  return new BackingError(`cannot open ${what}: ${sys.systemReason(error)}${OPEN_ADVICE[code ?? ''] ?? ''}`);
 }
+
+/** What to do about a failed open, by errno. */
+const OPEN_ADVICE: Record<string, string> = {
+  ENOENT: ': its directory does not exist: create it, or name another',
+  EACCES: ': famez may not open or create it: fix its permissions, or name another',
+  EPERM: ': famez may not open or create it: fix its permissions, or name another',
+  ENAMETOOLONG: ': the name is too long: name a shorter one',
+  EISDIR: ': it is a directory: name a file',
+  ENOTDIR: ': a part of its path is not a directory: name another',
+  EROFS: ': the file system is read-only: name another place',
+  ENOSPC: ': no space left: free some, or name another place',
+};
 
 /** Refuses an existing object that is not famez's own, unless the spec trusts it. */
 function trust(fd: sys.Fd, spec: { trustExisting?: boolean }, what: string, fix: string): void {
@@ -120,7 +132,7 @@ function wrap(open: () => sys.Fd, what: string): sys.Fd {
   try {
     return open();
   } catch (error) {
-    throw new BackingError(`cannot open ${what}: ${(error as Error).message}`);
+    throw openError(error, what);
   }
 }
 

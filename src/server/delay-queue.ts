@@ -1,7 +1,12 @@
 // Delayed doorbells: kept in deadline order and let go by one timer set for
 // the earliest deadline, so that any number of them costs one timer and a
 // delayed doorbell never blocks anything else. Every entry whose deadline
-// has come goes in the same turn.
+// has come goes in the same turn. The queue is bounded: a peer ringing
+// without pause over a slow link cannot grow it without end; what does not
+// fit is dropped and counted.
+
+/** Delayed doorbells held at most at once (default). */
+export const DEFAULT_DELAY_LIMIT = 65536;
 
 interface Entry {
   due: number;
@@ -11,20 +16,28 @@ interface Entry {
 export class DelayQueue {
   readonly #entries: Entry[] = [];
   readonly #now: () => number;
+  readonly limit: number;
   #timer?: NodeJS.Timeout;
   #timerDue = Infinity;
+  /** Entries refused because the queue was full. */
+  dropped = 0;
 
-  /** `now` in milliseconds (default performance.now). */
-  constructor(now: () => number = () => performance.now()) {
+  /** `now` in milliseconds (default performance.now); at most `limit` entries wait. */
+  constructor(now: () => number = () => performance.now(), limit = DEFAULT_DELAY_LIMIT) {
     this.#now = now;
+    this.limit = limit;
   }
 
   get size(): number {
     return this.#entries.length;
   }
 
-  /** Runs `run` after `us` microseconds (timers have about 1 ms resolution). */
-  add(us: number, run: () => void): void {
+  /** Runs `run` after `us` microseconds (timers have about 1 ms resolution); false (and counted) when the queue is full. */
+  add(us: number, run: () => void): boolean {
+    if (this.#entries.length >= this.limit) {
+      this.dropped++;
+      return false;
+    }
     const due = this.#now() + us / 1000;
     const entries = this.#entries;
     // Equal delays come in deadline order: appending is the common case.
@@ -32,6 +45,7 @@ export class DelayQueue {
     while (at > 0 && entries[at - 1]!.due > due) at--;
     entries.splice(at, 0, { due, run });
     if (due < this.#timerDue) this.#arm(due);
+    return true;
   }
 
   /** Forgets every pending entry. */

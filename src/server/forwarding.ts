@@ -32,6 +32,8 @@ export interface ForwardingPolicy {
   bypasses?(from: number, to: number): boolean;
   /** Doorbells that passed without forward(), in bulk. */
   passed?(doorbell: SwitchedDoorbell): void;
+  /** Doorbells forward() delayed that the server dropped: its delay queue was full. */
+  overflowed?(doorbell: SwitchedDoorbell): void;
   /**
    * The server's side of the fast path: `report` sends passed() what went by
    * so far (call it before reading counters or changing a route), `refresh`

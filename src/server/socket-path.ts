@@ -1,7 +1,7 @@
 // Claiming the listening socket's path: a stale socket is replaced, a live
 // server is never displaced, and nothing that is not a socket is removed.
 import { lstatSync, readFileSync, unlinkSync, type Stats } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import * as sys from '../sys/index.js';
 
 export class SocketPathError extends Error {
@@ -15,7 +15,7 @@ export function clearSocketPath(path: string): boolean {
     stats = lstatSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new SocketPathError(`cannot inspect socket path ${path}: ${(error as Error).message}`);
+    throw listenError(path, error);
   }
   if (stats.isSymbolicLink()) {
     throw new SocketPathError(`socket path ${path} is a symbolic link; famez never follows one: remove it or choose another path with -S`);
@@ -39,6 +39,31 @@ export function clearSocketPath(path: string): boolean {
   }
   sys.close(probe);
   throw new SocketPathError(`another server is listening on ${path}: stop it first or choose another path with -S`);
+}
+
+/** Longest path a UNIX socket address holds (sun_path is 108 bytes with its NUL). */
+const MAX_SOCKET_PATH = 107;
+
+/** A failure to create the listening socket at `path`, as one line naming the path and what to do. */
+export function listenError(path: string, error: unknown): SocketPathError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const other = 'choose another path with -S';
+  switch (code) {
+    case 'ENOENT':
+      return new SocketPathError(`cannot listen on ${path}: the directory ${dirname(path)} does not exist: create it, or ${other}`);
+    case 'EACCES':
+    case 'EPERM':
+      return new SocketPathError(`cannot listen on ${path}: no permission to create a socket in ${dirname(path)}: ${other} in a directory you may write`);
+    case 'ENAMETOOLONG':
+      return new SocketPathError(`cannot listen on ${path}: the path has ${Buffer.byteLength(path)} bytes, more than the ${MAX_SOCKET_PATH} ` +
+        `a UNIX socket path may have: ${other}, shorter`);
+    case 'ENOTDIR':
+      return new SocketPathError(`cannot listen on ${path}: a part of ${dirname(path)} is not a directory: ${other}`);
+    case 'EROFS':
+      return new SocketPathError(`cannot listen on ${path}: the file system is read-only: ${other}`);
+    default:
+      return new SocketPathError(`cannot listen on ${path}: ${sys.systemReason(error)}: ${other}`);
+  }
 }
 
 /** Absolute paths of the listening UNIX sockets in this network namespace (from /proc/net/unix). */

@@ -40,7 +40,15 @@ export class Switchboard {
     const existing = byReceiver?.get(to);
     if (existing) return existing.fds;
     const fds = sys.createEventfds(this.vectors);
-    const watchers = fds.map((fd, vector) => sys.Watcher.eventfd(fd, (count) => this.#hooks.onRing(from, to, vector, count)));
+    const watchers: sys.Watcher[] = [];
+    try {
+      fds.forEach((fd, vector) => watchers.push(sys.Watcher.eventfd(fd, (count) => this.#hooks.onRing(from, to, vector, count))));
+    } catch (error) {
+      // Half a line is no line: what was made goes.
+      watchers.forEach((watcher) => watcher.close());
+      fds.forEach(sys.close);
+      throw error;
+    }
     fds.forEach((fd) => this.#hooks.hand(fd));
     if (!byReceiver) this.#lines.set(from, byReceiver = new Map());
     const line = { from, to, fds, watchers };

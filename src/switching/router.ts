@@ -95,6 +95,13 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
     return !route.unreachable && route.baseUs === 0 && route.links.every((link) => !link.faults || isClear(link.faults));
   }
 
+  /** Delayed doorbells the server could not hold (its delay queue was full): lost on the route's last link. */
+  overflowed(doorbell: SwitchedDoorbell): void {
+    const links = this.#route(doorbell.from, doorbell.to).links;
+    const last = links[links.length - 1];
+    if (last) last.counters.dropped += doorbell.count;
+  }
+
   /** Doorbells that passed in the addon: counted as forward() would have. */
   passed(doorbell: SwitchedDoorbell): void {
     for (const link of this.#route(doorbell.from, doorbell.to).links) link.counters.forwarded += doorbell.count;

@@ -2,13 +2,14 @@
 // daemon mode, crash recovery.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '../../src/client/index.js';
 import { sleep, tempDir, waitFor } from '../server/helpers.js';
-import { famez, Famez } from './cli.js';
+import { famez, Famez, MAIN } from './cli.js';
 
-test('famez server --help exits 0 and lists the QEMU server options', () => {
+test('famez server --help exits 0 and lists the QEMU server options', { timeout: 60_000 }, () => {
   const { status, stdout, stderr } = famez(['server', '--help']);
   assert.equal(status, 0);
   assert.equal(stderr, '');
@@ -18,7 +19,7 @@ test('famez server --help exits 0 and lists the QEMU server options', () => {
   assert.equal(famez(['server', '-h']).status, 0);
 });
 
-test('bad options exit 2 with one line on stderr naming the option', (t) => {
+test('bad options exit 2 with one line on stderr naming the option', { timeout: 60_000 }, (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const cases: [string[], RegExp][] = [
@@ -52,7 +53,7 @@ test('bad options exit 2 with one line on stderr naming the option', (t) => {
   assert.equal(existsSync(join(dir, 'mem')), false);
 });
 
-test('a server logs, writes its pid file, logs peers, and on SIGTERM exits 0 and cleans up', async (t) => {
+test('a server logs, writes its pid file, logs peers, and on SIGTERM exits 0 and cleans up', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const pidFile = join(dir, 'pid');
@@ -84,7 +85,7 @@ test('a server logs, writes its pid file, logs peers, and on SIGTERM exits 0 and
   assert.deepEqual(server.stderr.filter(Boolean), []);
 });
 
-test('a second server on the same socket exits 1 with a one-line error; the first keeps serving', async (t) => {
+test('a second server on the same socket exits 1 with a one-line error; the first keeps serving', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const first = new Famez(t, ['server', '-S', sock, '-m', dir, '-l', '1M']);
@@ -102,7 +103,7 @@ test('a second server on the same socket exits 1 with a one-line error; the firs
   assert.equal((await first.exit()).code, 0);
 });
 
-test('--log-format json prints one JSON object per line, each with an event', async (t) => {
+test('--log-format json prints one JSON object per line, each with an event', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const server = new Famez(t, ['server', '-S', sock, '-m', dir, '-l', '64K', '-n', '2', '--log-format', 'json', '--socket-mode', '0660']);
@@ -132,7 +133,7 @@ test('--log-format json prints one JSON object per line, each with an event', as
   assert.equal(joined.id, 0);
 });
 
-test('-d daemonizes: the parent exits 0 at once, the daemon serves until SIGTERM', async (t) => {
+test('-d daemonizes: the parent exits 0 at once, the daemon serves until SIGTERM', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const pidFile = join(dir, 'pid');
@@ -176,14 +177,66 @@ test('-d daemonizes: the parent exits 0 at once, the daemon serves until SIGTERM
   daemonPid = undefined;
 });
 
-test('-d reports a failure to start: the parent exits 1 with the error', (t) => {
+test('-d reports a failure to start: the parent exits 1 with the error', { timeout: 20_000 }, (t) => {
   const dir = tempDir(t);
-  const { status, stderr } = famez(['server', '-d', '-S', join(dir, 'missing', 'sock'), '-m', dir, '-l', '1M']);
+  const sock = join(dir, 'missing', 'sock');
+  const { status, stdout, stderr } = famez(['server', '-d', '-S', sock, '-m', dir, '-l', '1M']);
   assert.equal(status, 1);
-  assert.ok(stderr.length > 0);
+  assert.equal(stdout, '');
+  assert.equal(stderr, `famez: cannot listen on ${sock}: the directory ${join(dir, 'missing')} does not exist: create it, or choose another path with -S\n`);
 });
 
-test('after SIGKILL, a restart on the same file keeps the data and replaces the stale socket', async (t) => {
+test('system errors at start name the path and what to do, and leave nothing behind (no shm object)', { timeout: 30_000 }, (t) => {
+  const dir = tempDir(t);
+  const name = `famez-start-${process.pid}`;
+  const start = (args: string[]): string => {
+    const { status, stdout, stderr } = famez(['server', '-M', name, ...args]);
+    assert.equal(status, 1, stderr);
+    assert.equal(stdout, '');
+    assert.equal(existsSync(`/dev/shm/${name}`), false, `${args.join(' ')}: left its shm object behind`);
+    return stderr;
+  };
+  const missing = join(dir, 'missing', 'sock');
+  assert.equal(start(['-S', missing]), `famez: cannot listen on ${missing}: the directory ${join(dir, 'missing')} does not exist: create it, or choose another path with -S\n`);
+  const long = join(dir, 'x'.repeat(120));
+  assert.equal(start(['-S', long]), `famez: cannot listen on ${long}: the path has ${Buffer.byteLength(long)} bytes, more than the 107 a UNIX socket path may have: ` +
+    'choose another path with -S, shorter\n');
+  const file = join(dir, 'missing', 'mem.img');
+  assert.equal(famez(['server', '-S', join(dir, 'sock'), '-f', file]).stderr,
+    `famez: cannot open backing file ${file}: ENOENT: no such file or directory: its directory does not exist: create it, or name another\n`);
+});
+
+test('a socket in a directory the user may not write: EACCES with the path and what to do', { timeout: 30_000, skip: process.geteuid?.() === 0 ? false : 'needs root to run famez as nobody (CI runs as root)' }, (t) => {
+  const dir = tempDir(t);   // 0700, root's
+  const sock = join(dir, 'sock');
+  const name = `famez-eacces-${process.pid}`;
+  const result = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, MAIN, 'server', '-S', sock, '-M', name],
+    { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(result.status, 1, result.stderr);
+  assert.equal(result.stderr, `famez: cannot listen on ${sock}: no permission to create a socket in ${dir}: choose another path with -S in a directory you may write\n`);
+  assert.equal(existsSync(`/dev/shm/${name}`), false);
+});
+
+test('SIGHUP with a log file that cannot be reopened: the server keeps the old file, warns there, and serves on', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const sock = join(dir, 'sock');
+  const logFile = join(dir, 'log');
+  const server = new Famez(t, ['server', '-S', sock, '-m', dir, '-l', '1M', '--log-file', logFile]);
+  await waitFor(() => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('listening'), 'the server to log that it listens', 10_000);
+  renameSync(logFile, `${logFile}.1`);
+  symlinkSync(join(dir, 'planted'), logFile);
+  server.child.kill('SIGHUP');
+  await waitFor(() => readFileSync(`${logFile}.1`, 'utf8').includes('still logging'), 'the warning in the old log', 10_000);
+  const client = await connect({ path: sock });
+  client.close();
+  await waitFor(() => readFileSync(`${logFile}.1`, 'utf8').includes('joined'), 'the join logged in the old file', 10_000);
+  assert.equal(existsSync(join(dir, 'planted')), false, 'the symlink was not followed');
+  server.child.kill('SIGTERM');
+  assert.equal((await server.exit()).code, 0);
+  assert.deepEqual(server.stderr.filter(Boolean), []);
+});
+
+test('after SIGKILL, a restart on the same file keeps the data and replaces the stale socket', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const mem = join(dir, 'mem.img');
@@ -210,7 +263,7 @@ test('after SIGKILL, a restart on the same file keeps the data and replaces the 
   await sleep(0);
 });
 
-test('an unwritable pid file: exit 1 with a one-line error, no socket left behind', async (t) => {
+test('an unwritable pid file: exit 1 with a one-line error, no socket left behind', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const server = new Famez(t, ['server', '-S', sock, '-m', dir, '-l', '1M', '-p', join(dir, 'no', 'such', 'dir', 'pid')]);

@@ -2,9 +2,10 @@
 // and raw connections that misbehave on purpose.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { connect, type FamezClient } from '../../src/client/index.js';
 import * as sys from '../../src/sys/index.js';
-import { withTimeout } from '../helpers/fds.js';
+import { waitFor, withTimeout } from '../helpers/fds.js';
 
 /** Asserts that a and b still ring each other on every vector. */
 export async function assertRingEachOther(a: FamezClient, b: FamezClient): Promise<void> {
@@ -35,4 +36,33 @@ export function readMessages(fd: sys.Fd, count: number): number {
     read++;
   }
   return read;
+}
+
+/** The count in an eventfd this process holds, read without taking it (/proc/self/fdinfo). */
+export function pendingCount(fd: sys.Fd): number {
+  const match = /^eventfd-count:\s+([0-9a-f]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+  assert.ok(match, `fd ${fd} is no eventfd`);
+  return parseInt(match[1]!, 16);
+}
+
+/** A raw peer: reads its handshake, keeps its own doorbells, never reads them. */
+export async function rawJoin(path: string, vectors: number): Promise<{ socket: sys.Fd; id: number; own: sys.Fd[] }> {
+  const socket = sys.connect(path);
+  const values: bigint[] = [];
+  const own: sys.Fd[] = [];
+  await waitFor(() => {
+    for (;;) {
+      const got = sys.receive(socket, 8);
+      if (got === null) break;
+      assert.equal(got.bytes.length, 8, 'the server hung up');
+      const value = Buffer.from(got.bytes).readBigInt64LE(0);
+      values.push(value);
+      const fd = got.fds[0];
+      if (fd === undefined) continue;
+      if (values.length > 3 && value === values[1]) own.push(fd);
+      else sys.close(fd);
+    }
+    return own.length === vectors;
+  }, 'the raw peer\'s handshake');
+  return { socket, id: Number(values[1]), own };
 }

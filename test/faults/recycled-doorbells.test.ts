@@ -7,7 +7,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type FamezClient } from '../../src/client/index.js';
@@ -16,6 +15,7 @@ import { createServer, type FamezServer } from '../../src/server/index.js';
 import * as sys from '../../src/sys/index.js';
 import { LineProcess } from '../helpers/line-process.js';
 import { fdBaseline, tempDir, waitFor } from '../server/helpers.js';
+import { pendingCount, rawJoin } from './peers.js';
 
 const SOURCE = fileURLToPath(new URL('../../../test/faults/doorbell-peer.c', import.meta.url));
 const TIMEOUT = { timeout: 60_000 };
@@ -29,35 +29,6 @@ function compilePeer(t: TestContext): string | undefined {
     return undefined;
   }
   return binary;
-}
-
-/** The count in an eventfd this process holds, read without taking it (/proc/self/fdinfo). */
-function pendingCount(fd: sys.Fd): number {
-  const match = /^eventfd-count:\s+([0-9a-f]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
-  assert.ok(match, `fd ${fd} is no eventfd`);
-  return parseInt(match[1]!, 16);
-}
-
-/** A raw peer: reads its handshake, keeps its own doorbells, never reads them. */
-async function rawJoin(path: string, vectors: number): Promise<{ socket: sys.Fd; id: number; own: sys.Fd[] }> {
-  const socket = sys.connect(path);
-  const values: bigint[] = [];
-  const own: sys.Fd[] = [];
-  await waitFor(() => {
-    for (;;) {
-      const got = sys.receive(socket, 8);
-      if (got === null) break;
-      assert.equal(got.bytes.length, 8, 'the server hung up');
-      const value = Buffer.from(got.bytes).readBigInt64LE(0);
-      values.push(value);
-      const fd = got.fds[0];
-      if (fd === undefined) continue;
-      if (values.length > 3 && value === values[1]) own.push(fd);
-      else sys.close(fd);
-    }
-    return own.length === vectors;
-  }, 'the raw peer\'s handshake');
-  return { socket, id: Number(values[1]), own };
 }
 
 async function leaveWithUnreadRings(server: FamezServer, a: FamezClient, vectors: number): Promise<number> {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from '../../src/server/index.js';
 import * as sys from '../../src/sys/index.js';
 import { openFdCount, waitFor, warmUpChildProcesses } from '../helpers/fds.js';
-import { assertRingEachOther, pair, readMessages } from './peers.js';
+import { assertRingEachOther, pair, pendingCount, rawJoin, readMessages } from './peers.js';
 import { spawnSync } from 'node:child_process';
 import { start } from '../fabric/harness.js';
 import { exchange, retried } from '../fabric/retry.js';
@@ -43,8 +43,10 @@ function misbehave(path: string, fault: Fault): sys.Fd | undefined {
   }
 }
 
-test('random faulty peers do not disturb the others, and leave no fd behind', async () => {
-  const rounds = Number(process.env.FAMEZ_SOAK_ROUNDS ?? 300);
+const SOAK_ROUNDS = Number(process.env.FAMEZ_SOAK_ROUNDS ?? 300);
+
+test('random faulty peers do not disturb the others, and leave no fd behind', { timeout: 60_000 + SOAK_ROUNDS * 20 }, async () => {
+  const rounds = SOAK_ROUNDS;
   const dir = mkdtempSync(join(tmpdir(), 'famez-soak-'));
   const path = join(dir, 'sock');
   const baseline = openFdCount();
@@ -87,7 +89,7 @@ test('random faulty peers do not disturb the others, and leave no fd behind', as
   assert.equal(openFdCount(), baseline, 'fds back to baseline');
 });
 
-test('a peer SIGKILLed in the middle of its handshake is announced gone; the others carry on', async () => {
+test('a peer SIGKILLed in the middle of its handshake is announced gone; the others carry on', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-kill-'));
   const path = join(dir, 'sock');
   await warmUpChildProcesses();
@@ -122,7 +124,7 @@ test('a peer SIGKILLed in the middle of its handshake is announced gone; the oth
 // ---- truncation rounds: the mailbox cut under a fabric, again and again ----
 
 test('the mailbox cut at random sizes, by a peer and from outside: the fabric repairs every cut, pings go on, fds at baseline', { timeout: 600_000 }, async (t) => {
-  const rounds = Math.max(10, Math.ceil(Number(process.env.FAMEZ_SOAK_ROUNDS ?? 300) / 10));
+  const rounds = Math.max(10, Math.ceil(SOAK_ROUNDS / 10));
   const h = await start(t);
   const good = await h.peer({ nodename: 'good', cclass: 'Debugger' });
   const cutter = await h.client();
@@ -144,3 +146,70 @@ test('the mailbox cut at random sizes, by a peer and from outside: the fabric re
   assert.deepEqual(h.errors, []);
   await h.done();
 });
+
+// ------------------------------------------------------------------ stale rings and recycling
+// Peers that take recycled ids, are rung, and leave without reading, and ids
+// rung while vacant: every newcomer must find its doorbells quiet, the good
+// peers keep ringing each other, and the fds come back to where they started.
+// FAMEZ_SOAK_ROUNDS rounds in all (half plain, half switched).
+
+for (const switched of [false, true]) {
+  const rounds = Math.ceil(SOAK_ROUNDS / 2);
+  test(`recycled ids under churn (${switched ? 'switched' : 'plain'}): no newcomer inherits a ring, no fd is left`, { timeout: 60_000 + rounds * 50 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'famez-recycle-soak-'));
+    const path = join(dir, 'sock');
+    const baseline = openFdCount();
+    const vectors = 2;
+    const server = createServer({ socketPath: path, memory: { kind: 'memfd', size: 1 << 16 }, vectors, recycle: true, ids: 'lowest', switched });
+    const errors: Error[] = [];
+    server.on('error', (error) => errors.push(error));
+    await server.listen();
+    const [a, b] = await pair(path);
+    let seed = switched ? 11 : 13;
+    const random = (n: number): number => (seed = (seed * 48271) % 2147483647) % n;
+    const newcomersRung: number[] = [];
+    let rings = 0;
+    try {
+      for (let round = 0; round < rounds; round++) {
+        const present: Awaited<ReturnType<typeof rawJoin>>[] = [];
+        for (let k = 1 + random(3); k > 0; k--) {
+          const peer = await rawJoin(path, vectors);
+          if (peer.own.some((fd) => pendingCount(fd) > 0)) newcomersRung.push(peer.id);
+          present.push(peer);
+        }
+        await waitFor(() => present.every((peer) => a.peers.has(peer.id)), 'a to know every newcomer');
+        for (const peer of present) {
+          if (random(2) === 0) continue;
+          const vector = random(vectors);
+          a.ring(peer.id, vector);
+          rings++;
+          await waitFor(() => pendingCount(peer.own[vector]!) > 0, `the ring to reach peer ${peer.id}`);
+        }
+        for (const peer of present.sort(() => random(3) - 1)) {
+          const left = new Promise((resolve) => server.once('peer-left', resolve));
+          sys.close(peer.socket);
+          await left;
+          if (random(2) === 0) {
+            const vector = random(vectors);
+            const before = pendingCount(peer.own[vector]!);
+            a.ring(peer.id, vector);   // while the id is vacant
+            rings++;
+            await waitFor(() => pendingCount(peer.own[vector]!) > before, `the ring to vacant id ${peer.id}`);
+          }
+          peer.own.forEach(sys.close);
+        }
+        if (round % 50 === 49) await assertRingEachOther(a, b);
+      }
+      await assertRingEachOther(a, b);
+      assert.deepEqual(newcomersRung, [], `newcomers that found a ring waiting (${rings} rings in ${rounds} rounds)`);
+      assert.deepEqual(errors, []);
+      assert.equal(server.peers.size, 2);
+    } finally {
+      a.close();
+      b.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await waitFor(() => openFdCount() === baseline, () => `fds back to baseline (${openFdCount()} open, ${baseline} before)`);
+  });
+}

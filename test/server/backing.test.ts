@@ -19,7 +19,7 @@ async function serve(socketPath: string, memory: BackingSpec, warnings: string[]
   return server;
 }
 
-test('file: 5 GiB becomes a sparse 8 GiB file, with a warning; reopened without size it keeps its contents', async (t) => {
+test('file: 5 GiB becomes a sparse 8 GiB file, with a warning; reopened without size it keeps its contents', { timeout: 60_000 }, async (t) => {
   const fds = fdBaseline();
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
@@ -69,7 +69,7 @@ test('file: 5 GiB becomes a sparse 8 GiB file, with a warning; reopened without 
   await fds.check();
 });
 
-test('file: an existing file of another size is refused, untouched, unless truncate', async (t) => {
+test('file: an existing file of another size is refused, untouched, unless truncate', { timeout: 60_000 }, async (t) => {
   const fds = fdBaseline();
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
@@ -101,7 +101,7 @@ test('file: an existing file of another size is refused, untouched, unless trunc
   await fds.check();
 });
 
-test('file: an existing file whose size is not a power of two is refused, untouched', async (t) => {
+test('file: an existing file whose size is not a power of two is refused, untouched', { timeout: 60_000 }, async (t) => {
   const fds = fdBaseline();
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
@@ -116,7 +116,7 @@ test('file: an existing file whose size is not a power of two is refused, untouc
   await fds.check();
 });
 
-test('file: a path that is not a regular file is refused', async (t) => {
+test('file: a path that is not a regular file is refused', { timeout: 60_000 }, async (t) => {
   const fds = fdBaseline();
   const dir = tempDir(t);
   await assert.rejects(serve(join(dir, 'sock'), { kind: 'file', path: dir, size: 4096 }), BackingError);
@@ -124,7 +124,7 @@ test('file: a path that is not a regular file is refused', async (t) => {
   await fds.check();
 });
 
-test('shm: a named POSIX shared memory object at /dev/shm/<name>', async (t) => {
+test('shm: a named POSIX shared memory object at /dev/shm/<name>', { timeout: 60_000 }, async (t) => {
   const fds = fdBaseline();
   const dir = tempDir(t);
   const name = `famez-test-${process.pid}-${Date.now()}`;
@@ -155,7 +155,7 @@ test('shm: a named POSIX shared memory object at /dev/shm/<name>', async (t) => 
   await fds.check();
 });
 
-test('directory: memory from a file that is unlinked at once', async (t) => {
+test('directory: memory from a file that is unlinked at once', { timeout: 60_000 }, async (t) => {
   const fds = fdBaseline();
   const memoryDir = tempDir(t);
   const sockDir = tempDir(t);
@@ -174,7 +174,7 @@ test('directory: memory from a file that is unlinked at once', async (t) => {
   await fds.check();
 });
 
-test('memfd: default size is 4 MiB; sizes are rounded up to a power of two', async (t) => {
+test('memfd: default size is 4 MiB; sizes are rounded up to a power of two', { timeout: 60_000 }, async (t) => {
   const fds = fdBaseline();
   const dir = tempDir(t);
   const server = await serve(join(dir, 'sock'), { kind: 'memfd' });

@@ -7,7 +7,7 @@ import { connect, type Doorbell } from '../../src/client/index.js';
 import { nextEvent, RawPeer, show, sleep, startServer as start, waitFor } from './helpers.js';
 
 
-test('a built-in peer is advertised after the other peers and before the newcomer\'s own batch; it rings and is rung', async (t) => {
+test('a built-in peer is advertised after the other peers and before the newcomer\'s own batch; it rings and is rung', { timeout: 60_000 }, async (t) => {
   const h = await start(t, { vectors: 4, ids: 'lowest', idRange: { first: 1, last: 2 } });
   const switchPeer = h.server.addBuiltInPeer(3);
   const a = await h.client();
@@ -42,7 +42,7 @@ test('a built-in peer is advertised after the other peers and before the newcome
   await h.done();
 });
 
-test('a peer beyond the id range is refused as a full server is; the built-in peer does not count against maxPeers', async (t) => {
+test('a peer beyond the id range is refused as a full server is; the built-in peer does not count against maxPeers', { timeout: 60_000 }, async (t) => {
   const h = await start(t, { ids: 'random', idRange: { first: 1, last: 2 }, maxPeers: 2 });
   h.server.addBuiltInPeer(3);
   const ids = new Set([(await h.client()).id, (await h.client()).id]);
@@ -53,7 +53,7 @@ test('a peer beyond the id range is refused as a full server is; the built-in pe
   await h.done();
 });
 
-test('recycling: a peer that comes back on the same id gets the same doorbells and the others hear nothing', async (t) => {
+test('recycling: a peer that comes back on the same id gets the same doorbells and the others hear nothing', { timeout: 60_000 }, async (t) => {
   const h = await start(t, { vectors: 2, ids: 'lowest', idRange: { first: 1, last: 9 }, recycle: true });
   const stay = await h.client();
   const gone: number[] = [];

@@ -60,7 +60,7 @@ function doorbellLog(client: FamezClient): Doorbell[] {
   return log;
 }
 
-test('two clients ring each other on every vector, share memory, see each other go', async (t) => {
+test('two clients ring each other on every vector, share memory, see each other go', { timeout: 60_000 }, async (t) => {
   const h = await start(t, { vectors: 3 });
   const a = await h.client();
   const aSawPeer = nextEvent<[number]>(a, 'peer');
@@ -118,7 +118,7 @@ test('two clients ring each other on every vector, share memory, see each other 
   await h.done();
 });
 
-test('legacy: clients and server on the QEMU <= 2.4 protocol ring each other', async (t) => {
+test('legacy: clients and server on the QEMU <= 2.4 protocol ring each other', { timeout: 60_000 }, async (t) => {
   const h = await start(t, { protocol: 'legacy', vectors: 2, ids: 'lowest' });
   const options = { path: h.path, protocol: 'legacy' as const, timeoutMs: 5000 };
   const a = await connect(options);
@@ -148,7 +148,7 @@ test('legacy: clients and server on the QEMU <= 2.4 protocol ring each other', a
   await h.done();
 });
 
-test("ids 'rotate' (default): 0, 1, 2, and after 1 leaves the next is 3", async (t) => {
+test("ids 'rotate' (default): 0, 1, 2, and after 1 leaves the next is 3", { timeout: 60_000 }, async (t) => {
   const h = await start(t);
   const clients = [await h.client(), await h.client(), await h.client()];
   assert.deepEqual(clients.map((c) => c.id), [0, 1, 2]);
@@ -159,7 +159,7 @@ test("ids 'rotate' (default): 0, 1, 2, and after 1 leaves the next is 3", async 
   await h.done();
 });
 
-test("ids 'lowest': the freed id 1 is given again", async (t) => {
+test("ids 'lowest': the freed id 1 is given again", { timeout: 60_000 }, async (t) => {
   const h = await start(t, { ids: 'lowest' });
   const clients = [await h.client(), await h.client(), await h.client()];
   assert.deepEqual(clients.map((c) => c.id), [0, 1, 2]);
@@ -171,7 +171,7 @@ test("ids 'lowest': the freed id 1 is given again", async (t) => {
   await h.done();
 });
 
-test('maxPeers: the extra peer gets only REFUSAL_VERSION then EOF; the others hear nothing', async (t) => {
+test('maxPeers: the extra peer gets only REFUSAL_VERSION then EOF; the others hear nothing', { timeout: 60_000 }, async (t) => {
   const h = await start(t, { maxPeers: 2, vectors: 2 });
   const a = h.raw();
   await a.take(3 + 2);
@@ -203,7 +203,7 @@ test('maxPeers: the extra peer gets only REFUSAL_VERSION then EOF; the others he
   await h.done();
 });
 
-test('admit hook: a refusal is sent as REFUSAL_VERSION; the hook sees our pid, uid and gid', async (t) => {
+test('admit hook: a refusal is sent as REFUSAL_VERSION; the hook sees our pid, uid and gid', { timeout: 60_000 }, async (t) => {
   const seen: sys.Credentials[] = [];
   let allow = false;
   const h = await start(t, {
@@ -229,7 +229,7 @@ test('admit hook: a refusal is sent as REFUSAL_VERSION; the hook sees our pid, u
   await h.done();
 });
 
-test('a peer that sends a byte is dropped and announced gone', async (t) => {
+test('a peer that sends a byte is dropped and announced gone', { timeout: 60_000 }, async (t) => {
   const h = await start(t, { vectors: 2 });
   const a = h.raw();
   await a.take(3 + 2);
@@ -248,7 +248,7 @@ test('a peer that sends a byte is dropped and announced gone', async (t) => {
   await h.done();
 });
 
-test('a peer that closes mid-handshake does not disturb the others', async (t) => {
+test('a peer that closes mid-handshake does not disturb the others', { timeout: 60_000 }, async (t) => {
   const h = await start(t, { vectors: 2 });
   const a = await h.client();
   const b = await h.client();
@@ -275,7 +275,7 @@ test('a peer that closes mid-handshake does not disturb the others', async (t) =
   await h.done();
 });
 
-test('a peer that never reads is dropped once its queue is full; the server keeps serving', async (t) => {
+test('a peer that never reads is dropped once its queue is full; the server keeps serving', { timeout: 60_000 }, async (t) => {
   const h = await start(t, { vectors: 4, maxQueue: 64 });
   const stuck = h.raw(); // never reads
   let dropped: [PeerInfo, string] | undefined;
@@ -334,7 +334,7 @@ test('a peer that never reads is dropped once its queue is full; the server keep
   await h.done();
 });
 
-test('a newcomer whose own handshake exceeds maxQueue is not dropped while it reads', async (t) => {
+test('a newcomer whose own handshake exceeds maxQueue is not dropped while it reads', { timeout: 60_000 }, async (t) => {
   const h = await start(t, { vectors: 4, maxQueue: 64 });
   const drainers: DrainingPeer[] = [];
   t.after(() => drainers.forEach((peer) => peer.close()));

@@ -13,7 +13,7 @@ import { openFdCount, tempDir, waitFor } from './helpers.js';
 const PEERS = 1000;
 const VECTORS = 4;
 
-test(`${PEERS} peers with ${VECTORS} vectors join one server, get distinct ids, and leave no fd behind`, { timeout: 90_000 }, async (t) => {
+test(`${PEERS} peers with ${VECTORS} vectors join one server, get distinct ids, and leave no fd behind`, { timeout: 240_000 }, async (t) => {
   const dir = tempDir(t);
   const child = spawn(process.execPath, [fileURLToPath(new URL('./swarm-child.js', import.meta.url))], {
     stdio: ['pipe', 'pipe', 'inherit'],

@@ -29,7 +29,7 @@ async function ringMany(client: FamezClient, peer: number, vector: number, total
   }
 }
 
-test('switched: every doorbell passes the policy, from the sender and to the receiver it was meant for, on its vector', async (t) => {
+test('switched: every doorbell passes the policy, from the sender and to the receiver it was meant for, on its vector', { timeout: 60_000 }, async (t) => {
   const seen: SwitchedDoorbell[] = [];
   const policy: ForwardingPolicy = { forward: (doorbell) => { seen.push({ ...doorbell }); return { kind: 'deliver' }; } };
   const h = await start(t, { vectors: 3, forwarding: policy });
@@ -48,7 +48,7 @@ test('switched: every doorbell passes the policy, from the sender and to the rec
   await h.done();
 });
 
-test('switched: drop and a partial count are honoured; a policy can be replaced while running', async (t) => {
+test('switched: drop and a partial count are honoured; a policy can be replaced while running', { timeout: 60_000 }, async (t) => {
   const h = await start(t, { vectors: 1, forwarding: { forward: () => ({ kind: 'drop' }) } });
   const a = await h.client();
   const b = await h.client();
@@ -63,7 +63,7 @@ test('switched: drop and a partial count are honoured; a policy can be replaced 
   await h.done();
 });
 
-test('switched through the Router: counters exact after 100,000 doorbells', async (t) => {
+test('switched through the Router: counters exact after 100,000 doorbells', { timeout: 60_000 }, async (t) => {
   const router = new Router({ seed: 1 });
   const h = await start(t, { vectors: 2, forwarding: router });
   const a = await h.client();
@@ -80,7 +80,7 @@ test('switched through the Router: counters exact after 100,000 doorbells', asyn
   await h.done();
 });
 
-test('switched through the Router: a 10% drop probability loses about 10% (seeded), and every ring is either delivered or counted dropped', async (t) => {
+test('switched through the Router: a 10% drop probability loses about 10% (seeded), and every ring is either delivered or counted dropped', { timeout: 60_000 }, async (t) => {
   const router = new Router({ seed: 12345 });
   const h = await start(t, { forwarding: router });
   const a = await h.client();
@@ -98,7 +98,7 @@ test('switched through the Router: a 10% drop probability loses about 10% (seede
   await h.done();
 });
 
-test('switched through the Router: added latency holds a doorbell back (measured) without holding up others', async (t) => {
+test('switched through the Router: added latency holds a doorbell back (measured) without holding up others', { timeout: 60_000 }, async (t) => {
   const router = new Router();
   const h = await start(t, { forwarding: router });
   const a = await h.client();
@@ -121,7 +121,7 @@ test('switched through the Router: added latency holds a doorbell back (measured
   await h.done();
 });
 
-test('switched through the Router: link down, nothing arrives and the drops are counted; up, doorbells arrive again', async (t) => {
+test('switched through the Router: link down, nothing arrives and the drops are counted; up, doorbells arrive again', { timeout: 60_000 }, async (t) => {
   const router = new Router();
   const h = await start(t, { forwarding: router });
   const a = await h.client();
@@ -139,7 +139,7 @@ test('switched through the Router: link down, nothing arrives and the drops are 
   await h.done();
 });
 
-test('switched: recycling keeps the others\' lines to a leaving id; a built-in peer rings and is rung directly; fds back to baseline', async (t) => {
+test('switched: recycling keeps the others\' lines to a leaving id; a built-in peer rings and is rung directly; fds back to baseline', { timeout: 60_000 }, async (t) => {
   const seen: SwitchedDoorbell[] = [];
   const h = await start(t, { vectors: 2, recycle: true, idRange: { first: 1, last: 2 }, forwarding: { forward: (d) => { seen.push({ ...d }); return { kind: 'deliver' }; } } });
   const builtIn = h.server.addBuiltInPeer(9);
@@ -168,7 +168,7 @@ test('switched: recycling keeps the others\' lines to a leaving id; a built-in p
   await h.done();
 });
 
-test('switched through the Router: with nothing to look at, doorbells pass in the addon (no forward() call) and are counted exactly; a fault or a trace listener brings every doorbell back to the policy', async (t) => {
+test('switched through the Router: with nothing to look at, doorbells pass in the addon (no forward() call) and are counted exactly; a fault or a trace listener brings every doorbell back to the policy', { timeout: 60_000 }, async (t) => {
   const router = new Router();
   let looked = 0;
   const forward = router.forward.bind(router);
