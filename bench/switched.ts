@@ -26,9 +26,11 @@ export async function switchedCost(ctx: BenchContext) {
         for (let rep = 0; rep < ctx.plan.reps; rep++) latencies.push(await famezPingPong(ctx, socket, [...pinning.prefix]));
         const roundTrip = { medianUs: median(latencies.map((l) => l.medianUs)), p99Us: median(latencies.map((l) => l.p99Us)) };
         const counted = pinning.name === 'unpinned' ? router : undefined;
-        const before = counted ? [...counted.counters().values()][0]?.forwarded ?? 0 : 0;
+        const before = new Map([...counted?.counters() ?? []].map(([link, c]) => [link, c.forwarded]));
         const { sent, seen } = await oneWay(ctx, socket, [...pinning.prefix]);
-        const forwarded = counted ? Math.max(...[...counted.counters().values()].map((c) => c.forwarded)) - before : undefined;
+        // The same measure on both sides: each link's own growth during the flood (the round trips before it crossed
+        // these links too), the most any link grew: the flood's one-way doorbells all cross the sender's link.
+        const forwarded = counted ? Math.max(0, ...[...counted.counters()].map(([link, c]) => c.forwarded - (before.get(link) ?? 0))) : undefined;
         (out[pinning.name] ??= {})[mode] = {
           roundTrip, ringsSent: sent.sent, ringsSeen: seen.rings, ringsPerSecond: seen.rings / sent.seconds,
           wakeupsPerSecond: seen.wakeups / sent.seconds, forwardedPerSecond: forwarded === undefined ? undefined : forwarded / sent.seconds,
