@@ -5,7 +5,9 @@
 //      only (children/raw-peer) and C making the same system calls as Node;
 //   2. one-way doorbell throughput;
 //   3. join scaling: N raw peers join a fresh `famez server` one by one;
-//   4. idle cost: server CPU time with 100 silent peers.
+//   4. idle cost: server CPU time with 100 silent peers;
+//   5. the fabric's message path: famez's switch against the C peer floor and
+//      the C switch (messages, senders), the web's cost, FAME-Z's switch.
 // One file per section (latency, throughput, switched, messages, web, join,
 // idle; plan.ts holds what they share); this one parses the options, runs the
 // sections asked for, and writes bench/results/latest.json and latest.svg
@@ -19,6 +21,7 @@ import { goals, type Results } from './goals.js';
 import { idle } from './idle.js';
 import { joinScaling } from './join.js';
 import { latency } from './latency.js';
+import { famezRef } from './famez-ref.js';
 import { fdLimits, installCleanup, ROOT } from './lib.js';
 import { messagePath } from './messages.js';
 import { PLANS, type BenchContext } from './plan.js';
@@ -27,7 +30,7 @@ import { switchedCost } from './switched.js';
 import { throughput } from './throughput.js';
 import { webCost } from './web.js';
 
-const SECTIONS = ['latency', 'throughput', 'switched', 'messages', 'web', 'join', 'idle'] as const;
+const SECTIONS = ['latency', 'throughput', 'switched', 'messages', 'famez-ref', 'web', 'join', 'idle'] as const;
 type Section = typeof SECTIONS[number];
 
 const { values: options } = parseArgs({
@@ -35,6 +38,8 @@ const { values: options } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     redraw: { type: 'boolean', default: false },
+    'famez-ref': { type: 'string' },
+    'famez-python': { type: 'string', default: 'python3' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -43,6 +48,9 @@ if (options.help) {
   --quick   fewer rounds, shorter windows, N up to 256 (under a minute); writes bench/results/quick.*
   --only    run only these sections (comma-separated); writes bench/results/quick.*
   --redraw  measure nothing: redraw the chart and table from bench/results/latest.json (quick.json with --quick)
+  --famez-ref DIR      a FAME-Z checkout: measure its switch (ivshmsg_server.py) beside famez's; without it
+                       the famez-ref row says "not measured"
+  --famez-python PATH  the python3 with Twisted, attr and daemonize for FAME-Z (default python3)
 `);
   process.exit(0);
 }
@@ -105,6 +113,7 @@ if (only.has('latency')) results.latency = await latency(ctx);
 if (only.has('throughput')) results.throughput = await throughput(ctx);
 if (only.has('switched')) results.switched = await switchedCost(ctx);
 if (only.has('messages')) results.messages = await messagePath(tmp, PLAN, log);
+if (only.has('famez-ref')) results.famezRef = await famezRef(options['famez-ref'], options['famez-python'], tmp, PLAN, log);
 if (only.has('web')) results.web = await webCost(tmp, PLAN, log);
 if (only.has('join')) results.join = await joinScaling(ctx);
 if (only.has('idle')) results.idle = await idle(ctx);
