@@ -57,10 +57,11 @@ export function report(r: Results, m: Record<string, unknown>, goalList: ReturnT
   if (r.web) {
     const w = r.web;
     parts.push(`\nThe web's cost: mailbox ping -> pong (${w.affinity}; median of ${w.budgets.shipped.reps.length} alternating rounds)\n` +
-      table(['event budget', 'clients', 'median us', 'p99 us', 'messages/s', 'events/s read', 'x without, per round'],
+      table(['event budget', 'clients', 'median us', 'p99 us', 'messages/s', 'x without, per round', 'flood msg/s', 'events/s read'],
         Object.entries(w.budgets).flatMap(([budget, row]) => [
-          [budget, 0, row.without.medianUs.toFixed(1), row.without.p99Us.toFixed(1), Math.round(row.without.perSecond), '', '1'],
-          [budget, w.clients, row.with.medianUs.toFixed(1), row.with.p99Us.toFixed(1), Math.round(row.with.perSecond), Math.round(row.eventsPerSecond), formatSpread(row.ratio)],
+          [budget, 0, row.without.medianUs.toFixed(1), row.without.p99Us.toFixed(1), Math.round(row.without.perSecond), '1', '', ''],
+          [budget, w.clients, row.with.medianUs.toFixed(1), row.with.p99Us.toFixed(1), Math.round(row.with.perSecond), formatSpread(row.ratio),
+            Math.round(row.floodMessagesPerSecond), Math.round(row.eventsPerSecond)],
         ])));
   }
   if (r.throughput) {

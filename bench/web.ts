@@ -2,13 +2,14 @@
 // mailbox ping -> pong round trip of a C peer with the famez switch,
 // `famez fabric --http` and the C peer on CPU 0, with no event-stream client
 // and with 100 in a process of their own (pinned to another CPU) reading every
-// event they are sent (each ping and pong is a `message` and a `sent` event).
+// event they are sent (each ping and pong is a `message` and a `sent` event),
+// then a flood of pings with them for the events they read per second.
 // Two fabrics: the event budget as shipped (100 busy events a second) and
 // with it off (`--http-events all`), so the row measures the stream, not the
 // budget. Alternating rounds in the same run; each ratio is per round.
 import { cpus } from 'node:os';
 import { nextMessage, spread, startNode, stopped, type Message, type Spread } from './lib.js';
-import { compile, fabric, medianTrip, PIN, pingRun, type MessagePlan, type RoundTrip, type SwitchProcess } from './mailbox-run.js';
+import { compile, cRun, fabric, medianTrip, PIN, pingRun, type MessagePlan, type RoundTrip, type SwitchProcess } from './mailbox-run.js';
 
 const CLIENTS = 100;
 const BUDGETS = ['shipped', 'off'] as const;
@@ -23,11 +24,13 @@ export interface WebBudgetRow {
   ratio: Spread;
   ratioMedian: number;
   addedUsMedian: number;
-  /** Events the clients received per second during the pings with them, all clients together (median over rounds). */
+  /** Events the clients read per second during a flood of pings (1.5 s at least), all clients together (median over rounds). */
   eventsPerSecond: number;
+  /** Messages/s answered during that flood (median over rounds). */
+  floodMessagesPerSecond: number;
   /** Clients still connected at the end of each round (the stream drops one that falls 1 MiB behind). */
   openAtEnd: number[];
-  reps: Array<{ without: RoundTrip; with: RoundTrip; events: number; seconds: number }>;
+  reps: Array<{ without: RoundTrip; with: RoundTrip; events: number; seconds: number; floodMessagesPerSecond: number }>;
 }
 
 export interface WebCostResults {
@@ -47,7 +50,9 @@ type Counted = Message & { events: number; bytes: number; open: number };
 /** The clients' process: on CPU 1 when there is one, so the fabric pays for streaming, not for the reading. */
 const CLIENT_PIN = cpus().length > 1 ? ['taskset', '-c', '1'] : PIN;
 
-async function clientsRun(url: string, run: () => Promise<RoundTrip>): Promise<{ trip: RoundTrip; events: number; seconds: number; open: number }> {
+/** With the clients reading: the round trips `run` times, then a flood of `seconds` (at least 1.5: the budget counts per second) for the events read per second. */
+async function clientsRun(url: string, run: () => Promise<RoundTrip>, flood: (seconds: number) => Promise<number>, floodSeconds: number):
+  Promise<{ trip: RoundTrip; events: number; seconds: number; messagesPerSecond: number; open: number }> {
   const clients = startNode('event-clients', [url, String(CLIENTS)], CLIENT_PIN);
   try {
     await nextMessage(clients, 'ready', 30_000);
@@ -56,12 +61,13 @@ async function clientsRun(url: string, run: () => Promise<RoundTrip>): Promise<{
       clients.send({ type: 'count' });
       return answer;
     };
+    const trip = await run();
     const before = await counted();
     const began = performance.now();
-    const trip = await run();
+    const messagesPerSecond = await flood(floodSeconds);
     const seconds = (performance.now() - began) / 1000;
     const after = await counted();
-    return { trip, events: after.events - before.events, seconds, open: after.open };
+    return { trip, events: after.events - before.events, seconds, messagesPerSecond, open: after.open };
   } finally {
     if (clients.connected) clients.send({ type: 'exit' });
     await stopped(clients);
@@ -83,11 +89,15 @@ export async function webCost(tmp: string, plan: MessagePlan, log: (text: string
       for (const budget of rep % 2 === 0 ? BUDGETS : [...BUDGETS].reverse()) {
         const { socket, url } = served[budget];
         const without = await pingRun(binary, socket, 15, plan);
-        const withClients = await clientsRun(url, () => pingRun(binary, socket, 15, plan));
-        reps[budget].push({ without, with: withClients.trip, events: withClients.events, seconds: withClients.seconds });
+        const flood = async (seconds: number): Promise<number> => {
+          const r = await cRun<{ messages: number; seconds: number }>(binary, [socket, 'flood', '15', String(seconds)], PIN);
+          return r.messages / r.seconds;
+        };
+        const withClients = await clientsRun(url, () => pingRun(binary, socket, 15, plan), flood, Math.max(1.5, plan.floodSeconds));
+        reps[budget].push({ without, with: withClients.trip, events: withClients.events, seconds: withClients.seconds, floodMessagesPerSecond: withClients.messagesPerSecond });
         open[budget].push(withClients.open);
         log(`web, budget ${budget}, #${rep + 1}: ${without.medianUs.toFixed(1)} us without event-stream clients, ${withClients.trip.medianUs.toFixed(1)} us with ${CLIENTS} ` +
-          `(median); they read ${(withClients.events / withClients.seconds / 1e3).toFixed(1)}k events/s, ${withClients.open} still open`);
+          `(median); in a flood of ${(withClients.messagesPerSecond / 1e3).toFixed(1)}k messages/s they read ${(withClients.events / withClients.seconds / 1e3).toFixed(1)}k events/s, ${withClients.open} still open`);
       }
     }
   } finally {
@@ -101,7 +111,8 @@ export async function webCost(tmp: string, plan: MessagePlan, log: (text: string
     return {
       options: options[budget], without, with: withClients, ratio, ratioMedian: ratio.median,
       addedUsMedian: spread(r.map((x) => x.with.medianUs - x.without.medianUs)).median,
-      eventsPerSecond: spread(r.map((x) => x.events / x.seconds)).median, openAtEnd: open[budget], reps: r,
+      eventsPerSecond: spread(r.map((x) => x.events / x.seconds)).median,
+      floodMessagesPerSecond: spread(r.map((x) => x.floodMessagesPerSecond)).median, openAtEnd: open[budget], reps: r,
     };
   };
   const budgets = { shipped: row('shipped'), off: row('off') };
