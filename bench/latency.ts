@@ -14,9 +14,12 @@ export interface Latency {
   meanUs: number;
 }
 
-/** The C floor; with `epoll`, C making the system calls famez's Node peers make. */
-async function floor(ctx: BenchContext, binary: string, prefix: string[], epoll = false): Promise<Latency> {
-  const argv = [...prefix, binary, String(ctx.plan.rounds), String(ctx.plan.warmup), ...(epoll ? ['epoll'] : [])];
+/**
+ * The C floor; with `epoll`, C making the system calls famez's Node peers make;
+ * with `poll`, those of the worker-thread wait (poll, then read: the eventfd is non-blocking).
+ */
+async function floor(ctx: BenchContext, binary: string, prefix: string[], mode?: 'epoll' | 'poll'): Promise<Latency> {
+  const argv = [...prefix, binary, String(ctx.plan.rounds), String(ctx.plan.warmup), ...(mode ? [mode] : [])];
   const child = start(argv[0]!, argv.slice(1));
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => { out += chunk.toString(); });
@@ -59,8 +62,8 @@ export async function famezPingPong(ctx: BenchContext, socket: string, prefix: s
   }
 }
 
-type Side = 'famez' | 'c' | 'nodeSys' | 'cEpoll' | 'thread';
-const SIDES: Side[] = ['c', 'famez', 'nodeSys', 'cEpoll', 'thread'];
+type Side = 'famez' | 'c' | 'nodeSys' | 'cEpoll' | 'cPoll' | 'thread';
+const SIDES: Side[] = ['c', 'famez', 'nodeSys', 'cEpoll', 'cPoll', 'thread'];
 
 export async function latency(ctx: BenchContext) {
   const binary = compileC('eventfd-pingpong');
@@ -74,7 +77,8 @@ export async function latency(ctx: BenchContext) {
         c: () => floor(ctx, binary, prefix),
         famez: () => famezPingPong(ctx, server.socketPath, prefix),
         nodeSys: () => famezPingPong(ctx, server.socketPath, prefix, 'raw-peer'),
-        cEpoll: () => floor(ctx, binary, prefix, true),
+        cEpoll: () => floor(ctx, binary, prefix, 'epoll'),
+        cPoll: () => floor(ctx, binary, prefix, 'poll'),
         thread: () => famezPingPong(ctx, server.socketPath, prefix, 'doorbell-peer', true),
       };
       const reps: Array<Record<Side, Latency>> = [];
@@ -86,7 +90,7 @@ export async function latency(ctx: BenchContext) {
         reps.push(round);
         ctx.log(`round trip ${pinning.name} #${rep + 1}: famez ${round.famez.medianUs.toFixed(1)} us, C ${round.c.medianUs.toFixed(1)} us, ` +
           `Node + src/sys only ${round.nodeSys.medianUs.toFixed(1)} us, C with epoll ${round.cEpoll.medianUs.toFixed(1)} us, ` +
-          `famez with a worker thread's blocking wait ${round.thread.medianUs.toFixed(1)} us (median)`);
+          `C with poll ${round.cPoll.medianUs.toFixed(1)} us, famez with a worker thread's blocking wait ${round.thread.medianUs.toFixed(1)} us (median)`);
       }
       const pick = (side: Side): Latency => ({
         medianUs: median(reps.map((r) => r[side].medianUs)),
@@ -96,10 +100,10 @@ export async function latency(ctx: BenchContext) {
       });
       // Each ratio: the median of the rounds' ratios (both sides of a round measured minutes apart at most).
       const ratio = (side: Side): Spread => spread(reps.map((r) => r[side].medianUs / r.c.medianUs));
-      const ratios = { famez: ratio('famez'), thread: ratio('thread'), nodeSys: ratio('nodeSys'), cEpoll: ratio('cEpoll') };
+      const ratios = { famez: ratio('famez'), thread: ratio('thread'), nodeSys: ratio('nodeSys'), cEpoll: ratio('cEpoll'), cPoll: ratio('cPoll') };
       out[pinning.name] = {
         affinity: pinning.label,
-        famez: pick('famez'), c: pick('c'), nodeSys: pick('nodeSys'), cEpoll: pick('cEpoll'), thread: pick('thread'),
+        famez: pick('famez'), c: pick('c'), nodeSys: pick('nodeSys'), cEpoll: pick('cEpoll'), cPoll: pick('cPoll'), thread: pick('thread'),
         ratios,
         ratioMedian: ratios.famez.median,
         threadRatioMedian: ratios.thread.median,
@@ -115,8 +119,8 @@ export async function latency(ctx: BenchContext) {
   return out as { rounds: number; warmup: number; reps: number } &
     Record<'pinned' | 'unpinned', {
     famez: Latency; c: Latency; nodeSys: Latency; nodeSysRatioMedian: number; cEpoll: Latency; cEpollRatioMedian: number;
-    thread: Latency; threadRatioMedian: number;
+    thread: Latency; threadRatioMedian: number; cPoll: Latency;
     ratioMedian: number; ratioP99: number;
-    ratios: Record<'famez' | 'thread' | 'nodeSys' | 'cEpoll', Spread>;
+    ratios: Record<'famez' | 'thread' | 'nodeSys' | 'cEpoll' | 'cPoll', Spread>;
   }>;
 }

@@ -26,6 +26,7 @@ export function report(r: Results, m: Record<string, unknown>, goalList: ReturnT
         [`  Node + src/sys only ${p.name}`, l.nodeSys.medianUs.toFixed(1), l.nodeSys.p99Us.toFixed(1), l.nodeSys.minUs.toFixed(1), formatSpread(l.ratios.nodeSys)],
         [`famez, worker thread wait ${p.name}`, l.thread.medianUs.toFixed(1), l.thread.p99Us.toFixed(1), l.thread.minUs.toFixed(1), formatSpread(l.ratios.thread)],
         [`  C, same syscalls as Node ${p.name}`, l.cEpoll.medianUs.toFixed(1), l.cEpoll.p99Us.toFixed(1), l.cEpoll.minUs.toFixed(1), formatSpread(l.ratios.cEpoll)],
+        [`  C, same syscalls as the worker thread ${p.name}`, l.cPoll.medianUs.toFixed(1), l.cPoll.p99Us.toFixed(1), l.cPoll.minUs.toFixed(1), formatSpread(l.ratios.cPoll)],
         [`C floor ${p.name}`, l.c.medianUs.toFixed(1), l.c.p99Us.toFixed(1), l.c.minUs.toFixed(1), '1'],
       ];
     });
