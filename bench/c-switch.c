@@ -6,7 +6,8 @@
  * through its ONE outgoing slot, as FAME-Z's protocol requires: a reply
  * waits until the previous receiver has handed the slot back (buflen 0).
  * The slot is checked on every doorbell and, while a reply is out, every
- * millisecond (famez's courier does the same).
+ * millisecond (famez's courier does the same). One epoll set, so a wake-up
+ * costs the same with 1 or 62 peers.
  *
  *   c-switch SOCKET [NCLIENTS]     (default 14; ids 1..NCLIENTS, lowest free)
  *
@@ -16,12 +17,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -35,7 +36,8 @@
 #define MAX_CLIENTS 62
 #define MAX_VECTORS (MAX_CLIENTS + 2)
 
-static int n_clients, server_id, vectors, listener, memfd;
+static int n_clients, server_id, vectors, listener, memfd, epfd, socks_last;
+#define SOCKET_TAG 100
 static uint8_t *shm;
 static int socks[MAX_VECTORS];                /* socks[id], -1 when free */
 static int efds[MAX_VECTORS][MAX_VECTORS];    /* efds[peer][vector]; the switch's are efds[server_id] */
@@ -77,13 +79,20 @@ static void announce(int to, int peer) {
   for (int v = 0; v < vectors; v++) send_message(socks[to], peer, efds[peer][v]);
 }
 
-static void join(int sock) {
+static void watch(int fd, int tag) {
+  struct epoll_event event = {.events = EPOLLIN, .data.u32 = (uint32_t)tag};
+  must(epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event) == 0, "epoll_ctl");
+}
+
+/* A new peer: true (its id in socks_last) once it has its id, the mailbox and every doorbell. */
+static int join(int sock) {
   int id = 1;
   while (id <= n_clients && socks[id] >= 0) id++;
   if (id > n_clients) {
     close(sock); /* full */
-    return;
+    return 0;
   }
+  socks_last = id;
   socks[id] = sock;
   for (int v = 0; v < vectors; v++) must((efds[id][v] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) >= 0, "eventfd");
   memset(shm + id * SLOT, 0, SLOT);
@@ -98,6 +107,7 @@ static void join(int sock) {
   }
   announce(id, server_id);
   announce(id, id);
+  return 1;
 }
 
 static void leave(int id) {
@@ -191,27 +201,27 @@ int main(int argc, char **argv) {
   printf("listening on %s\n", argv[1]);
   fflush(stdout);
 
-  /* poll set: the listener, vectors 1..n_clients of the switch, every client's socket. */
-  struct pollfd p[1 + 2 * MAX_VECTORS];
+  /* One epoll set: the listener (tag 0), vectors 1..n_clients of the switch (tag v), client sockets (tag 100 + id). */
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  must(epfd >= 0, "epoll_create1");
+  watch(listener, 0);
+  for (int v = 1; v <= n_clients; v++) watch(efds[server_id][v], v);
+  struct epoll_event events[1 + 2 * MAX_VECTORS];
   while (!stop) {
-    int n = 0;
-    p[n++] = (struct pollfd){.fd = listener, .events = POLLIN};
-    for (int v = 1; v <= n_clients; v++) p[n++] = (struct pollfd){.fd = efds[server_id][v], .events = POLLIN};
-    for (int id = 1; id <= n_clients; id++) p[n++] = (struct pollfd){.fd = socks[id], .events = POLLIN};
-    int ready = poll(p, n, out_to >= 0 ? 1 : -1);
+    int ready = epoll_wait(epfd, events, 1 + 2 * MAX_VECTORS, out_to >= 0 ? 1 : -1);
     if (ready < 0 && errno == EINTR) continue;
-    must(ready >= 0, "poll");
-    for (int v = 1; v <= n_clients; v++) {
-      if (!(p[v].revents & POLLIN)) continue;
-      uint64_t rings;
-      if (read(p[v].fd, &rings, sizeof rings) == sizeof rings) receive(v);
-    }
-    for (int id = 1; id <= n_clients; id++) {
-      if (p[n_clients + id].revents & (POLLIN | POLLHUP | POLLERR)) leave(id); /* any byte or EOF: gone */
-    }
-    if (p[0].revents & POLLIN) {
-      int sock = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
-      if (sock >= 0) join(sock);
+    must(ready >= 0, "epoll_wait");
+    for (int i = 0; i < ready; i++) {
+      int tag = (int)events[i].data.u32;
+      if (tag == 0) {
+        int sock = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+        if (sock >= 0 && join(sock)) watch(sock, SOCKET_TAG + socks_last);
+      } else if (tag < SOCKET_TAG) {
+        uint64_t rings;
+        if (read(efds[server_id][tag], &rings, sizeof rings) == sizeof rings) receive(tag);
+      } else {
+        leave(tag - SOCKET_TAG); /* any byte or EOF: gone (closing its socket leaves the epoll set) */
+      }
     }
     deliver();
   }
