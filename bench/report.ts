@@ -50,8 +50,9 @@ export function report(r: Results, m: Record<string, unknown>, goalList: ReturnT
       ['C peer -> C peer (floor)', m.roundTrip.floor.medianUs.toFixed(1), m.roundTrip.floor.p99Us.toFixed(1), Math.round(m.roundTrip.floor.perSecond), '1'],
     ]));
     parts.push(`\nSenders pinging the switch at once (${m.senders.floodSeconds} s each, median of ${m.senders.rows[0]?.ratio.rounds.length ?? 0} alternating rounds)\n` +
-      table(['senders', 'pinning', 'famez switch msg/s', 'C switch msg/s', 'famez / C, per round'],
-        m.senders.rows.map((row) => [row.senders, row.pinning, Math.round(row.famez.messagesPerSecond), Math.round(row.c.messagesPerSecond), formatSpread(row.ratio)])));
+      table(['senders', 'pinning', 'famez switch msg/s', 'C switch msg/s', 'famez / C, per round', 'CPU us/msg famez', 'CPU us/msg C'],
+        m.senders.rows.map((row) => [row.senders, row.pinning, Math.round(row.famez.messagesPerSecond), Math.round(row.c.messagesPerSecond), formatSpread(row.ratio),
+          row.famez.cpuUsPerMessage.toFixed(1), row.c.cpuUsPerMessage.toFixed(1)])));
     parts.push(`\nIdle fabric: ${m.idle.peers} silent peers, ${m.idle.seconds} s: ${m.idle.cpuNs} ns of CPU, ${m.idle.wakeups} wake-ups`);
   }
   if (r.famezRef) parts.push(famezRefReport(r.famezRef));

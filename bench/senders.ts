@@ -5,18 +5,25 @@
 // outgoing slot; the per-round ratio famez / C says what famez's switch costs
 // beyond what the protocol itself costs.
 import { cRun, cSwitch, fabric, type MessagePlan, type SwitchProcess } from './mailbox-run.js';
-import { compileC, sleep, spread, type Spread } from './lib.js';
+import { compileC, cpuNs, sleep, spread, type Spread } from './lib.js';
 import { PINNINGS } from './plan.js';
 
 export const SENDER_COUNTS = [1, 4, 14];
 type Pinning = typeof PINNINGS[number]['name'];
 
+export interface SwitchFigures {
+  messagesPerSecond: number;
+  rounds: number[];
+  /** The switch process's CPU time per message answered, us (median over rounds; joins and leaves included). */
+  cpuUsPerMessage: number;
+}
+
 export interface SenderRow {
   pinning: Pinning;
   senders: number;
   /** Messages/s answered, all senders together: the median over rounds and each round's figure. */
-  famez: { messagesPerSecond: number; rounds: number[] };
-  c: { messagesPerSecond: number; rounds: number[] };
+  famez: SwitchFigures;
+  c: SwitchFigures;
   /** famez / C switch, per round. */
   ratio: Spread;
 }
@@ -27,13 +34,19 @@ export interface SendersResults {
   rows: SenderRow[];
 }
 
-/** `count` C peers pinging `socket`'s switch for `seconds`: messages/s answered, all together. */
-async function flood(binary: string, socket: string, count: number, seconds: number, prefix: string[]): Promise<number> {
+/**
+ * `count` C peers pinging `sw`'s switch for `seconds`: messages/s answered, all together, and the
+ * switch's CPU time per message (its threads' schedstat: what it costs, whoever else wants the CPU).
+ */
+async function flood(binary: string, sw: SwitchProcess, count: number, seconds: number, prefix: string[]): Promise<{ perSecond: number; cpuUs: number }> {
+  const cpuBefore = cpuNs(sw.pid);
   const runs = await Promise.all(Array.from({ length: count }, () =>
-    cRun<{ messages: number; seconds: number }>(binary, [socket, 'flood', '15', String(seconds)], prefix)));
+    cRun<{ messages: number; seconds: number }>(binary, [sw.socket, 'flood', '15', String(seconds)], prefix)));
+  const cpu = cpuNs(sw.pid) - cpuBefore;
   // The switch sees each leave a moment after the process is gone: the next batch must find the ports free.
   await sleep(100);
-  return runs.reduce((sum, r) => sum + r.messages / r.seconds, 0);
+  const messages = runs.reduce((sum, r) => sum + r.messages, 0);
+  return { perSecond: runs.reduce((sum, r) => sum + r.messages / r.seconds, 0), cpuUs: cpu / 1e3 / messages };
 }
 
 export async function sendersRows(tmp: string, plan: MessagePlan, log: (text: string) => void, peer: string): Promise<SendersResults> {
@@ -47,20 +60,27 @@ export async function sendersRows(tmp: string, plan: MessagePlan, log: (text: st
     };
     try {
       const rates = new Map(SENDER_COUNTS.map((count) => [count, { famez: [] as number[], c: [] as number[] }]));
+      const cpu = new Map(SENDER_COUNTS.map((count) => [count, { famez: [] as number[], c: [] as number[] }]));
       for (let rep = 0; rep < plan.reps; rep++) {
         for (const count of SENDER_COUNTS) {
           const order = rep % 2 === 0 ? ['famez', 'c'] as const : ['c', 'famez'] as const;
-          for (const side of order) rates.get(count)![side].push(await flood(peer, switches[side].socket, count, plan.floodSeconds, prefix));
+          for (const side of order) {
+            const run = await flood(peer, switches[side], count, plan.floodSeconds, prefix);
+            rates.get(count)![side].push(run.perSecond);
+            cpu.get(count)![side].push(run.cpuUs);
+          }
           const r = rates.get(count)!;
-          log(`${count} sender(s) ${pinning.name} #${rep + 1}: famez switch ${(r.famez.at(-1)! / 1e3).toFixed(1)}k, C switch ${(r.c.at(-1)! / 1e3).toFixed(1)}k messages/s`);
+          const c = cpu.get(count)!;
+          log(`${count} sender(s) ${pinning.name} #${rep + 1}: famez switch ${(r.famez.at(-1)! / 1e3).toFixed(1)}k messages/s (${c.famez.at(-1)!.toFixed(1)} us CPU each), ` +
+            `C switch ${(r.c.at(-1)! / 1e3).toFixed(1)}k (${c.c.at(-1)!.toFixed(1)} us)`);
         }
       }
       for (const [count, r] of rates) {
         const ratio = spread(r.famez.map((rate, i) => rate / r.c[i]!));
         rows.push({
           pinning: pinning.name, senders: count, ratio,
-          famez: { messagesPerSecond: spread(r.famez).median, rounds: r.famez },
-          c: { messagesPerSecond: spread(r.c).median, rounds: r.c },
+          famez: { messagesPerSecond: spread(r.famez).median, rounds: r.famez, cpuUsPerMessage: spread(cpu.get(count)!.famez).median },
+          c: { messagesPerSecond: spread(r.c).median, rounds: r.c, cpuUsPerMessage: spread(cpu.get(count)!.c).median },
         });
       }
     } finally {
