@@ -38,10 +38,10 @@ export function report(r: Results, m: Record<string, unknown>, goalList: ReturnT
         const s = r.switched![p.name];
         return (['direct', 'switched'] as const).map((mode) => [`${mode} ${p.name}`, s[mode].roundTrip.medianUs.toFixed(1), s[mode].roundTrip.p99Us.toFixed(1),
           Math.round(s[mode].ringsPerSecond), s[mode].forwardedPerSecond === undefined ? '-' : Math.round(s[mode].forwardedPerSecond!),
-          mode === 'switched' ? s.addedUsPerDoorbell.toFixed(1) : '']);
+          mode === 'switched' ? s.addedUsPerDoorbell.toFixed(1) : '', mode === 'switched' ? formatSpread(s.addedRatio) : '']);
       });
-      parts.push('\nSwitched doorbells (every doorbell through the server and its Router, no faults)\n' +
-        table(['', 'round trip median us', 'p99 us', 'rings/s one way', 'forwarded/s', 'added us per doorbell'], rows));
+      parts.push(`\nSwitched doorbells (every doorbell through the server and its Router, no faults; round trips in ${r.switched!.pinned.addedRatio.rounds.length} alternating rounds)\n` +
+        table(['', 'round trip median us', 'p99 us', 'rings/s one way', 'forwarded/s', 'added us per doorbell', 'added / direct, per round'], rows));
     }
   if (r.messages) {
     const m = r.messages;
