@@ -100,6 +100,11 @@ const outDir = join(ROOT, 'bench/results');
 if (options.redraw) {
   const base = join(outDir, quick ? 'quick' : 'latest');
   const saved = JSON.parse(readFileSync(`${base}.json`, "utf8")) as Results & { machine: Record<string, unknown>; mode: string };
+  // Written before ratios were taken per round (issue 23): its rows lack what the table prints.
+  if ((saved.latency && !saved.latency.pinned.ratios) || (saved.messages && !saved.messages.roundTrip.ratio)) {
+    process.stderr.write(`bench: ${base}.json was written by an older bench (no per-round ratios): run the bench again to rewrite it\n`);
+    process.exit(1);
+  }
   full = saved.mode === 'full';
   writeFileSync(`${base}.svg`, svg(saved, saved.machine, mode()));
   process.stdout.write(report(saved, saved.machine, goals(saved), mode()));
