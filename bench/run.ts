@@ -13,7 +13,7 @@
 // sections asked for, and writes bench/results/latest.json and latest.svg
 // (quick.* with --quick or --only) with goals.ts and report.ts, and prints a table.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -57,6 +57,12 @@ if (options.help) {
 const only = new Set((options.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()) as Section[]);
 for (const section of only) {
   if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section "${section}" (${SECTIONS.join(', ')})`);
+}
+const famezCheckout = options['famez-ref'];
+if (famezCheckout !== undefined && !existsSync(join(famezCheckout, 'ivshmsg_server.py'))) {
+  // Said before anything is measured, not at the end of a long run.
+  process.stderr.write(`bench: --famez-ref ${famezCheckout}: no ivshmsg_server.py there: give the folder of a FAME-Z checkout (github.com/coloroco/FAME-Z)\n`);
+  process.exit(2);
 }
 const quick = options.quick;
 let full = !quick && options.only === undefined;
@@ -118,7 +124,7 @@ if (only.has('latency')) results.latency = await latency(ctx);
 if (only.has('throughput')) results.throughput = await throughput(ctx);
 if (only.has('switched')) results.switched = await switchedCost(ctx);
 if (only.has('messages')) results.messages = await messagePath(tmp, PLAN, log);
-if (only.has('famez-ref')) results.famezRef = await famezRef(options['famez-ref'], options['famez-python'], tmp, PLAN, log);
+if (only.has('famez-ref')) results.famezRef = await famezRef(famezCheckout, options['famez-python'], tmp, PLAN, log);
 if (only.has('web')) results.web = await webCost(tmp, PLAN, log);
 if (only.has('join')) results.join = await joinScaling(ctx);
 if (only.has('idle')) results.idle = await idle(ctx);
