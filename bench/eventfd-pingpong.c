@@ -1,9 +1,11 @@
 /*
  * The floor for a doorbell round trip: two processes, two eventfds, blocking
- * read/write ping-pong, nothing else. Usage: eventfd-pingpong ROUNDS WARMUP [epoll]
+ * read/write ping-pong, nothing else. Usage: eventfd-pingpong ROUNDS WARMUP [epoll|poll]
  * With "epoll" each side waits as famez's Node peers do (epoll_wait, then a
  * poll(0) and read to drain the counter, then write): the same system calls
- * with none of Node's work between them.
+ * with none of Node's work between them. With "poll" each side waits as
+ * famez's worker-thread wait (sys.waitEventfd) does on a non-blocking eventfd
+ * whose flags it may not change: poll(-1), then read.
  * Prints one JSON line: {"rounds":..,"median_ns":..,"p99_ns":..,...}.
  * Pin it with taskset (the child inherits the affinity).
  */
@@ -35,6 +37,7 @@ static void ring(int fd) {
 }
 
 static int epoll = -1; /* epoll mode: this side's epoll instance */
+static int polling;    /* poll mode */
 
 static void wait_for(int fd) {
   uint64_t count;
@@ -46,6 +49,12 @@ static void wait_for(int fd) {
     must(n == 1, "epoll_wait");
     struct pollfd p = {.fd = fd, .events = POLLIN};
     must(poll(&p, 1, 0) == 1, "poll");
+  } else if (polling) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int n;
+    do n = poll(&p, 1, -1);
+    while (n < 0 && errno == EINTR);
+    must(n == 1, "poll");
   }
   must(read(fd, &count, sizeof count) == sizeof count, "read");
 }
@@ -72,13 +81,14 @@ static uint64_t now_ns(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "epoll") != 0)) {
-    fprintf(stderr, "usage: %s ROUNDS WARMUP [epoll]\n", argv[0]);
+  if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "epoll") != 0 && strcmp(argv[3], "poll") != 0)) {
+    fprintf(stderr, "usage: %s ROUNDS WARMUP [epoll|poll]\n", argv[0]);
     return 2;
   }
   long rounds = atol(argv[1]), warmup = atol(argv[2]);
   must(rounds > 0 && warmup >= 0, "arguments");
-  if (argc == 4) epoll = -2; /* created after the fork, one per side */
+  if (argc == 4 && strcmp(argv[3], "epoll") == 0) epoll = -2; /* created after the fork, one per side */
+  if (argc == 4 && strcmp(argv[3], "poll") == 0) polling = 1;
   int flags = EFD_CLOEXEC | (argc == 4 ? EFD_NONBLOCK : 0);
   int ping = eventfd(0, flags), pong = eventfd(0, flags);
   must(ping >= 0 && pong >= 0, "eventfd");

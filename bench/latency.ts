@@ -4,7 +4,7 @@
 // (children/raw-peer) and C making the same system calls as Node.
 import { join } from 'node:path';
 import { createServer } from '../src/index.js';
-import { compileC, median, nextMessage, start, startNode, stopped, type Message } from './lib.js';
+import { compileC, median, nextMessage, spread, start, startNode, stopped, type Message, type Spread } from './lib.js';
 import { PINNINGS, type BenchContext } from './plan.js';
 
 export interface Latency {
@@ -14,9 +14,12 @@ export interface Latency {
   meanUs: number;
 }
 
-/** The C floor; with `epoll`, C making the system calls famez's Node peers make. */
-async function floor(ctx: BenchContext, binary: string, prefix: string[], epoll = false): Promise<Latency> {
-  const argv = [...prefix, binary, String(ctx.plan.rounds), String(ctx.plan.warmup), ...(epoll ? ['epoll'] : [])];
+/**
+ * The C floor; with `epoll`, C making the system calls famez's Node peers make;
+ * with `poll`, those of the worker-thread wait (poll, then read: the eventfd is non-blocking).
+ */
+async function floor(ctx: BenchContext, binary: string, prefix: string[], mode?: 'epoll' | 'poll'): Promise<Latency> {
+  const argv = [...prefix, binary, String(ctx.plan.rounds), String(ctx.plan.warmup), ...(mode ? [mode] : [])];
   const child = start(argv[0]!, argv.slice(1));
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => { out += chunk.toString(); });
@@ -59,6 +62,9 @@ export async function famezPingPong(ctx: BenchContext, socket: string, prefix: s
   }
 }
 
+type Side = 'famez' | 'c' | 'nodeSys' | 'cEpoll' | 'cPoll' | 'thread';
+const SIDES: Side[] = ['c', 'famez', 'nodeSys', 'cEpoll', 'cPoll', 'thread'];
+
 export async function latency(ctx: BenchContext) {
   const binary = compileC('eventfd-pingpong');
   const server = createServer({ socketPath: join(ctx.tmp, 'latency.sock'), memory: { kind: 'memfd', size: 65536 }, vectors: 1 });
@@ -66,41 +72,44 @@ export async function latency(ctx: BenchContext) {
   const out: Record<string, unknown> = { rounds: ctx.plan.rounds, warmup: ctx.plan.warmup, reps: ctx.plan.reps };
   try {
     for (const pinning of PINNINGS) {
-      const reps: Array<{ famez: Latency; c: Latency; nodeSys: Latency; cEpoll: Latency; thread: Latency; ratio: number }> = [];
+      const prefix = [...pinning.prefix];
+      const measure: Record<Side, () => Promise<Latency>> = {
+        c: () => floor(ctx, binary, prefix),
+        famez: () => famezPingPong(ctx, server.socketPath, prefix),
+        nodeSys: () => famezPingPong(ctx, server.socketPath, prefix, 'raw-peer'),
+        cEpoll: () => floor(ctx, binary, prefix, 'epoll'),
+        cPoll: () => floor(ctx, binary, prefix, 'poll'),
+        thread: () => famezPingPong(ctx, server.socketPath, prefix, 'doorbell-peer', true),
+      };
+      const reps: Array<Record<Side, Latency>> = [];
       for (let rep = 0; rep < ctx.plan.reps; rep++) {
-        const c = await floor(ctx, binary, [...pinning.prefix]);
-        const famez = await famezPingPong(ctx, server.socketPath, [...pinning.prefix]);
-        const nodeSys = await famezPingPong(ctx, server.socketPath, [...pinning.prefix], 'raw-peer');
-        const cEpoll = await floor(ctx, binary, [...pinning.prefix], true);
-        const thread = await famezPingPong(ctx, server.socketPath, [...pinning.prefix], 'doorbell-peer', true);
-        reps.push({ famez, c, nodeSys, cEpoll, thread, ratio: famez.medianUs / c.medianUs });
-        ctx.log(`round trip ${pinning.name} #${rep + 1}: famez ${famez.medianUs.toFixed(1)} us, C ${c.medianUs.toFixed(1)} us, ` +
-          `Node + src/sys only ${nodeSys.medianUs.toFixed(1)} us, C with epoll ${cEpoll.medianUs.toFixed(1)} us, ` +
-          `famez with a worker thread's blocking wait ${thread.medianUs.toFixed(1)} us (median)`);
+        // Alternating order: a drift of the machine does not always favour the same side.
+        const order = rep % 2 === 0 ? SIDES : [...SIDES].reverse();
+        const round = {} as Record<Side, Latency>;
+        for (const side of order) round[side] = await measure[side]();
+        reps.push(round);
+        ctx.log(`round trip ${pinning.name} #${rep + 1}: famez ${round.famez.medianUs.toFixed(1)} us, C ${round.c.medianUs.toFixed(1)} us, ` +
+          `Node + src/sys only ${round.nodeSys.medianUs.toFixed(1)} us, C with epoll ${round.cEpoll.medianUs.toFixed(1)} us, ` +
+          `C with poll ${round.cPoll.medianUs.toFixed(1)} us, famez with a worker thread's blocking wait ${round.thread.medianUs.toFixed(1)} us (median)`);
       }
-      const pick = (side: 'famez' | 'c' | 'nodeSys' | 'cEpoll' | 'thread'): Latency => ({
+      const pick = (side: Side): Latency => ({
         medianUs: median(reps.map((r) => r[side].medianUs)),
         p99Us: median(reps.map((r) => r[side].p99Us)),
         minUs: Math.min(...reps.map((r) => r[side].minUs)),
         meanUs: median(reps.map((r) => r[side].meanUs)),
       });
-      const famez = pick('famez');
-      const c = pick('c');
-      const nodeSys = pick('nodeSys');
-      const cEpoll = pick('cEpoll');
-      const thread = pick('thread');
+      // Each ratio: the median of the rounds' ratios (both sides of a round measured minutes apart at most).
+      const ratio = (side: Side): Spread => spread(reps.map((r) => r[side].medianUs / r.c.medianUs));
+      const ratios = { famez: ratio('famez'), thread: ratio('thread'), nodeSys: ratio('nodeSys'), cEpoll: ratio('cEpoll'), cPoll: ratio('cPoll') };
       out[pinning.name] = {
-        thread,
-        threadRatioMedian: thread.medianUs / c.medianUs,
         affinity: pinning.label,
-        famez,
-        c,
-        nodeSys,
-        nodeSysRatioMedian: nodeSys.medianUs / c.medianUs,
-        cEpoll,
-        cEpollRatioMedian: cEpoll.medianUs / c.medianUs,
-        ratioMedian: famez.medianUs / c.medianUs,
-        ratioP99: famez.p99Us / c.p99Us,
+        famez: pick('famez'), c: pick('c'), nodeSys: pick('nodeSys'), cEpoll: pick('cEpoll'), cPoll: pick('cPoll'), thread: pick('thread'),
+        ratios,
+        ratioMedian: ratios.famez.median,
+        threadRatioMedian: ratios.thread.median,
+        nodeSysRatioMedian: ratios.nodeSys.median,
+        cEpollRatioMedian: ratios.cEpoll.median,
+        ratioP99: median(reps.map((r) => r.famez.p99Us / r.c.p99Us)),
         reps,
       };
     }
@@ -110,7 +119,8 @@ export async function latency(ctx: BenchContext) {
   return out as { rounds: number; warmup: number; reps: number } &
     Record<'pinned' | 'unpinned', {
     famez: Latency; c: Latency; nodeSys: Latency; nodeSysRatioMedian: number; cEpoll: Latency; cEpollRatioMedian: number;
-    thread: Latency; threadRatioMedian: number;
+    thread: Latency; threadRatioMedian: number; cPoll: Latency;
     ratioMedian: number; ratioP99: number;
+    ratios: Record<'famez' | 'thread' | 'nodeSys' | 'cEpoll' | 'cPoll', Spread>;
   }>;
 }

@@ -44,6 +44,24 @@ export function median(values: number[]): number {
   return summarize([...values]).median;
 }
 
+/** A ratio measured in several rounds: the median of the per-round ratios and their spread. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  rounds: number[];
+}
+
+export function spread(rounds: number[]): Spread {
+  const s = summarize([...rounds]);
+  return { median: s.median, min: s.min, max: s.max, rounds };
+}
+
+/** "1.23x (1.10-1.40)": a spread as the bench prints it. */
+export function formatSpread(r: Spread, digits = 2): string {
+  return `${r.median.toFixed(digits)}x (${r.min.toFixed(digits)}-${r.max.toFixed(digits)})`;
+}
+
 // ---- /proc ---------------------------------------------------------------
 
 /** Resident set size in KiB. */

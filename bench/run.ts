@@ -5,13 +5,15 @@
 //      only (children/raw-peer) and C making the same system calls as Node;
 //   2. one-way doorbell throughput;
 //   3. join scaling: N raw peers join a fresh `famez server` one by one;
-//   4. idle cost: server CPU time with 100 silent peers.
+//   4. idle cost: server CPU time with 100 silent peers;
+//   5. the fabric's message path: famez's switch against the C peer floor and
+//      the C switch (messages, senders), the web's cost, FAME-Z's switch.
 // One file per section (latency, throughput, switched, messages, web, join,
 // idle; plan.ts holds what they share); this one parses the options, runs the
 // sections asked for, and writes bench/results/latest.json and latest.svg
 // (quick.* with --quick or --only) with goals.ts and report.ts, and prints a table.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +21,7 @@ import { goals, type Results } from './goals.js';
 import { idle } from './idle.js';
 import { joinScaling } from './join.js';
 import { latency } from './latency.js';
+import { famezRef } from './famez-ref.js';
 import { fdLimits, installCleanup, ROOT } from './lib.js';
 import { messagePath } from './messages.js';
 import { PLANS, type BenchContext } from './plan.js';
@@ -27,7 +30,7 @@ import { switchedCost } from './switched.js';
 import { throughput } from './throughput.js';
 import { webCost } from './web.js';
 
-const SECTIONS = ['latency', 'throughput', 'switched', 'messages', 'web', 'join', 'idle'] as const;
+const SECTIONS = ['latency', 'throughput', 'switched', 'messages', 'famez-ref', 'web', 'join', 'idle'] as const;
 type Section = typeof SECTIONS[number];
 
 const { values: options } = parseArgs({
@@ -35,6 +38,8 @@ const { values: options } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     redraw: { type: 'boolean', default: false },
+    'famez-ref': { type: 'string' },
+    'famez-python': { type: 'string', default: 'python3' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -43,12 +48,21 @@ if (options.help) {
   --quick   fewer rounds, shorter windows, N up to 256 (under a minute); writes bench/results/quick.*
   --only    run only these sections (comma-separated); writes bench/results/quick.*
   --redraw  measure nothing: redraw the chart and table from bench/results/latest.json (quick.json with --quick)
+  --famez-ref DIR      a FAME-Z checkout: measure its switch (ivshmsg_server.py) beside famez's; without it
+                       the famez-ref row says "not measured"
+  --famez-python PATH  the python3 with Twisted, attr and daemonize for FAME-Z (default python3)
 `);
   process.exit(0);
 }
 const only = new Set((options.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()) as Section[]);
 for (const section of only) {
   if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section "${section}" (${SECTIONS.join(', ')})`);
+}
+const famezCheckout = options['famez-ref'];
+if (famezCheckout !== undefined && !existsSync(join(famezCheckout, 'ivshmsg_server.py'))) {
+  // Said before anything is measured, not at the end of a long run.
+  process.stderr.write(`bench: --famez-ref ${famezCheckout}: no ivshmsg_server.py there: give the folder of a FAME-Z checkout (github.com/coloroco/FAME-Z)\n`);
+  process.exit(2);
 }
 const quick = options.quick;
 let full = !quick && options.only === undefined;
@@ -92,6 +106,11 @@ const outDir = join(ROOT, 'bench/results');
 if (options.redraw) {
   const base = join(outDir, quick ? 'quick' : 'latest');
   const saved = JSON.parse(readFileSync(`${base}.json`, "utf8")) as Results & { machine: Record<string, unknown>; mode: string };
+  // Written before ratios were taken per round (issue 23): its rows lack what the table prints.
+  if ((saved.latency && !saved.latency.pinned.ratios) || (saved.messages && !saved.messages.roundTrip.ratio)) {
+    process.stderr.write(`bench: ${base}.json was written by an older bench (no per-round ratios): run the bench again to rewrite it\n`);
+    process.exit(1);
+  }
   full = saved.mode === 'full';
   writeFileSync(`${base}.svg`, svg(saved, saved.machine, mode()));
   process.stdout.write(report(saved, saved.machine, goals(saved), mode()));
@@ -105,6 +124,7 @@ if (only.has('latency')) results.latency = await latency(ctx);
 if (only.has('throughput')) results.throughput = await throughput(ctx);
 if (only.has('switched')) results.switched = await switchedCost(ctx);
 if (only.has('messages')) results.messages = await messagePath(tmp, PLAN, log);
+if (only.has('famez-ref')) results.famezRef = await famezRef(famezCheckout, options['famez-python'], tmp, PLAN, log);
 if (only.has('web')) results.web = await webCost(tmp, PLAN, log);
 if (only.has('join')) results.join = await joinScaling(ctx);
 if (only.has('idle')) results.idle = await idle(ctx);

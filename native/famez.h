@@ -56,6 +56,7 @@ unsigned long guard_breaks(void); /* mappings broken since the start */
   X("send", sock_send) X("receive", sock_receive)                              \
   X("eventfd", efd_create) X("eventfdWrite", efd_write)                        \
   X("eventfdRead", efd_read) X("eventfdWait", efd_wait)                        \
+  X("eventfdRingWait", efd_ring_wait)                                          \
   X("isEventfd", efd_is_eventfd)                                               \
   X("shmOpen", shm_open_js) X("shmUnlink", shm_unlink_js)                      \
   X("openFile", file_open) X("openInDirectory", file_open_in_dir)              \

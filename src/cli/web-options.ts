@@ -11,6 +11,7 @@ export const WEB_OPTIONS = {
   'http-token': { type: 'string' },
   'http-allow-host': { type: 'string', multiple: true },
   'http-public': { type: 'boolean' },
+  'http-events': { type: 'string' },
 } as const;
 
 /** The options' help; `alone` is the port `--http` with no value means, if any. */
@@ -19,7 +20,9 @@ export function webHelp(alone?: number): string {
       --http-token FILE    a bearer token read from FILE (mode 0600): turns the write API on and
                            shows message text to callers that send it
       --http-allow-host NAME  a host name that means this server (a reverse proxy's); repeatable
-      --http-public        serve a read-only API without a token on a non-loopback ADDR`;
+      --http-public        serve a read-only API without a token on a non-loopback ADDR
+      --http-events N|all  messages and doorbell traces streamed per second at most (default 100;
+                           all: every one, for measuring; all are counted in /metrics)`;
 }
 
 export interface WebPlan {
@@ -28,14 +31,16 @@ export interface WebPlan {
   allowedHosts: string[];
   /** A read-only API without a token on a non-loopback address, accepted with --http-public. */
   publicWithoutToken: boolean;
+  /** Busy events streamed per second (Infinity: no budget); undefined: the web server's default. */
+  busyEventsPerSecond?: number;
 }
 
-type WebValues = { http?: string; 'http-token'?: string; 'http-allow-host'?: string[]; 'http-public'?: boolean };
+type WebValues = { http?: string; 'http-token'?: string; 'http-allow-host'?: string[]; 'http-public'?: boolean; 'http-events'?: string };
 
 export function planWeb(values: WebValues): WebPlan | undefined {
   const tokenFile = values['http-token'];
   if (values.http === undefined) {
-    for (const option of ['http-token', 'http-allow-host', 'http-public'] as const) {
+    for (const option of ['http-token', 'http-allow-host', 'http-public', 'http-events'] as const) {
       if (values[option] !== undefined) throw new UsageError(`--${option} needs --http: say where to serve`);
     }
     return undefined;
@@ -59,7 +64,14 @@ export function planWeb(values: WebValues): WebPlan | undefined {
   const allowedHosts = values['http-allow-host'] ?? [];
   const badHost = allowedHosts.find((name) => !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(name));
   if (badHost !== undefined) throw new UsageError(`invalid value for --http-allow-host: "${badHost}" is no host name (letters, digits, dots and dashes)`);
-  return { listen, token, allowedHosts, publicWithoutToken };
+  return { listen, token, allowedHosts, publicWithoutToken, busyEventsPerSecond: busyEvents(values['http-events']) };
+}
+
+function busyEvents(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'all') return Infinity;
+  if (!/^[1-9]\d{0,8}$/.test(value)) throw new UsageError(`invalid value for --http-events: "${value}" is neither a whole number of events per second (1 or more) nor "all"`);
+  return Number(value);
 }
 
 /** `--http` with no value (last, or before another option) means `--http=PORT`: FAME-Z's port for the fabric. */
@@ -80,7 +92,7 @@ export function withWeb(service: Service, plan: WebPlan | undefined, sources: ()
       await service.listen();
       web = createWebServer({
         ...sources(), host: plan.listen.host, port: plan.listen.port, token: plan.token, allowedHosts: plan.allowedHosts,
-        warn: (text) => log.warn('http-auth', text),
+        warn: (text) => log.warn('http-auth', text), busyEventsPerSecond: plan.busyEventsPerSecond,
       });
       try {
         await web.listen();

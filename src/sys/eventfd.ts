@@ -28,6 +28,15 @@ export function waitEventfd(fd: Fd, timeoutMs = -1): number {
   return native.eventfdWait(fd, timeoutMs);
 }
 
+/**
+ * Rings `ringFd`, then waits on `waitFd` as waitEventfd() does (BLOCKS the
+ * calling thread): a worker thread's answer and its next wait in one call
+ * into the addon, which costs about as much as a system call.
+ */
+export function ringThenWaitEventfd(ringFd: Fd, waitFd: Fd, timeoutMs = -1): number {
+  return native.eventfdRingWait(ringFd, waitFd, timeoutMs);
+}
+
 /** Whether `fd` is an eventfd (a doorbell handed over by a peer may be anything). */
 export function isEventfd(fd: Fd): boolean {
   return native.isEventfd(fd);

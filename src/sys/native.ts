@@ -29,6 +29,7 @@ export interface NativeAddon {
   send(fd: number, bytes: Uint8Array, passFd: number): number;
   receive(fd: number, length: number): { bytes: Uint8Array; fds: number[]; truncated: boolean } | null;
   eventfd(): number;
+  eventfdRingWait(ringFd: number, waitFd: number, timeoutMs: number): number;
   eventfdWrite(fd: number, count: number): boolean;
   eventfdRead(fd: number): number;
   eventfdWait(fd: number, timeoutMs: number): number;

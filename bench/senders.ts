@@ -1,0 +1,94 @@
+// Senders pinging the switch at once (issue 23): 1, 4 and 14 C peers
+// (bench/mailbox-peer.c flood) against famez's switch and against the
+// protocol's floor, the C switch (bench/c-switch.c), with the same pinning,
+// in alternating rounds of the same run. Both answer through their one
+// outgoing slot; the per-round ratio famez / C says what famez's switch costs
+// beyond what the protocol itself costs.
+import { cRun, cSwitch, fabric, type MessagePlan, type SwitchProcess } from './mailbox-run.js';
+import { compileC, cpuNs, sleep, spread, type Spread } from './lib.js';
+import { PINNINGS } from './plan.js';
+
+export const SENDER_COUNTS = [1, 4, 14];
+type Pinning = typeof PINNINGS[number]['name'];
+
+export interface SwitchFigures {
+  messagesPerSecond: number;
+  rounds: number[];
+  /** The switch process's CPU time per message answered, us (median over rounds; joins and leaves included). */
+  cpuUsPerMessage: number;
+}
+
+export interface SenderRow {
+  pinning: Pinning;
+  senders: number;
+  /** Messages/s answered, all senders together: the median over rounds and each round's figure. */
+  famez: SwitchFigures;
+  c: SwitchFigures;
+  /** famez / C switch, per round. */
+  ratio: Spread;
+}
+
+export interface SendersResults {
+  affinity: Record<Pinning, string>;
+  floodSeconds: number;
+  rows: SenderRow[];
+}
+
+/**
+ * `count` C peers pinging `sw`'s switch for `seconds`: messages/s answered, all together, and the
+ * switch's CPU time per message (its threads' schedstat: what it costs, whoever else wants the CPU).
+ */
+async function flood(binary: string, sw: SwitchProcess, count: number, seconds: number, prefix: string[]): Promise<{ perSecond: number; cpuUs: number }> {
+  const cpuBefore = cpuNs(sw.pid);
+  const runs = await Promise.all(Array.from({ length: count }, () =>
+    cRun<{ messages: number; seconds: number }>(binary, [sw.socket, 'flood', '15', String(seconds)], prefix)));
+  const cpu = cpuNs(sw.pid) - cpuBefore;
+  // The switch sees each leave a moment after the process is gone: the next batch must find the ports free.
+  await sleep(100);
+  const messages = runs.reduce((sum, r) => sum + r.messages, 0);
+  return { perSecond: runs.reduce((sum, r) => sum + r.messages / r.seconds, 0), cpuUs: cpu / 1e3 / messages };
+}
+
+export async function sendersRows(tmp: string, plan: MessagePlan, log: (text: string) => void, peer: string): Promise<SendersResults> {
+  const floor = compileC('c-switch');
+  const rows: SenderRow[] = [];
+  for (const pinning of PINNINGS) {
+    const prefix = [...pinning.prefix];
+    const switches: Record<'famez' | 'c', SwitchProcess> = {
+      famez: await fabric(tmp, `senders-${pinning.name}`, prefix),
+      c: await cSwitch(floor, tmp, `senders-c-${pinning.name}`, prefix),
+    };
+    try {
+      const rates = new Map(SENDER_COUNTS.map((count) => [count, { famez: [] as number[], c: [] as number[] }]));
+      const cpu = new Map(SENDER_COUNTS.map((count) => [count, { famez: [] as number[], c: [] as number[] }]));
+      for (let rep = 0; rep < plan.reps; rep++) {
+        for (const count of SENDER_COUNTS) {
+          const order = rep % 2 === 0 ? ['famez', 'c'] as const : ['c', 'famez'] as const;
+          for (const side of order) {
+            const run = await flood(peer, switches[side], count, plan.floodSeconds, prefix);
+            rates.get(count)![side].push(run.perSecond);
+            cpu.get(count)![side].push(run.cpuUs);
+          }
+          const r = rates.get(count)!;
+          const c = cpu.get(count)!;
+          log(`${count} sender(s) ${pinning.name} #${rep + 1}: famez switch ${(r.famez.at(-1)! / 1e3).toFixed(1)}k messages/s (${c.famez.at(-1)!.toFixed(1)} us CPU each), ` +
+            `C switch ${(r.c.at(-1)! / 1e3).toFixed(1)}k (${c.c.at(-1)!.toFixed(1)} us)`);
+        }
+      }
+      for (const [count, r] of rates) {
+        const ratio = spread(r.famez.map((rate, i) => rate / r.c[i]!));
+        rows.push({
+          pinning: pinning.name, senders: count, ratio,
+          famez: { messagesPerSecond: spread(r.famez).median, rounds: r.famez, cpuUsPerMessage: spread(cpu.get(count)!.famez).median },
+          c: { messagesPerSecond: spread(r.c).median, rounds: r.c, cpuUsPerMessage: spread(cpu.get(count)!.c).median },
+        });
+      }
+    } finally {
+      await Promise.all([switches.famez.stop(), switches.c.stop()]);
+    }
+  }
+  return {
+    affinity: Object.fromEntries(PINNINGS.map((p) => [p.name, `the switch and every sender: ${p.label}`])) as Record<Pinning, string>,
+    floodSeconds: plan.floodSeconds, rows,
+  };
+}
