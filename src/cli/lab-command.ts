@@ -7,7 +7,7 @@ import { FAMEZ_HTTP_PORT } from '../web/index.js';
 import { shellWord } from '../lab/qemu-args.js';
 import { famezCommand } from './invocation.js';
 import { integer, parseOptions, UsageError } from './usage.js';
-import { defaultHttpPort, planWeb } from './web-options.js';
+import { defaultHttpPort, planWeb, WEB_OPTIONS, webHelp } from './web-options.js';
 
 const COMMAND = 'famez lab';
 
@@ -21,11 +21,11 @@ export const LAB_OPTIONS = {
   dir: { type: 'string' },
   kernel: { type: 'string' },
   initrd: { type: 'string' },
-  http: { type: 'string' },
+  ...WEB_OPTIONS,
 } as const;
 
 const LAB_HELP = `Usage: famez lab [-n N] [--plain] [--fam SIZE[:FILE]] [--kvm|--tcg] [--dir DIR]
-                 [--kernel FILE] [--initrd FILE] [--http [ADDR:]PORT]
+                 [--kernel FILE] [--initrd FILE] [--http [ADDR:]PORT [--http-*]]
        famez lab down [--dir DIR]
 Boots N tiny QEMU guests (default 2) on a famez fabric it starts, waits until the switch
 has configured every guest's link, prints a table (port, nodename, CID, link, console)
@@ -47,8 +47,7 @@ fam write OFF TEXT, fam read OFF LEN.
                          (default: from Debian's linux-image-amd64, fetched once)
       --initrd FILE      the guest initrd (default: built once from static busybox and the
                          agent; with --initrd nothing is built)
-      --http [ADDR:]PORT the fabric's live page, API and metrics, as famez fabric --http
-                         serves them (127.0.0.1 unless ADDR; alone: port ${FAMEZ_HTTP_PORT})
+${webHelp(FAMEZ_HTTP_PORT)}
   -h, --help             this help
 
 The guest image is cached in $XDG_CACHE_HOME/famez (or ~/.cache/famez). The lab needs
@@ -103,7 +102,7 @@ export async function runLab(args: string[]): Promise<number> {
       accel: values.kvm ? 'kvm' : values.tcg ? 'tcg' : undefined,
       dir: values.dir ?? labStateDir(),
       dirGiven: values.dir !== undefined,
-      http: planWeb({ http: values.http })?.listen,
+      http: planWeb(values),
       command: (words) => famezCommand(words.map(shellWord).join(' ')),
       kernel: values.kernel,
       initrd: values.initrd,

@@ -18,13 +18,21 @@ import { createWebServer, fabricSource, serverSource, type ListenAddress, type W
 
 export const QEMU = 'qemu-system-x86_64';
 
+/** Where and how the lab's page is served: the address, and the token and host names `--http-*` give. */
+export interface LabWeb {
+  listen: ListenAddress;
+  token?: string;
+  allowedHosts?: string[];
+  busyEventsPerSecond?: number;
+}
+
 export interface LabOptions {
   guests: number;
   plain: boolean;
   /** `makeDirectory`: FILE's directory may be made (the default file); one the user names must exist. */
   fam?: { size: number; path: string; makeDirectory?: boolean };
-  /** Serve the fabric's (or server's) page, API and metrics here. */
-  http?: ListenAddress;
+  /** Serve the fabric's (or server's) page, API and metrics here, as `famez fabric --http` does. */
+  http?: LabWeb;
   /** A famez command (its words after `famez`) as the user can type it, for the lines the lab prints. */
   command?: (words: string[]) => string;
   /** Whether `--dir` named the directory (then `famez lab down` needs it too). */
@@ -168,11 +176,11 @@ export async function runLab(options: LabOptions): Promise<number> {
 }
 
 /** The web server beside the lab's fabric or server, as `famez fabric --http` and `famez server --http` serve it. */
-async function serveWeb(host: Host, listen: ListenAddress): Promise<WebServer> {
+async function serveWeb(host: Host, { listen, token, allowedHosts, busyEventsPerSecond }: LabWeb): Promise<WebServer> {
   const source = host.kind === 'fabric'
     ? fabricSource(host.fabric, { options: { ids: 'lowest', recycle: true, switched: false } })
     : serverSource(host.server);
-  const web = createWebServer({ source, host: listen.host, port: listen.port });
+  const web = createWebServer({ source, host: listen.host, port: listen.port, token, allowedHosts, busyEventsPerSecond });
   try {
     await web.listen();
   } catch (error) {
