@@ -5,12 +5,13 @@
 // the mapping instead of letting famez die of SIGBUS (see native/guard.c),
 // and this host restores the size, maps the file back, rewrites the globals
 // and says in one line what it found.
+import { watch, type FSWatcher } from 'node:fs';
 import { Mailbox, type Geometry } from '../mailbox/index.js';
 import { formatSize } from '../memory/size.js';
 import * as sys from '../sys/index.js';
 import type { MailboxFile } from './mailbox-file.js';
 
-/** How often the host checks the file's size when no doorbell made it look. */
+/** Without inotify (its limits reached), how often the host checks the file's size. */
 const CHECK_MS = 500;
 
 export interface MailboxHostOptions {
@@ -27,7 +28,7 @@ export class MailboxHost {
   readonly mailbox: Mailbox;
   readonly #options: MailboxHostOptions;
   readonly #buffer: ArrayBuffer;
-  readonly #timer: NodeJS.Timeout;
+  #watch: FSWatcher | NodeJS.Timeout;
   #closed = false;
 
   /** Maps the mailbox, formats it and writes the switch's names. */
@@ -37,7 +38,26 @@ export class MailboxHost {
     this.mailbox = new Mailbox(new Uint8Array(this.#buffer));
     this.mailbox.format(options.layout.nClients);
     this.mailbox.setNames(options.layout.serverId, options.names);
-    this.#timer = setInterval(() => this.check(true), CHECK_MS).unref();
+    this.#watch = this.#watchSize();
+  }
+
+  /**
+   * A cut between doorbells is seen through inotify (a truncate is a change of
+   * the file; stores through mappings are not), so an idle fabric stays
+   * asleep; a timer only where inotify is unavailable.
+   */
+  #watchSize(): FSWatcher | NodeJS.Timeout {
+    const timer = (): NodeJS.Timeout => setInterval(() => this.check(true), CHECK_MS).unref();
+    try {
+      const watcher = watch(this.#options.file.path, { persistent: false }, () => this.check(true));
+      watcher.on('error', () => {
+        watcher.close();
+        if (!this.#closed) this.#watch = timer();
+      });
+      return watcher;
+    } catch {
+      return timer();
+    }
   }
 
   get path(): string {
@@ -72,7 +92,8 @@ export class MailboxHost {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#timer);
+    if ('close' in this.#watch) this.#watch.close();
+    else clearInterval(this.#watch);
     sys.unmap(this.#buffer);
   }
 }

@@ -3,6 +3,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+
+// libuv opens one inotify fd per event loop at the first fs.watch and keeps it
+// for the process's life; the fabric watches its mailbox file, so that fd is
+// opened here, before any test takes its fd baseline.
+fs.watch(os.tmpdir(), { persistent: false }).close();
 
 /**
  * This process's open fds and what each points at (readlink of
