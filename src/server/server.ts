@@ -60,6 +60,8 @@ export interface ServerOptions {
    * default) or 'none'. Its file belongs to whoever made it: never removed.
    */
   listenFd?: sys.Fd | 'systemd' | 'none';
+  /** Ids held elsewhere (another host of a cluster): never given to a connecting peer. */
+  reserved?: (id: number) => boolean;
 }
 
 export interface PeerInfo {
@@ -206,12 +208,25 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     if (this.#closing) throw new Error('the server is closed');
     if (!Number.isInteger(id) || id < 0 || id > MAX_PEER_ID) throw new RangeError(`a peer id is from 0 to ${MAX_PEER_ID}, not ${id}`);
     if (this.#peers.has(id)) throw new Error(`peer id ${id} is taken`);
-    const eventfds = sys.createEventfds(this.vectors);
-    eventfds.forEach((eventfd) => this.#hand(eventfd));
+    // With recycling the others still hold the id's doorbells: the built-in peer takes them over.
+    const recycled = this.#recycled.get(id);
+    this.#recycled.delete(id);
+    if (recycled) this.#forgetStaleRings(id, recycled);
+    const eventfds = recycled ?? sys.createEventfds(this.vectors);
+    if (!recycled) eventfds.forEach((eventfd) => this.#hand(eventfd));
     const builtIn = new BuiltInPeer(id, eventfds, (peer, vector) => this.#ring(peer, vector));
     this.#builtIns.set(id, builtIn);
     this.#join({ id, vectors: this.vectors, joinedAt: new Date(), eventfds, knows: new Set() });
     return builtIn;
+  }
+
+  /** Removes a built-in peer: it leaves as a connected peer would (kept for its id with recycling). */
+  removeBuiltInPeer(id: number, reason: string): void {
+    const builtIn = this.#builtIns.get(id);
+    if (!builtIn) throw new Error(`peer ${id} is not a built-in peer`);
+    builtIn.close();
+    this.#builtIns.delete(id);
+    this.#leave(id, reason);
   }
 
   /** Rings `vector` of peer `id` on behalf of a built-in peer: false when no peer holds the id. */
@@ -391,7 +406,8 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     const refusal = this.#options.admit?.(credentials) ??
       (this.connectedPeers >= this.maxPeers ? `server full (${this.maxPeers} peers)` : undefined);
     if (refusal) return this.#refuse(fd, credentials, refusal);
-    const id = this.#ids.allocate((candidate) => this.#peers.has(candidate));
+    const reserved = this.#options.reserved;
+    const id = this.#ids.allocate((candidate) => this.#peers.has(candidate) || reserved?.(candidate) === true);
     if (id === undefined) {
       const { first, last } = this.#ids.range;
       return this.#refuse(fd, credentials, `server full (every peer id from ${first} to ${last} is taken)`);

@@ -1,0 +1,232 @@
+// One famez instance in a cluster: its NATS connection, its claims, and what
+// it knows of the other nodes. Every heartbeat says which peers this node
+// holds; a node not heard from within the time-out has left, and its peers
+// leave here. Nothing local waits on any of this: NATS calls run beside the
+// event loop's other work, and their failures only delay the cluster's view.
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { Claims } from './claims.js';
+import { IdPool } from './id-pool.js';
+import { connectNats, openBucket, type NatsConnection } from './nats.js';
+import { planCluster, type ClusterOptions, type ClusterPlan } from './options.js';
+import { decodeWire, encodeWire, subjects, type Directed, type NodeState, type RemotePeer, type WireMessage } from './wire.js';
+
+interface RemoteNode {
+  instance: string;
+  lastSeen: number;
+  peers: Map<number, RemotePeer>;
+}
+
+export interface ClusterNodeEvents {
+  /** A peer of another node appeared (or changed its names). */
+  'remote-peer': [node: string, peer: RemotePeer];
+  'remote-peer-gone': [node: string, id: number, reason: string];
+  /** A ring, message or ack for this node. */
+  directed: [Directed];
+  /** NATS is reachable (true) or not (false). */
+  connection: [boolean];
+  warning: [string];
+}
+
+export interface IdSpace {
+  range: { first: number; last: number };
+  random: boolean;
+}
+
+export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
+  readonly plan: ClusterPlan;
+  readonly instance = randomUUID();
+  readonly pool: IdPool;
+  readonly #nc: NatsConnection;
+  readonly #claims: Claims;
+  readonly #subjects: ReturnType<typeof subjects>;
+  readonly #remotes = new Map<string, RemoteNode>();
+  /** Which node holds each remote id. */
+  readonly #owners = new Map<number, string>();
+  #localPeers: () => RemotePeer[] = () => [];
+  #timer?: NodeJS.Timeout;
+  #closing?: Promise<void>;
+  #warned = new Map<string, number>();
+
+  private constructor(plan: ClusterPlan, nc: NatsConnection, claims: Claims, ids: IdSpace) {
+    super();
+    this.plan = plan;
+    this.#nc = nc;
+    this.#claims = claims;
+    this.#subjects = subjects(plan.name);
+    this.pool = new IdPool({ claims, range: ids.range, spare: plan.spareIds, random: ids.random, heldElsewhere: (id) => this.#owners.has(id), warn: (line) => this.#warn(line) });
+  }
+
+  /** Connects, claims the node's name and its first spare ids. */
+  static async join(options: ClusterOptions, ids: IdSpace): Promise<ClusterNode> {
+    const plan = planCluster(options);
+    const nc = await connectNats(plan);
+    try {
+      const claims = new Claims(await openBucket(nc, plan), plan);
+      await claims.claimNode();
+      const node = new ClusterNode(plan, nc, claims, ids);
+      await node.pool.fill();
+      return node;
+    } catch (error) {
+      await nc.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Starts listening and heartbeats; `localPeers` says which peers this node holds now. */
+  start(localPeers: () => RemotePeer[]): void {
+    this.#localPeers = localPeers;
+    const s = this.#subjects;
+    for (const subject of [s.state, s.hello, s.bye, s.to(this.plan.node)]) {
+      this.#nc.subscribe(subject, { callback: (error, msg) => { if (!error) this.#receive(msg.data); } });
+    }
+    void this.#watchStatus();
+    this.#send(s.hello, { t: 'hello', node: this.plan.node });
+    this.announce();
+    this.#timer = setInterval(() => this.#beat(), this.plan.heartbeatMs);
+    this.#timer.unref();
+  }
+
+  /** The node holding remote peer `id`, if any. */
+  ownerOf(id: number): string | undefined {
+    return this.#owners.get(id);
+  }
+
+  /** Remote peers by id. */
+  remotePeers(): Map<number, { node: string; peer: RemotePeer }> {
+    const all = new Map<number, { node: string; peer: RemotePeer }>();
+    for (const [node, remote] of this.#remotes) for (const peer of remote.peers.values()) all.set(peer.id, { node, peer });
+    return all;
+  }
+
+  /** Remote nodes by name. */
+  get nodes(): string[] {
+    return [...this.#remotes.keys()];
+  }
+
+  /** Tells every node which peers this node holds now. */
+  announce(): void {
+    const state: NodeState = { t: 'state', node: this.plan.node, instance: this.instance, peers: this.#localPeers() };
+    this.#send(this.#subjects.state, state);
+  }
+
+  /** Sends a ring, message or ack to the node holding peer `id`: false when no node holds it. */
+  sendTo(id: number, message: Directed): boolean {
+    const node = this.#owners.get(id);
+    if (node === undefined) return false;
+    this.#send(this.#subjects.to(node), message);
+    return true;
+  }
+
+  /** Says goodbye, frees this node's claims, closes NATS. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      clearInterval(this.#timer);
+      this.pool.close();
+      if (!this.#nc.isClosed()) {
+        this.#send(this.#subjects.bye, { t: 'bye', node: this.plan.node, instance: this.instance });
+        await Promise.race([this.#claims.releaseAll(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+        await this.#nc.drain().catch(() => this.#nc.close());
+      }
+    })();
+    return this.#closing;
+  }
+
+  #send(subject: string, message: WireMessage): void {
+    try {
+      this.#nc.publish(subject, encodeWire(message));
+    } catch (error) {
+      this.#warn(`cluster: cannot publish to NATS: ${(error as Error).message}`);
+    }
+  }
+
+  #beat(): void {
+    this.announce();
+    const now = performance.now();
+    for (const [node, remote] of this.#remotes) {
+      if (now - remote.lastSeen > this.plan.timeoutMs) this.#forget(node, `node ${node} silent for ${this.plan.timeoutMs} ms`);
+    }
+    this.#claims.refresh().then((lost) => {
+      for (const id of lost) {
+        this.pool.lost(id);
+        this.#warn(`cluster: id ${id} was claimed by another node while NATS was unreachable: its local peer is no longer reachable from other hosts`);
+      }
+      return this.pool.fill();
+    }).catch(() => {});
+  }
+
+  #receive(data: Uint8Array): void {
+    const message = decodeWire(data);
+    if (typeof message === 'string') return this.#warn(`cluster: ignored ${message} from NATS subject famez.${this.plan.name}.*`);
+    switch (message.t) {
+      case 'state': return this.#state(message);
+      case 'hello': if (message.node !== this.plan.node) this.announce(); return;
+      case 'bye':
+        if (this.#remotes.get(message.node)?.instance === message.instance) this.#forget(message.node, `node ${message.node} left`);
+        return;
+      default: this.emit('directed', message);
+    }
+  }
+
+  #state(state: NodeState): void {
+    if (state.node === this.plan.node) {
+      if (state.instance !== this.instance) this.#warn(`cluster: another instance calls itself node ${state.node}: check --node on every host`);
+      return;
+    }
+    let remote = this.#remotes.get(state.node);
+    if (remote && remote.instance !== state.instance) {
+      this.#forget(state.node, `node ${state.node} restarted`);
+      remote = undefined;
+    }
+    if (!remote) this.#remotes.set(state.node, remote = { instance: state.instance, lastSeen: 0, peers: new Map() });
+    remote.lastSeen = performance.now();
+    const now = new Map(state.peers.map((peer) => [peer.id, peer]));
+    for (const id of remote.peers.keys()) {
+      if (!now.has(id)) this.#dropPeer(state.node, remote, id, `peer ${id} left node ${state.node}`);
+    }
+    for (const peer of now.values()) {
+      const owner = this.#owners.get(peer.id);
+      if ((owner !== undefined && owner !== state.node) || this.pool.owns(peer.id)) {
+        this.#warn(`cluster: node ${state.node} says it holds id ${peer.id}, which ${owner ?? 'this node'} holds: ignored`);
+        continue;
+      }
+      const before = remote.peers.get(peer.id);
+      remote.peers.set(peer.id, peer);
+      this.#owners.set(peer.id, state.node);
+      if (!before || before.nodename !== peer.nodename || before.cclass !== peer.cclass) this.emit('remote-peer', state.node, peer);
+    }
+  }
+
+  #dropPeer(node: string, remote: RemoteNode, id: number, reason: string): void {
+    remote.peers.delete(id);
+    this.#owners.delete(id);
+    this.emit('remote-peer-gone', node, id, reason);
+  }
+
+  #forget(node: string, reason: string): void {
+    const remote = this.#remotes.get(node);
+    if (!remote) return;
+    this.#remotes.delete(node);
+    for (const id of [...remote.peers.keys()]) this.#dropPeer(node, remote, id, reason);
+  }
+
+  async #watchStatus(): Promise<void> {
+    for await (const status of this.#nc.status()) {
+      if (status.type === 'disconnect') this.emit('connection', false);
+      else if (status.type === 'reconnect') {
+        this.emit('connection', true);
+        this.#send(this.#subjects.hello, { t: 'hello', node: this.plan.node });
+        this.announce();
+      }
+    }
+  }
+
+  /** At most one line per kind of trouble every 10 s. */
+  #warn(line: string): void {
+    const key = line.slice(0, 40);
+    const now = performance.now();
+    if (now - (this.#warned.get(key) ?? -Infinity) < 10_000) return;
+    this.#warned.set(key, now);
+    this.emit('warning', line);
+  }
+}

@@ -1,0 +1,83 @@
+// A real nats-server for the cluster tests: JetStream on, a random free
+// loopback port, a temporary store; stopped (and restartable on the same port
+// and store, as after a crash) by the test.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+
+const BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((path) => existsSync(path));
+
+/** Why the cluster tests cannot run here (no nats-server), or undefined. */
+export const natsMissing: string | undefined = BINARY ? undefined : 'nats-server is not installed (apt-get install nats-server)';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepting(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export class NatsServer {
+  #child?: ChildProcess;
+  #log = '';
+
+  private constructor(readonly port: number, readonly storeDir: string) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  get log(): string {
+    return this.#log;
+  }
+
+  /** Starts one for the test; it is killed and its store removed after the test. */
+  static async start(t: TestContext): Promise<NatsServer> {
+    const nats = new NatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'famez-nats-')));
+    t.after(async () => {
+      await nats.stop();
+      rmSync(nats.storeDir, { recursive: true, force: true });
+    });
+    await nats.restart();
+    return nats;
+  }
+
+  /** Starts it (again) on its port and store. */
+  async restart(): Promise<void> {
+    if (this.#child) throw new Error('nats-server is running');
+    const child = this.#child = spawn(BINARY!, ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (chunk: Buffer) => { this.#log += chunk.toString(); });
+    const deadline = Date.now() + 20_000;
+    while (!(await accepting(this.port))) {
+      if (child.exitCode !== null) throw new Error(`nats-server exited ${child.exitCode}: ${this.#log}`);
+      if (Date.now() > deadline) throw new Error(`nats-server did not listen on ${this.port}: ${this.#log}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Kills it (SIGKILL: as a crash or a lost network looks to the clients). */
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    this.#child = undefined;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
