@@ -14,6 +14,8 @@ import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWIT
 import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { routerSwitching, serverSource } from '../web/index.js';
+import { ClusterNode, attachServer, serverIdSpace, type ClusterOptions } from '../cluster/index.js';
+import { CLUSTER_HELP, CLUSTER_OPTIONS, planClusterOptions, withCluster } from './cluster-options.js';
 
 const COMMAND = 'famez server';
 
@@ -37,6 +39,7 @@ export const SERVER_OPTIONS = {
   ...ACCESS_OPTIONS,
   ...WEB_OPTIONS,
   ...SWITCHING_OPTIONS,
+  ...CLUSTER_OPTIONS,
 } as const;
 
 export const SERVER_HELP = `Usage: famez server [options]
@@ -57,6 +60,7 @@ Serve shared memory and doorbells to QEMU (-device ivshmem-doorbell) and host pe
 ${ACCESS_HELP}
 ${SWITCHING_HELP}
 ${webHelp()}
+${CLUSTER_HELP}
   -d, --daemonize          run in the background (default: foreground; -F is accepted)
   -v, --verbose            log details
       --log-file PATH      log here instead of stdout (SIGHUP reopens it)
@@ -67,6 +71,7 @@ interface ServerPlan extends ServicePlan {
   server: ServerOptions;
   web?: WebPlan;
   switching: SwitchingPlan;
+  cluster?: ClusterOptions;
 }
 
 /** Turns arguments into a plan; throws UsageError naming the bad option. */
@@ -83,8 +88,11 @@ export function planServer(args: string[]): ServerPlan | 'help' {
     : values['shm-dir'] !== undefined ? { kind: 'directory', path: values['shm-dir'], size }
       : { kind: 'shm', name: values['shm-name'] ?? 'ivshmem', size, truncate, trustExisting };
   const switching = planSwitching(COMMAND, values);
+  const cluster = planClusterOptions(COMMAND, values);
+  if (cluster && switching.switched) throw new UsageError(`${COMMAND}: --switched with --cluster is not supported yet: drop one of them`);
   return {
     switching,
+    cluster,
     server: {
       switched: switching.switched,
       socketPath: values['socket-path'] ?? DEFAULT_SOCKET_PATH,
@@ -124,14 +132,15 @@ export async function runServer(args: string[]): Promise<number> {
   return runService(COMMAND, plan, (log) => {
     const { switched, topology, seed } = plan.switching;
     const router = switched ? new Router({ topology, seed }) : undefined;
-    const server = createServer({ ...plan.server, forwarding: router });
+    const node = plan.cluster && new ClusterNode(plan.cluster, serverIdSpace(plan.server));
+    const server = createServer({ ...plan.server, forwarding: router, reserved: node?.reserved });
     logServerEvents(server, log);
     if (router) logFaults(router, log);
     const sources = () => ({
       source: serverSource(server, { memory: plan.server.memory, options: { ids: plan.server.ids ?? 'rotate', switched: switched ?? false } }),
       switching: router && routerSwitching(router),
     });
-    return withWeb({
+    return withWeb(withCluster({
       listen: () => server.listen(),
       announce: () => {
         const memory = server.memory;
@@ -144,7 +153,7 @@ export async function runServer(args: string[]): Promise<number> {
       close: () => server.close(),
       describeStop: () => `closing ${server.peers.size} peer(s)`,
       started: () => (router && process.stdin.isTTY ? runSwitchConsole(router) : undefined),
-    }, plan.web, sources, log);
+    }, node, () => attachServer(server, node!), log), plan.web, sources, log);
   });
 }
 

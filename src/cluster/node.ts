@@ -36,49 +36,71 @@ export interface IdSpace {
 export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly plan: ClusterPlan;
   readonly instance = randomUUID();
-  readonly pool: IdPool;
-  readonly #nc: NatsConnection;
-  readonly #claims: Claims;
+  readonly #ids: IdSpace;
   readonly #subjects: ReturnType<typeof subjects>;
   readonly #remotes = new Map<string, RemoteNode>();
   /** Which node holds each remote id. */
   readonly #owners = new Map<number, string>();
+  #nc?: NatsConnection;
+  #claims?: Claims;
+  #pool?: IdPool;
   #localPeers: () => RemotePeer[] = () => [];
   #timer?: NodeJS.Timeout;
   #closing?: Promise<void>;
   #warned = new Map<string, number>();
 
-  private constructor(plan: ClusterPlan, nc: NatsConnection, claims: Claims, ids: IdSpace) {
+  /** Checks the options (a ClusterError names what is wrong); join() connects. */
+  constructor(options: ClusterOptions, ids: IdSpace) {
     super();
-    this.plan = plan;
-    this.#nc = nc;
-    this.#claims = claims;
-    this.#subjects = subjects(plan.name);
-    this.pool = new IdPool({ claims, range: ids.range, spare: plan.spareIds, random: ids.random, heldElsewhere: (id) => this.#owners.has(id), warn: (line) => this.#warn(line) });
+    this.plan = planCluster(options);
+    this.#ids = ids;
+    this.#subjects = subjects(this.plan.name);
+  }
+
+  /** For ServerOptions.reserved: every id this node has not claimed (all of them before join()). */
+  readonly reserved = (id: number): boolean => this.#pool?.reserved(id) ?? true;
+
+  get pool(): IdPool {
+    if (!this.#pool) throw new Error('the cluster node has not joined');
+    return this.#pool;
   }
 
   /** Connects, claims the node's name and its first spare ids. */
-  static async join(options: ClusterOptions, ids: IdSpace): Promise<ClusterNode> {
-    const plan = planCluster(options);
-    const nc = await connectNats(plan);
+  async join(): Promise<void> {
+    if (this.#nc) throw new Error('the cluster node has joined already');
+    const plan = this.plan;
+    const nc = this.#nc = await connectNats(plan);
     try {
-      const claims = new Claims(await openBucket(nc, plan), plan);
+      const claims = this.#claims = new Claims(await openBucket(nc, plan), plan);
       await claims.claimNode();
-      const node = new ClusterNode(plan, nc, claims, ids);
-      await node.pool.fill();
-      return node;
+      this.#pool = new IdPool({ claims, range: this.#ids.range, spare: plan.spareIds, random: this.#ids.random, heldElsewhere: (id) => this.#owners.has(id), warn: (line) => this.#warn(line) });
+      await this.#pool.fill();
     } catch (error) {
+      this.#nc = undefined;
       await nc.close().catch(() => {});
       throw error;
     }
+  }
+
+  /** A node that has joined. */
+  static async join(options: ClusterOptions, ids: IdSpace): Promise<ClusterNode> {
+    const node = new ClusterNode(options, ids);
+    await node.join();
+    return node;
+  }
+
+  #connection(): NatsConnection {
+    if (!this.#nc) throw new Error('the cluster node has not joined');
+    return this.#nc;
   }
 
   /** Starts listening and heartbeats; `localPeers` says which peers this node holds now. */
   start(localPeers: () => RemotePeer[]): void {
     this.#localPeers = localPeers;
     const s = this.#subjects;
+    const nc = this.#connection();
     for (const subject of [s.state, s.hello, s.bye, s.to(this.plan.node)]) {
-      this.#nc.subscribe(subject, { callback: (error, msg) => { if (!error) this.#receive(msg.data); } });
+      nc.subscribe(subject, { callback: (error, msg) => { if (!error) this.#receive(msg.data); } });
     }
     void this.#watchStatus();
     this.#send(s.hello, { t: 'hello', node: this.plan.node });
@@ -122,11 +144,12 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#timer);
-      this.pool.close();
-      if (!this.#nc.isClosed()) {
+      this.#pool?.close();
+      const nc = this.#nc;
+      if (nc && !nc.isClosed()) {
         this.#send(this.#subjects.bye, { t: 'bye', node: this.plan.node, instance: this.instance });
-        await Promise.race([this.#claims.releaseAll(), new Promise((resolve) => setTimeout(resolve, 1000))]);
-        await this.#nc.drain().catch(() => this.#nc.close());
+        await Promise.race([this.#claims!.releaseAll(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+        await nc.drain().catch(() => nc.close());
       }
     })();
     return this.#closing;
@@ -134,7 +157,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
 
   #send(subject: string, message: WireMessage): void {
     try {
-      this.#nc.publish(subject, encodeWire(message));
+      this.#connection().publish(subject, encodeWire(message));
     } catch (error) {
       this.#warn(`cluster: cannot publish to NATS: ${(error as Error).message}`);
     }
@@ -146,7 +169,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     for (const [node, remote] of this.#remotes) {
       if (now - remote.lastSeen > this.plan.timeoutMs) this.#forget(node, `node ${node} silent for ${this.plan.timeoutMs} ms`);
     }
-    this.#claims.refresh().then((lost) => {
+    this.#claims!.refresh().then((lost) => {
       for (const id of lost) {
         this.pool.lost(id);
         this.#warn(`cluster: id ${id} was claimed by another node while NATS was unreachable: its local peer is no longer reachable from other hosts`);
@@ -211,7 +234,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   }
 
   async #watchStatus(): Promise<void> {
-    for await (const status of this.#nc.status()) {
+    for await (const status of this.#connection().status()) {
       if (status.type === 'disconnect') this.emit('connection', false);
       else if (status.type === 'reconnect') {
         this.emit('connection', true);
