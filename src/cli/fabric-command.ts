@@ -12,6 +12,8 @@ import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWIT
 import { choice, eitherSpelling, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { defaultHttpPort, planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { fabricSource, fabricSwitching, FAMEZ_HTTP_PORT } from '../web/index.js';
+import { attachFabric, ClusterNode, type ClusterOptions } from '../cluster/index.js';
+import { CLUSTER_HELP, CLUSTER_OPTIONS, planClusterOptions, withCluster } from './cluster-options.js';
 
 const COMMAND = 'famez fabric';
 /** FAME-Z's log file when it runs in the background. */
@@ -36,6 +38,7 @@ export const FABRIC_OPTIONS = {
   ...ACCESS_OPTIONS,
   ...WEB_OPTIONS,
   ...SWITCHING_OPTIONS,
+  ...CLUSTER_OPTIONS,
 } as const;
 
 /** The QEMU options that attach a guest to a fabric. */
@@ -60,6 +63,7 @@ ping, Link CTL Peer-Attribute and Link RFC, and configures each link.
 ${ACCESS_HELP}
 ${SWITCHING_HELP}
 ${webHelp(FAMEZ_HTTP_PORT)}
+${CLUSTER_HELP}
   -D, --daemon             run in the background (logs to ${DAEMON_LOG} unless -L)
   -L, --logfile PATH       log here instead of stdout (SIGHUP reopens it; also --log-file)
   -v, --verbose            log each message (-vv: and the switch's port table on each change)
@@ -75,6 +79,7 @@ interface FabricPlan extends ServicePlan {
   fabric: FabricOptions & { nClients: number; socketPath: string };
   verbosity: number;
   web?: WebPlan;
+  cluster?: ClusterOptions;
 }
 
 export function planFabric(args: string[]): FabricPlan | 'help' {
@@ -86,7 +91,10 @@ export function planFabric(args: string[]): FabricPlan | 'help' {
   if (mailbox === '' || mailbox.endsWith('/')) throw new UsageError(`${COMMAND}: --mailbox needs a file name or path, not "${mailbox}"`);
   const verbosity = values.verbose?.length ?? 0;
   const daemonize = values.daemon ?? false;
+  const cluster = planClusterOptions(COMMAND, values);
+  if (cluster && values.switched) throw new UsageError(`${COMMAND}: --switched with --cluster is not supported yet: drop one of them`);
   return {
+    cluster,
     fabric: {
       socketPath: eitherSpelling(COMMAND, ['--socketpath', '--socket-path'], values.socketpath, values['socket-path']) ?? DEFAULT_FABRIC_SOCKET,
       mailbox,
@@ -117,9 +125,11 @@ export async function runFabric(args: string[]): Promise<number> {
     return 0;
   }
   return runService(COMMAND, plan, (log) => {
-    const fabric = createFabric(plan.fabric);
+    const { nClients, ids } = plan.fabric;
+    const node = plan.cluster && new ClusterNode(plan.cluster, { range: { first: 1, last: nClients }, random: ids === 'random' });
+    const fabric = createFabric({ ...plan.fabric, reserved: node?.reserved });
     logFabricEvents(fabric, log, plan.verbosity);
-    return withWeb({
+    return withWeb(withCluster({
       listen: () => fabric.listen(),
       announce: () => {
         const { layout } = fabric;
@@ -132,7 +142,7 @@ export async function runFabric(args: string[]): Promise<number> {
       close: () => fabric.close(),
       describeStop: () => `closing ${fabric.server.connectedPeers} peer(s)`,
       started: () => (process.stdin.isTTY ? runConsole(fabric) : undefined),
-    }, plan.web, () => ({
+    }, node, () => attachFabric(fabric, node!), log), plan.web, () => ({
       source: fabricSource(fabric, { options: { ids: plan.fabric.ids ?? 'lowest', recycle: plan.fabric.recycle ?? true, switched: plan.fabric.switched ?? false } }),
       // Through the fabric: a change from the web is logged and told to the peers as one from the console.
       switching: fabricSwitching(fabric),
