@@ -48,6 +48,8 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   #timer?: NodeJS.Timeout;
   #closing?: Promise<void>;
   #warned = new Map<string, number>();
+  /** NATS is reachable: directed traffic is sent only then (the client would buffer it and deliver it late, after the sender timed out). */
+  #connected = false;
 
   /** Checks the options (a ClusterError names what is wrong); join() connects. */
   constructor(options: ClusterOptions, ids: IdSpace) {
@@ -75,6 +77,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       await claims.claimNode();
       this.#pool = new IdPool({ claims, range: this.#ids.range, spare: plan.spareIds, random: this.#ids.random, heldElsewhere: (id) => this.#owners.has(id), warn: (line) => this.#warn(line) });
       await this.#pool.fill();
+      this.#connected = true;
     } catch (error) {
       this.#nc = undefined;
       await nc.close().catch(() => {});
@@ -132,10 +135,10 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.#send(this.#subjects.state, state);
   }
 
-  /** Sends a ring, message or ack to the node holding peer `id`: false when no node holds it. */
+  /** Sends a ring, message or ack to the node holding peer `id`: false when no node holds it or NATS is out of reach. */
   sendTo(id: number, message: Directed): boolean {
     const node = this.#owners.get(id);
-    if (node === undefined) return false;
+    if (node === undefined || !this.#connected) return false;
     this.#send(this.#subjects.to(node), message);
     return true;
   }
@@ -235,8 +238,11 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
 
   async #watchStatus(): Promise<void> {
     for await (const status of this.#connection().status()) {
-      if (status.type === 'disconnect') this.emit('connection', false);
-      else if (status.type === 'reconnect') {
+      if (status.type === 'disconnect') {
+        this.#connected = false;
+        this.emit('connection', false);
+      } else if (status.type === 'reconnect') {
+        this.#connected = true;
         this.emit('connection', true);
         this.#send(this.#subjects.hello, { t: 'hello', node: this.plan.node });
         this.announce();
