@@ -42,6 +42,7 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
       }
     },
     doorbell: (to, { vector: from, count }) => {
+      watch.poke();
       if (!bridge.isLocal(from) || mailbox.isFree(from)) {
         node.sendTo(to, { t: 'ring', to, vector: from, count });
         return;

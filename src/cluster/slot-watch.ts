@@ -1,6 +1,8 @@
 // Watches slots written for remote senders until the local receiver hands
 // them back (sets buflen to 0; it rings nobody), then reports it once. Nothing
-// sleeps: a short timer per slot, slower the longer the receiver takes.
+// sleeps: each slot is looked at when the receiver rings anyone (an answer
+// comes after the slot is handed back) and on a short timer per slot, slower
+// the longer the receiver takes.
 import type { Mailbox } from '../mailbox/index.js';
 
 export class SlotWatch {
@@ -16,7 +18,12 @@ export class SlotWatch {
   /** Watches `slot` for message `seq` (a newer message replaces an older one). */
   start(slot: number, seq: number): void {
     this.stop(slot);
-    this.#schedule(slot, seq, performance.now(), 1);
+    this.#schedule(slot, seq, performance.now(), 0);
+  }
+
+  /** Looks at every watched slot now (a local peer rang someone). */
+  poke(): void {
+    for (const slot of [...this.#watching.keys()]) this.#check(slot);
   }
 
   stop(slot: number): void {
@@ -37,6 +44,7 @@ export class SlotWatch {
   #check(slot: number): void {
     const watched = this.#watching.get(slot);
     if (!watched) return;
+    clearTimeout(watched.timer);
     let free: boolean;
     try {
       free = this.mailbox.isFree(slot);
@@ -49,7 +57,9 @@ export class SlotWatch {
     } else if (performance.now() - watched.since > this.giveUpMs) {
       this.#watching.delete(slot);
     } else {
-      this.#schedule(slot, watched.seq, watched.since, Math.min(watched.delay * 2, 16));
+      // Every millisecond at first (a receiver usually takes at once), then less often.
+      const young = performance.now() - watched.since < 20;
+      this.#schedule(slot, watched.seq, watched.since, young ? 1 : Math.min(watched.delay * 2, 16));
     }
   }
 }

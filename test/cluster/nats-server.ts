@@ -49,12 +49,22 @@ export class NatsServer {
   /** Starts one for the test; it is killed and its store removed after the test. */
   static async start(t: TestContext): Promise<NatsServer> {
     const nats = new NatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'famez-nats-')));
-    t.after(async () => {
-      await nats.stop();
-      rmSync(nats.storeDir, { recursive: true, force: true });
-    });
+    t.after(() => nats.remove());
     await nats.restart();
     return nats;
+  }
+
+  /** Starts one that the caller removes (the bench). */
+  static async launch(): Promise<NatsServer> {
+    const nats = new NatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'famez-nats-')));
+    await nats.restart();
+    return nats;
+  }
+
+  /** Stops it and removes its store. */
+  async remove(): Promise<void> {
+    await this.stop();
+    rmSync(this.storeDir, { recursive: true, force: true });
   }
 
   /** Starts it (again) on its port and store. */
