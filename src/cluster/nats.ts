@@ -33,7 +33,11 @@ export async function connectNats(plan: ClusterPlan): Promise<NatsConnection> {
       timeout: Math.min(plan.timeoutMs, 10_000),
     });
   } catch (error) {
-    throw new ClusterError(`cannot reach NATS at ${plan.url}: ${(error as Error).message}: start nats-server with -js there, or fix --cluster`);
+    const message = (error as Error).message;
+    const fix = /authori[sz]ation|authentication|permission/i.test(message)
+      ? 'check --nats-user with FAMEZ_NATS_PASSWORD, FAMEZ_NATS_TOKEN or --nats-creds'
+      : 'start nats-server with -js there, or fix --cluster';
+    throw new ClusterError(`cannot reach NATS at ${plan.url}: ${message}: ${fix}`);
   }
 }
 

@@ -36,7 +36,7 @@ export class NatsServer {
   #child?: ChildProcess;
   #log = '';
 
-  private constructor(readonly port: number, readonly storeDir: string) {}
+  private constructor(readonly port: number, readonly storeDir: string, readonly extra: string[] = []) {}
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
@@ -47,8 +47,8 @@ export class NatsServer {
   }
 
   /** Starts one for the test; it is killed and its store removed after the test. */
-  static async start(t: TestContext): Promise<NatsServer> {
-    const nats = new NatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'famez-nats-')));
+  static async start(t: TestContext, extra: string[] = []): Promise<NatsServer> {
+    const nats = new NatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'famez-nats-')), extra);
     t.after(() => nats.remove());
     await nats.restart();
     return nats;
@@ -70,7 +70,7 @@ export class NatsServer {
   /** Starts it (again) on its port and store. */
   async restart(): Promise<void> {
     if (this.#child) throw new Error('nats-server is running');
-    const child = this.#child = spawn(BINARY!, ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = this.#child = spawn(BINARY!, ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir, ...this.extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (chunk: Buffer) => { this.#log += chunk.toString(); });
     const deadline = Date.now() + 20_000;
     while (!(await accepting(this.port))) {
