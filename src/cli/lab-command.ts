@@ -4,6 +4,7 @@ import { famSize, runLab as startLab } from '../lab/lab.js';
 import { LabError, stopLab } from '../lab/lab-lock.js';
 import { defaultFamFile, labStateDir } from '../lab/paths.js';
 import { integer, parseOptions, UsageError } from './usage.js';
+import { CLUSTER_HELP, CLUSTER_OPTIONS, planClusterOptions } from './cluster-options.js';
 
 const COMMAND = 'famez lab';
 
@@ -17,6 +18,7 @@ export const LAB_OPTIONS = {
   dir: { type: 'string' },
   kernel: { type: 'string' },
   initrd: { type: 'string' },
+  ...CLUSTER_OPTIONS,
 } as const;
 
 const LAB_HELP = `Usage: famez lab [-n N] [--plain] [--fam SIZE[:FILE]] [--kvm|--tcg] [--dir DIR]
@@ -42,6 +44,8 @@ fam write OFF TEXT, fam read OFF LEN.
                          (default: from Debian's linux-image-amd64, fetched once)
       --initrd FILE      the guest initrd (default: built once from static busybox and the
                          agent; with --initrd nothing is built)
+${CLUSTER_HELP}
+                         (two hosts each running famez lab --cluster URL: one fabric of all guests)
   -h, --help             this help
 
 The guest image is cached in $XDG_CACHE_HOME/famez (or ~/.cache/famez). The lab needs
@@ -97,6 +101,7 @@ export async function runLab(args: string[]): Promise<number> {
       dir: values.dir ?? labStateDir(),
       kernel: values.kernel,
       initrd: values.initrd,
+      cluster: planClusterOptions(COMMAND, values),
       print: (line) => process.stdout.write(`${line}\n`),
       stop,
     });
