@@ -50,6 +50,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   #warned = new Map<string, number>();
   /** NATS is reachable: directed traffic is sent only then (the client would buffer it and deliver it late, after the sender timed out). */
   #connected = false;
+  #refreshing = false;
 
   /** Checks the options (a ClusterError names what is wrong); join() connects. */
   constructor(options: ClusterOptions, ids: IdSpace) {
@@ -172,13 +173,16 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     for (const [node, remote] of this.#remotes) {
       if (now - remote.lastSeen > this.plan.timeoutMs) this.#forget(node, `node ${node} silent for ${this.plan.timeoutMs} ms`);
     }
+    // One refresh at a time: while NATS is unreachable each one waits for its requests to time out.
+    if (this.#refreshing || !this.#connected) return;
+    this.#refreshing = true;
     this.#claims!.refresh().then((lost) => {
       for (const id of lost) {
         this.pool.lost(id);
         this.#warn(`cluster: id ${id} was claimed by another node while NATS was unreachable: its local peer is no longer reachable from other hosts`);
       }
       return this.pool.fill();
-    }).catch(() => {});
+    }).catch(() => {}).finally(() => { this.#refreshing = false; });
   }
 
   #receive(data: Uint8Array): void {
