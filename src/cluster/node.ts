@@ -186,6 +186,8 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   }
 
   #receive(data: Uint8Array): void {
+    // What arrives came through NATS: it is reachable, even if the status stream has not said so yet.
+    this.#connected = true;
     const message = decodeWire(data);
     if (typeof message === 'string') return this.#warn(`cluster: ignored ${message} from NATS subject famez.${this.plan.name}.*`);
     switch (message.t) {

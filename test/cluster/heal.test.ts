@@ -14,7 +14,7 @@ test('nats-server killed and restarted: local messages go on, remote ones fail i
   const one = await fabricHost(t, dir, 'one', nats.url, 1500);
   const two = await fabricHost(t, dir, 'two', nats.url, 1500);
   const inboxes: Record<string, ChatMessage[]> = { local: [], remote: [], sender: [] };
-  const sender: FabricPeer = await connectFabric({ path: one.fabric.socketPath, replyTimeoutMs: 500 });
+  const sender: FabricPeer = await connectFabric({ path: one.fabric.socketPath, replyTimeoutMs: 1500 });
   t.after(() => sender.close());
   const local = await fabricPeer(t, one, inboxes.local!);
   const remote = await fabricPeer(t, two, inboxes.remote!);
