@@ -14,6 +14,7 @@ import { defaultHttpPort, planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan }
 import { fabricSource, fabricSwitching, FAMEZ_HTTP_PORT } from '../web/index.js';
 import { attachFabric, ClusterNode, type ClusterOptions } from '../cluster/index.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, planClusterOptions, withCluster } from './cluster-options.js';
+import { clusterSwitching } from './cluster-web.js';
 
 const COMMAND = 'famez fabric';
 /** FAME-Z's log file when it runs in the background. */
@@ -145,7 +146,7 @@ export async function runFabric(args: string[]): Promise<number> {
     }, node, () => attachFabric(fabric, node!), log), plan.web, () => ({
       source: fabricSource(fabric, { options: { ids: plan.fabric.ids ?? 'lowest', recycle: plan.fabric.recycle ?? true, switched: plan.fabric.switched ?? false } }),
       // Through the fabric: a change from the web is logged and told to the peers as one from the console.
-      switching: fabricSwitching(fabric),
+      switching: node ? clusterSwitching(node, (id) => fabric.ports.has(id)) : fabricSwitching(fabric),
     }), log);
   });
 }

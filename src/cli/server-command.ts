@@ -16,6 +16,7 @@ import { planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-opti
 import { routerSwitching, serverSource } from '../web/index.js';
 import { ClusterNode, attachServer, serverIdSpace, type ClusterOptions } from '../cluster/index.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, planClusterOptions, withCluster } from './cluster-options.js';
+import { clusterSwitching } from './cluster-web.js';
 
 const COMMAND = 'famez server';
 
@@ -138,7 +139,7 @@ export async function runServer(args: string[]): Promise<number> {
     if (router) logFaults(router, log);
     const sources = () => ({
       source: serverSource(server, { memory: plan.server.memory, options: { ids: plan.server.ids ?? 'rotate', switched: switched ?? false } }),
-      switching: router && routerSwitching(router),
+      switching: node ? clusterSwitching(node, (id) => server.peers.get(id)?.credentials !== undefined) : router && routerSwitching(router),
     });
     return withWeb(withCluster({
       listen: () => server.listen(),

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { Claims } from './claims.js';
 import { IdPool } from './id-pool.js';
+import { HostLinks, hostLinkName } from './links.js';
 import { connectNats, openBucket, type NatsConnection } from './nats.js';
 import { planCluster, type ClusterOptions, type ClusterPlan } from './options.js';
 import { decodeWire, encodeWire, subjects, type Directed, type NodeState, type RemotePeer, type WireMessage } from './wire.js';
@@ -36,6 +37,8 @@ export interface IdSpace {
 export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly plan: ClusterPlan;
   readonly instance = randomUUID();
+  /** The links to the other hosts: their faults and counters. */
+  readonly links = new HostLinks();
   readonly #ids: IdSpace;
   readonly #subjects: ReturnType<typeof subjects>;
   readonly #remotes = new Map<string, RemoteNode>();
@@ -140,7 +143,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   sendTo(id: number, message: Directed): boolean {
     const node = this.#owners.get(id);
     if (node === undefined || !this.#connected) return false;
-    this.#send(this.#subjects.to(node), message);
+    this.links.pass(hostLinkName(node), message, () => this.#send(this.#subjects.to(node), { ...message, node: this.plan.node }));
     return true;
   }
 
@@ -148,6 +151,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#timer);
+      this.links.close();
       this.#pool?.close();
       const nc = this.#nc;
       if (nc && !nc.isClosed()) {
@@ -196,7 +200,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       case 'bye':
         if (this.#remotes.get(message.node)?.instance === message.instance) this.#forget(message.node, `node ${message.node} left`);
         return;
-      default: this.emit('directed', message);
+      default: this.links.pass(hostLinkName(message.node!), message, () => this.emit('directed', message));
     }
   }
 

@@ -19,10 +19,12 @@ export interface NodeState {
   peers: RemotePeer[];
 }
 
-export type Directed =
+/** What one node sends another; `node` (the sender) is filled in when it is sent. */
+export type Directed = (
   | { t: 'ring'; to: number; vector: number; count: number }
   | { t: 'msg'; from: number; to: number; seq: number; text: string }
-  | { t: 'ack'; from: number; seq: number };
+  | { t: 'ack'; from: number; seq: number }
+) & { node?: string };
 
 export type WireMessage = NodeState | Directed | { t: 'hello'; node: string } | { t: 'bye'; node: string; instance: string };
 
@@ -67,17 +69,29 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
       return { t: 'state', node: m.node, instance: m.instance, peers };
     }
     case 'ring':
-      return isId(m.to) && isCount(m.vector, 255) && isCount(m.count, 1 << 20) ? { t: 'ring', to: m.to, vector: m.vector, count: m.count } : 'a bad ring';
     case 'msg':
-      return isId(m.from) && isId(m.to) && isCount(m.seq, Number.MAX_SAFE_INTEGER) && isText(m.text, 384)
-        ? { t: 'msg', from: m.from, to: m.to, seq: m.seq, text: m.text } : 'a bad message';
-    case 'ack':
-      return isId(m.from) && isCount(m.seq, Number.MAX_SAFE_INTEGER) ? { t: 'ack', from: m.from, seq: m.seq } : 'a bad ack';
+    case 'ack': {
+      if (!isName(m.node)) return `a ${m.t} without its sender`;
+      const directed = directedOf(m);
+      return typeof directed === 'string' ? directed : { ...directed, node: m.node };
+    }
     case 'hello':
       return isName(m.node) ? { t: 'hello', node: m.node } : 'a bad hello';
     case 'bye':
       return isName(m.node) && isText(m.instance, 64) ? { t: 'bye', node: m.node, instance: m.instance } : 'a bad bye';
     default:
       return 'an unknown kind of message';
+  }
+}
+
+function directedOf(m: Record<string, unknown>): Directed | string {
+  switch (m.t) {
+    case 'ring':
+      return isId(m.to) && isCount(m.vector, 255) && isCount(m.count, 1 << 20) ? { t: 'ring', to: m.to, vector: m.vector, count: m.count } : 'a bad ring';
+    case 'msg':
+      return isId(m.from) && isId(m.to) && isCount(m.seq, Number.MAX_SAFE_INTEGER) && isText(m.text, 384)
+        ? { t: 'msg', from: m.from, to: m.to, seq: m.seq, text: m.text } : 'a bad message';
+    default:
+      return isId(m.from) && isCount(m.seq, Number.MAX_SAFE_INTEGER) ? { t: 'ack', from: m.from, seq: m.seq } : 'a bad ack';
   }
 }

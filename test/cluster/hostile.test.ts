@@ -15,13 +15,14 @@ test('wire messages are checked: bad JSON, kinds, ids, vectors, names and sizes 
   assert.equal(decodeWire(bytes('{')), 'not JSON text');
   assert.equal(decodeWire(new Uint8Array([0xff, 0xfe])), 'not JSON text');
   assert.equal(decodeWire(bytes('[]')), 'an unknown kind of message');
-  assert.equal(decodeWire(bytes('{"t":"ring","to":65536,"vector":0,"count":1}')), 'a bad ring');
-  assert.equal(decodeWire(bytes('{"t":"ring","to":1,"vector":256,"count":1}')), 'a bad ring');
-  assert.equal(decodeWire(bytes('{"t":"msg","from":1,"to":2,"seq":1,"text":"' + 'x'.repeat(385) + '"}')), 'a bad message');
+  assert.equal(decodeWire(bytes('{"t":"ring","to":1,"vector":0,"count":1}')), 'a ring without its sender');
+  assert.equal(decodeWire(bytes('{"t":"ring","node":"a","to":65536,"vector":0,"count":1}')), 'a bad ring');
+  assert.equal(decodeWire(bytes('{"t":"ring","node":"a","to":1,"vector":256,"count":1}')), 'a bad ring');
+  assert.equal(decodeWire(bytes('{"t":"msg","node":"a","from":1,"to":2,"seq":1,"text":"' + 'x'.repeat(385) + '"}')), 'a bad message');
   assert.equal(decodeWire(bytes('{"t":"state","node":"a.b","instance":"i","peers":[]}')), 'a bad state message');
   assert.equal(decodeWire(bytes('{"t":"state","node":"a","instance":"i","peers":[{"id":-1}]}')), 'a state message with a bad peer');
   assert.equal(decodeWire(bytes('{"t":"state","node":"a","instance":"i","peers":[{"id":1,"nodename":"' + 'n'.repeat(32) + '"}]}')), 'a state message with bad names');
-  const ring = { t: 'ring', to: 3, vector: 1, count: 2 } as const;
+  const ring = { t: 'ring', to: 3, vector: 1, count: 2, node: 'a' } as const;
   assert.deepEqual(decodeWire(encodeWire(ring)), ring);
 });
 
@@ -38,7 +39,7 @@ test('a hostile node on NATS: garbage is ignored with a warning, and it cannot t
   const rogue = await natsConnect({ servers: nats.url });
   t.after(() => rogue.close());
   rogue.publish('famez.hx.state', new TextEncoder().encode('not json'));
-  rogue.publish('famez.hx.to.honest', new TextEncoder().encode('{"t":"ring","to":"x"}'));
+  rogue.publish('famez.hx.to.honest', new TextEncoder().encode('{"t":"ring","node":"rogue","to":"x"}'));
   // It claims the honest node's own peer id, and one free id.
   rogue.publish('famez.hx.state', encodeWire({ t: 'state', node: 'rogue', instance: 'r', peers: [{ id: client.id }, { id: 4000 }] }));
   await rogue.flush();
