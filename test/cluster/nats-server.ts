@@ -24,9 +24,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-function accepting(port: number): Promise<boolean> {
+function accepting(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
+    const socket = createConnection({ port, host });
     socket.once('connect', () => { socket.destroy(); resolve(true); });
     socket.once('error', () => resolve(false));
   });
@@ -36,10 +36,10 @@ export class NatsServer {
   #child?: ChildProcess;
   #log = '';
 
-  private constructor(readonly port: number, readonly storeDir: string, readonly extra: string[] = []) {}
+  private constructor(readonly port: number, readonly storeDir: string, readonly extra: string[] = [], readonly host = '127.0.0.1') {}
 
   get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
+    return `nats://${this.host}:${this.port}`;
   }
 
   get log(): string {
@@ -47,8 +47,8 @@ export class NatsServer {
   }
 
   /** Starts one for the test; it is killed and its store removed after the test. */
-  static async start(t: TestContext, extra: string[] = []): Promise<NatsServer> {
-    const nats = new NatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'famez-nats-')), extra);
+  static async start(t: TestContext, extra: string[] = [], host = '127.0.0.1'): Promise<NatsServer> {
+    const nats = new NatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'famez-nats-')), extra, host);
     t.after(() => nats.remove());
     await nats.restart();
     return nats;
@@ -70,10 +70,10 @@ export class NatsServer {
   /** Starts it (again) on its port and store. */
   async restart(): Promise<void> {
     if (this.#child) throw new Error('nats-server is running');
-    const child = this.#child = spawn(BINARY!, ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir, ...this.extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = this.#child = spawn(BINARY!, ['-js', '-a', this.host, '-p', String(this.port), '-sd', this.storeDir, ...this.extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (chunk: Buffer) => { this.#log += chunk.toString(); });
     const deadline = Date.now() + 20_000;
-    while (!(await accepting(this.port))) {
+    while (!(await accepting(this.host, this.port))) {
       if (child.exitCode !== null) throw new Error(`nats-server exited ${child.exitCode}: ${this.#log}`);
       if (Date.now() > deadline) throw new Error(`nats-server did not listen on ${this.port}: ${this.#log}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
