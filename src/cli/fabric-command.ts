@@ -12,9 +12,9 @@ import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWIT
 import { choice, eitherSpelling, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { defaultHttpPort, planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { fabricSource, fabricSwitching, FAMEZ_HTTP_PORT } from '../web/index.js';
-import { attachFabric, ClusterNode, type ClusterOptions } from '../cluster/index.js';
-import { CLUSTER_HELP, CLUSTER_OPTIONS, planClusterOptions, withCluster } from './cluster-options.js';
-import { clusterSwitching } from './cluster-web.js';
+import type { ClusterOptions } from '../cluster/index.js';
+import type { SwitchingSource } from '../web/index.js';
+import { checkClusterOptions, CLUSTER_HELP, CLUSTER_OPTIONS, LazyCluster, planClusterOptions } from './cluster-options.js';
 
 const COMMAND = 'famez fabric';
 /** FAME-Z's log file when it runs in the background. */
@@ -125,12 +125,14 @@ export async function runFabric(args: string[]): Promise<number> {
     process.stdout.write(FABRIC_HELP);
     return 0;
   }
+  await checkClusterOptions(COMMAND, plan.cluster);
   return runService(COMMAND, plan, (log) => {
     const { nClients, ids } = plan.fabric;
-    const node = plan.cluster && new ClusterNode(plan.cluster, { range: { first: 1, last: nClients }, random: ids === 'random' });
-    const fabric = createFabric({ ...plan.fabric, reserved: node?.reserved });
+    const cluster = plan.cluster && new LazyCluster(plan.cluster, { range: { first: 1, last: nClients }, random: ids === 'random' });
+    let clusterView: SwitchingSource | undefined;
+    const fabric = createFabric({ ...plan.fabric, reserved: cluster?.reserved });
     logFabricEvents(fabric, log, plan.verbosity);
-    return withWeb(withCluster({
+    const service = {
       listen: () => fabric.listen(),
       announce: () => {
         const { layout } = fabric;
@@ -143,10 +145,15 @@ export async function runFabric(args: string[]): Promise<number> {
       close: () => fabric.close(),
       describeStop: () => `closing ${fabric.server.connectedPeers} peer(s)`,
       started: () => (process.stdin.isTTY ? runConsole(fabric) : undefined),
-    }, node, () => attachFabric(fabric, node!), log), plan.web, () => ({
+    };
+    return withWeb(cluster ? cluster.wrap(service, async (node) => {
+      const [{ attachFabric }, { clusterSwitching }] = await Promise.all([import('../cluster/fabric-cluster.js'), import('./cluster-web.js')]);
+      attachFabric(fabric, node);
+      clusterView = clusterSwitching(node, (id) => fabric.ports.has(id));
+    }, log) : service, plan.web, () => ({
       source: fabricSource(fabric, { options: { ids: plan.fabric.ids ?? 'lowest', recycle: plan.fabric.recycle ?? true, switched: plan.fabric.switched ?? false } }),
       // Through the fabric: a change from the web is logged and told to the peers as one from the console.
-      switching: node ? clusterSwitching(node, (id) => fabric.ports.has(id)) : fabricSwitching(fabric),
+      switching: clusterView ?? fabricSwitching(fabric),
     }), log);
   });
 }

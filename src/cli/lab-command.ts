@@ -4,7 +4,7 @@ import { famSize, runLab as startLab } from '../lab/lab.js';
 import { LabError, stopLab } from '../lab/lab-lock.js';
 import { defaultFamFile, labStateDir } from '../lab/paths.js';
 import { integer, parseOptions, UsageError } from './usage.js';
-import { CLUSTER_HELP, CLUSTER_OPTIONS, planClusterOptions } from './cluster-options.js';
+import { checkClusterOptions, CLUSTER_HELP, CLUSTER_OPTIONS, planClusterOptions } from './cluster-options.js';
 
 const COMMAND = 'famez lab';
 
@@ -89,6 +89,8 @@ export async function runLab(args: string[]): Promise<number> {
     return 0;
   }
   if (values.kvm && values.tcg) throw new UsageError(`${COMMAND}: --kvm and --tcg cannot be combined`);
+  const cluster = planClusterOptions(COMMAND, values);
+  await checkClusterOptions(COMMAND, cluster);
   let onSignal: () => void = () => {};
   const stop = new Promise<void>((resolve) => { onSignal = resolve; });
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
@@ -101,7 +103,7 @@ export async function runLab(args: string[]): Promise<number> {
       dir: values.dir ?? labStateDir(),
       kernel: values.kernel,
       initrd: values.initrd,
-      cluster: planClusterOptions(COMMAND, values),
+      cluster,
       print: (line) => process.stdout.write(`${line}\n`),
       stop,
     });

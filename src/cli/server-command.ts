@@ -14,9 +14,9 @@ import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWIT
 import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { routerSwitching, serverSource } from '../web/index.js';
-import { ClusterNode, attachServer, serverIdSpace, type ClusterOptions } from '../cluster/index.js';
-import { CLUSTER_HELP, CLUSTER_OPTIONS, planClusterOptions, withCluster } from './cluster-options.js';
-import { clusterSwitching } from './cluster-web.js';
+import type { ClusterOptions } from '../cluster/index.js';
+import type { SwitchingSource } from '../web/index.js';
+import { checkClusterOptions, CLUSTER_HELP, CLUSTER_OPTIONS, LazyCluster, planClusterOptions } from './cluster-options.js';
 
 const COMMAND = 'famez server';
 
@@ -130,18 +130,20 @@ export async function runServer(args: string[]): Promise<number> {
     process.stdout.write(SERVER_HELP);
     return 0;
   }
+  await checkClusterOptions(COMMAND, plan.cluster);
   return runService(COMMAND, plan, (log) => {
     const { switched, topology, seed } = plan.switching;
     const router = switched ? new Router({ topology, seed }) : undefined;
-    const node = plan.cluster && new ClusterNode(plan.cluster, serverIdSpace(plan.server));
-    const server = createServer({ ...plan.server, forwarding: router, reserved: node?.reserved });
+    const cluster = plan.cluster && new LazyCluster(plan.cluster, { range: { first: 0, last: 65535 }, random: plan.server.ids === 'random' });
+    let clusterView: SwitchingSource | undefined;
+    const server = createServer({ ...plan.server, forwarding: router, reserved: cluster?.reserved });
     logServerEvents(server, log);
     if (router) logFaults(router, log);
     const sources = () => ({
       source: serverSource(server, { memory: plan.server.memory, options: { ids: plan.server.ids ?? 'rotate', switched: switched ?? false } }),
-      switching: node ? clusterSwitching(node, (id) => server.peers.get(id)?.credentials !== undefined) : router && routerSwitching(router),
+      switching: clusterView ?? (router && routerSwitching(router)),
     });
-    return withWeb(withCluster({
+    const service = {
       listen: () => server.listen(),
       announce: () => {
         const memory = server.memory;
@@ -154,7 +156,12 @@ export async function runServer(args: string[]): Promise<number> {
       close: () => server.close(),
       describeStop: () => `closing ${server.peers.size} peer(s)`,
       started: () => (router && process.stdin.isTTY ? runSwitchConsole(router) : undefined),
-    }, node, () => attachServer(server, node!), log), plan.web, sources, log);
+    };
+    return withWeb(cluster ? cluster.wrap(service, async (node) => {
+      const [{ attachServer }, { clusterSwitching }] = await Promise.all([import('../cluster/server-cluster.js'), import('./cluster-web.js')]);
+      attachServer(server, node);
+      clusterView = clusterSwitching(node, (id) => server.peers.get(id)?.credentials !== undefined);
+    }, log) : service, plan.web, sources, log);
   });
 }
 

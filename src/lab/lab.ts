@@ -3,7 +3,7 @@
 import { accessSync, constants, mkdirSync, openSync, closeSync, fstatSync, ftruncateSync } from 'node:fs';
 import path from 'node:path';
 import { createFabric, type Fabric } from '../fabric/index.js';
-import { listenClusteredFabric, listenClusteredServer, type ClusterOptions } from '../cluster/index.js';
+import type { ClusterOptions } from '../cluster/index.js';
 import { createServer, type FamezServer } from '../server/server.js';
 import { DEFAULT_CLIENTS } from '../mailbox/layout.js';
 import { formatSize, nextPowerOfTwo } from '../memory/size.js';
@@ -76,6 +76,8 @@ async function startHost(options: LabOptions, socket: string, mailbox: string): 
 }
 
 async function startClusterHost(options: LabOptions, cluster: ClusterOptions, socket: string, mailbox: string): Promise<{ host: Host; device: DoorbellDevice }> {
+  // Loaded only for a cluster (and NATS's client only when it joins).
+  const { listenClusteredFabric, listenClusteredServer } = await import('../cluster/index.js');
   if (options.plain) {
     const { server, node } = await listenClusteredServer({ socketPath: socket, memory: { kind: 'memfd', size: 1 << 20 }, vectors: 1 }, cluster);
     return { host: { kind: 'plain', server, leave: () => node.close() }, device: { name: 'ivshmem', socketPath: socket, vectors: 1, size: 1 << 20, protocol: 'qemu' } };
