@@ -21,6 +21,7 @@ import { goals, type Results } from './goals.js';
 import { idle } from './idle.js';
 import { joinScaling } from './join.js';
 import { latency } from './latency.js';
+import { clusterBench } from './cluster.js';
 import { famezRef } from './famez-ref.js';
 import { fdLimits, installCleanup, ROOT } from './lib.js';
 import { messagePath } from './messages.js';
@@ -30,7 +31,7 @@ import { switchedCost } from './switched.js';
 import { throughput } from './throughput.js';
 import { webCost } from './web.js';
 
-const SECTIONS = ['latency', 'throughput', 'switched', 'messages', 'famez-ref', 'web', 'join', 'idle'] as const;
+const SECTIONS = ['latency', 'throughput', 'switched', 'messages', 'famez-ref', 'web', 'join', 'idle', 'cluster'] as const;
 type Section = typeof SECTIONS[number];
 
 const { values: options } = parseArgs({
@@ -128,6 +129,7 @@ if (only.has('famez-ref')) results.famezRef = await famezRef(famezCheckout, opti
 if (only.has('web')) results.web = await webCost(tmp, PLAN, log);
 if (only.has('join')) results.join = await joinScaling(ctx);
 if (only.has('idle')) results.idle = await idle(ctx);
+if (only.has('cluster')) Object.assign(results, { cluster: await clusterBench(ctx) });
 const goalList = goals(results);
 mkdirSync(outDir, { recursive: true });
 const base = join(outDir, full ? 'latest' : 'quick');

@@ -9,3 +9,4 @@ export * from './client/index.js';
 export * from './mailbox/index.js';
 export * from './switching/index.js';
 export * from './fabric/index.js';
+export * from './cluster/index.js';

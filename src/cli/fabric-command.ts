@@ -12,6 +12,9 @@ import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWIT
 import { choice, eitherSpelling, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { defaultHttpPort, planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { fabricSource, fabricSwitching, FAMEZ_HTTP_PORT } from '../web/index.js';
+import type { ClusterOptions } from '../cluster/index.js';
+import type { SwitchingSource } from '../web/index.js';
+import { checkClusterOptions, CLUSTER_HELP, CLUSTER_OPTIONS, LazyCluster, planClusterOptions } from './cluster-options.js';
 
 const COMMAND = 'famez fabric';
 /** FAME-Z's log file when it runs in the background. */
@@ -36,6 +39,7 @@ export const FABRIC_OPTIONS = {
   ...ACCESS_OPTIONS,
   ...WEB_OPTIONS,
   ...SWITCHING_OPTIONS,
+  ...CLUSTER_OPTIONS,
 } as const;
 
 /** The QEMU options that attach a guest to a fabric. */
@@ -60,6 +64,7 @@ ping, Link CTL Peer-Attribute and Link RFC, and configures each link.
 ${ACCESS_HELP}
 ${SWITCHING_HELP}
 ${webHelp(FAMEZ_HTTP_PORT)}
+${CLUSTER_HELP}
   -D, --daemon             run in the background (logs to ${DAEMON_LOG} unless -L)
   -L, --logfile PATH       log here instead of stdout (SIGHUP reopens it; also --log-file)
   -v, --verbose            log each message (-vv: and the switch's port table on each change)
@@ -75,6 +80,7 @@ interface FabricPlan extends ServicePlan {
   fabric: FabricOptions & { nClients: number; socketPath: string };
   verbosity: number;
   web?: WebPlan;
+  cluster?: ClusterOptions;
 }
 
 export function planFabric(args: string[]): FabricPlan | 'help' {
@@ -86,7 +92,10 @@ export function planFabric(args: string[]): FabricPlan | 'help' {
   if (mailbox === '' || mailbox.endsWith('/')) throw new UsageError(`${COMMAND}: --mailbox needs a file name or path, not "${mailbox}"`);
   const verbosity = values.verbose?.length ?? 0;
   const daemonize = values.daemon ?? false;
+  const cluster = planClusterOptions(COMMAND, values);
+  if (cluster && values.switched) throw new UsageError(`${COMMAND}: --switched with --cluster is not supported yet: drop one of them`);
   return {
+    cluster,
     fabric: {
       socketPath: eitherSpelling(COMMAND, ['--socketpath', '--socket-path'], values.socketpath, values['socket-path']) ?? DEFAULT_FABRIC_SOCKET,
       mailbox,
@@ -116,10 +125,14 @@ export async function runFabric(args: string[]): Promise<number> {
     process.stdout.write(FABRIC_HELP);
     return 0;
   }
+  await checkClusterOptions(COMMAND, plan.cluster);
   return runService(COMMAND, plan, (log) => {
-    const fabric = createFabric(plan.fabric);
+    const { nClients, ids } = plan.fabric;
+    const cluster = plan.cluster && new LazyCluster(plan.cluster, { range: { first: 1, last: nClients }, random: ids === 'random' });
+    let clusterView: SwitchingSource | undefined;
+    const fabric = createFabric({ ...plan.fabric, reserved: cluster?.reserved });
     logFabricEvents(fabric, log, plan.verbosity);
-    return withWeb({
+    const service = {
       listen: () => fabric.listen(),
       announce: () => {
         const { layout } = fabric;
@@ -132,10 +145,15 @@ export async function runFabric(args: string[]): Promise<number> {
       close: () => fabric.close(),
       describeStop: () => `closing ${fabric.server.connectedPeers} peer(s)`,
       started: () => (process.stdin.isTTY ? runConsole(fabric) : undefined),
-    }, plan.web, () => ({
+    };
+    return withWeb(cluster ? cluster.wrap(service, async (node) => {
+      const [{ attachFabric }, { clusterSwitching }] = await Promise.all([import('../cluster/fabric-cluster.js'), import('./cluster-web.js')]);
+      attachFabric(fabric, node);
+      clusterView = clusterSwitching(node, (id) => fabric.ports.has(id));
+    }, log) : service, plan.web, () => ({
       source: fabricSource(fabric, { options: { ids: plan.fabric.ids ?? 'lowest', recycle: plan.fabric.recycle ?? true, switched: plan.fabric.switched ?? false } }),
       // Through the fabric: a change from the web is logged and told to the peers as one from the console.
-      switching: fabricSwitching(fabric),
+      switching: clusterView ?? fabricSwitching(fabric),
     }), log);
   });
 }

@@ -8,6 +8,7 @@ import { shellWord } from '../lab/qemu-args.js';
 import { famezCommand } from './invocation.js';
 import { integer, parseOptions, UsageError } from './usage.js';
 import { defaultHttpPort, planWeb, WEB_OPTIONS, webHelp } from './web-options.js';
+import { checkClusterOptions, CLUSTER_HELP, CLUSTER_OPTIONS, planClusterOptions } from './cluster-options.js';
 
 const COMMAND = 'famez lab';
 
@@ -22,6 +23,7 @@ export const LAB_OPTIONS = {
   kernel: { type: 'string' },
   initrd: { type: 'string' },
   ...WEB_OPTIONS,
+  ...CLUSTER_OPTIONS,
 } as const;
 
 const LAB_HELP = `Usage: famez lab [-n N] [--plain] [--fam SIZE[:FILE]] [--kvm|--tcg] [--dir DIR]
@@ -48,6 +50,8 @@ fam write OFF TEXT, fam read OFF LEN.
       --initrd FILE      the guest initrd (default: built once from static busybox and the
                          agent; with --initrd nothing is built)
 ${webHelp(FAMEZ_HTTP_PORT)}
+${CLUSTER_HELP}
+                         (two hosts each running famez lab --cluster URL: one fabric of all guests)
   -h, --help             this help
 
 The guest image is cached in $XDG_CACHE_HOME/famez (or ~/.cache/famez). The lab needs
@@ -91,6 +95,8 @@ export async function runLab(args: string[]): Promise<number> {
     return 0;
   }
   if (values.kvm && values.tcg) throw new UsageError(`${COMMAND}: --kvm and --tcg cannot be combined`);
+  const cluster = planClusterOptions(COMMAND, values);
+  await checkClusterOptions(COMMAND, cluster);
   let onSignal: () => void = () => {};
   const stop = new Promise<void>((resolve) => { onSignal = resolve; });
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
@@ -106,6 +112,7 @@ export async function runLab(args: string[]): Promise<number> {
       command: (words) => famezCommand(words.map(shellWord).join(' ')),
       kernel: values.kernel,
       initrd: values.initrd,
+      cluster,
       print: (line) => process.stdout.write(`${line}\n`),
       stop,
     });

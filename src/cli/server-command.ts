@@ -14,6 +14,9 @@ import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWIT
 import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { routerSwitching, serverSource } from '../web/index.js';
+import type { ClusterOptions } from '../cluster/index.js';
+import type { SwitchingSource } from '../web/index.js';
+import { checkClusterOptions, CLUSTER_HELP, CLUSTER_OPTIONS, LazyCluster, planClusterOptions } from './cluster-options.js';
 
 const COMMAND = 'famez server';
 
@@ -37,6 +40,7 @@ export const SERVER_OPTIONS = {
   ...ACCESS_OPTIONS,
   ...WEB_OPTIONS,
   ...SWITCHING_OPTIONS,
+  ...CLUSTER_OPTIONS,
 } as const;
 
 export const SERVER_HELP = `Usage: famez server [options]
@@ -57,6 +61,7 @@ Serve shared memory and doorbells to QEMU (-device ivshmem-doorbell) and host pe
 ${ACCESS_HELP}
 ${SWITCHING_HELP}
 ${webHelp()}
+${CLUSTER_HELP}
   -d, --daemonize          run in the background (default: foreground; -F is accepted)
   -v, --verbose            log details
       --log-file PATH      log here instead of stdout (SIGHUP reopens it)
@@ -67,6 +72,7 @@ interface ServerPlan extends ServicePlan {
   server: ServerOptions;
   web?: WebPlan;
   switching: SwitchingPlan;
+  cluster?: ClusterOptions;
 }
 
 /** Turns arguments into a plan; throws UsageError naming the bad option. */
@@ -83,8 +89,11 @@ export function planServer(args: string[]): ServerPlan | 'help' {
     : values['shm-dir'] !== undefined ? { kind: 'directory', path: values['shm-dir'], size }
       : { kind: 'shm', name: values['shm-name'] ?? 'ivshmem', size, truncate, trustExisting };
   const switching = planSwitching(COMMAND, values);
+  const cluster = planClusterOptions(COMMAND, values);
+  if (cluster && switching.switched) throw new UsageError(`${COMMAND}: --switched with --cluster is not supported yet: drop one of them`);
   return {
     switching,
+    cluster,
     server: {
       switched: switching.switched,
       socketPath: values['socket-path'] ?? DEFAULT_SOCKET_PATH,
@@ -121,17 +130,20 @@ export async function runServer(args: string[]): Promise<number> {
     process.stdout.write(SERVER_HELP);
     return 0;
   }
+  await checkClusterOptions(COMMAND, plan.cluster);
   return runService(COMMAND, plan, (log) => {
     const { switched, topology, seed } = plan.switching;
     const router = switched ? new Router({ topology, seed }) : undefined;
-    const server = createServer({ ...plan.server, forwarding: router });
+    const cluster = plan.cluster && new LazyCluster(plan.cluster, { range: { first: 0, last: 65535 }, random: plan.server.ids === 'random' });
+    let clusterView: SwitchingSource | undefined;
+    const server = createServer({ ...plan.server, forwarding: router, reserved: cluster?.reserved });
     logServerEvents(server, log);
     if (router) logFaults(router, log);
     const sources = () => ({
       source: serverSource(server, { memory: plan.server.memory, options: { ids: plan.server.ids ?? 'rotate', switched: switched ?? false } }),
-      switching: router && routerSwitching(router),
+      switching: clusterView ?? (router && routerSwitching(router)),
     });
-    return withWeb({
+    const service = {
       listen: () => server.listen(),
       announce: () => {
         const memory = server.memory;
@@ -144,7 +156,12 @@ export async function runServer(args: string[]): Promise<number> {
       close: () => server.close(),
       describeStop: () => `closing ${server.peers.size} peer(s)`,
       started: () => (router && process.stdin.isTTY ? runSwitchConsole(router) : undefined),
-    }, plan.web, sources, log);
+    };
+    return withWeb(cluster ? cluster.wrap(service, async (node) => {
+      const [{ attachServer }, { clusterSwitching }] = await Promise.all([import('../cluster/server-cluster.js'), import('./cluster-web.js')]);
+      attachServer(server, node);
+      clusterView = clusterSwitching(node, (id) => server.peers.get(id)?.credentials !== undefined);
+    }, log) : service, plan.web, sources, log);
   });
 }
 

@@ -3,6 +3,7 @@
 import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync, fstatSync, ftruncateSync } from 'node:fs';
 import path from 'node:path';
 import { createFabric, type Fabric } from '../fabric/index.js';
+import type { ClusterOptions } from '../cluster/index.js';
 import { createServer, type FamezServer } from '../server/server.js';
 import { DEFAULT_CLIENTS } from '../mailbox/layout.js';
 import { formatSize, nextPowerOfTwo } from '../memory/size.js';
@@ -43,6 +44,8 @@ export interface LabOptions {
   kernel?: string;
   initrd?: string;
   bootTimeoutMs?: number;
+  /** Join a cluster over NATS: the guests of every host's lab form one fabric. */
+  cluster?: ClusterOptions;
   print(line: string): void;
   /** Resolves when the lab should stop (a signal). */
   stop: Promise<unknown>;
@@ -74,9 +77,11 @@ function prepareFam(fam: NonNullable<LabOptions['fam']>): void {
   }
 }
 
-type Host = { kind: 'fabric'; fabric: Fabric } | { kind: 'plain'; server: FamezServer };
+/** `leave`: with a cluster, leaves it (before the host closes). */
+type Host = ({ kind: 'fabric'; fabric: Fabric } | { kind: 'plain'; server: FamezServer }) & { leave?: () => Promise<void> };
 
 async function startHost(options: LabOptions, socket: string, mailbox: string): Promise<{ host: Host; device: DoorbellDevice }> {
+  if (options.cluster) return startClusterHost(options, options.cluster, socket, mailbox);
   if (options.plain) {
     const server = createServer({ socketPath: socket, memory: { kind: 'memfd', size: 1 << 20 }, vectors: 1 });
     await server.listen();
@@ -86,6 +91,19 @@ async function startHost(options: LabOptions, socket: string, mailbox: string): 
   const fabric = createFabric({ socketPath: socket, mailbox, nClients });
   await fabric.listen();
   return { host: { kind: 'fabric', fabric }, device: fabricDevice(socket, nClients) };
+}
+
+async function startClusterHost(options: LabOptions, cluster: ClusterOptions, socket: string, mailbox: string): Promise<{ host: Host; device: DoorbellDevice }> {
+  // Loaded only for a cluster (and NATS's client only when it joins).
+  const { listenClusteredFabric, listenClusteredServer } = await import('../cluster/index.js');
+  if (options.plain) {
+    const { server, node } = await listenClusteredServer({ socketPath: socket, memory: { kind: 'memfd', size: 1 << 20 }, vectors: 1 }, cluster);
+    return { host: { kind: 'plain', server, leave: () => node.close() }, device: { name: 'ivshmem', socketPath: socket, vectors: 1, size: 1 << 20, protocol: 'qemu' } };
+  }
+  // Every host's mailbox has every slot: one size for all (the guests of all hosts share the ids).
+  if (options.guests > DEFAULT_CLIENTS) throw new LabError(`--cluster: at most ${DEFAULT_CLIENTS} guests in the whole cluster, not ${options.guests} on this host`);
+  const { fabric, node } = await listenClusteredFabric({ socketPath: socket, mailbox, nClients: DEFAULT_CLIENTS }, cluster);
+  return { host: { kind: 'fabric', fabric, leave: () => node.close() }, device: fabricDevice(socket, DEFAULT_CLIENTS) };
 }
 
 /** The row of a guest, or undefined while it is not up: its link configured (fabric), its agent ready (plain). */
@@ -168,6 +186,7 @@ export async function runLab(options: LabOptions): Promise<number> {
   } finally {
     await web?.close();
     await Promise.all(vms.map((vm) => vm.stop()));
+    await host?.leave?.();
     if (host?.kind === 'fabric') await host.fabric.close();
     else if (host) await host.server.close();
     releaseLabDir(options.dir);

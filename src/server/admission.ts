@@ -20,6 +20,8 @@ export interface AdmissionContext {
   readonly ids: IdAllocator;
   readonly switched?: SwitchedMode;
   readonly check?: (credentials: sys.Credentials) => string | undefined;
+  /** Ids held elsewhere (another host of a cluster). */
+  readonly reserved?: (id: number) => boolean;
   memoryFd(): sys.Fd;
   leave(id: number, reason: string): void;
   joining(peer: Peer): void;
@@ -43,7 +45,7 @@ export function admit(fd: sys.Fd, context: AdmissionContext): void {
   const refusal = context.check?.(credentials) ??
     (registry.connected >= context.maxPeers ? `server full (${context.maxPeers} peers)` : undefined);
   if (refusal) return refuse(fd, context, credentials, refusal);
-  const id = context.ids.allocate((candidate) => registry.peers.has(candidate));
+  const id = context.ids.allocate((candidate) => registry.peers.has(candidate) || context.reserved?.(candidate) === true);
   if (id === undefined) {
     const { first, last } = context.ids.range;
     return refuse(fd, context, credentials, `server full (every peer id from ${first} to ${last} is taken)`);

@@ -67,6 +67,8 @@ export interface ServerOptions {
    * default) or 'none'. Its file belongs to whoever made it: never removed.
    */
   listenFd?: sys.Fd | 'systemd' | 'none';
+  /** Ids held elsewhere (another host of a cluster): never given to a connecting peer. */
+  reserved?: (id: number) => boolean;
 }
 
 export interface ServerEvents {
@@ -171,12 +173,29 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     if (!Number.isInteger(id) || id < 0 || id > MAX_PEER_ID) throw new RangeError(`a peer id is from 0 to ${MAX_PEER_ID}, not ${id}`);
     const registry = this.#registry;
     if (registry.peers.has(id)) throw new Error(`peer id ${id} is taken`);
-    const eventfds = sys.createEventfds(this.vectors);
-    eventfds.forEach((eventfd) => registry.hand(eventfd));
+    // With recycling the others still hold the id's doorbells: the built-in peer takes them
+    // over, drained of rings meant for the id's last holder.
+    const recycled = registry.recycled.get(id);
+    registry.recycled.delete(id);
+    if (recycled) {
+      this.#switched?.drainTo(id);
+      recycled.forEach((eventfd) => sys.drainEventfd(eventfd));
+    }
+    const eventfds = recycled ?? sys.createEventfds(this.vectors);
+    if (!recycled) eventfds.forEach((eventfd) => registry.hand(eventfd));
     const builtIn = new BuiltInPeer(id, eventfds, (peer, vector) => registry.ringReal(peer, vector, 1));
     registry.builtIns.set(id, builtIn);
     registry.join({ id, vectors: this.vectors, joinedAt: new Date(), eventfds, knows: new Set() }, this.memory.fd);
     return builtIn;
+  }
+
+  /** Removes a built-in peer: it leaves as a connected peer would (kept for its id with recycling). */
+  removeBuiltInPeer(id: number, reason: string): void {
+    const builtIn = this.#registry.builtIns.get(id);
+    if (!builtIn) throw new Error(`peer ${id} is not a built-in peer`);
+    builtIn.close();
+    this.#registry.builtIns.delete(id);
+    this.#leave(id, reason);
   }
 
   get memory(): Backing {
@@ -236,7 +255,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   #admit(fd: sys.Fd): void {
     admit(fd, {
       vectors: this.vectors, protocol: this.protocol, maxPeers: this.maxPeers, maxQueue: this.#options.maxQueue ?? DEFAULT_MAX_QUEUE,
-      registry: this.#registry, ids: this.#ids, switched: this.#switched, check: this.#options.admit,
+      registry: this.#registry, ids: this.#ids, switched: this.#switched, check: this.#options.admit, reserved: this.#options.reserved,
       memoryFd: () => this.memory.fd,
       leave: (id, reason) => this.#leave(id, reason),
       joining: (peer) => this.emit('peer-joining', peer),

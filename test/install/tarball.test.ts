@@ -40,6 +40,9 @@ test('npm pack gives a tarball that installs and runs with no compiler, make or 
     const npx = (args: string[]) => run('npx', ['famez', ...args], { cwd: app, env, timeout: 20_000 }).stdout;
     assert.equal(npx(['--version']), `famez ${version}\n`);
     assert.match(npx(['help', 'client']), /^Usage: famez client \[options\]/);
+    // --cluster loads NATS's client from the bundle: it gets as far as trying to connect.
+    const cluster = spawnSync('npx', ['famez', 'server', '-S', join(dir, 'cluster.sock'), '--cluster', 'nats://127.0.0.1:9', '--node', 'installed'], { cwd: app, env, encoding: 'utf8', timeout: 20_000 });
+    assert.match(cluster.stderr, /cannot reach NATS at nats:\/\/127\.0\.0\.1:9: /, cluster.stderr);
 
     const socket = join(dir, 'sock');
     const pidFile = join(dir, 'pid');

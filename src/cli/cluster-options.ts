@@ -1,0 +1,127 @@
+// The --cluster options of famez server, fabric and lab, and the wrapper that
+// joins the cluster before the service listens. Secrets come from the
+// environment, never from argv (other users can read argv in ps).
+import type { ClusterNode, ClusterOptions, IdSpace } from '../cluster/index.js';
+import type { Logger } from './logger.js';
+import type { Service } from './service.js';
+import { integer, UsageError, type Values } from './usage.js';
+
+export const CLUSTER_OPTIONS = {
+  cluster: { type: 'string' },
+  'cluster-name': { type: 'string' },
+  node: { type: 'string' },
+  'cluster-timeout': { type: 'string' },
+  'nats-user': { type: 'string' },
+  'nats-creds': { type: 'string' },
+  'nats-ca': { type: 'string' },
+  'nats-cert': { type: 'string' },
+  'nats-key': { type: 'string' },
+} as const;
+
+export const CLUSTER_HELP = `      --cluster URL        join one fabric across hosts through NATS (nats://HOST:4222; JetStream on)
+      --cluster-name NAME  the fabric's name on NATS (default famez)
+      --node NAME          this instance in the cluster (default the host name; unique)
+      --cluster-timeout MS a host silent this long has left: its peers leave everywhere (default 5000)
+      --nats-user USER     NATS user (password from FAMEZ_NATS_PASSWORD); or a token in FAMEZ_NATS_TOKEN
+      --nats-creds FILE    NATS credentials file
+      --nats-ca FILE, --nats-cert FILE, --nats-key FILE   TLS to NATS: CA, client certificate and key`;
+
+/** The cluster options given (checkClusterOptions checks their values), or undefined without --cluster. */
+export function planClusterOptions(command: string, values: Values<typeof CLUSTER_OPTIONS>, env: NodeJS.ProcessEnv = process.env): ClusterOptions | undefined {
+  if (values.cluster === undefined) {
+    const stray = (Object.keys(CLUSTER_OPTIONS) as (keyof typeof CLUSTER_OPTIONS)[]).find((name) => values[name] !== undefined);
+    if (stray) throw new UsageError(`${command}: --${stray} needs --cluster URL: give the NATS server to join`);
+    return undefined;
+  }
+  const tls = values['nats-ca'] ?? values['nats-cert'] ?? values['nats-key'];
+  if ((values['nats-cert'] === undefined) !== (values['nats-key'] === undefined)) {
+    throw new UsageError(`${command}: --nats-cert and --nats-key go together: give both or neither`);
+  }
+  const options: ClusterOptions = {
+    url: values.cluster,
+    name: values['cluster-name'],
+    node: values.node,
+    timeoutMs: values['cluster-timeout'] === undefined ? undefined : integer('--cluster-timeout', values['cluster-timeout'], 1000, 3_600_000),
+    user: values['nats-user'],
+    pass: values['nats-user'] === undefined ? undefined : env.FAMEZ_NATS_PASSWORD,
+    token: env.FAMEZ_NATS_TOKEN,
+    credsFile: values['nats-creds'],
+    tls: tls === undefined ? undefined : { caFile: values['nats-ca'], certFile: values['nats-cert'], keyFile: values['nats-key'] },
+  };
+  return options;
+}
+
+/**
+ * Checks the names and numbers of the cluster options (a UsageError names the
+ * bad one). Asynchronous so that the cluster's modules load only with
+ * --cluster: a command starts with as few files open as before.
+ */
+export async function checkClusterOptions(command: string, options: ClusterOptions | undefined): Promise<void> {
+  if (!options) return;
+  const { planCluster } = await import('../cluster/options.js');
+  try {
+    planCluster(options);
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The cluster of a command, joined when the service listens. Its modules (and
+ * NATS's) are imported only then: a command without --cluster loads none of
+ * them, and one with it loads them after its options are checked.
+ */
+export class LazyCluster {
+  readonly options: ClusterOptions;
+  readonly ids: IdSpace;
+  #node?: ClusterNode;
+
+  constructor(options: ClusterOptions, ids: IdSpace) {
+    this.options = options;
+    this.ids = ids;
+  }
+
+  /** For ServerOptions.reserved: every id until the node has joined and claimed its own. */
+  readonly reserved = (id: number): boolean => this.#node?.reserved(id) ?? true;
+
+  get node(): ClusterNode | undefined {
+    return this.#node;
+  }
+
+  /** Joins the cluster before the service listens, attaches it once listening, leaves it before the service closes. */
+  wrap(service: Service, attach: (node: ClusterNode) => Promise<void>, log: Logger): Service {
+    return {
+      ...service,
+      listen: async () => {
+        const { ClusterNode } = await import('../cluster/node.js');
+        const node = this.#node = new ClusterNode(this.options, this.ids);
+        logClusterEvents(node, log);
+        await node.join();
+        try {
+          await service.listen();
+          await attach(node);
+        } catch (error) {
+          await node.close();
+          throw error;
+        }
+      },
+      announce: () => {
+        service.announce();
+        const { plan } = this.#node!;
+        log.info('cluster', `node ${plan.node} of cluster ${plan.name} at ${plan.url} (hosts silent for ${plan.timeoutMs} ms leave)`);
+      },
+      close: async () => {
+        await this.#node?.close();
+        await service.close();
+      },
+    };
+  }
+}
+
+function logClusterEvents(node: ClusterNode, log: Logger): void {
+  node.on('warning', (text) => log.warn('cluster', text));
+  node.on('connection', (up) => (up ? log.info('cluster', `NATS at ${node.plan.url} reachable again`)
+    : log.warn('cluster', `NATS at ${node.plan.url} unreachable: local traffic goes on; other hosts' peers leave after ${node.plan.timeoutMs} ms`)));
+  node.on('remote-peer', (from, peer) => log.debug('cluster', `remote peer ${peer.id} on node ${from}${peer.nodename ? ` (${peer.nodename})` : ''}`));
+  node.on('remote-peer-gone', (_from, id, reason) => log.info('cluster', `remote peer ${id} gone: ${reason}`));
+}

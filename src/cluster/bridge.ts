@@ -1,0 +1,88 @@
+// Remote peers on the local server: each is a built-in peer (its eventfds
+// held by this famez, advertised like any peer), so local peers ring it as
+// they ring anyone; its doorbells come here to be carried to its node.
+import type { BuiltInDoorbell, BuiltInPeer, FamezServer, PeerInfo } from '../server/index.js';
+import type { ClusterNode } from './node.js';
+import type { RemotePeer } from './wire.js';
+
+export interface BridgeHooks {
+  /** A local peer rang remote peer `id`. */
+  doorbell: (id: number, doorbell: BuiltInDoorbell) => void;
+  /** A remote peer appeared or changed names. */
+  added?: (peer: RemotePeer) => void;
+  /** The names a local peer is seen with elsewhere (a fabric's slot). */
+  names?: (id: number) => Pick<RemotePeer, 'nodename' | 'cclass'>;
+}
+
+export class Bridge {
+  readonly #server: FamezServer;
+  readonly #node: ClusterNode;
+  readonly #hooks: BridgeHooks;
+  readonly #remote = new Map<number, BuiltInPeer>();
+  /** Local peers (connected ones, not built-in). */
+  readonly #local = new Set<number>();
+
+  constructor(server: FamezServer, node: ClusterNode, hooks: BridgeHooks) {
+    this.#server = server;
+    this.#node = node;
+    this.#hooks = hooks;
+    server.on('peer-joined', (peer) => this.#localJoined(peer));
+    server.on('peer-left', (peer) => this.#localLeft(peer));
+    node.on('remote-peer', (_node, peer) => this.#added(peer));
+    node.on('remote-peer-gone', (_node, id, reason) => this.#gone(id, reason));
+    node.start(() => [...this.#local].sort((a, b) => a - b).map((id) => ({ id, ...this.#hooks.names?.(id) })));
+  }
+
+  isLocal(id: number): boolean {
+    return this.#local.has(id);
+  }
+
+  isRemote(id: number): boolean {
+    return this.#remote.has(id);
+  }
+
+  /** Rings local peer `to` on `vector` (count times): false when it is not here. */
+  ringLocal(to: number, vector: number, count = 1): boolean {
+    const ringer = this.#remote.values().next().value;
+    if (!this.#local.has(to) || !ringer) return false;
+    for (let i = 0; i < count; i++) if (!ringer.ring(to, vector)) return false;
+    return true;
+  }
+
+  #localJoined(peer: PeerInfo): void {
+    if (!peer.credentials) return;
+    this.#local.add(peer.id);
+    this.#node.pool.use(peer.id);
+    this.#node.announce();
+  }
+
+  #localLeft(peer: PeerInfo): void {
+    if (!this.#local.delete(peer.id)) return;
+    this.#node.pool.free(peer.id);
+    this.#node.announce();
+  }
+
+  #added(peer: RemotePeer): void {
+    if (!this.#remote.has(peer.id)) {
+      if (this.#local.has(peer.id) || this.#server.peers.has(peer.id)) return;
+      let builtIn: BuiltInPeer;
+      try {
+        builtIn = this.#server.addBuiltInPeer(peer.id);
+      } catch {
+        return; // the server is closing
+      }
+      builtIn.on('doorbell', (doorbell) => this.#hooks.doorbell(peer.id, doorbell));
+      this.#remote.set(peer.id, builtIn);
+    }
+    this.#hooks.added?.(peer);
+  }
+
+  #gone(id: number, reason: string): void {
+    if (!this.#remote.delete(id)) return;
+    try {
+      this.#server.removeBuiltInPeer(id, reason);
+    } catch {
+      // the server closed first
+    }
+  }
+}

@@ -1,0 +1,109 @@
+// `famez fabric --cluster`: FAME-Z's messages across hosts, one in flight per
+// slot. Sender S (here) writes its slot and rings remote R; famez reads S's
+// slot and sends it to R's node, which writes it into S's slot of its own
+// mailbox and rings R there. When R hands that slot back, R's node says so
+// and S's slot is handed back here. Until then S's slot stays full, so S
+// sends nothing else; a message to a host that is gone fails in S's own
+// time-out, as a local one would.
+import { createFabric, type Fabric, type FabricOptions } from '../fabric/index.js';
+import { MailboxError, type Mailbox } from '../mailbox/index.js';
+import { Bridge } from './bridge.js';
+import { ClusterNode, type IdSpace } from './node.js';
+import type { ClusterOptions } from './options.js';
+import { SlotWatch } from './slot-watch.js';
+import type { Directed } from './wire.js';
+
+export interface ClusteredFabric {
+  fabric: Fabric;
+  node: ClusterNode;
+  close(): Promise<void>;
+}
+
+/** The ids a fabric with these options gives: 1..nClients. */
+export function fabricIdSpace(fabric: Fabric, options: Pick<FabricOptions, 'ids'> = {}): IdSpace {
+  return { range: { first: 1, last: fabric.layout.nClients }, random: options.ids === 'random' };
+}
+
+export function attachFabric(fabric: Fabric, node: ClusterNode): void {
+  if (fabric.router) throw new Error('--switched with --cluster is not supported yet: drop one of them');
+  const mailbox = fabric.mailbox;
+  const warn = (text: string): void => { fabric.emit('warning', text); };
+  /** Our senders' messages out: the sequence number each waits to hear taken. */
+  const out = new Map<number, number>();
+  let seq = 0;
+  const watch = new SlotWatch(mailbox, Math.max(60_000, node.plan.timeoutMs), (from, taken) => node.sendTo(from, { t: 'ack', from, seq: taken }));
+  const bridge = new Bridge(fabric.server, node, {
+    names: (id) => namesOf(mailbox, id),
+    added: (peer) => {
+      try {
+        mailbox.setNames(peer.id, { nodename: peer.nodename ?? '', cclass: peer.cclass ?? '' });
+      } catch (error) {
+        warn(`remote peer ${peer.id}: its names are not shown: ${(error as Error).message}`);
+      }
+    },
+    doorbell: (to, { vector: from, count }) => {
+      watch.poke();
+      if (!bridge.isLocal(from) || mailbox.isFree(from)) {
+        node.sendTo(to, { t: 'ring', to, vector: from, count });
+        return;
+      }
+      let text: string;
+      try {
+        text = mailbox.peek(from);
+      } catch (error) {
+        if (!(error instanceof MailboxError)) throw error;
+        mailbox.handBack(from);
+        return warn(`peer ${from} to remote peer ${to}: ${error.message}: slot handed back, nothing sent`);
+      }
+      out.set(from, ++seq);
+      node.sendTo(to, { t: 'msg', from, to, seq, text });
+    },
+  });
+  fabric.server.on('peer-left', (peer) => { out.delete(peer.id); watch.stop(peer.id); });
+  fabric.on('close', () => watch.close());
+  node.on('directed', (message: Directed) => {
+    if (message.t === 'ring') {
+      bridge.ringLocal(message.to, message.vector, message.count);
+    } else if (message.t === 'msg') {
+      // Only a remote sender's slot is written here; the receiver must be ours.
+      if (!bridge.isRemote(message.from) || !bridge.isLocal(message.to)) return;
+      mailbox.put(message.from, message.text);
+      watch.start(message.from, message.seq);
+      bridge.ringLocal(message.to, message.from);
+    } else if (bridge.isLocal(message.from) && out.get(message.from) === message.seq) {
+      out.delete(message.from);
+      mailbox.handBack(message.from);
+    }
+  });
+}
+
+function namesOf(mailbox: Mailbox, id: number): { nodename?: string; cclass?: string } {
+  try {
+    return { nodename: mailbox.nodename(id), cclass: mailbox.cclass(id) };
+  } catch {
+    return {}; // a peer wrote bad names: it is seen without them
+  }
+}
+
+/** Joins the cluster, then opens the fabric with ids unique across it. */
+export async function listenClusteredFabric(options: FabricOptions, cluster: ClusterOptions): Promise<ClusteredFabric> {
+  let node: ClusterNode | undefined;
+  const fabric = createFabric({ ...options, reserved: (id) => node?.reserved(id) ?? true });
+  node = await ClusterNode.join(cluster, fabricIdSpace(fabric, options));
+  try {
+    await fabric.listen();
+    attachFabric(fabric, node);
+  } catch (error) {
+    await node.close();
+    await fabric.close();
+    throw error;
+  }
+  const joined = node;
+  return {
+    fabric, node: joined,
+    close: async () => {
+      await joined.close();
+      await fabric.close();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// The ids this node may give its peers. A joining peer must get an id at once
+// (local traffic never waits on NATS), so the node claims a few spare ids
+// ahead; the server gives only those (ServerOptions.reserved), and each one
+// given is replaced in the background.
+import type { Claims } from './claims.js';
+
+export interface IdPoolOptions {
+  claims: Claims;
+  range: { first: number; last: number };
+  spare: number;
+  random: boolean;
+  /** Ids known to be held elsewhere now (remote peers). */
+  heldElsewhere: (id: number) => boolean;
+  warn: (line: string) => void;
+}
+
+export class IdPool {
+  readonly #options: IdPoolOptions;
+  /** Ids claimed in the KV: the used ones and the spare ones. */
+  readonly #owned = new Set<number>();
+  readonly #used = new Set<number>();
+  #filling?: Promise<void>;
+  #closed = false;
+
+  constructor(options: IdPoolOptions) {
+    this.#options = options;
+  }
+
+  /** For ServerOptions.reserved: every id that is not ours. */
+  readonly reserved = (id: number): boolean => !this.#owned.has(id);
+
+  owns(id: number): boolean {
+    return this.#owned.has(id);
+  }
+
+  get spare(): number {
+    return this.#owned.size - this.#used.size;
+  }
+
+  /** A local peer took `id` (one of ours): claim another spare. */
+  use(id: number): void {
+    this.#used.add(id);
+    void this.fill();
+  }
+
+  /** A local peer let `id` go: it is spare again; spares past the target are freed. */
+  free(id: number): void {
+    if (!this.#used.delete(id)) return;
+    if (this.spare > this.#options.spare) {
+      this.#owned.delete(id);
+      void this.#options.claims.releaseId(id).catch(() => {});
+    }
+  }
+
+  /** Another node holds `id` now (our claim lapsed during an outage). */
+  lost(id: number): void {
+    this.#owned.delete(id);
+    this.#used.delete(id);
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** Claims spare ids until there are enough (one run at a time; NATS errors end the run quietly, the heartbeat retries). */
+  fill(): Promise<void> {
+    this.#filling ??= this.#fill().catch(() => {}).finally(() => { this.#filling = undefined; });
+    return this.#filling;
+  }
+
+  async #fill(): Promise<void> {
+    const { claims, range, spare, random, heldElsewhere } = this.#options;
+    if (this.spare >= spare) return;
+    const taken = await claims.takenIds();
+    const candidates: number[] = [];
+    for (let id = range.first; id <= range.last && candidates.length < 4096; id++) {
+      if (!taken.has(id) && !this.#owned.has(id) && !heldElsewhere(id)) candidates.push(id);
+    }
+    if (random) candidates.sort(() => Math.random() - 0.5);
+    for (const id of candidates) {
+      if (this.#closed || this.spare >= spare) return;
+      if (await claims.claimId(id)) this.#owned.add(id);
+    }
+    if (this.spare < spare && !this.#closed) this.#options.warn(`cluster: only ${this.spare} spare ids could be claimed (ids ${range.first}..${range.last} are nearly all taken): later peers may be refused`);
+  }
+}

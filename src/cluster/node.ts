@@ -1,0 +1,271 @@
+// One famez instance in a cluster: its NATS connection, its claims, and what
+// it knows of the other nodes. Every heartbeat says which peers this node
+// holds; a node not heard from within the time-out has left, and its peers
+// leave here. Nothing local waits on any of this: NATS calls run beside the
+// event loop's other work, and their failures only delay the cluster's view.
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { Claims } from './claims.js';
+import { IdPool } from './id-pool.js';
+import { HostLinks, hostLinkName } from './links.js';
+import { connectNats, openBucket, type NatsConnection } from './nats.js';
+import { planCluster, type ClusterOptions, type ClusterPlan } from './options.js';
+import { decodeWire, encodeWire, subjects, type Directed, type NodeState, type RemotePeer, type WireMessage } from './wire.js';
+
+interface RemoteNode {
+  instance: string;
+  lastSeen: number;
+  peers: Map<number, RemotePeer>;
+}
+
+export interface ClusterNodeEvents {
+  /** A peer of another node appeared (or changed its names). */
+  'remote-peer': [node: string, peer: RemotePeer];
+  'remote-peer-gone': [node: string, id: number, reason: string];
+  /** A ring, message or ack for this node. */
+  directed: [Directed];
+  /** NATS is reachable (true) or not (false). */
+  connection: [boolean];
+  warning: [string];
+}
+
+export interface IdSpace {
+  range: { first: number; last: number };
+  random: boolean;
+}
+
+export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
+  readonly plan: ClusterPlan;
+  readonly instance = randomUUID();
+  /** The links to the other hosts: their faults and counters. */
+  readonly links = new HostLinks();
+  readonly #ids: IdSpace;
+  readonly #subjects: ReturnType<typeof subjects>;
+  readonly #remotes = new Map<string, RemoteNode>();
+  /** Which node holds each remote id. */
+  readonly #owners = new Map<number, string>();
+  #nc?: NatsConnection;
+  #claims?: Claims;
+  #pool?: IdPool;
+  #localPeers: () => RemotePeer[] = () => [];
+  #timer?: NodeJS.Timeout;
+  #closing?: Promise<void>;
+  #warned = new Map<string, number>();
+  /** NATS is reachable: directed traffic is sent only then (the client would buffer it and deliver it late, after the sender timed out). */
+  #connected = false;
+  #refreshing = false;
+
+  /** Checks the options (a ClusterError names what is wrong); join() connects. */
+  constructor(options: ClusterOptions, ids: IdSpace) {
+    super();
+    this.plan = planCluster(options);
+    this.#ids = ids;
+    this.#subjects = subjects(this.plan.name);
+  }
+
+  /** For ServerOptions.reserved: every id this node has not claimed (all of them before join()). */
+  readonly reserved = (id: number): boolean => this.#pool?.reserved(id) ?? true;
+
+  get pool(): IdPool {
+    if (!this.#pool) throw new Error('the cluster node has not joined');
+    return this.#pool;
+  }
+
+  /** Connects, claims the node's name and its first spare ids. */
+  async join(): Promise<void> {
+    if (this.#nc) throw new Error('the cluster node has joined already');
+    const plan = this.plan;
+    const nc = this.#nc = await connectNats(plan);
+    try {
+      const claims = this.#claims = new Claims(await openBucket(nc, plan), plan);
+      await claims.claimNode();
+      this.#pool = new IdPool({ claims, range: this.#ids.range, spare: plan.spareIds, random: this.#ids.random, heldElsewhere: (id) => this.#owners.has(id), warn: (line) => this.#warn(line) });
+      await this.#pool.fill();
+      this.#connected = true;
+    } catch (error) {
+      this.#nc = undefined;
+      await nc.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** A node that has joined. */
+  static async join(options: ClusterOptions, ids: IdSpace): Promise<ClusterNode> {
+    const node = new ClusterNode(options, ids);
+    await node.join();
+    return node;
+  }
+
+  #connection(): NatsConnection {
+    if (!this.#nc) throw new Error('the cluster node has not joined');
+    return this.#nc;
+  }
+
+  /** Starts listening and heartbeats; `localPeers` says which peers this node holds now. */
+  start(localPeers: () => RemotePeer[]): void {
+    this.#localPeers = localPeers;
+    const s = this.#subjects;
+    const nc = this.#connection();
+    for (const subject of [s.state, s.hello, s.bye, s.to(this.plan.node)]) {
+      nc.subscribe(subject, { callback: (error, msg) => { if (!error) this.#receive(msg.data); } });
+    }
+    void this.#watchStatus();
+    this.#send(s.hello, { t: 'hello', node: this.plan.node });
+    this.announce();
+    this.#timer = setInterval(() => this.#beat(), this.plan.heartbeatMs);
+    this.#timer.unref();
+  }
+
+  /** The node holding remote peer `id`, if any. */
+  ownerOf(id: number): string | undefined {
+    return this.#owners.get(id);
+  }
+
+  /** Remote peers by id. */
+  remotePeers(): Map<number, { node: string; peer: RemotePeer }> {
+    const all = new Map<number, { node: string; peer: RemotePeer }>();
+    for (const [node, remote] of this.#remotes) for (const peer of remote.peers.values()) all.set(peer.id, { node, peer });
+    return all;
+  }
+
+  /** Remote nodes by name. */
+  get nodes(): string[] {
+    return [...this.#remotes.keys()];
+  }
+
+  /** Tells every node which peers this node holds now. */
+  announce(): void {
+    const state: NodeState = { t: 'state', node: this.plan.node, instance: this.instance, peers: this.#localPeers() };
+    this.#send(this.#subjects.state, state);
+  }
+
+  /** Sends a ring, message or ack to the node holding peer `id`: false when no node holds it or NATS is out of reach. */
+  sendTo(id: number, message: Directed): boolean {
+    const node = this.#owners.get(id);
+    if (node === undefined || !this.#connected) return false;
+    this.links.pass(hostLinkName(node), message, () => this.#send(this.#subjects.to(node), { ...message, node: this.plan.node }));
+    return true;
+  }
+
+  /** Says goodbye, frees this node's claims, closes NATS. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      clearInterval(this.#timer);
+      this.links.close();
+      this.#pool?.close();
+      const nc = this.#nc;
+      if (nc && !nc.isClosed()) {
+        this.#send(this.#subjects.bye, { t: 'bye', node: this.plan.node, instance: this.instance });
+        await Promise.race([this.#claims!.releaseAll(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+        await nc.drain().catch(() => nc.close());
+      }
+    })();
+    return this.#closing;
+  }
+
+  #send(subject: string, message: WireMessage): void {
+    try {
+      this.#connection().publish(subject, encodeWire(message));
+    } catch (error) {
+      this.#warn(`cluster: cannot publish to NATS: ${(error as Error).message}`);
+    }
+  }
+
+  #beat(): void {
+    this.announce();
+    const now = performance.now();
+    for (const [node, remote] of this.#remotes) {
+      if (now - remote.lastSeen > this.plan.timeoutMs) this.#forget(node, `node ${node} silent for ${this.plan.timeoutMs} ms`);
+    }
+    // One refresh at a time: while NATS is unreachable each one waits for its requests to time out.
+    if (this.#refreshing || !this.#connected) return;
+    this.#refreshing = true;
+    this.#claims!.refresh().then((lost) => {
+      for (const id of lost) {
+        this.pool.lost(id);
+        this.#warn(`cluster: id ${id} was claimed by another node while NATS was unreachable: its local peer is no longer reachable from other hosts`);
+      }
+      return this.pool.fill();
+    }).catch(() => {}).finally(() => { this.#refreshing = false; });
+  }
+
+  #receive(data: Uint8Array): void {
+    // What arrives came through NATS: it is reachable, even if the status stream has not said so yet.
+    this.#connected = true;
+    const message = decodeWire(data);
+    if (typeof message === 'string') return this.#warn(`cluster: ignored ${message} from NATS subject famez.${this.plan.name}.*`);
+    switch (message.t) {
+      case 'state': return this.#state(message);
+      case 'hello': if (message.node !== this.plan.node) this.announce(); return;
+      case 'bye':
+        if (this.#remotes.get(message.node)?.instance === message.instance) this.#forget(message.node, `node ${message.node} left`);
+        return;
+      default: this.links.pass(hostLinkName(message.node!), message, () => this.emit('directed', message));
+    }
+  }
+
+  #state(state: NodeState): void {
+    if (state.node === this.plan.node) {
+      if (state.instance !== this.instance) this.#warn(`cluster: another instance calls itself node ${state.node}: check --node on every host`);
+      return;
+    }
+    let remote = this.#remotes.get(state.node);
+    if (remote && remote.instance !== state.instance) {
+      this.#forget(state.node, `node ${state.node} restarted`);
+      remote = undefined;
+    }
+    if (!remote) this.#remotes.set(state.node, remote = { instance: state.instance, lastSeen: 0, peers: new Map() });
+    remote.lastSeen = performance.now();
+    const now = new Map(state.peers.map((peer) => [peer.id, peer]));
+    for (const id of remote.peers.keys()) {
+      if (!now.has(id)) this.#dropPeer(state.node, remote, id, `peer ${id} left node ${state.node}`);
+    }
+    for (const peer of now.values()) {
+      const owner = this.#owners.get(peer.id);
+      if ((owner !== undefined && owner !== state.node) || this.pool.owns(peer.id)) {
+        this.#warn(`cluster: node ${state.node} says it holds id ${peer.id}, which ${owner ?? 'this node'} holds: ignored`);
+        continue;
+      }
+      const before = remote.peers.get(peer.id);
+      remote.peers.set(peer.id, peer);
+      this.#owners.set(peer.id, state.node);
+      if (!before || before.nodename !== peer.nodename || before.cclass !== peer.cclass) this.emit('remote-peer', state.node, peer);
+    }
+  }
+
+  #dropPeer(node: string, remote: RemoteNode, id: number, reason: string): void {
+    remote.peers.delete(id);
+    this.#owners.delete(id);
+    this.emit('remote-peer-gone', node, id, reason);
+  }
+
+  #forget(node: string, reason: string): void {
+    const remote = this.#remotes.get(node);
+    if (!remote) return;
+    this.#remotes.delete(node);
+    for (const id of [...remote.peers.keys()]) this.#dropPeer(node, remote, id, reason);
+  }
+
+  async #watchStatus(): Promise<void> {
+    for await (const status of this.#connection().status()) {
+      if (status.type === 'disconnect') {
+        this.#connected = false;
+        this.emit('connection', false);
+      } else if (status.type === 'reconnect') {
+        this.#connected = true;
+        this.emit('connection', true);
+        this.#send(this.#subjects.hello, { t: 'hello', node: this.plan.node });
+        this.announce();
+      }
+    }
+  }
+
+  /** At most one line per kind of trouble every 10 s. */
+  #warn(line: string): void {
+    const key = line.slice(0, 40);
+    const now = performance.now();
+    if (now - (this.#warned.get(key) ?? -Infinity) < 10_000) return;
+    this.#warned.set(key, now);
+    this.emit('warning', line);
+  }
+}

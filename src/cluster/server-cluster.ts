@@ -1,0 +1,50 @@
+// `famez server --cluster`: doorbells across hosts. A ring on a remote peer's
+// eventfd here becomes a ring message to its node, which rings the peer there.
+import { createServer, type FamezServer, type ServerOptions } from '../server/index.js';
+import { Bridge } from './bridge.js';
+import { ClusterNode, type IdSpace } from './node.js';
+import type { ClusterOptions } from './options.js';
+
+export interface ClusteredServer {
+  server: FamezServer;
+  node: ClusterNode;
+  /** Leaves the cluster (the others see its peers leave at once), then closes the server. */
+  close(): Promise<void>;
+}
+
+/** The ids a server with these options gives, as the cluster claims them. */
+export function serverIdSpace(options: Pick<ServerOptions, 'idRange' | 'ids'>): IdSpace {
+  return { range: options.idRange ?? { first: 0, last: 65535 }, random: options.ids === 'random' };
+}
+
+/** Carries the doorbells of a listening server whose ids `node` reserves (ServerOptions.reserved = node.reserved). */
+export function attachServer(server: FamezServer, node: ClusterNode): void {
+  if (server.switched) throw new Error('--switched with --cluster is not supported yet: drop one of them');
+  const bridge = new Bridge(server, node, {
+    doorbell: (id, { vector, count }) => { node.sendTo(id, { t: 'ring', to: id, vector, count }); },
+  });
+  node.on('directed', (message) => {
+    if (message.t === 'ring') bridge.ringLocal(message.to, message.vector, message.count);
+  });
+}
+
+/** Joins the cluster, then listens with ids unique across it. */
+export async function listenClusteredServer(options: ServerOptions, cluster: ClusterOptions): Promise<ClusteredServer> {
+  const node = await ClusterNode.join(cluster, serverIdSpace(options));
+  const server = createServer({ ...options, reserved: node.reserved });
+  try {
+    await server.listen();
+    attachServer(server, node);
+  } catch (error) {
+    await node.close();
+    await server.close();
+    throw error;
+  }
+  return {
+    server, node,
+    close: async () => {
+      await node.close();
+      await server.close();
+    },
+  };
+}

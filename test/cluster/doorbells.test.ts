@@ -1,0 +1,56 @@
+// `famez server --cluster`: two famez servers joined only through a real
+// nats-server; a client on each rings the other.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { connect, type Doorbell, type FamezClient } from '../../src/client/index.js';
+import { listenClusteredServer, type ClusteredServer } from '../../src/cluster/index.js';
+import type { ClusterOptions } from '../../src/cluster/index.js';
+import { tempDir, waitFor } from '../server/helpers.js';
+import { NatsServer, natsMissing } from './nats-server.js';
+
+async function host(t: import('node:test').TestContext, dir: string, node: string, cluster: Omit<ClusterOptions, 'node'>): Promise<ClusteredServer> {
+  const shm = `famez-cluster-${process.pid}-${node}`;
+  const clustered = await listenClusteredServer({ socketPath: join(dir, `${node}.sock`), memory: { kind: 'shm', name: shm, size: 65536 }, vectors: 4, listenFd: 'none' },
+    { ...cluster, node });
+  t.after(() => clustered.close());
+  return clustered;
+}
+
+test('two servers joined only through nats-server: a client on each rings the other', { timeout: 60_000, skip: natsMissing }, async (t) => {
+  const nats = await NatsServer.start(t);
+  const dir = tempDir(t);
+  const cluster = { url: nats.url, name: 'ring', timeoutMs: 2000 };
+  const a = await host(t, dir, 'a', cluster);
+  const b = await host(t, dir, 'b', cluster);
+  const clientA: FamezClient = await connect({ path: a.server.socketPath });
+  t.after(() => clientA.close());
+  const clientB: FamezClient = await connect({ path: b.server.socketPath });
+  t.after(() => clientB.close());
+  assert.notEqual(clientA.id, clientB.id, 'ids are unique across the cluster');
+  await waitFor(() => clientA.peers.has(clientB.id) && clientB.peers.has(clientA.id), 'each client to hear of the other as a peer');
+
+  const heardB: Doorbell[] = [];
+  const heardA: Doorbell[] = [];
+  clientB.on('doorbell', (doorbell) => heardB.push(doorbell));
+  clientA.on('doorbell', (doorbell) => heardA.push(doorbell));
+  clientA.ring(clientB.id, 2);
+  await waitFor(() => heardB.length > 0, 'B to be rung on vector 2 from the other host', 10_000);
+  assert.deepEqual(heardB, [{ vector: 2, count: 1 }]);
+  clientB.ring(clientA.id, 3);
+  await waitFor(() => heardA.length > 0, 'A to be rung on vector 3 from the other host', 10_000);
+  assert.deepEqual(heardA, [{ vector: 3, count: 1 }]);
+
+  // B's host leaves cleanly: A's client hears B's peer leave.
+  const gone = new Promise<number>((resolve) => clientA.on('peer-gone', resolve));
+  await b.close();
+  assert.equal(await gone, clientB.id);
+});
+
+test('a second instance with the same node name is refused in one line', { timeout: 60_000, skip: natsMissing }, async (t) => {
+  const nats = await NatsServer.start(t);
+  const dir = tempDir(t);
+  await host(t, dir, 'same', { url: nats.url, name: 'twice' });
+  await assert.rejects(host(t, dir, 'same', { url: nats.url, name: 'twice' }),
+    (error: Error) => /^node "same" is already in cluster "twice": .*give this one another --node$/.test(error.message) && !error.message.includes('\n'));
+});

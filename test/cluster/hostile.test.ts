@@ -1,0 +1,63 @@
+// Other nodes are untrusted peers, and NATS may ask for credentials: what a
+// node sends is checked before it is used, and a bad login is one clear line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { connect, type FamezClient } from '../../src/client/index.js';
+import { listenClusteredServer } from '../../src/cluster/index.js';
+import { decodeWire, encodeWire } from '../../src/cluster/wire.js';
+import { tempDir, waitFor } from '../server/helpers.js';
+import { NatsServer, natsMissing } from './nats-server.js';
+
+test('wire messages are checked: bad JSON, kinds, ids, vectors, names and sizes are refused with a reason', { timeout: 10_000 }, () => {
+  const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+  assert.equal(decodeWire(bytes('{')), 'not JSON text');
+  assert.equal(decodeWire(new Uint8Array([0xff, 0xfe])), 'not JSON text');
+  assert.equal(decodeWire(bytes('[]')), 'an unknown kind of message');
+  assert.equal(decodeWire(bytes('{"t":"ring","to":1,"vector":0,"count":1}')), 'a ring without its sender');
+  assert.equal(decodeWire(bytes('{"t":"ring","node":"a","to":65536,"vector":0,"count":1}')), 'a bad ring');
+  assert.equal(decodeWire(bytes('{"t":"ring","node":"a","to":1,"vector":256,"count":1}')), 'a bad ring');
+  assert.equal(decodeWire(bytes('{"t":"msg","node":"a","from":1,"to":2,"seq":1,"text":"' + 'x'.repeat(385) + '"}')), 'a bad message');
+  assert.equal(decodeWire(bytes('{"t":"state","node":"a.b","instance":"i","peers":[]}')), 'a bad state message');
+  assert.equal(decodeWire(bytes('{"t":"state","node":"a","instance":"i","peers":[{"id":-1}]}')), 'a state message with a bad peer');
+  assert.equal(decodeWire(bytes('{"t":"state","node":"a","instance":"i","peers":[{"id":1,"nodename":"' + 'n'.repeat(32) + '"}]}')), 'a state message with bad names');
+  const ring = { t: 'ring', to: 3, vector: 1, count: 2, node: 'a' } as const;
+  assert.deepEqual(decodeWire(encodeWire(ring)), ring);
+});
+
+test('a hostile node on NATS: garbage is ignored with a warning, and it cannot take an id another node holds', { timeout: 60_000, skip: natsMissing }, async (t) => {
+  const nats = await NatsServer.start(t);
+  const dir = tempDir(t);
+  const host = await listenClusteredServer({ socketPath: join(dir, 'h.sock'), memory: { kind: 'memfd', size: 65536 }, listenFd: 'none' }, { url: nats.url, name: 'hx', node: 'honest' });
+  t.after(() => host.close());
+  const warnings: string[] = [];
+  host.node.on('warning', (line) => warnings.push(line));
+  const client: FamezClient = await connect({ path: host.server.socketPath });
+  t.after(() => client.close());
+
+  const rogue = await natsConnect({ servers: nats.url });
+  t.after(() => rogue.close());
+  rogue.publish('famez.hx.state', new TextEncoder().encode('not json'));
+  rogue.publish('famez.hx.to.honest', new TextEncoder().encode('{"t":"ring","node":"rogue","to":"x"}'));
+  // It claims the honest node's own peer id, and one free id.
+  rogue.publish('famez.hx.state', encodeWire({ t: 'state', node: 'rogue', instance: 'r', peers: [{ id: client.id }, { id: 4000 }] }));
+  await rogue.flush();
+  await waitFor(() => warnings.some((w) => /says it holds id \d+, which this node holds: ignored/.test(w)), () => `the refusal: ${warnings.join(' | ')}`, 10_000);
+  assert.ok(warnings.some((w) => w.startsWith('cluster: ignored not JSON text')), warnings.join(' | '));
+  assert.ok(warnings.some((w) => w.startsWith('cluster: ignored a bad ring')), warnings.join(' | '));
+  assert.equal(host.server.peers.has(client.id) && host.server.peers.get(client.id)!.credentials !== undefined, true, 'our peer keeps its id');
+  await waitFor(() => client.peers.has(4000), 'the rogue\'s free id to appear as a remote peer', 10_000);
+  // Silent after that: its peer leaves after the time-out (5 s by default).
+  await waitFor(() => !client.peers.has(4000), 'the silent rogue\'s peer to leave', 15_000);
+});
+
+test('NATS with a password: the right one joins, a wrong one is refused in one line', { timeout: 60_000, skip: natsMissing }, async (t) => {
+  const nats = await NatsServer.start(t, ['--user', 'famez', '--pass', 's3cret']);
+  const dir = tempDir(t);
+  const options = { socketPath: join(dir, 'p.sock'), memory: { kind: 'memfd', size: 65536 }, listenFd: 'none' } as const;
+  await assert.rejects(listenClusteredServer(options, { url: nats.url, node: 'p', user: 'famez', pass: 'wrong' }),
+    (error: Error) => /^cannot reach NATS at nats:\/\/127\.0\.0\.1:\d+: .*(Authorization|authorization).*: check --nats-user with FAMEZ_NATS_PASSWORD/.test(error.message) && !error.message.includes('\n'));
+  const joined = await listenClusteredServer(options, { url: nats.url, node: 'p', user: 'famez', pass: 's3cret' });
+  await joined.close();
+});

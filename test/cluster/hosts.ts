@@ -1,0 +1,21 @@
+// Cluster nodes for the tests: a clustered fabric in this process, and a
+// FAME-Z peer on it whose messages are collected.
+import type { TestContext } from 'node:test';
+import { join } from 'node:path';
+import { connectFabric, type ChatMessage, type FabricPeer } from '../../src/fabric/index.js';
+import { listenClusteredFabric, type ClusteredFabric } from '../../src/cluster/index.js';
+
+export async function fabricHost(t: TestContext, dir: string, node: string, url: string, timeoutMs = 2000): Promise<ClusteredFabric> {
+  const clustered = await listenClusteredFabric({ socketPath: join(dir, `${node}.sock`), mailbox: join(dir, `${node}.mailbox`) },
+    { url, name: 'fab', node, timeoutMs });
+  t.after(() => clustered.close());
+  return clustered;
+}
+
+export async function fabricPeer(t: TestContext, host: ClusteredFabric, inbox: ChatMessage[]): Promise<FabricPeer> {
+  const peer = await connectFabric({ path: host.fabric.socketPath });
+  t.after(() => peer.close());
+  peer.on('message', (message) => inbox.push(message));
+  return peer;
+}
+

@@ -1,0 +1,37 @@
+// famez lab --cluster: two labs, each with one real QEMU guest, joined only
+// through nats-server; the guest of one messages the guest of the other.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Famez } from '../cli/cli.js';
+import { waitFor } from '../helpers/fds.js';
+import { skipE2e } from '../e2e/harness.js';
+import { consoleLog, tableRows, typeOn } from '../lab/lab-guests.js';
+import { NatsServer, natsMissing } from './nats-server.js';
+
+test('two famez labs with --cluster: one fabric, a guest on one host messages the guest on the other', { skip: skipE2e || natsMissing, timeout: 400_000 }, async (t) => {
+  const nats = await NatsServer.start(t);
+  const scratch = mkdtempSync(path.join(tmpdir(), 'famez-cluster-lab-'));
+  t.after(() => rmSync(scratch, { recursive: true, force: true }));
+  const labs = ['east', 'west'].map((node) => ({
+    dir: path.join(scratch, node),
+    famez: new Famez(t, ['lab', '-n', '1', '--tcg', '--dir', path.join(scratch, node), '--cluster', nats.url, '--cluster-name', 'labs', '--node', node]),
+  }));
+  for (const lab of labs) await lab.famez.line(/^chat with them: famez chat -S /, 300_000);
+  const [east, west] = labs.map((lab) => tableRows(lab.famez.stdout)[0]!) as [string[], string[]];
+  assert.notEqual(east[0], west[0], 'the two guests have different ports (ids unique across the cluster)');
+  assert.equal(Number(east[2]), Number(east[0]) * 100, 'CID from the global id');
+
+  // Until the east guest has heard of the west one, a send is refused in its console: try until it goes.
+  const westId = west[0]!;
+  await waitFor(async () => {
+    await typeOn(path.join(labs[0]!.dir, 'lab1.console'), `send ${westId} hello across hosts`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return /famez: from \d+ \(lab1\): hello across hosts/.test(consoleLog(labs[1]!.dir, 'lab1'));
+  }, () => `the west guest to get the message; east: ${consoleLog(labs[0]!.dir, 'lab1').slice(-600)} west: ${consoleLog(labs[1]!.dir, 'lab1').slice(-600)}`, 60_000, 100);
+
+  for (const lab of labs) lab.famez.child.kill('SIGTERM');
+  for (const lab of labs) assert.equal((await lab.famez.exit(60_000)).code, 0);
+});
