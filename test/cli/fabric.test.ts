@@ -9,7 +9,7 @@ import { famez, Famez, MAIN } from './cli.js';
 import { LineProcess } from '../helpers/line-process.js';
 import { tempDir } from '../server/helpers.js';
 import { MailboxPeer } from '../fabric/mailbox-peer.js';
-import { waitFor } from '../helpers/fds.js';
+import { waitFor, withTimeout } from '../helpers/fds.js';
 
 test('bad options: one line naming the problem, exit 2', () => {
   const cases: [string[], RegExp][] = [
@@ -78,7 +78,10 @@ test('--noPFM and --silent say what the server is; --norecycle announces leaves 
   assert.match(await unmanaged.line(/listening on /), /switch Z-server \(not managing, --noPFM\) is peer 15/);
   const stay = await MailboxPeer.connect(join(dir, 'a'));
   t.after(() => stay.close());
+  // A peer that joins and leaves within one read of ours is never announced, either way: leave once it was.
+  const announced = new Promise<void>((resolve) => stay.client.on('peer', (id) => { if (id === 2) resolve(); }));
   const leaver = await MailboxPeer.connect(join(dir, 'a'));
+  await withTimeout(announced, 'peer 2 announced to the peer that stays', 5000);
   const gone: number[] = [];
   stay.client.on('peer-gone', (id) => gone.push(id));
   leaver.close();
