@@ -34,27 +34,8 @@
 #define MAX_PEERS 64
 #define MAX_VECTORS 64
 
-static void must(int ok, const char *what) {
-  if (!ok) {
-    fprintf(stderr, "mailbox-peer: %s: %s\n", what, strerror(errno));
-    exit(1);
-  }
-}
-
-static int64_t receive(int sock, int *fd) {
-  int64_t value;
-  char control[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {.iov_base = &value, .iov_len = sizeof value};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-  ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  must(n == sizeof value, "recvmsg");
-  *fd = -1;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(fd, CMSG_DATA(c), sizeof(int));
-  return value;
-}
+#define PROGRAM "mailbox-peer"
+#include "ivshmem-peer.h"
 
 static int sock, id = -1, server_id, vectors;
 static uint8_t *shm;
