@@ -29,11 +29,12 @@ test('QEMU\'s ivshmem-client joins a famez fabric beside a mailbox peer and dump
 
   const client = new QemuClient(t, f.socketPath);
   await client.connected();
-  // QEMU's client learns of peers asynchronously: dump until it knows all three.
+  // QEMU's client learns of peers, and of its own vectors, one message at a time:
+  // dump until it knows all three with every vector the server sends.
   const dump: Dump = await waitFor(async () => {
     const d = await client.dump();
-    return d.peers.size === 3 && d;
-  }, 'QEMU\'s client to know the mailbox peer, the switch and itself', 10_000, 50);
+    return d.peers.size === 3 && [...d.peers.values()].every((fds) => fds.length >= 16) && d;
+  }, 'QEMU\'s client to know the mailbox peer, the switch and itself with all their vectors', 10_000, 50);
 
   const qemu = dump.ourId;
   assert.equal(qemu, 2, 'the lowest free id after the mailbox peer\'s');
