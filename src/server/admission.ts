@@ -75,11 +75,7 @@ export function admit(fd: sys.Fd, context: AdmissionContext): void {
       return refuse(fd, context, credentials, `cannot create switched doorbells: ${(error as Error).message}`);
     }
   }
-  // Rings meant for the id's last holder (or rung while it was vacant) are not the newcomer's.
-  if (recycled) {
-    switched?.drainTo(id);
-    recycled.forEach((eventfd) => sys.drainEventfd(eventfd));
-  }
+  if (recycled) drainRecycled(id, recycled, switched);
   let socket: PeerSocket;
   try {
     socket = new PeerSocket(fd, context.maxQueue, (reason) => context.leave(id, reason));
@@ -93,6 +89,15 @@ export function admit(fd: sys.Fd, context: AdmissionContext): void {
   registry.join(peer, context.memoryFd());
   switched?.joined(id);
   context.joined(peer);
+}
+
+/**
+ * Rings meant for a recycled id's last holder (or rung while it was vacant)
+ * are not the newcomer's: its doorbells, and switched, the lines to it.
+ */
+export function drainRecycled(id: number, eventfds: readonly sys.Fd[], switched: SwitchedMode | undefined): void {
+  switched?.drainTo(id);
+  eventfds.forEach((eventfd) => sys.drainEventfd(eventfd));
 }
 
 /** Why a connection is no peer: it hung up or sent something before it was admitted. */

@@ -8,7 +8,7 @@ import { DEFAULT_SOCKET_PATH, MAX_PEER_ID, MAX_VECTORS, type Protocol } from '..
 import { openBacking, type Backing, type BackingSpec } from '../memory/backing.js';
 import * as sys from '../sys/index.js';
 import { Acceptor } from './acceptor.js';
-import { admit } from './admission.js';
+import { admit, drainRecycled } from './admission.js';
 import { BuiltInPeer } from './built-in-peer.js';
 import { DEFAULT_DELAY_LIMIT } from './delay-queue.js';
 import { DELIVER_ALL, type ForwardingPolicy } from './forwarding.js';
@@ -177,10 +177,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     // over, drained of rings meant for the id's last holder.
     const recycled = registry.recycled.get(id);
     registry.recycled.delete(id);
-    if (recycled) {
-      this.#switched?.drainTo(id);
-      recycled.forEach((eventfd) => sys.drainEventfd(eventfd));
-    }
+    if (recycled) drainRecycled(id, recycled, this.#switched);
     const eventfds = recycled ?? sys.createEventfds(this.vectors);
     if (!recycled) eventfds.forEach((eventfd) => registry.hand(eventfd));
     const builtIn = new BuiltInPeer(id, eventfds, (peer, vector) => registry.ringReal(peer, vector, 1));
