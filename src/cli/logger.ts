@@ -5,6 +5,7 @@
 // control characters escaped, so that it cannot forge a line or drive a terminal.
 import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { systemReason } from '../sys/errors.js';
+import { escapeMatches } from './terminal-text.js';
 
 export type LogFormat = 'text' | 'json';
 export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
@@ -23,7 +24,7 @@ const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** `text` on one line with no control character: \n, \r, \t, and \xNN for the others. */
 export function escapeControls(text: string): string {
-  return text.replace(CONTROL, (c) => NAMED[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return escapeMatches(text, CONTROL, NAMED);
 }
 
 /** Opens a log file for appending: never through a symlink, created 0600. */

@@ -11,9 +11,14 @@ const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202
 
 /** `text` with every unsafe character as \n, \r, \e, \xHH or \u{HHHH}. */
 export function escapeControls(text: string): string {
-  return text.replace(UNSAFE, (char) => {
-    const named = NAMED[char];
-    if (named) return named;
+  return escapeMatches(text, UNSAFE, NAMED);
+}
+
+/** `text` with each match of `unsafe` as its `named` escape, else \xHH or \u{HHHH} (the log's rules are its own). */
+export function escapeMatches(text: string, unsafe: RegExp, named: Readonly<Record<string, string>>): string {
+  return text.replace(unsafe, (char) => {
+    const name = named[char];
+    if (name) return name;
     const code = char.codePointAt(0)!;
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
   });
