@@ -2,8 +2,10 @@
 // joins the cluster before the service listens. Secrets come from the
 // environment, never from argv (other users can read argv in ps).
 import type { ClusterNode, ClusterOptions, IdSpace } from '../cluster/index.js';
+import { describeChange } from '../switching/faults.js';
 import type { Logger } from './logger.js';
 import type { Service } from './service.js';
+import { logFaults } from './switching.js';
 import { integer, UsageError, type Values } from './usage.js';
 
 export const CLUSTER_OPTIONS = {
@@ -124,4 +126,5 @@ function logClusterEvents(node: ClusterNode, log: Logger): void {
     : log.warn('cluster', `NATS at ${node.plan.url} unreachable: local traffic goes on; other hosts' peers leave after ${node.plan.timeoutMs} ms`)));
   node.on('remote-peer', (from, peer) => log.debug('cluster', `remote peer ${peer.id} on node ${from}${peer.nodename ? ` (${peer.nodename})` : ''}`));
   node.on('remote-peer-gone', (_from, id, reason) => log.info('cluster', `remote peer ${id} gone: ${reason}`));
+  logFaults({ on: (_event, listener) => node.links.on('fault', (change) => listener(change, describeChange(change))) }, log);
 }

@@ -5,11 +5,8 @@ import type { ClusterNode } from '../cluster/index.js';
 import { describeChange, type FaultChange } from '../switching/faults.js';
 import type { SwitchingSource, SwitchLinkView } from '../web/index.js';
 
-const ZERO = { forwarded: 0, dropped: 0, delayed: 0, messages: 0, bytes: 0 };
-
 export function clusterSwitching(node: ClusterNode, isLocal: (id: number) => boolean): SwitchingSource {
   const local = node.plan.node;
-  const linkNames = (): string[] => node.nodes.map((remote) => `host:${remote}`);
   return {
     switches: () => [local, ...node.nodes],
     links(peers): SwitchLinkView[] {
@@ -21,14 +18,16 @@ export function clusterSwitching(node: ClusterNode, isLocal: (id: number) => boo
       });
       const peerLinks: SwitchLinkView[] = peers.flatMap((id) => {
         const host = isLocal(id) ? local : node.ownerOf(id);
-        return host === undefined ? [] : [{ name: `peer:${id}`, ends: [`peer-${id}`, `switch:${host}`], kind: 'peer-link' as const,
-          latencyUs: 0, state: 'up' as const, faults: {}, counters: { ...ZERO } }];
+        const name = `peer:${id}`;
+        const faults = node.links.faults.get(name) ?? {};
+        return host === undefined ? [] : [{ name, ends: [`peer-${id}`, `switch:${host}`], kind: 'peer-link' as const,
+          latencyUs: faults.addedUs ?? 0, state: faults.down ? 'down' as const : 'up' as const, faults, counters: { ...node.links.counters(name) } }];
       });
       return [...hostLinks, ...peerLinks];
     },
     faults: () => node.links.faults.entries().map(([link, faults]) => ({ link, ...faults })),
     get faultChanges() { return node.links.faultChanges; },
-    apply: (change: FaultChange) => node.links.apply(change, linkNames()),
+    apply: (change: FaultChange) => node.applyFault(change),
     subscribe(listener) {
       const onFault = (change: FaultChange): void => listener({ type: 'fault', change, text: describeChange(change) });
       node.links.on('fault', onFault);

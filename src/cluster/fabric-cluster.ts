@@ -44,7 +44,7 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
     doorbell: (to, { vector: from, count }) => {
       watch.poke();
       if (!bridge.isLocal(from) || mailbox.isFree(from)) {
-        node.sendTo(to, { t: 'ring', to, vector: from, count });
+        node.sendTo(to, { t: 'ring', to, vector: from, count }, bridge.isLocal(from) ? from : undefined);
         return;
       }
       let text: string;
@@ -56,11 +56,13 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
         return warn(`peer ${from} to remote peer ${to}: ${error.message}: slot handed back, nothing sent`);
       }
       out.set(from, ++seq);
-      node.sendTo(to, { t: 'msg', from, to, seq, text });
+      node.sendTo(to, { t: 'msg', from, to, seq, text }, from);
     },
   });
   fabric.server.on('peer-left', (peer) => { out.delete(peer.id); watch.stop(peer.id); });
   fabric.on('close', () => watch.close());
+  // A change to the cluster's links, from here or another host, is news to the local peers as a switched fabric's is.
+  node.links.on('fault', (change) => fabric.tellFault(change));
   node.on('directed', (message: Directed) => {
     if (message.t === 'ring') {
       bridge.ringLocal(message.to, message.vector, message.count);

@@ -1,7 +1,9 @@
-// The links from this host to the others, as the switched fabric's links:
-// one per remote host (`host:NAME`), with the same faults (down, latency,
-// drop, rate) and counters. A fault set here acts on this host's side: on
-// what it sends over the link and what it takes from it.
+// The cluster's links as the switched fabric's links: one per remote host
+// (`host:NAME`) and each peer's own link (`peer:ID`), with the same faults
+// (down, latency, drop, rate) and counters. Every node keeps the faults of
+// the whole cluster (a change is told to all of them), but each crossing is
+// faulted once: a host link by the node that sends over it, a peer's link by
+// the peer's own node.
 import { EventEmitter } from 'node:events';
 import { FaultError, FaultState, checkChange, type FaultChange } from '../switching/faults.js';
 import type { LinkCounters } from '../switching/router.js';
@@ -14,6 +16,12 @@ export function hostLinkName(node: string): string {
   return `${HOST_LINK_PREFIX}${node}`;
 }
 
+/** The links a crossing passes: those whose faults act on it here, and those that only count it. */
+export interface Crossing {
+  faulted: readonly string[];
+  counted?: readonly string[];
+}
+
 const zero = (): LinkCounters => ({ forwarded: 0, dropped: 0, delayed: 0, messages: 0, bytes: 0 });
 
 export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
@@ -23,7 +31,7 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
   readonly #timers = new Set<NodeJS.Timeout>();
   #changes = 0;
 
-  /** The links to the hosts given (every known one has counters, even at zero). */
+  /** A link's counters (every link has them, even at zero). */
   counters(link: string): LinkCounters {
     let counters = this.#counters.get(link);
     if (!counters) this.#counters.set(link, counters = zero());
@@ -38,31 +46,46 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
   apply(change: FaultChange, links: readonly string[]): FaultChange {
     checkChange(change);
     if ((change.kind !== 'clear' || change.link !== undefined) && !links.includes(change.link!)) {
-      throw new FaultError(`no link ${change.link}: the links to other hosts are ${links.join(', ') || 'none (no other host has joined)'}`);
+      throw new FaultError(`no link ${change.link}: the cluster's links are ${links.join(', ') || 'none (no other host has joined)'}`);
     }
-    if (change.kind === 'rate') this.#buckets.delete(change.link);
+    return this.record(change);
+  }
+
+  /** Applies a change another node made (already checked, and named as this node sees it). */
+  record(change: FaultChange): FaultChange {
+    if (change.kind === 'rate' || change.kind === 'clear') {
+      if (change.link === undefined) this.#buckets.clear();
+      else this.#buckets.delete(change.link);
+    }
     this.faults.apply(change);
     this.#changes++;
     this.emit('fault', change);
     return change;
   }
 
-  /** Passes `message` across `link` through its faults: `deliver` runs now, later, or never. */
-  pass(link: string, message: Directed, deliver: () => void): void {
-    const counters = this.counters(link);
-    const faults = this.faults.get(link);
-    if (faults?.down || (faults?.dropProbability !== undefined && Math.random() < faults.dropProbability) || !this.#withinRate(link)) {
-      counters.dropped++;
-      return;
+  /** Passes `message` through a crossing's faults: `deliver` runs now, later, or never. */
+  pass(crossing: Crossing, message: Directed, deliver: () => void): void {
+    const counted = [...crossing.faulted, ...crossing.counted ?? []];
+    let addedUs = 0;
+    for (const link of crossing.faulted) {
+      const faults = this.faults.get(link);
+      if (faults?.down || (faults?.dropProbability !== undefined && Math.random() < faults.dropProbability) || !this.#withinRate(link)) {
+        this.counters(link).dropped++;
+        return;
+      }
+      addedUs += faults?.addedUs ?? 0;
     }
-    counters.forwarded += message.t === 'ring' ? message.count : 1;
-    if (message.t === 'msg') {
-      counters.messages++;
-      counters.bytes += Buffer.byteLength(message.text);
+    for (const link of counted) {
+      const counters = this.counters(link);
+      counters.forwarded += message.t === 'ring' ? message.count : 1;
+      if (message.t === 'msg') {
+        counters.messages++;
+        counters.bytes += Buffer.byteLength(message.text);
+      }
+      if (addedUs > 0) counters.delayed++;
     }
-    if (!faults?.addedUs) return deliver();
-    counters.delayed++;
-    const timer = setTimeout(() => { this.#timers.delete(timer); deliver(); }, faults.addedUs / 1000);
+    if (addedUs === 0) return deliver();
+    const timer = setTimeout(() => { this.#timers.delete(timer); deliver(); }, addedUs / 1000);
     this.#timers.add(timer);
   }
 

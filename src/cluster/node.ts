@@ -7,10 +7,12 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { Claims } from './claims.js';
 import { IdPool } from './id-pool.js';
-import { HostLinks, hostLinkName } from './links.js';
+import { type FaultChange, type LinkFaults } from '../switching/faults.js';
+import { peerLinkName } from '../switching/topology.js';
+import { HOST_LINK_PREFIX, HostLinks, hostLinkName } from './links.js';
 import { connectNats, openBucket, type NatsConnection } from './nats.js';
 import { planCluster, type ClusterOptions, type ClusterPlan } from './options.js';
-import { decodeWire, encodeWire, subjects, type Directed, type NodeState, type RemotePeer, type WireMessage } from './wire.js';
+import { decodeWire, encodeWire, subjects, type Directed, type FaultMessage, type NodeState, type RemotePeer, type WireMessage } from './wire.js';
 
 interface RemoteNode {
   instance: string;
@@ -37,8 +39,13 @@ export interface IdSpace {
 export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly plan: ClusterPlan;
   readonly instance = randomUUID();
-  /** The links to the other hosts: their faults and counters. */
+  /** The links to the other hosts and the peers' own links: their faults and counters. */
   readonly links = new HostLinks();
+  /**
+   * Whether this node faults its peers' own links on what crosses hosts (true);
+   * false when a local router stands on those links already (switched mode).
+   */
+  faultsPeerLinks = true;
   readonly #ids: IdSpace;
   readonly #subjects: ReturnType<typeof subjects>;
   readonly #remotes = new Map<string, RemoteNode>();
@@ -106,7 +113,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.#localPeers = localPeers;
     const s = this.#subjects;
     const nc = this.#connection();
-    for (const subject of [s.state, s.hello, s.bye, s.to(this.plan.node)]) {
+    for (const subject of [s.state, s.hello, s.bye, s.fault, s.to(this.plan.node)]) {
       nc.subscribe(subject, { callback: (error, msg) => { if (!error) this.#receive(msg.data); } });
     }
     void this.#watchStatus();
@@ -139,12 +146,32 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.#send(this.#subjects.state, state);
   }
 
-  /** Sends a ring, message or ack to the node holding peer `id`: false when no node holds it or NATS is out of reach. */
-  sendTo(id: number, message: Directed): boolean {
+  /**
+   * Sends a ring, message or ack to the node holding peer `id`, through the
+   * faults of the host link and of local peer `from`'s own link: false when no
+   * node holds `id` or NATS is out of reach.
+   */
+  sendTo(id: number, message: Directed, from?: number): boolean {
     const node = this.#owners.get(id);
     if (node === undefined || !this.#connected) return false;
-    this.links.pass(hostLinkName(node), message, () => this.#send(this.#subjects.to(node), { ...message, node: this.plan.node }));
+    const host = hostLinkName(node);
+    const peer = from === undefined || message.t === 'ack' ? [] : [peerLinkName(from)];
+    const crossing = this.faultsPeerLinks ? { faulted: [host, ...peer] } : { faulted: [host], counted: peer };
+    this.links.pass(crossing, message, () => this.#send(this.#subjects.to(node), { ...message, node: this.plan.node }));
     return true;
+  }
+
+  /** Every link of the cluster as this node names it: one per other host, and every peer's own. */
+  linkNames(): string[] {
+    const peers = [...this.#localPeers().map((peer) => peer.id), ...this.#owners.keys()].sort((a, b) => a - b);
+    return [...this.nodes.map(hostLinkName), ...peers.map(peerLinkName)];
+  }
+
+  /** Applies a fault change here and tells every other node; throws FaultError for a link the cluster does not have. */
+  applyFault(change: FaultChange): FaultChange {
+    this.links.apply(change, this.linkNames());
+    this.#send(this.#subjects.fault, { t: 'fault', node: this.plan.node, change });
+    return change;
   }
 
   /** Says goodbye, frees this node's claims, closes NATS. */
@@ -200,7 +227,14 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       case 'bye':
         if (this.#remotes.get(message.node)?.instance === message.instance) this.#forget(message.node, `node ${message.node} left`);
         return;
-      default: this.links.pass(hostLinkName(message.node!), message, () => this.emit('directed', message));
+      case 'fault': return this.#remoteFault(message);
+      default: {
+        // The sender faulted the host link; the receiver's own link is faulted here.
+        const host = [hostLinkName(message.node!)];
+        const peer = message.t === 'ack' ? [] : [peerLinkName(message.to)];
+        const crossing = this.faultsPeerLinks ? { faulted: peer, counted: host } : { faulted: [], counted: [...host, ...peer] };
+        this.links.pass(crossing, message, () => this.emit('directed', message));
+      }
     }
   }
 
@@ -214,7 +248,10 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       this.#forget(state.node, `node ${state.node} restarted`);
       remote = undefined;
     }
-    if (!remote) this.#remotes.set(state.node, remote = { instance: state.instance, lastSeen: 0, peers: new Map() });
+    if (!remote) {
+      this.#remotes.set(state.node, remote = { instance: state.instance, lastSeen: 0, peers: new Map() });
+      this.#catchUp(state.node);
+    }
     remote.lastSeen = performance.now();
     const now = new Map(state.peers.map((peer) => [peer.id, peer]));
     for (const id of remote.peers.keys()) {
@@ -231,6 +268,33 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       this.#owners.set(peer.id, state.node);
       if (!before || before.nodename !== peer.nodename || before.cclass !== peer.cclass) this.emit('remote-peer', state.node, peer);
     }
+  }
+
+  /** A change another node made, renamed as this node sees its links (a link between two other hosts is not one of ours). */
+  #remoteFault({ node, change }: FaultMessage): void {
+    if (node === this.plan.node || change.link === undefined || !change.link.startsWith(HOST_LINK_PREFIX)) {
+      if (node !== this.plan.node) this.links.record(change);
+      return;
+    }
+    if (change.link !== hostLinkName(this.plan.node)) return;
+    this.links.record({ ...change, link: hostLinkName(node) });
+  }
+
+  /** Tells a node that has just appeared the faults on its link to this one and on this node's peers' links. */
+  #catchUp(node: string): void {
+    const local = new Set(this.#localPeers().map((peer) => peerLinkName(peer.id)));
+    for (const [link, faults] of this.links.faults.entries()) {
+      if (link === hostLinkName(node) || local.has(link)) this.#tell(node, link, faults);
+    }
+  }
+
+  #tell(node: string, link: string, faults: LinkFaults): void {
+    const changes: FaultChange[] = [{ kind: 'clear', link }];
+    if (faults.down) changes.push({ kind: 'link', link, up: false });
+    if (faults.addedUs) changes.push({ kind: 'latency', link, us: faults.addedUs });
+    if (faults.dropProbability) changes.push({ kind: 'drop', link, probability: faults.dropProbability });
+    if (faults.rate) changes.push({ kind: 'rate', link, rate: faults.rate });
+    for (const change of changes) this.#send(this.#subjects.to(node), { t: 'fault', node: this.plan.node, change });
   }
 
   #dropPeer(node: string, remote: RemoteNode, id: number, reason: string): void {

@@ -2,6 +2,7 @@
 // received message passes: another node is a peer like any other, so what it
 // sends is untrusted input.
 import { MAX_PEER_ID } from '../protocol/message.js';
+import { checkChange, type FaultChange } from '../switching/faults.js';
 
 /** A peer of a node as the others see it (names only on a fabric). */
 export interface RemotePeer {
@@ -26,12 +27,19 @@ export type Directed = (
   | { t: 'ack'; from: number; seq: number }
 ) & { node?: string };
 
-export type WireMessage = NodeState | Directed | { t: 'hello'; node: string } | { t: 'bye'; node: string; instance: string };
+/** A fault change one node made, told to all (or, to catch up a node that joined later, to one). Links are named as `node` sees them. */
+export interface FaultMessage {
+  t: 'fault';
+  node: string;
+  change: FaultChange;
+}
+
+export type WireMessage = NodeState | Directed | FaultMessage | { t: 'hello'; node: string } | { t: 'bye'; node: string; instance: string };
 
 /** Subjects of cluster `name`. */
-export function subjects(name: string): { state: string; hello: string; bye: string; to: (node: string) => string } {
+export function subjects(name: string): { state: string; hello: string; bye: string; fault: string; to: (node: string) => string } {
   const base = `famez.${name}`;
-  return { state: `${base}.state`, hello: `${base}.hello`, bye: `${base}.bye`, to: (node) => `${base}.to.${node}` };
+  return { state: `${base}.state`, hello: `${base}.hello`, bye: `${base}.bye`, fault: `${base}.fault`, to: (node) => `${base}.to.${node}` };
 }
 
 const encoder = new TextEncoder();
@@ -75,6 +83,11 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
       const directed = directedOf(m);
       return typeof directed === 'string' ? directed : { ...directed, node: m.node };
     }
+    case 'fault': {
+      if (!isName(m.node)) return 'a fault without its sender';
+      const change = changeOf(m.change);
+      return typeof change === 'string' ? change : { t: 'fault', node: m.node, change };
+    }
     case 'hello':
       return isName(m.node) ? { t: 'hello', node: m.node } : 'a bad hello';
     case 'bye':
@@ -93,5 +106,47 @@ function directedOf(m: Record<string, unknown>): Directed | string {
         ? { t: 'msg', from: m.from, to: m.to, seq: m.seq, text: m.text } : 'a bad message';
     default:
       return isId(m.from) && isCount(m.seq, Number.MAX_SAFE_INTEGER) ? { t: 'ack', from: m.from, seq: m.seq } : 'a bad ack';
+  }
+}
+
+/** A link as nodes name them: a host's (`host:NAME`) or a peer's (`peer:ID`). */
+const isLinkName = (value: unknown): value is string =>
+  typeof value === 'string' && (/^host:[A-Za-z0-9_-]{1,64}$/.test(value) || (/^peer:(0|[1-9][0-9]{0,4})$/.test(value) && isId(Number(value.slice(5)))));
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+function changeOf(value: unknown): FaultChange | string {
+  if (typeof value !== 'object' || value === null) return 'a fault without its change';
+  const c = value as Record<string, unknown>;
+  if (c.kind === 'clear' ? c.link !== undefined && !isLinkName(c.link) : !isLinkName(c.link)) return 'a fault on a link nodes do not have';
+  let change: FaultChange;
+  switch (c.kind) {
+    case 'link':
+      if (typeof c.up !== 'boolean') return 'a bad link fault';
+      change = { kind: 'link', link: c.link as string, up: c.up };
+      break;
+    case 'latency':
+      if (!isNumber(c.us)) return 'a bad latency fault';
+      change = { kind: 'latency', link: c.link as string, us: c.us };
+      break;
+    case 'drop':
+      if (!isNumber(c.probability)) return 'a bad drop fault';
+      change = { kind: 'drop', link: c.link as string, probability: c.probability };
+      break;
+    case 'rate': {
+      const rate = c.rate as Record<string, unknown> | undefined;
+      if (rate !== undefined && (typeof rate !== 'object' || rate === null || !isNumber(rate.perSecond) || !isNumber(rate.burst))) return 'a bad rate fault';
+      change = { kind: 'rate', link: c.link as string, rate: rate && { perSecond: rate.perSecond as number, burst: rate.burst as number } };
+      break;
+    }
+    case 'clear':
+      change = c.link === undefined ? { kind: 'clear' } : { kind: 'clear', link: c.link as string };
+      break;
+    default:
+      return 'an unknown kind of fault';
+  }
+  try {
+    return checkChange(change);
+  } catch (error) {
+    return `a fault out of range (${(error as Error).message})`;
   }
 }

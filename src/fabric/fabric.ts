@@ -79,9 +79,13 @@ export class Fabric extends EventEmitter<FabricEvents> {
     return this.router.apply(change);
   }
 
-  /** Tells every configured peer of a fault change from the switch (those that cannot take it get a warning). */
   #faultChanged(change: FaultChange, text: string): void {
     this.emit('fault', change, text);
+    this.tellFault(change);
+  }
+
+  /** Tells every configured peer of a fault change from the switch (those that cannot take it get a warning). */
+  tellFault(change: FaultChange): void {
     const notice = faultNotice(change);
     for (const port of this.ports.values()) {
       if (port.linkState !== 'configured' || !port.live) continue;

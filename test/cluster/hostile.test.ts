@@ -22,6 +22,15 @@ test('wire messages are checked: bad JSON, kinds, ids, vectors, names and sizes 
   assert.equal(decodeWire(bytes('{"t":"state","node":"a.b","instance":"i","peers":[]}')), 'a bad state message');
   assert.equal(decodeWire(bytes('{"t":"state","node":"a","instance":"i","peers":[{"id":-1}]}')), 'a state message with a bad peer');
   assert.equal(decodeWire(bytes('{"t":"state","node":"a","instance":"i","peers":[{"id":1,"nodename":"' + 'n'.repeat(32) + '"}]}')), 'a state message with bad names');
+  assert.equal(decodeWire(bytes('{"t":"fault","change":{"kind":"clear"}}')), 'a fault without its sender');
+  assert.equal(decodeWire(bytes('{"t":"fault","node":"a","change":{"kind":"link","link":"trunk","up":false}}')), 'a fault on a link nodes do not have');
+  assert.equal(decodeWire(bytes('{"t":"fault","node":"a","change":{"kind":"link","link":"peer:65536","up":false}}')), 'a fault on a link nodes do not have');
+  assert.equal(decodeWire(bytes('{"t":"fault","node":"a","change":{"kind":"drop","link":"host:b","probability":2}}')),
+    'a fault out of range (a drop probability is from 0 to 1, not 2)');
+  assert.equal(decodeWire(bytes('{"t":"fault","node":"a","change":{"kind":"rate","link":"host:b","rate":{"perSecond":"9"}}}')), 'a bad rate fault');
+  assert.equal(decodeWire(bytes('{"t":"fault","node":"a","change":{"kind":"melt","link":"host:b"}}')), 'an unknown kind of fault');
+  const fault = { t: 'fault', node: 'a', change: { kind: 'latency', link: 'peer:7', us: 500 } } as const;
+  assert.deepEqual(decodeWire(encodeWire(fault)), fault);
   const ring = { t: 'ring', to: 3, vector: 1, count: 2, node: 'a' } as const;
   assert.deepEqual(decodeWire(encodeWire(ring)), ring);
 });

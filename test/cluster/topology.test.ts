@@ -44,7 +44,7 @@ test('hosts are switches and inter-host links are links in the topology; a link 
   await assert.rejects(sender.send(receiver.id, 'across a down link'), /did not take the message within 500 ms/);
   const unknown = await call(`${web.url}/api/v1/faults`, 'POST', AUTH, JSON.stringify({ action: 'down', link: 'host:nowhere' }));
   assert.equal(unknown.status, 400);
-  assert.match(await unknown.text(), /no link host:nowhere: the links to other hosts are host:two/);
+  assert.match(await unknown.text(), /no link host:nowhere: the cluster's links are host:two, peer:\d+, peer:\d+/);
   const after = await (await call(`${web.url}/api/v1/topology`, 'GET')).json() as { links: TopologyLink[] };
   const downLink = after.links.find((link) => link.name === 'host:two')!;
   assert.equal(downLink.state, 'down');
