@@ -46,6 +46,12 @@ export class Claims {
     }
   }
 
+  /** The node that holds `id` in the bucket, if any (a node's word that it holds an id is checked here). */
+  async holder(id: number): Promise<string | undefined> {
+    const entry = await this.#kv.get(`id.${id}`);
+    return entry?.operation === 'PUT' ? entry.string() : undefined;
+  }
+
   /** The ids in the bucket now (ours and the others'). */
   async takenIds(): Promise<Set<number>> {
     const ids = new Set<number>();

@@ -7,18 +7,14 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { Claims } from './claims.js';
 import { IdPool } from './id-pool.js';
-import { type FaultChange, type LinkFaults } from '../switching/faults.js';
+import type { FaultChange } from '../switching/faults.js';
 import { peerLinkName } from '../switching/topology.js';
-import { HOST_LINK_PREFIX, HostLinks, hostLinkName } from './links.js';
+import { changesFor, renamedChange } from './fault-sync.js';
+import { HostLinks, hostLinkName } from './links.js';
+import { Membership } from './membership.js';
 import { connectNats, openBucket, type NatsConnection } from './nats.js';
 import { planCluster, type ClusterOptions, type ClusterPlan } from './options.js';
 import { decodeWire, encodeWire, subjects, type Directed, type FaultMessage, type NodeState, type RemotePeer, type WireMessage } from './wire.js';
-
-interface RemoteNode {
-  instance: string;
-  lastSeen: number;
-  peers: Map<number, RemotePeer>;
-}
 
 export interface ClusterNodeEvents {
   /** A peer of another node appeared (or changed its names). */
@@ -48,9 +44,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   faultsPeerLinks = true;
   readonly #ids: IdSpace;
   readonly #subjects: ReturnType<typeof subjects>;
-  readonly #remotes = new Map<string, RemoteNode>();
-  /** Which node holds each remote id. */
-  readonly #owners = new Map<number, string>();
+  readonly #members: Membership;
   #nc?: NatsConnection;
   #claims?: Claims;
   #pool?: IdPool;
@@ -68,6 +62,14 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.plan = planCluster(options);
     this.#ids = ids;
     this.#subjects = subjects(this.plan.name);
+    this.#members = new Membership({
+      ownsId: (id) => this.pool.owns(id),
+      holder: (id) => this.#claims!.holder(id),
+      nodeAppeared: (node) => this.#catchUp(node),
+      peerAdded: (node, peer) => this.emit('remote-peer', node, peer),
+      peerGone: (node, id, reason) => this.emit('remote-peer-gone', node, id, reason),
+      warn: (line) => this.#warn(line),
+    });
   }
 
   /** For ServerOptions.reserved: every id this node has not claimed (all of them before join()). */
@@ -86,7 +88,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     try {
       const claims = this.#claims = new Claims(await openBucket(nc, plan), plan);
       await claims.claimNode();
-      this.#pool = new IdPool({ claims, range: this.#ids.range, spare: plan.spareIds, random: this.#ids.random, heldElsewhere: (id) => this.#owners.has(id), warn: (line) => this.#warn(line) });
+      this.#pool = new IdPool({ claims, range: this.#ids.range, spare: plan.spareIds, random: this.#ids.random, heldElsewhere: (id) => this.#members.ownerOf(id) !== undefined, warn: (line) => this.#warn(line) });
       await this.#pool.fill();
       this.#connected = true;
     } catch (error) {
@@ -125,19 +127,17 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
 
   /** The node holding remote peer `id`, if any. */
   ownerOf(id: number): string | undefined {
-    return this.#owners.get(id);
+    return this.#members.ownerOf(id);
   }
 
   /** Remote peers by id. */
   remotePeers(): Map<number, { node: string; peer: RemotePeer }> {
-    const all = new Map<number, { node: string; peer: RemotePeer }>();
-    for (const [node, remote] of this.#remotes) for (const peer of remote.peers.values()) all.set(peer.id, { node, peer });
-    return all;
+    return this.#members.peers();
   }
 
   /** Remote nodes by name. */
   get nodes(): string[] {
-    return [...this.#remotes.keys()];
+    return this.#members.nodes;
   }
 
   /** Tells every node which peers this node holds now. */
@@ -152,7 +152,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
    * node holds `id` or NATS is out of reach.
    */
   sendTo(id: number, message: Directed, from?: number): boolean {
-    const node = this.#owners.get(id);
+    const node = this.#members.ownerOf(id);
     if (node === undefined || !this.#connected) return false;
     const host = hostLinkName(node);
     const peer = from === undefined || message.t === 'ack' ? [] : [peerLinkName(from)];
@@ -163,7 +163,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
 
   /** Every link of the cluster as this node names it: one per other host, and every peer's own. */
   linkNames(): string[] {
-    const peers = [...this.#localPeers().map((peer) => peer.id), ...this.#owners.keys()].sort((a, b) => a - b);
+    const peers = [...this.#localPeers().map((peer) => peer.id), ...this.#members.ids()].sort((a, b) => a - b);
     return [...this.nodes.map(hostLinkName), ...peers.map(peerLinkName)];
   }
 
@@ -200,10 +200,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
 
   #beat(): void {
     this.announce();
-    const now = performance.now();
-    for (const [node, remote] of this.#remotes) {
-      if (now - remote.lastSeen > this.plan.timeoutMs) this.#forget(node, `node ${node} silent for ${this.plan.timeoutMs} ms`);
-    }
+    this.#members.expire(performance.now() - this.plan.timeoutMs, this.plan.timeoutMs);
     // One refresh at a time: while NATS is unreachable each one waits for its requests to time out.
     if (this.#refreshing || !this.#connected) return;
     this.#refreshing = true;
@@ -225,7 +222,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       case 'state': return this.#state(message);
       case 'hello': if (message.node !== this.plan.node) this.announce(); return;
       case 'bye':
-        if (this.#remotes.get(message.node)?.instance === message.instance) this.#forget(message.node, `node ${message.node} left`);
+        if (this.#members.instanceOf(message.node) === message.instance) this.#members.forget(message.node, `node ${message.node} left`);
         return;
       case 'fault': return this.#remoteFault(message);
       default: {
@@ -239,75 +236,23 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   }
 
   #state(state: NodeState): void {
-    if (state.node === this.plan.node) {
-      if (state.instance !== this.instance) this.#warn(`cluster: another instance calls itself node ${state.node}: check --node on every host`);
-      return;
-    }
-    let remote = this.#remotes.get(state.node);
-    if (remote && remote.instance !== state.instance) {
-      this.#forget(state.node, `node ${state.node} restarted`);
-      remote = undefined;
-    }
-    if (!remote) {
-      this.#remotes.set(state.node, remote = { instance: state.instance, lastSeen: 0, peers: new Map() });
-      this.#catchUp(state.node);
-    }
-    remote.lastSeen = performance.now();
-    const now = new Map(state.peers.map((peer) => [peer.id, peer]));
-    for (const id of remote.peers.keys()) {
-      if (!now.has(id)) this.#dropPeer(state.node, remote, id, `peer ${id} left node ${state.node}`);
-    }
-    for (const peer of now.values()) {
-      const owner = this.#owners.get(peer.id);
-      if ((owner !== undefined && owner !== state.node) || this.pool.owns(peer.id)) {
-        this.#warn(`cluster: node ${state.node} says it holds id ${peer.id}, which ${owner ?? 'this node'} holds: ignored`);
-        continue;
-      }
-      const before = remote.peers.get(peer.id);
-      remote.peers.set(peer.id, peer);
-      this.#owners.set(peer.id, state.node);
-      if (!before || before.nodename !== peer.nodename || before.cclass !== peer.cclass) this.emit('remote-peer', state.node, peer);
-    }
+    if (state.node !== this.plan.node) return this.#members.heard(state, performance.now());
+    if (state.instance !== this.instance) this.#warn(`cluster: another instance calls itself node ${state.node}: check --node on every host`);
   }
 
-  /** A change another node made, renamed as this node sees its links (a link between two other hosts is not one of ours). */
+  /** A change another node made, as this node names its links. */
   #remoteFault({ node, change }: FaultMessage): void {
-    if (node === this.plan.node || change.link === undefined || !change.link.startsWith(HOST_LINK_PREFIX)) {
-      if (node !== this.plan.node) this.links.record(change);
-      return;
-    }
-    if (change.link !== hostLinkName(this.plan.node)) return;
-    this.links.record({ ...change, link: hostLinkName(node) });
+    const renamed = node === this.plan.node ? undefined : renamedChange(this.plan.node, node, change);
+    if (renamed) this.links.record(renamed);
   }
 
   /** Tells a node that has just appeared the faults on its link to this one and on this node's peers' links. */
   #catchUp(node: string): void {
-    const local = new Set(this.#localPeers().map((peer) => peerLinkName(peer.id)));
+    const concerned = new Set([hostLinkName(node), ...this.#localPeers().map((peer) => peerLinkName(peer.id))]);
     for (const [link, faults] of this.links.faults.entries()) {
-      if (link === hostLinkName(node) || local.has(link)) this.#tell(node, link, faults);
+      if (!concerned.has(link)) continue;
+      for (const change of changesFor(link, faults)) this.#send(this.#subjects.to(node), { t: 'fault', node: this.plan.node, change });
     }
-  }
-
-  #tell(node: string, link: string, faults: LinkFaults): void {
-    const changes: FaultChange[] = [{ kind: 'clear', link }];
-    if (faults.down) changes.push({ kind: 'link', link, up: false });
-    if (faults.addedUs) changes.push({ kind: 'latency', link, us: faults.addedUs });
-    if (faults.dropProbability) changes.push({ kind: 'drop', link, probability: faults.dropProbability });
-    if (faults.rate) changes.push({ kind: 'rate', link, rate: faults.rate });
-    for (const change of changes) this.#send(this.#subjects.to(node), { t: 'fault', node: this.plan.node, change });
-  }
-
-  #dropPeer(node: string, remote: RemoteNode, id: number, reason: string): void {
-    remote.peers.delete(id);
-    this.#owners.delete(id);
-    this.emit('remote-peer-gone', node, id, reason);
-  }
-
-  #forget(node: string, reason: string): void {
-    const remote = this.#remotes.get(node);
-    if (!remote) return;
-    this.#remotes.delete(node);
-    for (const id of [...remote.peers.keys()]) this.#dropPeer(node, remote, id, reason);
   }
 
   async #watchStatus(): Promise<void> {

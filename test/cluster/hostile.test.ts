@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { connect as natsConnect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
 import { connect, type FamezClient } from '../../src/client/index.js';
 import { listenClusteredServer } from '../../src/cluster/index.js';
 import { decodeWire, encodeWire } from '../../src/cluster/wire.js';
@@ -35,7 +36,7 @@ test('wire messages are checked: bad JSON, kinds, ids, vectors, names and sizes 
   assert.deepEqual(decodeWire(encodeWire(ring)), ring);
 });
 
-test('a hostile node on NATS: garbage is ignored with a warning, and it cannot take an id another node holds', { timeout: 60_000, skip: natsMissing }, async (t) => {
+test('a hostile node on NATS: garbage is ignored with a warning; it cannot take an id another node holds, nor one it has not claimed in the KV', { timeout: 60_000, skip: natsMissing }, async (t) => {
   const nats = await NatsServer.start(t);
   const dir = tempDir(t);
   const host = await listenClusteredServer({ socketPath: join(dir, 'h.sock'), memory: { kind: 'memfd', size: 65536 }, listenFd: 'none' }, { url: nats.url, name: 'hx', node: 'honest' });
@@ -49,16 +50,22 @@ test('a hostile node on NATS: garbage is ignored with a warning, and it cannot t
   t.after(() => rogue.close());
   rogue.publish('famez.hx.state', new TextEncoder().encode('not json'));
   rogue.publish('famez.hx.to.honest', new TextEncoder().encode('{"t":"ring","node":"rogue","to":"x"}'));
-  // It claims the honest node's own peer id, and one free id.
+  // It says it holds the honest node's own peer id, and a free id it has not claimed in the KV.
   rogue.publish('famez.hx.state', encodeWire({ t: 'state', node: 'rogue', instance: 'r', peers: [{ id: client.id }, { id: 4000 }] }));
   await rogue.flush();
   await waitFor(() => warnings.some((w) => /says it holds id \d+, which this node holds: ignored/.test(w)), () => `the refusal: ${warnings.join(' | ')}`, 10_000);
+  await waitFor(() => warnings.includes('cluster: node rogue says it holds id 4000, which the cluster\'s KV gives to no node: ignored'), () => `the refusal: ${warnings.join(' | ')}`, 10_000);
   assert.ok(warnings.some((w) => w.startsWith('cluster: ignored not JSON text')), warnings.join(' | '));
   assert.ok(warnings.some((w) => w.startsWith('cluster: ignored a bad ring')), warnings.join(' | '));
   assert.equal(host.server.peers.has(client.id) && host.server.peers.get(client.id)!.credentials !== undefined, true, 'our peer keeps its id');
-  await waitFor(() => client.peers.has(4000), 'the rogue\'s free id to appear as a remote peer', 10_000);
+  assert.equal(client.peers.has(4000), false, 'an id the KV gives to nobody is no peer');
+  // NATS access is the trust boundary: a node that claims the id in the KV as famez does is believed.
+  const kv = await new Kvm(rogue).open('famez-hx');
+  await kv.create('id.4001', new TextEncoder().encode('rogue'));
+  rogue.publish('famez.hx.state', encodeWire({ t: 'state', node: 'rogue', instance: 'r', peers: [{ id: 4001 }] }));
+  await waitFor(() => client.peers.has(4001), 'the rogue\'s claimed id to appear as a remote peer', 10_000);
   // Silent after that: its peer leaves after the time-out (5 s by default).
-  await waitFor(() => !client.peers.has(4000), 'the silent rogue\'s peer to leave', 15_000);
+  await waitFor(() => !client.peers.has(4001), 'the silent rogue\'s peer to leave', 15_000);
 });
 
 test('NATS with a password: the right one joins, a wrong one is refused in one line', { timeout: 60_000, skip: natsMissing }, async (t) => {
