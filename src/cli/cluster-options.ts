@@ -85,6 +85,7 @@ export class LazyCluster {
 
   /** For ServerOptions.reserved: every id until the node has joined and claimed its own. */
   readonly reserved = (id: number): boolean => this.#node?.reserved(id) ?? true;
+  readonly noFreeId = (): string => this.#node?.noFreeId() ?? 'not in the cluster yet';
 
   get node(): ClusterNode | undefined {
     return this.#node;

@@ -130,7 +130,7 @@ export async function runFabric(args: string[]): Promise<number> {
     const { nClients, ids } = plan.fabric;
     const cluster = plan.cluster && new LazyCluster(plan.cluster, { range: { first: 1, last: nClients }, random: ids === 'random' });
     let clusterView: SwitchingSource | undefined;
-    const fabric = createFabric({ ...plan.fabric, reserved: cluster?.reserved });
+    const fabric = createFabric({ ...plan.fabric, reserved: cluster?.reserved, noFreeId: cluster?.noFreeId });
     logFabricEvents(fabric, log, plan.verbosity);
     const service = {
       listen: () => fabric.listen(),

@@ -136,7 +136,7 @@ export async function runServer(args: string[]): Promise<number> {
     const router = switched ? new Router({ topology, seed }) : undefined;
     const cluster = plan.cluster && new LazyCluster(plan.cluster, { range: { first: 0, last: 65535 }, random: plan.server.ids === 'random' });
     let clusterView: SwitchingSource | undefined;
-    const server = createServer({ ...plan.server, forwarding: router, reserved: cluster?.reserved });
+    const server = createServer({ ...plan.server, forwarding: router, reserved: cluster?.reserved, noFreeId: cluster?.noFreeId });
     logServerEvents(server, log);
     if (router) logFaults(router, log);
     const sources = () => ({

@@ -90,7 +90,7 @@ function namesOf(mailbox: Mailbox, id: number): { nodename?: string; cclass?: st
 /** Joins the cluster, then opens the fabric with ids unique across it. */
 export async function listenClusteredFabric(options: FabricOptions, cluster: ClusterOptions): Promise<ClusteredFabric> {
   let node: ClusterNode | undefined;
-  const fabric = createFabric({ ...options, reserved: (id) => node?.reserved(id) ?? true });
+  const fabric = createFabric({ ...options, reserved: (id) => node?.reserved(id) ?? true, noFreeId: () => node?.noFreeId() ?? 'not in the cluster yet' });
   node = await ClusterNode.join(cluster, fabricIdSpace(fabric, options));
   try {
     await fabric.listen();

@@ -20,6 +20,8 @@ export class IdPool {
   readonly #owned = new Set<number>();
   readonly #used = new Set<number>();
   #filling?: Promise<void>;
+  /** The last claiming run found too few free ids in the range. */
+  #short = false;
   #closed = false;
 
   constructor(options: IdPoolOptions) {
@@ -31,6 +33,11 @@ export class IdPool {
 
   owns(id: number): boolean {
     return this.#owned.has(id);
+  }
+
+  /** The last claiming run found too few free ids: the range is nearly all taken across the cluster. */
+  get short(): boolean {
+    return this.#short;
   }
 
   get spare(): number {
@@ -81,6 +88,7 @@ export class IdPool {
       if (this.#closed || this.spare >= spare) return;
       if (await claims.claimId(id)) this.#owned.add(id);
     }
-    if (this.spare < spare && !this.#closed) this.#options.warn(`cluster: only ${this.spare} spare ids could be claimed (ids ${range.first}..${range.last} are nearly all taken): later peers may be refused`);
+    this.#short = this.spare < spare;
+    if (this.#short && !this.#closed) this.#options.warn(`cluster: only ${this.spare} spare ids could be claimed (ids ${range.first}..${range.last} are nearly all taken): later peers may be refused`);
   }
 }

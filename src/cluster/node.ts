@@ -75,6 +75,14 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   /** For ServerOptions.reserved: every id this node has not claimed (all of them before join()). */
   readonly reserved = (id: number): boolean => this.#pool?.reserved(id) ?? true;
 
+  /** For ServerOptions.noFreeId: why a joining peer finds no id (this node gives only ids it claimed ahead). */
+  readonly noFreeId = (): string => {
+    const { first, last } = this.#ids.range;
+    if (!this.#connected) return `no cluster id free on this host: ids are claimed ahead from NATS at ${this.plan.url}, which is out of reach: the peer can join once NATS is back`;
+    if (this.#pool?.short) return `no cluster id free: every id from ${first} to ${last} is taken across cluster ${this.plan.name}: wait for peers to leave, or start with more ids`;
+    return `no cluster id free on this host yet: more are being claimed from NATS at ${this.plan.url}: try again in a moment`;
+  };
+
   get pool(): IdPool {
     if (!this.#pool) throw new Error('the cluster node has not joined');
     return this.#pool;

@@ -31,7 +31,7 @@ export function attachServer(server: FamezServer, node: ClusterNode): void {
 /** Joins the cluster, then listens with ids unique across it. */
 export async function listenClusteredServer(options: ServerOptions, cluster: ClusterOptions): Promise<ClusteredServer> {
   const node = await ClusterNode.join(cluster, serverIdSpace(options));
-  const server = createServer({ ...options, reserved: node.reserved });
+  const server = createServer({ ...options, reserved: node.reserved, noFreeId: node.noFreeId });
   try {
     await server.listen();
     attachServer(server, node);

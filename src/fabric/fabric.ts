@@ -22,7 +22,7 @@ export type { FabricEvents, FabricMessage } from './fabric-events.js';
 /** managing (FAME-Z's default, a fabric manager), unmanaged (--noPFM) or silent (not a peer at all). */
 export type FabricMode = SwitchMode | 'silent';
 
-export interface FabricOptions extends Pick<ServerOptions, 'socketMode' | 'socketGroup' | 'admit' | 'maxQueue' | 'reserved'> {
+export interface FabricOptions extends Pick<ServerOptions, 'socketMode' | 'socketGroup' | 'admit' | 'maxQueue' | 'reserved' | 'noFreeId'> {
   /** Default /tmp/ivshmsg_socket. */
   socketPath?: string;
   /** A name in /dev/shm or a path (default ivshmsg_mailbox). */
@@ -120,6 +120,7 @@ export class Fabric extends EventEmitter<FabricEvents> {
       admit: options.admit,
       maxQueue: options.maxQueue,
       reserved: options.reserved,
+      noFreeId: options.noFreeId,
     });
     server.on('peer-joining', (peer) => this.#joining(peer));
     server.on('peer-joined', (peer) => this.#joined(peer));

@@ -22,6 +22,7 @@ export interface AdmissionContext {
   readonly check?: (credentials: sys.Credentials) => string | undefined;
   /** Ids held elsewhere (another host of a cluster). */
   readonly reserved?: (id: number) => boolean;
+  readonly noFreeId?: () => string;
   memoryFd(): sys.Fd;
   leave(id: number, reason: string): void;
   joining(peer: Peer): void;
@@ -48,7 +49,7 @@ export function admit(fd: sys.Fd, context: AdmissionContext): void {
   const id = context.ids.allocate((candidate) => registry.peers.has(candidate) || context.reserved?.(candidate) === true);
   if (id === undefined) {
     const { first, last } = context.ids.range;
-    return refuse(fd, context, credentials, `server full (every peer id from ${first} to ${last} is taken)`);
+    return refuse(fd, context, credentials, context.noFreeId?.() ?? `server full (every peer id from ${first} to ${last} is taken)`);
   }
   const shortage = switched?.shortage(id);
   if (shortage) return refuse(fd, context, credentials, shortage);

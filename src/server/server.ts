@@ -69,6 +69,8 @@ export interface ServerOptions {
   listenFd?: sys.Fd | 'systemd' | 'none';
   /** Ids held elsewhere (another host of a cluster): never given to a connecting peer. */
   reserved?: (id: number) => boolean;
+  /** Why no id is free when a peer is refused for want of one (default: the server is full); with `reserved`, its owner knows better. */
+  noFreeId?: () => string;
 }
 
 export interface ServerEvents {
@@ -252,7 +254,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   #admit(fd: sys.Fd): void {
     admit(fd, {
       vectors: this.vectors, protocol: this.protocol, maxPeers: this.maxPeers, maxQueue: this.#options.maxQueue ?? DEFAULT_MAX_QUEUE,
-      registry: this.#registry, ids: this.#ids, switched: this.#switched, check: this.#options.admit, reserved: this.#options.reserved,
+      registry: this.#registry, ids: this.#ids, switched: this.#switched, check: this.#options.admit, reserved: this.#options.reserved, noFreeId: this.#options.noFreeId,
       memoryFd: () => this.memory.fd,
       leave: (id, reason) => this.#leave(id, reason),
       joining: (peer) => this.emit('peer-joining', peer),

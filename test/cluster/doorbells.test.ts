@@ -54,3 +54,34 @@ test('a second instance with the same node name is refused in one line', { timeo
   await assert.rejects(host(t, dir, 'same', { url: nats.url, name: 'twice' }),
     (error: Error) => /^node "same" is already in cluster "twice": .*give this one another --node$/.test(error.message) && !error.message.includes('\n'));
 });
+
+test('a peer that finds no id is told why: every id of the range is taken across the cluster, or NATS is out of reach', { timeout: 60_000, skip: natsMissing }, async (t) => {
+  const nats = await NatsServer.start(t);
+  const dir = tempDir(t);
+  const refusals = (clustered: ClusteredServer): string[] => {
+    const reasons: string[] = [];
+    clustered.server.on('peer-refused', (_who, reason) => reasons.push(reason));
+    return reasons;
+  };
+  const tryJoin = async (clustered: ClusteredServer): Promise<void> => {
+    const client = await connect({ path: clustered.server.socketPath }).catch(() => undefined);
+    if (client) t.after(() => client.close());
+  };
+  // Ids 1 and 2 only: the first host claims both ahead.
+  const first = await listenClusteredServer({ socketPath: join(dir, 'f.sock'), memory: { kind: 'memfd', size: 65536 }, idRange: { first: 1, last: 2 }, listenFd: 'none' },
+    { url: nats.url, name: 'few', node: 'first', timeoutMs: 2000 });
+  t.after(() => first.close());
+  const second = await listenClusteredServer({ socketPath: join(dir, 's.sock'), memory: { kind: 'memfd', size: 65536 }, idRange: { first: 1, last: 2 }, listenFd: 'none' },
+    { url: nats.url, name: 'few', node: 'second', timeoutMs: 2000 });
+  t.after(() => second.close());
+  const refused = refusals(second);
+  await tryJoin(second);
+  await waitFor(() => refused.length === 1, 'the refusal', 10_000);
+  assert.equal(refused[0], 'no cluster id free: every id from 1 to 2 is taken across cluster few: wait for peers to leave, or start with more ids');
+
+  await nats.stop();
+  await waitFor(() => second.node.noFreeId().includes('out of reach'), 'the host to see NATS gone', 10_000);
+  await tryJoin(second);
+  await waitFor(() => refused.length === 2, 'the second refusal', 10_000);
+  assert.match(refused[1]!, /^no cluster id free on this host: ids are claimed ahead from NATS at nats:\/\/127\.0\.0\.1:\d+, which is out of reach: the peer can join once NATS is back$/);
+});
