@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { connectFabric, type FabricPeer } from '../src/fabric/index.js';
 import { listenClusteredFabric, type ClusteredFabric } from '../src/cluster/index.js';
 import { NatsServer } from '../test/cluster/nats-server.js';
-import { summarize } from './lib.js';
+import { formatSpread, median, spread, summarize, type Spread } from './lib.js';
 import type { BenchContext } from './plan.js';
 
 export interface ClusterRoundTrip {
@@ -16,11 +16,14 @@ export interface ClusterRoundTrip {
 }
 
 export interface ClusterResults {
+  /** Round trips of each kind per round. */
   rounds: number;
+  reps: number;
   natsRequestReply: ClusterRoundTrip;
   crossHostPing: ClusterRoundTrip;
   localSwitchPing: ClusterRoundTrip;
-  /** crossHostPing median / natsRequestReply median (goal: <= 1.3). */
+  /** Per round: crossHostPing median / natsRequestReply median (goal: <= 1.3). */
+  ratio: Spread;
   ratioMedian: number;
   crossHostMessagesPerSecond: number;
 }
@@ -52,22 +55,21 @@ function pinger(peer: FabricPeer, to: number): () => Promise<void> {
   });
 }
 
-async function natsFloor(url: string, rounds: number): Promise<number[]> {
+/** NATS's own request-reply between two clients: the floor. */
+async function natsEcho(url: string): Promise<{ once: () => Promise<void>; close: () => Promise<void> }> {
   const { connect } = await import('@nats-io/transport-node');
   const [client, echo] = [await connect({ servers: url }), await connect({ servers: url })];
-  try {
-    echo.subscribe('famez.bench.echo', { callback: (_error, msg) => { msg.respond(msg.data); } });
-    await echo.flush();
-    const payload = new TextEncoder().encode('ping !EZT=1');
-    return await measure(rounds, async () => { await client.request('famez.bench.echo', payload, { timeout: 5000 }); });
-  } finally {
-    await client.close();
-    await echo.close();
-  }
+  echo.subscribe('famez.bench.echo', { callback: (_error, msg) => { msg.respond(msg.data); } });
+  await echo.flush();
+  const payload = new TextEncoder().encode('ping !EZT=1');
+  return {
+    once: async () => { await client.request('famez.bench.echo', payload, { timeout: 5000 }); },
+    close: async () => { await client.close(); await echo.close(); },
+  };
 }
 
 export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
-  const rounds = Math.max(500, Math.floor(ctx.plan.rounds / 10));
+  const rounds = Math.max(500, Math.floor(ctx.plan.rounds / 20));
   const nats = await NatsServer.launch();
   const hosts: ClusteredFabric[] = [];
   const peers: FabricPeer[] = [];
@@ -78,10 +80,28 @@ export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
     }
     const [one, two] = peers as [FabricPeer, FabricPeer];
     while (!one.client.peers.has(two.id)) await new Promise((resolve) => setTimeout(resolve, 20));
-    ctx.log(`cluster: NATS request-reply, ${rounds} rounds`);
-    const floor = roundTrip(await natsFloor(nats.url, rounds));
-    ctx.log('cluster: cross-host ping -> pong');
-    const cross = roundTrip(await measure(rounds, pinger(one, two.id)));
+    // Alternating rounds (which goes first alternates too): the ratio is the median of per-round ratios.
+    ctx.log(`cluster: NATS request-reply and cross-host ping -> pong, ${ctx.plan.reps} alternating rounds of ${rounds}`);
+    const echo = await natsEcho(nats.url);
+    const ping = pinger(one, two.id);
+    const floorSamples: number[] = [];
+    const crossSamples: number[] = [];
+    const ratios: number[] = [];
+    try {
+      for (let rep = 0; rep < ctx.plan.reps; rep++) {
+        const pair = rep % 2 === 0 ? [echo.once, ping] : [ping, echo.once];
+        const [first, second] = [await measure(rounds, pair[0]!), await measure(rounds, pair[1]!)];
+        const [floorRound, crossRound] = rep % 2 === 0 ? [first, second] : [second, first];
+        floorSamples.push(...floorRound);
+        crossSamples.push(...crossRound);
+        ratios.push(median(crossRound) / median(floorRound));
+      }
+    } finally {
+      await echo.close();
+    }
+    const floor = roundTrip(floorSamples);
+    const cross = roundTrip(crossSamples);
+    const ratio = spread(ratios);
     ctx.log('cluster: ping -> pong with the local switch');
     const local = roundTrip(await measure(rounds, pinger(one, hosts[0]!.fabric.layout.serverId)));
     let sent = 0;
@@ -91,12 +111,12 @@ export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
       sent++;
     }
     const results: ClusterResults = {
-      rounds, natsRequestReply: floor, crossHostPing: cross, localSwitchPing: local,
-      ratioMedian: cross.medianUs / floor.medianUs, crossHostMessagesPerSecond: sent / ctx.plan.floodSeconds,
+      rounds, reps: ctx.plan.reps, natsRequestReply: floor, crossHostPing: cross, localSwitchPing: local,
+      ratio, ratioMedian: ratio.median, crossHostMessagesPerSecond: sent / ctx.plan.floodSeconds,
     };
     const row = (name: string, r: ClusterRoundTrip): string => `  ${name.padEnd(38)} ${r.medianUs.toFixed(1).padStart(9)} ${r.p99Us.toFixed(1).padStart(9)}`;
     ctx.log(['cluster over NATS on loopback (median us, p99 us):', row('NATS request-reply (floor)', floor), row('cross-host ping -> pong', cross),
-      row('ping -> pong with the local switch', local), `  cross-host / NATS median ${results.ratioMedian.toFixed(2)} (goal <= 1.3); ` +
+      row('ping -> pong with the local switch', local), `  cross-host / NATS, per round ${formatSpread(ratio)} (goal <= 1.3); ` +
       `${Math.round(results.crossHostMessagesPerSecond)} messages/s across hosts from one sender`].join('\n'));
     return results;
   } finally {

@@ -1,4 +1,5 @@
 // The goals each section's results are held against (GOALS in plan.ts).
+import type { ClusterResults } from './cluster.js';
 import type { FamezRefResults } from './famez-ref.js';
 import type { idle } from './idle.js';
 import type { JoinResult } from './join.js';
@@ -19,6 +20,7 @@ export type Results = {
   famezRef?: FamezRefResults;
   join?: JoinResult[];
   idle?: Awaited<ReturnType<typeof idle>>;
+  cluster?: ClusterResults;
 };
 
 /** A ratio goal's value: the median of per-round ratios, with their min and max. */
@@ -73,6 +75,13 @@ export function goals(r: Results) {
     }
     out.push({ goal: `idle fabric with ${m.idle.peers} silent peers over ${m.idle.seconds} s: wake-ups of its own`, target: '0',
       value: m.idle.wakeups, met: m.idle.wakeups === 0, note: `${m.idle.cpuNs} ns of CPU; by thread ${JSON.stringify(m.idle.wakeupsByThread)}` });
+  }
+  if (r.cluster) {
+    const c = r.cluster;
+    out.push({ goal: 'cross-host ping -> pong over NATS on loopback / NATS request-reply with the same client, per round', target: `<= ${GOALS.clusterRatio}`,
+      ...fromSpread(c.ratio), met: c.ratio.median <= GOALS.clusterRatio,
+      note: `cross-host ${round(c.crossHostPing.medianUs, 1)} us, NATS ${round(c.natsRequestReply.medianUs, 1)} us, local switch ${round(c.localSwitchPing.medianUs, 1)} us; ` +
+        `${Math.round(c.crossHostMessagesPerSecond)} messages/s across hosts from one sender` });
   }
   if (r.join) {
     for (const vectors of JOIN_VECTORS) {

@@ -7,7 +7,7 @@ export const PLANS = {
 };
 export type Plan = typeof PLANS.full;
 export const JOIN_VECTORS = [1, 8];
-export const GOALS = { latencyRatio: 1.5, threadRatio: 1.3, switchRatio: 2, switchMessagesPerSecond: 100_000, switchFloorRatio: 0.8, webClientsRatio: 1.2, joinFlatness: 1.5, idleCpuSeconds: 0 };
+export const GOALS = { latencyRatio: 1.5, threadRatio: 1.3, switchRatio: 2, switchMessagesPerSecond: 100_000, switchFloorRatio: 0.8, webClientsRatio: 1.2, joinFlatness: 1.5, idleCpuSeconds: 0, clusterRatio: 1.3 };
 
 export const PINNINGS = [
   { name: 'pinned', label: 'both processes on CPU 0 (taskset -c 0)', prefix: ['taskset', '-c', '0'] },

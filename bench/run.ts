@@ -129,7 +129,7 @@ if (only.has('famez-ref')) results.famezRef = await famezRef(famezCheckout, opti
 if (only.has('web')) results.web = await webCost(tmp, PLAN, log);
 if (only.has('join')) results.join = await joinScaling(ctx);
 if (only.has('idle')) results.idle = await idle(ctx);
-if (only.has('cluster')) Object.assign(results, { cluster: await clusterBench(ctx) });
+if (only.has('cluster')) results.cluster = await clusterBench(ctx);
 const goalList = goals(results);
 mkdirSync(outDir, { recursive: true });
 const base = join(outDir, full ? 'latest' : 'quick');

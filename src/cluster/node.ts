@@ -9,6 +9,7 @@ import { Claims } from './claims.js';
 import { IdPool } from './id-pool.js';
 import type { FaultChange } from '../switching/faults.js';
 import { peerLinkName } from '../switching/topology.js';
+import { Batches } from './batches.js';
 import { changesFor, renamedChange } from './fault-sync.js';
 import { HostLinks, hostLinkName } from './links.js';
 import { Membership } from './membership.js';
@@ -45,6 +46,8 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly #ids: IdSpace;
   readonly #subjects: ReturnType<typeof subjects>;
   readonly #members: Membership;
+  readonly #batches = new Batches((node, items) => this.#send(this.#subjects.to(node),
+    items.length === 1 ? { ...items[0]!, node: this.plan.node } : { t: 'batch', node: this.plan.node, items }));
   #nc?: NatsConnection;
   #claims?: Claims;
   #pool?: IdPool;
@@ -165,7 +168,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     const host = hostLinkName(node);
     const peer = from === undefined || message.t === 'ack' ? [] : [peerLinkName(from)];
     const crossing = this.faultsPeerLinks ? { faulted: [host, ...peer] } : { faulted: [host], counted: peer };
-    this.links.pass(crossing, message, () => this.#send(this.#subjects.to(node), { ...message, node: this.plan.node }));
+    this.links.pass(crossing, message, () => this.#batches.add(node, message));
     return true;
   }
 
@@ -233,14 +236,17 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         if (this.#members.instanceOf(message.node) === message.instance) this.#members.forget(message.node, `node ${message.node} left`);
         return;
       case 'fault': return this.#remoteFault(message);
-      default: {
-        // The sender faulted the host link; the receiver's own link is faulted here.
-        const host = [hostLinkName(message.node!)];
-        const peer = message.t === 'ack' ? [] : [peerLinkName(message.to)];
-        const crossing = this.faultsPeerLinks ? { faulted: peer, counted: host } : { faulted: [], counted: [...host, ...peer] };
-        this.links.pass(crossing, message, () => this.emit('directed', message));
-      }
+      case 'batch': return message.items.forEach((item) => this.#directed(item));
+      default: return this.#directed(message);
     }
+  }
+
+  /** A ring, message or ack from another node: the sender faulted the host link, the receiver's own link is faulted here. */
+  #directed(message: Directed): void {
+    const host = [hostLinkName(message.node!)];
+    const peer = message.t === 'ack' ? [] : [peerLinkName(message.to)];
+    const crossing = this.faultsPeerLinks ? { faulted: peer, counted: host } : { faulted: [], counted: [...host, ...peer] };
+    this.links.pass(crossing, message, () => this.emit('directed', message));
   }
 
   #state(state: NodeState): void {

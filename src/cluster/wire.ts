@@ -34,7 +34,17 @@ export interface FaultMessage {
   change: FaultChange;
 }
 
-export type WireMessage = NodeState | Directed | FaultMessage | { t: 'hello'; node: string } | { t: 'bye'; node: string; instance: string };
+/** Several directed messages from `node` at once (their own `node` is left out). */
+export interface Batch {
+  t: 'batch';
+  node: string;
+  items: Directed[];
+}
+
+/** Directed messages in one batch at most. */
+export const MAX_BATCH = 1024;
+
+export type WireMessage = NodeState | Directed | Batch | FaultMessage | { t: 'hello'; node: string } | { t: 'bye'; node: string; instance: string };
 
 /** Subjects of cluster `name`. */
 export function subjects(name: string): { state: string; hello: string; bye: string; fault: string; to: (node: string) => string } {
@@ -82,6 +92,17 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
       if (!isName(m.node)) return `a ${m.t} without its sender`;
       const directed = directedOf(m);
       return typeof directed === 'string' ? directed : { ...directed, node: m.node };
+    }
+    case 'batch': {
+      if (!isName(m.node)) return 'a batch without its sender';
+      if (!Array.isArray(m.items) || m.items.length < 1 || m.items.length > MAX_BATCH) return `a batch of other than 1 to ${MAX_BATCH} items`;
+      const items: Directed[] = [];
+      for (const item of m.items as unknown[]) {
+        const directed = typeof item === 'object' && item !== null ? directedOf(item as Record<string, unknown>) : 'a bad item';
+        if (typeof directed === 'string') return `a batch with ${directed}`;
+        items.push({ ...directed, node: m.node });
+      }
+      return { t: 'batch', node: m.node, items };
     }
     case 'fault': {
       if (!isName(m.node)) return 'a fault without its sender';

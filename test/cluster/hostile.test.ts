@@ -30,6 +30,13 @@ test('wire messages are checked: bad JSON, kinds, ids, vectors, names and sizes 
     'a fault out of range (a drop probability is from 0 to 1, not 2)');
   assert.equal(decodeWire(bytes('{"t":"fault","node":"a","change":{"kind":"rate","link":"host:b","rate":{"perSecond":"9"}}}')), 'a bad rate fault');
   assert.equal(decodeWire(bytes('{"t":"fault","node":"a","change":{"kind":"melt","link":"host:b"}}')), 'an unknown kind of fault');
+  assert.equal(decodeWire(bytes('{"t":"batch","items":[{"t":"ack","from":1,"seq":1}]}')), 'a batch without its sender');
+  assert.equal(decodeWire(bytes('{"t":"batch","node":"a","items":[]}')), 'a batch of other than 1 to 1024 items');
+  assert.equal(decodeWire(bytes(`{"t":"batch","node":"a","items":[${Array(1025).fill('{"t":"ack","from":1,"seq":1}').join(',')}]}`)), 'a batch of other than 1 to 1024 items');
+  assert.equal(decodeWire(bytes('{"t":"batch","node":"a","items":[{"t":"ack","from":1,"seq":1},{"t":"ring","to":1,"vector":999,"count":1}]}')), 'a batch with a bad ring');
+  assert.equal(decodeWire(bytes('{"t":"batch","node":"a","items":[null]}')), 'a batch with a bad item');
+  assert.deepEqual(decodeWire(bytes('{"t":"batch","node":"a","items":[{"t":"ack","from":1,"seq":1},{"t":"ring","to":2,"vector":1,"count":1,"node":"forged"}]}')),
+    { t: 'batch', node: 'a', items: [{ t: 'ack', from: 1, seq: 1, node: 'a' }, { t: 'ring', to: 2, vector: 1, count: 1, node: 'a' }] });
   const fault = { t: 'fault', node: 'a', change: { kind: 'latency', link: 'peer:7', us: 500 } } as const;
   assert.deepEqual(decodeWire(encodeWire(fault)), fault);
   const ring = { t: 'ring', to: 3, vector: 1, count: 2, node: 'a' } as const;
