@@ -10,6 +10,9 @@ import { connect, type Doorbell, type FamezClient } from '../../src/client/index
 import { listenClusteredServer, type ClusteredServer } from '../../src/cluster/index.js';
 import { isolate } from '../../src/switching/faults.js';
 import { Router } from '../../src/switching/router.js';
+import { createWebServer, routerSwitching, serverSource, type TopologyLink } from '../../src/web/index.js';
+import { clusterSwitching } from '../../src/cli/cluster-web.js';
+import { switchedClusterSwitching } from '../../src/cli/cluster-switched.js';
 import { tempDir, waitFor } from '../server/helpers.js';
 import { NatsServer, natsMissing } from './nats-server.js';
 
@@ -72,4 +75,24 @@ test('switched servers over NATS: rings cross both routers, isolate cuts a peer\
   // What was rung while isolated never arrives (NATS keeps one sender's order: it would have come first).
   assert.deepEqual([one.heard, two.heard], [[{ vector: 1, count: 1 }, { vector: 0, count: 1 }], [{ vector: 2, count: 1 }, { vector: 0, count: 1 }]]);
   assert.deepEqual({ ...counters(a, idA), delayed: 0 }, { forwarded: 4, dropped: 2, delayed: 0, messages: 0, bytes: 0 });
+});
+
+test('a switched server in a cluster on the web: remote peers on their host\'s switch, not on this socket; the host link from the router\'s switch', { timeout: 60_000, skip: natsMissing }, async (t) => {
+  const nats = await NatsServer.start(t);
+  const dir = tempDir(t);
+  const a = await switchedHost(t, dir, 'a', nats.url);
+  const b = await switchedHost(t, dir, 'b', nats.url);
+  const hosts = clusterSwitching(a.node, (id) => a.server.peers.get(id)?.credentials !== undefined);
+  const web = createWebServer({ source: serverSource(a.server), switching: switchedClusterSwitching(routerSwitching(a.router), a.router, hosts, a.node), port: 0 });
+  await web.listen();
+  t.after(() => web.close());
+  const here = await client(t, a);
+  const there = await client(t, b);
+  await waitFor(() => here.client.peers.has(there.client.id), 'host a\'s client to know host b\'s', 10_000);
+  const graph = await (await fetch(`${web.url}/api/v1/topology`)).json() as { nodes: Array<{ id: string }>; links: TopologyLink[] };
+  const ends = (node: string) => graph.links.filter((link) => link.source === node).map((link) => [link.target, link.kind, link.name]);
+  assert.ok(graph.nodes.some((node) => node.id === `peer-${there.client.id}`), JSON.stringify(graph.nodes));
+  assert.deepEqual(ends(`peer-${there.client.id}`), [['switch:b', 'peer-link', `peer:${there.client.id}`]]);
+  assert.deepEqual(ends(`peer-${here.client.id}`).sort(), [['server', 'socket', undefined], ['switch:switch', 'peer-link', `peer:${here.client.id}`]]);
+  assert.deepEqual(ends('switch:switch'), [['switch:b', 'switch-link', 'host:b']]);
 });
