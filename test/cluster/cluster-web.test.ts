@@ -10,6 +10,7 @@ import { clusterSwitching } from '../../src/cli/cluster-web.js';
 import { switchedClusterSwitching } from '../../src/cli/cluster-switched.js';
 import type { ClusteredFabric } from '../../src/cluster/index.js';
 import { tempDir, waitFor } from '../server/helpers.js';
+import { openBrowser } from '../web/browser.js';
 import { call, TOKEN } from '../web/web-harness.js';
 import { fabricHost } from './hosts.js';
 import { NatsServer, natsMissing } from './nats-server.js';
@@ -59,6 +60,18 @@ test('a cluster\'s page lists the remote peers with their names, each on its own
   const { peers } = await get<{ peers: PeerView[] }>(`${url}/api/v1/peers`);
   const view = peers.find((peer) => peer.id === there.id);
   assert.deepEqual({ builtIn: view?.builtIn, nodename: view?.nodename, cclass: view?.cclass }, { builtIn: true, nodename: name, cclass: remote.cclass });
+
+  // The page draws it: its node with its names, its own link, and the host link.
+  const browser = await openBrowser();
+  t.after(() => browser.close());
+  const page = await browser.context.newPage();
+  await page.goto(url);
+  await page.waitForSelector(`g.node[data-id="peer-${there.id}"] text.title:text("${name}")`);
+  await page.waitForSelector(`g.node[data-id="peer-${there.id}"] text.sub:text("${remote.cclass}")`);
+  await page.waitForSelector('g.node[data-id="switch:two"]');
+  await page.waitForSelector(`line[data-link="peer:${there.id}"]`, { state: 'attached' });
+  await page.waitForSelector('line[data-link="host:two"]', { state: 'attached' });
+  assert.equal(await page.textContent('#peers'), '2', 'the page counts the remote peer among the peers');
 });
 
 test('switched in a cluster: the router\'s switch and links beside the hosts; a fault goes to the link\'s owner, and its counters show what crossed', { timeout: 90_000, skip: natsMissing }, async (t) => {
