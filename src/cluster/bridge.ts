@@ -45,18 +45,25 @@ export class Bridge {
 
   /**
    * Rings local peer `to` on `vector` (count times) as remote peer `from`
-   * (switched: through the local router on `from`'s and `to`'s links; any
-   * remote peer when `from` is not one): false when `to` is not here.
+   * (switched: through the local router on `from`'s and `to`'s links): false
+   * when `to` is not here or `from` is no remote peer.
    */
-  ringLocal(to: number, vector: number, count = 1, from?: number): boolean {
-    const ringer = (from === undefined ? undefined : this.#remote.get(from)) ?? this.#remote.values().next().value;
+  ringLocal(to: number, vector: number, count: number, from: number | undefined): boolean {
+    const ringer = from === undefined ? undefined : this.#remote.get(from);
     if (!this.#local.has(to) || !ringer) return false;
     return ringer.ring(to, vector, count);
   }
 
-  /** `id` if it is a remote peer that `node` holds (the sender a node may ring as), else undefined. */
+  /**
+   * The remote peer a ring from `node` comes from: `id` if that node holds
+   * it, else any peer it holds (a sender it does not name, or names wrongly:
+   * a node rings only as one of its own peers); undefined when it holds none.
+   */
   sender(node: string | undefined, id: number | undefined): number | undefined {
-    return id !== undefined && node !== undefined && this.#remote.has(id) && this.#node.ownerOf(id) === node ? id : undefined;
+    if (node === undefined) return undefined;
+    if (id !== undefined && this.#remote.has(id) && this.#node.ownerOf(id) === node) return id;
+    for (const remote of this.#remote.keys()) if (this.#node.ownerOf(remote) === node) return remote;
+    return undefined;
   }
 
   #localJoined(peer: PeerInfo): void {

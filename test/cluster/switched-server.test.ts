@@ -7,7 +7,9 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { connect, type Doorbell, type FamezClient } from '../../src/client/index.js';
+import { connect as natsConnect } from '@nats-io/transport-node';
 import { listenClusteredServer, type ClusteredServer } from '../../src/cluster/index.js';
+import { decodeWire, encodeWire } from '../../src/cluster/wire.js';
 import { isolate } from '../../src/switching/faults.js';
 import { Router } from '../../src/switching/router.js';
 import { createWebServer, routerSwitching, serverSource, type TopologyLink } from '../../src/web/index.js';
@@ -95,4 +97,30 @@ test('a switched server in a cluster on the web: remote peers on their host\'s s
   assert.deepEqual(ends(`peer-${there.client.id}`), [['switch:b', 'peer-link', `peer:${there.client.id}`]]);
   assert.deepEqual(ends(`peer-${here.client.id}`).sort(), [['server', 'socket', undefined], ['switch:switch', 'peer-link', `peer:${here.client.id}`]]);
   assert.deepEqual(ends('switch:switch'), [['switch:b', 'switch-link', 'host:b']]);
+});
+
+test('a ring names its sender on the wire, checked; a node that names another node\'s peer rings as one of its own', { timeout: 60_000, skip: natsMissing }, async (t) => {
+  const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+  assert.equal(decodeWire(bytes('{"t":"ring","node":"a","to":1,"vector":0,"count":1,"from":65536}')), 'a bad ring');
+  assert.equal(decodeWire(bytes('{"t":"ring","node":"a","to":1,"vector":0,"count":1,"from":"2"}')), 'a bad ring');
+  const ring = { t: 'ring', to: 3, vector: 1, count: 2, from: 7, node: 'a' } as const;
+  assert.deepEqual(decodeWire(encodeWire(ring)), ring);
+
+  const nats = await NatsServer.start(t);
+  const dir = tempDir(t);
+  const a = await switchedHost(t, dir, 'a', nats.url);
+  const b = await switchedHost(t, dir, 'b', nats.url);
+  const here = await client(t, a);
+  const there = await client(t, b);
+  const rogue = await natsConnect({ servers: nats.url });
+  t.after(() => rogue.close());
+  rogue.publish('famez.switched.state', encodeWire({ t: 'state', node: 'rogue', instance: 'r', peers: [{ id: 4000 }] }));
+  await waitFor(() => here.client.peers.has(4000) && here.client.peers.has(there.client.id), 'host a\'s client to know both remote peers', 10_000);
+  // Host b's peer isolated on host a: the rogue cannot ring past that by naming it.
+  a.router.apply(isolate(there.client.id));
+  rogue.publish('famez.switched.to.a', encodeWire({ t: 'ring', node: 'rogue', to: here.client.id, vector: 1, count: 1, from: there.client.id }));
+  await waitFor(() => here.heard.length === 1, 'the rogue\'s ring', 10_000);
+  assert.deepEqual(here.heard, [{ vector: 1, count: 1 }]);
+  assert.equal(counters(a, 4000).forwarded, 1, 'counted on the rogue\'s own peer\'s link');
+  assert.equal(counters(a, there.client.id).forwarded + counters(a, there.client.id).dropped, 0, 'nothing on the named peer\'s link');
 });
