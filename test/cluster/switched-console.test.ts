@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { connectFabric } from '../../src/fabric/index.js';
+import { listenClusteredServer } from '../../src/cluster/index.js';
+import { Router } from '../../src/switching/router.js';
 import { MAIN } from '../cli/cli.js';
 import { LineProcess } from '../helpers/line-process.js';
 import { tempDir, waitFor } from '../server/helpers.js';
@@ -60,6 +62,39 @@ test('famez fabric --switched --cluster on a terminal: down/up of a host link an
   assert.deepEqual(received, ['first', 'last']);
   type('link down nowhere');
   await after(/no link "nowhere": .*; to other hosts: host:two/);
+  type('quit');
+  assert.deepEqual(await tty.exit(), { code: 0, signal: null });
+});
+
+test('famez server --switched --cluster on a terminal: host links and the router\'s in faults and counters; routes between the router\'s switches', { timeout: 60_000, skip: natsMissing }, async (t) => {
+  const nats = await NatsServer.start(t);
+  const dir = tempDir(t);
+  const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, MAIN, 'server', '--switched', '-S', join(dir, 'a.sock'), '-f', join(dir, 'a.mem'), '-l', '64K',
+    '--cluster', nats.url, '--cluster-name', 'srv', '--node', 'a'].map(quote).join(' ');
+  const tty = new LineProcess(t, 'famez server --switched --cluster on a pty', 'script', ['-qfec', command, '/dev/null']);
+  await tty.line(/node a of cluster srv/, 20_000);
+  const b = await listenClusteredServer({ socketPath: join(dir, 'b.sock'), memory: { kind: 'memfd', size: 65536 }, listenFd: 'none', switched: true, forwarding: new Router() },
+    { url: nats.url, name: 'srv', node: 'b' });
+  t.after(() => b.close());
+  const type = (line: string): void => { tty.child.stdin.write(`${line}\r`); };
+  const after = (pattern: RegExp): Promise<number> => tty.lineIndex(pattern, 10_000, tty.stdout.length);
+  // Host b is known once the link to it can be taken down.
+  for (let tries = 0; ; tries++) {
+    const answer = after(/^host:b\s+down|no link "host:b"/);
+    type('link down host:b');
+    type('faults');
+    const index = await answer;
+    if (/^host:b/.test(tty.stdout[index]!)) break;
+    assert.ok(tries < 50, 'host b to join');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  let shown = after(/^host:b\s+0\s+0\s/);
+  type('counters');
+  await shown;
+  shown = after(/^switch\s+via -\s+0 us/);
+  type('routes switch switch');
+  await shown;
   type('quit');
   assert.deepEqual(await tty.exit(), { code: 0, signal: null });
 });

@@ -24,9 +24,8 @@ interface SwitchedHost extends ClusteredServer {
 
 async function switchedHost(t: TestContext, dir: string, node: string, url: string): Promise<SwitchedHost> {
   const router = new Router({ seed: 1 });
-  const shm = `famez-switched-${process.pid}-${node}`;
   const clustered = await listenClusteredServer({
-    socketPath: join(dir, `${node}.sock`), memory: { kind: 'shm', name: shm, size: 65536 }, vectors: 4, listenFd: 'none', switched: true, forwarding: router,
+    socketPath: join(dir, `${node}.sock`), memory: { kind: 'memfd', size: 65536 }, vectors: 4, listenFd: 'none', switched: true, forwarding: router,
   }, { url, name: 'switched', node, timeoutMs: 2000 });
   t.after(() => clustered.close());
   return { ...clustered, router };
