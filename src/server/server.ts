@@ -54,7 +54,8 @@ export interface ServerOptions {
   /**
    * Switched doorbells: each peer gets, for every other peer and vector, an
    * eventfd of its own that the server watches and passes on through
-   * `forwarding`. Doorbells to and from built-in peers stay direct (default false).
+   * `forwarding`. Doorbells to and from built-in peers stay direct, but for
+   * those added with `switched` (see addBuiltInPeer) (default false).
    */
   switched?: boolean;
   /** Delayed switched doorbells held at most at once; more are dropped and counted (default 65536). */
