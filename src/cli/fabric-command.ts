@@ -8,12 +8,13 @@ import { formatSize } from '../memory/size.js';
 import { ACCESS_HELP, ACCESS_OPTIONS, logFormat, planAccess } from './access.js';
 import type { Logger } from './logger.js';
 import { runService, type ServicePlan } from './service.js';
-import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWITCHING_OPTIONS, logFaults } from './switching.js';
+import { consoleSwitching, planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWITCHING_OPTIONS, logFaults, type ConsoleSwitching } from './switching.js';
 import { choice, eitherSpelling, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { defaultHttpPort, planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { fabricSource, fabricSwitching, FAMEZ_HTTP_PORT } from '../web/index.js';
 import type { ClusterOptions } from '../cluster/index.js';
 import type { SwitchingSource } from '../web/index.js';
+import type { FaultChange } from '../switching/faults.js';
 import { checkClusterOptions, CLUSTER_HELP, CLUSTER_OPTIONS, LazyCluster, planClusterOptions } from './cluster-options.js';
 
 const COMMAND = 'famez fabric';
@@ -71,7 +72,7 @@ ${CLUSTER_HELP}
   -h, --help               this help
 
 On a terminal, the console takes h[elp], d[ump] (the switch and its ports) and q[uit];
-with --switched also the fault commands, faults, counters and routes (see help).
+with --switched or --cluster also the fault commands, faults, counters (and routes when switched).
 QEMU, with the defaults:
   ${qemuStanza(DEFAULT_FABRIC_SOCKET, DEFAULT_CLIENTS)}
 `;
@@ -93,7 +94,6 @@ export function planFabric(args: string[]): FabricPlan | 'help' {
   const verbosity = values.verbose?.length ?? 0;
   const daemonize = values.daemon ?? false;
   const cluster = planClusterOptions(COMMAND, values);
-  if (cluster && values.switched) throw new UsageError(`${COMMAND}: --switched with --cluster is not supported yet: drop one of them`);
   return {
     cluster,
     fabric: {
@@ -144,12 +144,14 @@ export async function runFabric(args: string[]): Promise<number> {
       },
       close: () => fabric.close(),
       describeStop: () => `closing ${fabric.server.connectedPeers} peer(s)`,
-      started: () => (process.stdin.isTTY ? runConsole(fabric) : undefined),
+      started: () => (process.stdin.isTTY ? runConsole(fabric, clusterView && clusterConsole(fabric, clusterView)) : undefined),
     };
     return withWeb(cluster ? cluster.wrap(service, async (node) => {
-      const [{ attachFabric }, { clusterSwitching }] = await Promise.all([import('../cluster/fabric-cluster.js'), import('./cluster-web.js')]);
+      const [{ attachFabric }, { clusterSwitching }, { switchedClusterSwitching }] =
+        await Promise.all([import('../cluster/fabric-cluster.js'), import('./cluster-web.js'), import('./cluster-switched.js')]);
       attachFabric(fabric, node);
-      clusterView = clusterSwitching(node, (id) => fabric.ports.has(id));
+      const hosts = clusterSwitching(node, (id) => fabric.ports.has(id));
+      clusterView = fabric.router ? switchedClusterSwitching(fabricSwitching(fabric)!, fabric.router, hosts, node) : hosts;
     }, log) : service, plan.web, () => ({
       source: fabricSource(fabric, { options: { ids: plan.fabric.ids ?? 'lowest', recycle: plan.fabric.recycle ?? true, switched: plan.fabric.switched ?? false } }),
       // Through the fabric: a change from the web is logged and told to the peers as one from the console.
@@ -188,8 +190,27 @@ function logFabricEvents(fabric: Fabric, log: Logger, verbosity: number): void {
   logFaults(fabric, log);
 }
 
-/** FAME-Z's server console: help, dump, quit. Resolves on quit or end of input. */
-function runConsole(fabric: Fabric): Promise<void> {
+interface ConsoleLinks {
+  links: ConsoleSwitching;
+  apply: (change: FaultChange) => unknown;
+}
+
+/** A cluster's links on the console: the host links, and the router's when switched; its peers' own links but the switch's. */
+function clusterConsole(fabric: Fabric, view: SwitchingSource): ConsoleLinks {
+  const peers = (): number[] => [...fabric.server.peers.keys()].filter((id) => id !== fabric.layout.serverId).sort((a, b) => a - b);
+  const router = fabric.router;
+  return { links: consoleSwitching(view, peers, router && ((a, b) => router.paths(a, b))), apply: (change) => view.apply(change) };
+}
+
+/**
+ * FAME-Z's server console: help, dump, quit. Resolves on quit or end of
+ * input. Switched or in a cluster, also the fault commands, faults, counters
+ * (and routes with a router); a cluster's links (`cluster`) take the place of
+ * the router's.
+ */
+function runConsole(fabric: Fabric, cluster?: ConsoleLinks): Promise<void> {
+  const router = fabric.router;
+  const switching: ConsoleLinks | undefined = cluster ?? (router && { links: router, apply: (change) => fabric.applyFault(change) });
   const prompt = `${fabric.switch?.nodename ?? 'Z-server'}> `;
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt });
   const print = (text: string): void => { process.stdout.write(`${text}\n`); };
@@ -199,14 +220,14 @@ function runConsole(fabric: Fabric): Promise<void> {
       if (command === 'q' || command === 'quit') return rl.close();
       if (command === 'h' || command === 'help' || command === '?') {
         print('h[elp]\n\tthis message\nd[ump]\n\tthe switch and its ports\nq[uit]\n\tclose every peer and stop');
-        if (fabric.router) print(SWITCH_CONSOLE_HELP);
+        if (switching) print(SWITCH_CONSOLE_HELP);
       } else if (command === 'd' || command === 'dump') {
         switchDiagram(fabric.layout.nClients, fabric.ports).forEach(print);
         for (const port of fabric.ports.values()) {
           print(`${String(port.id).padStart(2)} ${(port.nodename || '-').padEnd(12)} ${port.cclass.padEnd(16)} link ${port.linkState.padEnd(10)} ` +
             `CID=${port.cid} SID=${port.sid} in=${port.received} out=${port.sent}`);
         }
-      } else if (fabric.router && switchCommand(fabric.router, command, (change) => fabric.applyFault(change), print)) {
+      } else if (switching && switchCommand(switching.links, command, switching.apply, print)) {
         // a switching command: done
       } else if (command !== '') {
         print(`unknown command "${command}": try help`);

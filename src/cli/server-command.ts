@@ -10,7 +10,8 @@ import type { Logger } from './logger.js';
 import { createInterface } from 'node:readline';
 import { Router } from '../switching/router.js';
 import { runService, type ServicePlan } from './service.js';
-import { planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWITCHING_OPTIONS, logFaults, type SwitchingPlan } from './switching.js';
+import { consoleSwitching, planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWITCHING_OPTIONS, logFaults, type ConsoleSwitching, type SwitchingPlan } from './switching.js';
+import type { FaultChange } from '../switching/faults.js';
 import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { routerSwitching, serverSource } from '../web/index.js';
@@ -90,7 +91,6 @@ export function planServer(args: string[]): ServerPlan | 'help' {
       : { kind: 'shm', name: values['shm-name'] ?? 'ivshmem', size, truncate, trustExisting };
   const switching = planSwitching(COMMAND, values);
   const cluster = planClusterOptions(COMMAND, values);
-  if (cluster && switching.switched) throw new UsageError(`${COMMAND}: --switched with --cluster is not supported yet: drop one of them`);
   return {
     switching,
     cluster,
@@ -155,12 +155,21 @@ export async function runServer(args: string[]): Promise<number> {
       },
       close: () => server.close(),
       describeStop: () => `closing ${server.peers.size} peer(s)`,
-      started: () => (router && process.stdin.isTTY ? runSwitchConsole(router) : undefined),
+      started: () => {
+        if (!process.stdin.isTTY) return undefined;
+        // In a cluster: the host links too (and the router's, switched); its peers' own links.
+        const peers = (): number[] => [...server.peers.keys()].sort((a, b) => a - b);
+        const view = clusterView;
+        if (view) return runSwitchConsole(consoleSwitching(view, peers, router && ((a, b) => router.paths(a, b))), (change) => view.apply(change));
+        return router ? runSwitchConsole(router, (change) => router.apply(change)) : undefined;
+      },
     };
     return withWeb(cluster ? cluster.wrap(service, async (node) => {
-      const [{ attachServer }, { clusterSwitching }] = await Promise.all([import('../cluster/server-cluster.js'), import('./cluster-web.js')]);
+      const [{ attachServer }, { clusterSwitching }, { switchedClusterSwitching }] =
+        await Promise.all([import('../cluster/server-cluster.js'), import('./cluster-web.js'), import('./cluster-switched.js')]);
       attachServer(server, node);
-      clusterView = clusterSwitching(node, (id) => server.peers.get(id)?.credentials !== undefined);
+      const hosts = clusterSwitching(node, (id) => server.peers.get(id)?.credentials !== undefined);
+      clusterView = router ? switchedClusterSwitching(routerSwitching(router), router, hosts, node) : hosts;
     }, log) : service, plan.web, sources, log);
   });
 }
@@ -181,8 +190,8 @@ function logServerEvents(server: FamezServer, log: Logger): void {
     `peer refused (pid ${who?.pid ?? '?'}, uid ${who?.uid ?? '?'}): ${reason}`, { pid: who?.pid, uid: who?.uid, gid: who?.gid, reason }));
 }
 
-/** With --switched on a terminal: fault commands, counters and routes; quit stops the server. */
-function runSwitchConsole(router: Router): Promise<void> {
+/** With --switched or --cluster on a terminal: fault commands, faults, counters (and routes, switched); quit stops the server. */
+function runSwitchConsole(links: ConsoleSwitching, apply: (change: FaultChange) => unknown): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'famez> ' });
   const print = (text: string): void => { process.stdout.write(`${text}\n`); };
   return new Promise((resolve) => {
@@ -190,7 +199,7 @@ function runSwitchConsole(router: Router): Promise<void> {
       const command = line.trim();
       if (command === 'q' || command === 'quit') return rl.close();
       if (command === 'h' || command === 'help' || command === '?') print(`${SWITCH_CONSOLE_HELP}\nquit                     close every peer and stop`);
-      else if (command !== '' && !switchCommand(router, command, (change) => router.apply(change), print)) print(`unknown command "${command}": try help`);
+      else if (command !== '' && !switchCommand(links, command, apply, print)) print(`unknown command "${command}": try help`);
       rl.prompt();
     });
     rl.on('close', () => resolve());

@@ -3,8 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { describeFaults, FAULT_HELP, FaultError, faultNotice, parseFaultCommand, type FaultChange } from '../switching/faults.js';
 import { FabricFileError, parseFabricFile } from '../switching/fabric-file.js';
-import type { Router } from '../switching/router.js';
+import type { LinkFaults } from '../switching/faults.js';
+import type { LinkCounters } from '../switching/router-types.js';
+import type { Path } from '../switching/routing.js';
 import type { Topology } from '../switching/topology.js';
+import type { SwitchingSource } from '../web/model.js';
 import type { Logger } from './logger.js';
 import { integer, UsageError } from './usage.js';
 
@@ -51,12 +54,29 @@ export function planSwitching(command: string, values: SwitchingValues): Switchi
 
 export const SWITCH_CONSOLE_HELP = FAULT_HELP.join('\n');
 
+/** What the console shows of the links: a Router, or a cluster's links (with a router's, when switched). */
+export interface ConsoleSwitching {
+  faults(): [string, LinkFaults][];
+  counters(): Map<string, LinkCounters>;
+  /** Paths between switches (only where a router routes). */
+  paths?(from: string, to: string): Path[];
+}
+
+/** The console's face of a web switching view: its faults, and the counters of its links for `peers`. */
+export function consoleSwitching(view: SwitchingSource, peers: () => number[], paths?: ConsoleSwitching['paths']): ConsoleSwitching {
+  return {
+    faults: () => view.faults().map(({ link, ...faults }) => [link, faults]),
+    counters: () => new Map(view.links(peers()).map((link) => [link.name, link.counters])),
+    paths,
+  };
+}
+
 /**
  * Runs a console line that is about switching: a fault change (through
  * `apply`, which logs and tells peers), faults, counters or routes. False
  * when the line is none of these.
  */
-export function switchCommand(router: Router, line: string, apply: (change: FaultChange) => void, print: (text: string) => void): boolean {
+export function switchCommand(router: ConsoleSwitching, line: string, apply: (change: FaultChange) => void, print: (text: string) => void): boolean {
   const [command, ...args] = line.trim().split(/\s+/);
   try {
     if (command === 'faults') {
@@ -74,6 +94,7 @@ export function switchCommand(router: Router, line: string, apply: (change: Faul
     }
     if (command === 'routes') {
       if (args.length !== 2) throw new FaultError('usage: routes SWITCH SWITCH');
+      if (!router.paths) throw new FaultError('routes: doorbells between hosts take the one link to the host: no routes without --switched');
       const paths = router.paths(args[0]!, args[1]!);
       if (paths.length === 0) print(`no path from ${args[0]} to ${args[1]}`);
       for (const path of paths) print(`${path.switches.join(' > ')}  via ${path.links.join(', ') || '-'}  ${path.latencyUs} us`);

@@ -1,6 +1,8 @@
 // Remote peers on the local server: each is a built-in peer (its eventfds
 // held by this famez, advertised like any peer), so local peers ring it as
-// they ring anyone; its doorbells come here to be carried to its node.
+// they ring anyone; its doorbells come here to be carried to its node. On a
+// switched server it is a switched built-in peer: the local router stands
+// between it and local peers both ways, as between two local peers.
 import type { BuiltInDoorbell, BuiltInPeer, FamezServer, PeerInfo } from '../server/index.js';
 import type { ClusterNode } from './node.js';
 import type { RemotePeer } from './wire.js';
@@ -41,12 +43,27 @@ export class Bridge {
     return this.#remote.has(id);
   }
 
-  /** Rings local peer `to` on `vector` (count times): false when it is not here. */
-  ringLocal(to: number, vector: number, count = 1): boolean {
-    const ringer = this.#remote.values().next().value;
+  /**
+   * Rings local peer `to` on `vector` (count times) as remote peer `from`
+   * (switched: through the local router on `from`'s and `to`'s links): false
+   * when `to` is not here or `from` is no remote peer.
+   */
+  ringLocal(to: number, vector: number, count: number, from: number | undefined): boolean {
+    const ringer = from === undefined ? undefined : this.#remote.get(from);
     if (!this.#local.has(to) || !ringer) return false;
-    for (let i = 0; i < count; i++) if (!ringer.ring(to, vector)) return false;
-    return true;
+    return ringer.ring(to, vector, count);
+  }
+
+  /**
+   * The remote peer a ring from `node` comes from: `id` if that node holds
+   * it, else any peer it holds (a sender it does not name, or names wrongly:
+   * a node rings only as one of its own peers); undefined when it holds none.
+   */
+  sender(node: string | undefined, id: number | undefined): number | undefined {
+    if (node === undefined) return undefined;
+    if (id !== undefined && this.#remote.has(id) && this.#node.ownerOf(id) === node) return id;
+    for (const remote of this.#remote.keys()) if (this.#node.ownerOf(remote) === node) return remote;
+    return undefined;
   }
 
   #localJoined(peer: PeerInfo): void {
@@ -67,9 +84,13 @@ export class Bridge {
       if (this.#local.has(peer.id) || this.#server.peers.has(peer.id)) return;
       let builtIn: BuiltInPeer;
       try {
-        builtIn = this.#server.addBuiltInPeer(peer.id);
-      } catch {
-        return; // the server is closing
+        builtIn = this.#server.addBuiltInPeer(peer.id, { switched: true });
+      } catch (error) {
+        // The server is closing, or (switched) out of fds for the lines to it.
+        if (!/closed|not listening/.test((error as Error).message)) {
+          this.#node.emit('warning', `cluster: remote peer ${peer.id} is not shown to local peers: ${(error as Error).message}`);
+        }
+        return;
       }
       builtIn.on('doorbell', (doorbell) => this.#hooks.doorbell(peer.id, doorbell));
       this.#remote.set(peer.id, builtIn);

@@ -24,8 +24,12 @@ export function fabricIdSpace(fabric: Fabric, options: Pick<FabricOptions, 'ids'
   return { range: { first: 1, last: fabric.layout.nClients }, random: options.ids === 'random' };
 }
 
+/**
+ * Carries the fabric's messages across hosts. Switched, the local router
+ * stands between local and remote peers both ways (remote peers are switched
+ * built-in peers): their peer links' faults and counters apply here too.
+ */
 export function attachFabric(fabric: Fabric, node: ClusterNode): void {
-  if (fabric.router) throw new Error('--switched with --cluster is not supported yet: drop one of them');
   const mailbox = fabric.mailbox;
   const warn = (text: string): void => { fabric.emit('warning', text); };
   /** Our senders' messages out: the sequence number each waits to hear taken. */
@@ -37,6 +41,8 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
     added: (peer) => {
       try {
         mailbox.setNames(peer.id, { nodename: peer.nodename ?? '', cclass: peer.cclass ?? '' });
+        // Its nodename may place it in the fabric file's topology.
+        fabric.router?.peerChanged(peer.id);
       } catch (error) {
         warn(`remote peer ${peer.id}: its names are not shown: ${(error as Error).message}`);
       }
@@ -65,13 +71,14 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
   node.links.on('fault', (change) => fabric.tellFault(change));
   node.on('directed', (message: Directed) => {
     if (message.t === 'ring') {
-      bridge.ringLocal(message.to, message.vector, message.count);
+      // A fabric's vector k means "sender k has mail": the sender, if that node holds it.
+      bridge.ringLocal(message.to, message.vector, message.count, bridge.sender(message.node, message.vector));
     } else if (message.t === 'msg') {
       // Only a remote sender's slot is written here; the receiver must be ours.
       if (!bridge.isRemote(message.from) || !bridge.isLocal(message.to)) return;
       mailbox.put(message.from, message.text);
       watch.start(message.from, message.seq);
-      bridge.ringLocal(message.to, message.from);
+      bridge.ringLocal(message.to, message.from, 1, message.from);
     } else if (bridge.isLocal(message.from) && out.get(message.from) === message.seq) {
       out.delete(message.from);
       mailbox.handBack(message.from);

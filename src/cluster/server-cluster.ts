@@ -17,14 +17,20 @@ export function serverIdSpace(options: Pick<ServerOptions, 'idRange' | 'ids'>): 
   return { range: options.idRange ?? { first: 0, last: 65535 }, random: options.ids === 'random' };
 }
 
-/** Carries the doorbells of a listening server whose ids `node` reserves (ServerOptions.reserved = node.reserved). */
+/**
+ * Carries the doorbells of a listening server whose ids `node` reserves
+ * (ServerOptions.reserved = node.reserved). Switched, each ring names its
+ * sender, so that the receiving host's router passes it on the sender's and
+ * the receiver's peer links, as this host's router did.
+ */
 export function attachServer(server: FamezServer, node: ClusterNode): void {
-  if (server.switched) throw new Error('--switched with --cluster is not supported yet: drop one of them');
   const bridge = new Bridge(server, node, {
-    doorbell: (id, { vector, count }) => { node.sendTo(id, { t: 'ring', to: id, vector, count }); },
+    doorbell: (id, { vector, count, from }) => {
+      node.sendTo(id, from === undefined ? { t: 'ring', to: id, vector, count } : { t: 'ring', to: id, vector, count, from });
+    },
   });
   node.on('directed', (message) => {
-    if (message.t === 'ring') bridge.ringLocal(message.to, message.vector, message.count);
+    if (message.t === 'ring') bridge.ringLocal(message.to, message.vector, message.count, bridge.sender(message.node, message.from));
   });
 }
 

@@ -22,7 +22,7 @@ export interface NodeState {
 
 /** What one node sends another; `node` (the sender) is filled in when it is sent. */
 export type Directed = (
-  | { t: 'ring'; to: number; vector: number; count: number }
+  | { t: 'ring'; to: number; vector: number; count: number; from?: number }
   | { t: 'msg'; from: number; to: number; seq: number; text: string }
   | { t: 'ack'; from: number; seq: number }
 ) & { node?: string };
@@ -121,7 +121,8 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
 function directedOf(m: Record<string, unknown>): Directed | string {
   switch (m.t) {
     case 'ring':
-      return isId(m.to) && isCount(m.vector, 255) && isCount(m.count, 1 << 20) ? { t: 'ring', to: m.to, vector: m.vector, count: m.count } : 'a bad ring';
+      if (!isId(m.to) || !isCount(m.vector, 255) || !isCount(m.count, 1 << 20) || (m.from !== undefined && !isId(m.from))) return 'a bad ring';
+      return m.from === undefined ? { t: 'ring', to: m.to, vector: m.vector, count: m.count } : { t: 'ring', to: m.to, vector: m.vector, count: m.count, from: m.from };
     case 'msg':
       return isId(m.from) && isId(m.to) && isCount(m.seq, Number.MAX_SAFE_INTEGER) && isText(m.text, 384)
         ? { t: 'msg', from: m.from, to: m.to, seq: m.seq, text: m.text } : 'a bad message';

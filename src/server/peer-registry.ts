@@ -88,10 +88,15 @@ export class PeerRegistry {
     others.forEach((other) => peer.knows.add(other.id));
     const lines = this.lines;
     const messages = joinMessages(this.#protocol, peer, others, memoryFd, announceTo.map((other) => other.id),
-      lines && ((to, of) => (this.builtIns.has(to) || this.builtIns.has(of.id) ? of.eventfds : lines.doorbellsFor(to, of))));
+      lines && ((to, of) => (this.#direct(to, of.id) ? of.eventfds : lines.doorbellsFor(to, of))));
     // The newcomer's handshake is sent at once: it may wait on top of the bound.
     peer.socket?.allowBurst(messages.filter((message) => message.to === peer.id).length);
     this.#dispatch(messages);
+  }
+
+  /** Whether `to` gets `of`'s own eventfds on a switched server: a built-in holds no lines, and one not switched is rung directly. */
+  #direct(to: number, of: number): boolean {
+    return this.builtIns.has(to) || this.builtIns.get(of)?.switched === false;
   }
 
   /** Takes peer `id` out: recycled (the others hear nothing) or announced gone. The peer, if it was there. */

@@ -54,7 +54,8 @@ export interface ServerOptions {
   /**
    * Switched doorbells: each peer gets, for every other peer and vector, an
    * eventfd of its own that the server watches and passes on through
-   * `forwarding`. Doorbells to and from built-in peers stay direct (default false).
+   * `forwarding`. Doorbells to and from built-in peers stay direct, but for
+   * those added with `switched` (see addBuiltInPeer) (default false).
    */
   switched?: boolean;
   /** Delayed switched doorbells held at most at once; more are dropped and counted (default 65536). */
@@ -168,9 +169,11 @@ export class FamezServer extends EventEmitter<ServerEvents> {
    * Adds a peer the server itself holds: it gets `vectors` eventfds, is
    * advertised to every peer like any other, and its doorbells are delivered
    * to the returned object, which can ring every peer. Its id is never given
-   * to a connecting peer.
+   * to a connecting peer. With `switched` on a switched server its doorbells
+   * both ways pass the forwarding policy, as a connected peer's do (a
+   * cluster's remote peer); otherwise they stay direct (the fabric's switch).
    */
-  addBuiltInPeer(id: number): BuiltInPeer {
+  addBuiltInPeer(id: number, options: { switched?: boolean } = {}): BuiltInPeer {
     if (this.#closing) throw new Error('the server is closed');
     if (!Number.isInteger(id) || id < 0 || id > MAX_PEER_ID) throw new RangeError(`a peer id is from 0 to ${MAX_PEER_ID}, not ${id}`);
     const registry = this.#registry;
@@ -182,9 +185,21 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     if (recycled) drainRecycled(id, recycled, this.#switched);
     const eventfds = recycled ?? sys.createEventfds(this.vectors);
     if (!recycled) eventfds.forEach((eventfd) => registry.hand(eventfd));
-    const builtIn = new BuiltInPeer(id, eventfds, (peer, vector) => registry.ringReal(peer, vector, 1));
+    const switched = options.switched === true ? this.#switched : undefined;
+    if (switched) {
+      try {
+        switched.connectLines(id, true);
+      } catch (error) {
+        if (recycled) registry.recycled.set(id, recycled);
+        else eventfds.forEach((eventfd) => registry.letGo(eventfd));
+        throw error;
+      }
+    }
+    const builtIn = new BuiltInPeer(id, eventfds, (peer, vector, count) => (switched ? switched.ringFrom(id, peer, vector, count) : registry.ringReal(peer, vector, count)), switched !== undefined);
     registry.builtIns.set(id, builtIn);
     registry.join({ id, vectors: this.vectors, joinedAt: new Date(), eventfds, knows: new Set() }, this.memory.fd);
+    // Lines kept for a recycled id may have passed rings straight to its eventfds: no more.
+    switched?.joined(id);
     return builtIn;
   }
 

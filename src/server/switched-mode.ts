@@ -35,7 +35,8 @@ export class SwitchedMode implements PeerLines {
     this.#delayed = new DelayQueue(undefined, options.maxDelayed);
     this.#board = new Switchboard(this.#vectors, {
       onRing: (from, to, vector, count) => this.#forward(from, to, vector, count),
-      relayTarget: (from, to, vector) => (this.#forwarding.bypasses?.(from, to) ? registry.realEventfd(to, vector) : undefined),
+      // A switched built-in peer hears who rang it: never straight to its eventfds.
+      relayTarget: (from, to, vector) => (this.#forwarding.bypasses?.(from, to) && !registry.builtIns.get(to)?.switched ? registry.realEventfd(to, vector) : undefined),
       relayed: (from, to, vector, count) => this.#forwarding.passed?.({ from, to, vector, count }),
       hand: (fd) => registry.hand(fd),
       letGo: (fd) => registry.letGo(fd),
@@ -72,14 +73,28 @@ export class SwitchedMode implements PeerLines {
     const passing = verdict.count ?? count;
     if (passing <= 0) return;
     if (verdict.kind === 'deliver') {
-      this.#registry.ringReal(to, vector, passing);
+      this.#ring(from, to, vector, passing);
       return;
     }
     // Held back for the peer holding `to` now: a later holder of the id does not get it.
     const peers = this.#registry.peers;
     const holder = peers.get(to);
-    const held = this.#delayed.add(verdict.us, () => { if (peers.get(to) === holder) this.#registry.ringReal(to, vector, passing); });
+    const held = this.#delayed.add(verdict.us, () => { if (peers.get(to) === holder) this.#ring(from, to, vector, passing); });
     if (!held) this.#overflow({ from, to, vector, count: passing });
+  }
+
+  /** What passed reaches the receiver: its own eventfd, or a switched built-in peer with its sender. */
+  #ring(from: number, to: number, vector: number, count: number): void {
+    const builtIn = this.#registry.builtIns.get(to);
+    if (builtIn?.switched) builtIn.deliver({ vector, count, from });
+    else this.#registry.ringReal(to, vector, count);
+  }
+
+  /** A switched built-in peer rings `to`: through the policy, as a ring on a line would. False when nobody holds `to`. */
+  ringFrom(from: number, to: number, vector: number, count: number): boolean {
+    if (this.#registry.realEventfd(to, vector) === undefined) return false;
+    this.#forward(from, to, vector, count);
+    return true;
   }
 
   /** A delayed doorbell that did not fit: counted by the policy; said at most once a second. */
@@ -110,7 +125,8 @@ export class SwitchedMode implements PeerLines {
 
   /** Fds one more switched join takes: its doorbells and the lines both ways. */
   joinCost(): number {
-    return switchedJoinCost(this.#registry.connected, this.#vectors);
+    const builtIns = [...this.#registry.builtIns.values()].filter((peer) => peer.switched).length;
+    return switchedJoinCost(this.#registry.connected + builtIns, this.#vectors);
   }
 
   /** Why the fds a join of `id` needs are not there (undefined: they are). */
@@ -121,13 +137,18 @@ export class SwitchedMode implements PeerLines {
     return shortage && `${shortage} (${others} peers connected, ${this.#vectors} vectors)`;
   }
 
-  /** Makes the lines between a newcomer and every connected peer, both ways, before anyone is told; undone when fds run out. */
-  connectLines(id: number): void {
+  /**
+   * Makes the lines between a newcomer and every connected peer, both ways,
+   * and from it to every switched built-in peer, before anyone is told;
+   * undone when fds run out. A switched built-in newcomer (`builtIn`) gets
+   * only the lines to it: it rings through ringFrom.
+   */
+  connectLines(id: number, builtIn = false): void {
+    const registry = this.#registry;
     try {
-      for (const other of this.#registry.peers.values()) {
-        if (!other.socket) continue;
-        this.#board.line(id, other.id);
-        this.#board.line(other.id, id);
+      for (const other of registry.peers.values()) {
+        if (other.socket) this.#board.line(other.id, id);
+        if (!builtIn && (other.socket || registry.builtIns.get(other.id)?.switched)) this.#board.line(id, other.id);
       }
     } catch (error) {
       this.disconnectLines(id);

@@ -19,6 +19,7 @@ export function fabricSource(fabric: Fabric, info: SourceInfo = {}): WebSource {
     const sw = fabric.switch;
     if (sw && peer.id === sw.serverId) return { ...peerView(peer, true), nodename: sw.nodename, cclass: sw.cclass, cid: sw.cid0, sid: sw.sid0 };
     const port = fabric.ports.get(peer.id);
+    if (!port && !peer.credentials) return { ...peerView(peer, true), ...slotNames(fabric, peer.id) };
     return { ...peerView(peer, !peer.credentials, port), ...(port && currentNames(fabric, port)) };
   };
   const plain = () => serverSource(fabric.server, info);
@@ -31,7 +32,7 @@ export function fabricSource(fabric: Fabric, info: SourceInfo = {}): WebSource {
       const ports = [...fabric.ports.values()].sort((a, b) => a.id - b.id);
       return {
         directed: false, multigraph: false, graph: { name: fabric.socketPath, kind: 'fabric', messages: ports.reduce((sum, port) => sum + port.received + port.sent, 0) },
-        nodes: [hub, ...ports.map((port) => ({ ...portNode(port), ...currentNames(fabric, port) }))],
+        nodes: [hub, ...ports.map((port) => ({ ...portNode(port), ...currentNames(fabric, port) })), ...otherBuiltIns(fabric)],
         links: ports.map((port) => ({ source: `peer-${port.id}`, target: hub.id, kind: 'port' as const, state: port.linkState })),
       };
     },
@@ -47,6 +48,16 @@ export function fabricSource(fabric: Fabric, info: SourceInfo = {}): WebSource {
     send: (to, text) => fabric.send(to, text),
     subscribe: (listener) => listenTo(fabric as EventEmitter, fabricEvents(fabric, view, listener)),
   };
+}
+
+/**
+ * Built-in peers besides the switch (a cluster's remote peers), with the
+ * names in their slots: no port of this switch, so no link here (a cluster's
+ * switching view links each to its host's switch).
+ */
+function otherBuiltIns(fabric: Fabric): TopologyNode[] {
+  return [...fabric.server.peers.values()].filter((peer) => !peer.credentials && peer.id !== fabric.layout.serverId).sort((a, b) => a.id - b.id)
+    .map((peer) => ({ id: `peer-${peer.id}`, kind: 'peer', peer: peer.id, ...slotNames(fabric, peer.id) }));
 }
 
 function portNode(port: Port): TopologyNode {

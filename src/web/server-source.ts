@@ -30,7 +30,8 @@ export function serverSource(server: FamezServer, info: SourceInfo = {}): WebSou
       return {
         directed: false, multigraph: false, graph: { name: server.socketPath, kind: 'server' },
         nodes: [{ id: 'server', kind: 'server' }, ...peers().map((peer) => ({ id: `peer-${peer.id}`, kind: 'peer' as const, peer: peer.id }))],
-        links: peers().map((peer) => ({ source: `peer-${peer.id}`, target: 'server', kind: 'socket' as const })),
+        // A built-in peer (a cluster's remote peer) is not on this socket.
+        links: peers().filter((peer) => peer.credentials).map((peer) => ({ source: `peer-${peer.id}`, target: 'server', kind: 'socket' as const })),
       };
     },
     describe(): SourceDescription {

@@ -24,7 +24,6 @@ test('cluster options without --cluster, or with a bad name, are refused in one 
     [['fabric', '--cluster-name', 'y'], /^famez fabric: --cluster-name needs --cluster URL/],
     [['fabric', '--cluster', 'nats://127.0.0.1:1', '--node', 'a.b'], /^famez fabric: node name "a\.b": use 1-64 letters, digits, - or _ .*; set --node\n$/],
     [['server', '--cluster', 'nats://127.0.0.1:1', '--cluster-timeout', '10'], /invalid value "10" for --cluster-timeout: expected an integer from 1000 to 3600000/],
-    [['server', '--cluster', 'nats://127.0.0.1:1', '--switched'], /--switched with --cluster is not supported yet/],
   ] as const) {
     const { status, stderr } = famez([...args]);
     assert.equal(status, 2, `${args.join(' ')}: ${stderr}`);

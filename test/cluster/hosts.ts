@@ -2,11 +2,11 @@
 // FAME-Z peer on it whose messages are collected.
 import type { TestContext } from 'node:test';
 import { join } from 'node:path';
-import { connectFabric, type ChatMessage, type FabricPeer } from '../../src/fabric/index.js';
+import { connectFabric, type ChatMessage, type FabricOptions, type FabricPeer } from '../../src/fabric/index.js';
 import { listenClusteredFabric, type ClusteredFabric } from '../../src/cluster/index.js';
 
-export async function fabricHost(t: TestContext, dir: string, node: string, url: string, timeoutMs = 2000): Promise<ClusteredFabric> {
-  const clustered = await listenClusteredFabric({ socketPath: join(dir, `${node}.sock`), mailbox: join(dir, `${node}.mailbox`) },
+export async function fabricHost(t: TestContext, dir: string, node: string, url: string, timeoutMs = 2000, options: FabricOptions = {}): Promise<ClusteredFabric> {
+  const clustered = await listenClusteredFabric({ socketPath: join(dir, `${node}.sock`), mailbox: join(dir, `${node}.mailbox`), ...options },
     { url, name: 'fab', node, timeoutMs });
   t.after(() => clustered.close());
   return clustered;

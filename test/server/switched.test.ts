@@ -3,7 +3,7 @@
 // stubs and with the fabric's Router (counters, drops, latency, link faults).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ForwardingPolicy, type ServerOptions, type SwitchedDoorbell } from '../../src/server/index.js';
+import { type BuiltInDoorbell, type ForwardingPolicy, type ServerOptions, type SwitchedDoorbell } from '../../src/server/index.js';
 import type { FamezClient } from '../../src/client/index.js';
 import { Router } from '../../src/switching/router.js';
 import { isolate } from '../../src/switching/faults.js';
@@ -165,6 +165,37 @@ test('switched: recycling keeps the others\' lines to a leaving id; a built-in p
   }
   assert.ok(seen.every((d) => d.to !== 9 && d.from !== 9), 'doorbells to and from the built-in peer pass direct');
   assert.equal(seen.length, 3);
+  await h.done();
+});
+
+test('switched: a switched built-in peer stands behind the policy both ways, hears who rang it, and is taken over on its id; fds back to baseline', { timeout: 60_000 }, async (t) => {
+  const seen: SwitchedDoorbell[] = [];
+  // Passing in the addon would hide the sender: the policy offers it, the server must not take it to a switched built-in peer.
+  const policy: ForwardingPolicy = { forward: (d) => { seen.push({ ...d }); return { kind: 'deliver' }; }, bypasses: () => true };
+  const h = await start(t, { vectors: 2, recycle: true, idRange: { first: 1, last: 3 }, forwarding: policy });
+  const a = await h.client();
+  const remote = h.server.addBuiltInPeer(7, { switched: true });
+  const b = await h.client();
+  const heard: BuiltInDoorbell[] = [];
+  remote.on('doorbell', (doorbell) => heard.push(doorbell));
+  await waitFor(() => a.peers.has(7) && b.peers.has(7), 'both peers to know the built-in peer');
+  a.ring(7, 1);
+  b.ring(7, 0);
+  await waitFor(() => heard.length === 2, 'the built-in peer rung by both');
+  assert.deepEqual(heard.sort((x, y) => x.from! - y.from!), [{ vector: 1, count: 1, from: a.id }, { vector: 0, count: 1, from: b.id }]);
+  const tb = tally(b);
+  assert.equal(remote.ring(b.id, 1, 3), true);
+  assert.equal(remote.ring(5, 1), false, 'nobody holds id 5');
+  await waitFor(() => tb[1] === 3, 'the built-in peer\'s rings through the policy');
+  assert.deepEqual(seen.map((d) => [d.from, d.to, d.vector, d.count]), [[a.id, 7, 1, 1], [b.id, 7, 0, 1], [7, b.id, 1, 3]]);
+  // It leaves (recycled: the lines to 7 stay) and another built-in peer takes the id over.
+  h.server.removeBuiltInPeer(7, 'gone');
+  const again = h.server.addBuiltInPeer(7, { switched: true });
+  const heardAgain: BuiltInDoorbell[] = [];
+  again.on('doorbell', (doorbell) => heardAgain.push(doorbell));
+  a.ring(7, 1);
+  await waitFor(() => heardAgain.length === 1, 'the new holder of id 7 rung through the old line');
+  assert.deepEqual(heardAgain, [{ vector: 1, count: 1, from: a.id }]);
   await h.done();
 });
 

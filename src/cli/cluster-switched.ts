@@ -1,0 +1,50 @@
+// A switched fabric or server in a cluster, as the web and the console see
+// it: the local router's switches and links (its peer links, remote peers'
+// too: they count and fault what crosses this host) beside the cluster's
+// hosts as switches and the host links, which start at the router's first
+// switch (where remote peers land unless a fabric file says otherwise). A
+// fault change goes to whichever owns the link: `host:NAME` to the cluster,
+// every other to the router; clearing every fault clears both.
+import type { ClusterNode } from '../cluster/index.js';
+import { HOST_LINK_PREFIX } from '../cluster/links.js';
+import { FaultError, type FaultChange } from '../switching/faults.js';
+import type { Router } from '../switching/router.js';
+import { peerOfLink } from '../switching/topology.js';
+import type { SwitchingSource, SwitchLinkView } from '../web/index.js';
+
+const isHostLink = (link: string | undefined): boolean => link?.startsWith(HOST_LINK_PREFIX) === true;
+
+/** `routed`: the router's view (changes through it); `cluster`: the cluster's (clusterSwitching). */
+export function switchedClusterSwitching(routed: SwitchingSource, router: Router, cluster: SwitchingSource, node: ClusterNode): SwitchingSource {
+  const uplink = `switch:${router.topology.switches[0]!}`;
+  const hostLinks = (): SwitchLinkView[] => cluster.links([]).filter((link) => isHostLink(link.name)).map((link) => ({ ...link, ends: [uplink, link.ends[1]] }));
+  return {
+    switches: () => [...routed.switches(), ...node.nodes],
+    links(peers): SwitchLinkView[] {
+      // A remote peer's own link ends at its host's switch; its counters and faults are this router's.
+      const routedLinks = routed.links(peers).map((link) => {
+        const id = link.kind === 'peer-link' ? peerOfLink(link.name) : undefined;
+        const owner = id === undefined ? undefined : node.ownerOf(id);
+        return owner === undefined ? link : { ...link, ends: [link.ends[0], `switch:${owner}`] as [string, string] };
+      });
+      return [...routedLinks, ...hostLinks()];
+    },
+    faults: () => [...routed.faults(), ...cluster.faults().filter((faults) => isHostLink(faults.link))],
+    get faultChanges() { return routed.faultChanges + cluster.faultChanges; },
+    apply(change: FaultChange): FaultChange {
+      if (isHostLink(change.link)) return cluster.apply(change);
+      if (change.kind === 'clear' && change.link === undefined) cluster.apply(change);
+      try {
+        return routed.apply(change);
+      } catch (error) {
+        if (!(error instanceof FaultError)) throw error;
+        const hosts = node.nodes.map((name) => `${HOST_LINK_PREFIX}${name}`);
+        throw new FaultError(`${error.message}; to other hosts: ${hosts.join(', ') || 'none (no other host has joined)'}`);
+      }
+    },
+    subscribe(listener) {
+      const stops = [routed.subscribe(listener), cluster.subscribe(listener)];
+      return () => stops.forEach((stop) => stop());
+    },
+  };
+}
