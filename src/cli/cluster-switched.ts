@@ -3,7 +3,8 @@
 // too: they count and fault what crosses this host) beside the cluster's
 // hosts as switches and the host links, which start at the router's first
 // switch (where remote peers land unless a fabric file says otherwise). A
-// fault change goes to whichever owns the link: `host:NAME` to the cluster,
+// fault change goes to whichever owns the link: `host:NAME` and a remote
+// peer's own link to the cluster (the peer's host faults it on its router),
 // every other to the router; clearing every fault clears both.
 import type { ClusterNode } from '../cluster/index.js';
 import { HOST_LINK_PREFIX } from '../cluster/links.js';
@@ -16,23 +17,31 @@ const isHostLink = (link: string | undefined): boolean => link?.startsWith(HOST_
 
 /** `routed`: the router's view (changes through it); `cluster`: the cluster's (clusterSwitching). */
 export function switchedClusterSwitching(routed: SwitchingSource, router: Router, cluster: SwitchingSource, node: ClusterNode): SwitchingSource {
+  const remotePeerLink = (link: string | undefined): boolean => {
+    const id = link === undefined ? undefined : peerOfLink(link);
+    return id !== undefined && node.ownerOf(id) !== undefined;
+  };
+  /** The cluster's own: host links and other hosts' peers' links. */
+  const clusters = (link: string | undefined): boolean => isHostLink(link) || remotePeerLink(link);
   const uplink = `switch:${router.topology.switches[0]!}`;
   const hostLinks = (): SwitchLinkView[] => cluster.links([]).filter((link) => isHostLink(link.name)).map((link) => ({ ...link, ends: [uplink, link.ends[1]] }));
   return {
     switches: () => [...routed.switches(), ...node.nodes],
     links(peers): SwitchLinkView[] {
-      // A remote peer's own link ends at its host's switch; its counters and faults are this router's.
+      // A remote peer's own link ends at its host's switch; its counters are this router's, its faults its host's.
       const routedLinks = routed.links(peers).map((link) => {
         const id = link.kind === 'peer-link' ? peerOfLink(link.name) : undefined;
         const owner = id === undefined ? undefined : node.ownerOf(id);
-        return owner === undefined ? link : { ...link, ends: [link.ends[0], `switch:${owner}`] as [string, string] };
+        if (owner === undefined) return link;
+        const faults = node.links.faults.get(link.name) ?? {};
+        return { ...link, ends: [link.ends[0], `switch:${owner}`] as [string, string], faults, latencyUs: faults.addedUs ?? 0, state: faults.down ? 'down' as const : 'up' as const };
       });
       return [...routedLinks, ...hostLinks()];
     },
-    faults: () => [...routed.faults(), ...cluster.faults().filter((faults) => isHostLink(faults.link))],
+    faults: () => [...routed.faults().filter((faults) => !remotePeerLink(faults.link)), ...cluster.faults().filter((faults) => clusters(faults.link))],
     get faultChanges() { return routed.faultChanges + cluster.faultChanges; },
     apply(change: FaultChange): FaultChange {
-      if (isHostLink(change.link)) return cluster.apply(change);
+      if (clusters(change.link)) return cluster.apply(change);
       if (change.kind === 'clear' && change.link === undefined) cluster.apply(change);
       try {
         return routed.apply(change);
@@ -43,7 +52,7 @@ export function switchedClusterSwitching(routed: SwitchingSource, router: Router
       }
     },
     subscribe(listener) {
-      const stops = [routed.subscribe(listener), cluster.subscribe(listener)];
+      const stops = [routed.subscribe(listener), cluster.subscribe((event) => { if (event.type !== 'fault' || clusters(event.change.link)) listener(event); })];
       return () => stops.forEach((stop) => stop());
     },
   };

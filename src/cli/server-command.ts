@@ -167,7 +167,7 @@ export async function runServer(args: string[]): Promise<number> {
     return withWeb(cluster ? cluster.wrap(service, async (node) => {
       const [{ attachServer }, { clusterSwitching }, { switchedClusterSwitching }] =
         await Promise.all([import('../cluster/server-cluster.js'), import('./cluster-web.js'), import('./cluster-switched.js')]);
-      attachServer(server, node);
+      attachServer(server, node, router);
       const hosts = clusterSwitching(node, (id) => server.peers.get(id)?.credentials !== undefined);
       clusterView = router ? switchedClusterSwitching(routerSwitching(router), router, hosts, node) : hosts;
     }, log) : service, plan.web, sources, log);

@@ -8,6 +8,8 @@
 import { createFabric, type Fabric, type FabricOptions } from '../fabric/index.js';
 import { MailboxError, type Mailbox } from '../mailbox/index.js';
 import { Bridge } from './bridge.js';
+import { HOST_LINK_PREFIX } from './links.js';
+import { routerFaultsPeerLinks } from './router-faults.js';
 import { ClusterNode, type IdSpace } from './node.js';
 import type { ClusterOptions } from './options.js';
 import { SlotWatch } from './slot-watch.js';
@@ -67,8 +69,11 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
   });
   fabric.server.on('peer-left', (peer) => { out.delete(peer.id); watch.stop(peer.id); });
   fabric.on('close', () => watch.close());
-  // A change to the cluster's links, from here or another host, is news to the local peers as a switched fabric's is.
-  node.links.on('fault', (change) => fabric.tellFault(change));
+  // A change to the cluster's links, from here or another host, is news to the local peers as a switched fabric's is
+  // (switched, the router tells of its own: the peers' links).
+  const router = fabric.router;
+  if (router) routerFaultsPeerLinks(node, (id) => bridge.isLocal(id), (change) => router.apply(change), warn);
+  node.links.on('fault', (change) => { if (!router || change.link?.startsWith(HOST_LINK_PREFIX)) fabric.tellFault(change); });
   node.on('directed', (message: Directed) => {
     if (message.t === 'ring') {
       // A fabric's vector k means "sender k has mail": the sender, if that node holds it.

@@ -21,6 +21,8 @@ export interface ClusterNodeEvents {
   /** A peer of another node appeared (or changed its names). */
   'remote-peer': [node: string, peer: RemotePeer];
   'remote-peer-gone': [node: string, id: number, reason: string];
+  /** A fault change another node made, as this node names its links (links.faults has it already). */
+  'remote-fault': [FaultChange];
   /** A ring, message or ack for this node. */
   directed: [Directed];
   /** NATS is reachable (true) or not (false). */
@@ -257,7 +259,9 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   /** A change another node made, as this node names its links. */
   #remoteFault({ node, change }: FaultMessage): void {
     const renamed = node === this.plan.node ? undefined : renamedChange(this.plan.node, node, change);
-    if (renamed) this.links.record(renamed);
+    if (!renamed) return;
+    this.links.record(renamed);
+    this.emit('remote-fault', renamed);
   }
 
   /** Tells a node that has just appeared the faults on its link to this one and on this node's peers' links. */

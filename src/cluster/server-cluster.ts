@@ -1,7 +1,9 @@
 // `famez server --cluster`: doorbells across hosts. A ring on a remote peer's
 // eventfd here becomes a ring message to its node, which rings the peer there.
 import { createServer, type FamezServer, type ServerOptions } from '../server/index.js';
+import { Router } from '../switching/router.js';
 import { Bridge } from './bridge.js';
+import { routerFaultsPeerLinks } from './router-faults.js';
 import { ClusterNode, type IdSpace } from './node.js';
 import type { ClusterOptions } from './options.js';
 
@@ -23,12 +25,13 @@ export function serverIdSpace(options: Pick<ServerOptions, 'idRange' | 'ids'>): 
  * sender, so that the receiving host's router passes it on the sender's and
  * the receiver's peer links, as this host's router did.
  */
-export function attachServer(server: FamezServer, node: ClusterNode): void {
+export function attachServer(server: FamezServer, node: ClusterNode, router?: Pick<Router, 'apply'>): void {
   const bridge = new Bridge(server, node, {
     doorbell: (id, { vector, count, from }) => {
       node.sendTo(id, from === undefined ? { t: 'ring', to: id, vector, count } : { t: 'ring', to: id, vector, count, from });
     },
   });
+  if (router) routerFaultsPeerLinks(node, (id) => bridge.isLocal(id), (change) => router.apply(change), (line) => server.emit('warning', line));
   node.on('directed', (message) => {
     if (message.t === 'ring') bridge.ringLocal(message.to, message.vector, message.count, bridge.sender(message.node, message.from));
   });
@@ -40,7 +43,7 @@ export async function listenClusteredServer(options: ServerOptions, cluster: Clu
   const server = createServer({ ...options, reserved: node.reserved, noFreeId: node.noFreeId });
   try {
     await server.listen();
-    attachServer(server, node);
+    attachServer(server, node, options.forwarding instanceof Router ? options.forwarding : undefined);
   } catch (error) {
     await node.close();
     await server.close();

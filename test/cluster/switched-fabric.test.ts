@@ -55,3 +55,28 @@ test('three switched fabrics over NATS: messages cross both routers and count on
   assert.deepEqual(bodies(inboxes[1]!, p1.id).slice(count), ['out after rejoin']);
   assert.ok(hosts.every((host) => ids.every((id) => host.fabric.mailbox.isFree(id))), 'every slot free on every host');
 });
+
+test('switched fabrics: isolating a peer of another host goes to that host\'s router, so the peer is cut off from every host; rejoin restores it', { timeout: 90_000, skip: natsMissing }, async (t) => {
+  const nats = await NatsServer.start(t);
+  const dir = tempDir(t);
+  const hosts = [];
+  for (const name of ['s1', 's2', 's3']) hosts.push(await fabricHost(t, dir, name, nats.url, 2000, { switched: true, replyTimeoutMs: 500 }));
+  const [h1, h2] = hosts as [typeof hosts[0], typeof hosts[0]];
+  const inboxes: ChatMessage[][] = [[], [], []];
+  const peers: FabricPeer[] = [];
+  for (let i = 0; i < 3; i++) peers.push(await fabricPeer(t, hosts[i]!, inboxes[i]!));
+  const [, p2, p3] = peers as [FabricPeer, FabricPeer, FabricPeer];
+  const ids = peers.map((peer) => peer.id);
+  await waitFor(() => peers.every((peer) => ids.every((id) => peer.client.peers.has(id))), 'every peer to know every other', 10_000);
+
+  // Set on s1, for p2 of s2: s2's router takes p2's link down, and p3 on s3 loses it too.
+  h1.node.applyFault(isolate(p2.id));
+  await waitFor(() => h2.fabric.router!.faults().some(([link, faults]) => link === `peer:${p2.id}` && faults.down === true), 's2\'s router to take p2\'s link down', 10_000);
+  await assert.rejects(p3.send(p2.id, 'to the isolated peer'), /did not take the message within/);
+  await assert.rejects(p2.send(p3.id, 'from the isolated peer'), /did not take the message within/);
+
+  h1.node.applyFault(isolate(p2.id, false));
+  await waitFor(() => h2.fabric.router!.faults().length === 0, 's2\'s router to bring p2\'s link up', 10_000);
+  await p3.send(p2.id, 'after rejoin');
+  await waitFor(() => inboxes[1]!.some((m) => m.from === p3.id && m.body === 'after rejoin'), 'the message after rejoin', 10_000);
+});
