@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { connect, type Doorbell, type FamezClient } from '../../src/client/index.js';
 import { connect as natsConnect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
 import { listenClusteredServer, type ClusteredServer } from '../../src/cluster/index.js';
 import { decodeWire, encodeWire } from '../../src/cluster/wire.js';
 import { isolate } from '../../src/switching/faults.js';
@@ -113,6 +114,8 @@ test('a ring names its sender on the wire, checked; a node that names another no
   const there = await client(t, b);
   const rogue = await natsConnect({ servers: nats.url });
   t.after(() => rogue.close());
+  // A node on NATS claims its id in the bucket as famez does (its word alone is not believed).
+  await (await new Kvm(rogue).open('famez-switched')).create('id.4000', new TextEncoder().encode('rogue'));
   rogue.publish('famez.switched.state', encodeWire({ t: 'state', node: 'rogue', instance: 'r', peers: [{ id: 4000 }] }));
   await waitFor(() => here.client.peers.has(4000) && here.client.peers.has(there.client.id), 'host a\'s client to know both remote peers', 10_000);
   // Host b's peer isolated on host a: the rogue cannot ring past that by naming it.
