@@ -2,7 +2,7 @@
 // end, both ends show it and traffic stops both ways), a peer's own link can
 // be cut from any host (isolate), each crossing is faulted once, and a host
 // that joins later is told the faults that concern it.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChatMessage, FabricPeer } from '../../src/fabric/index.js';
 import { tempDir, waitFor } from '../server/helpers.js';
@@ -20,15 +20,21 @@ async function passes(from: FabricPeer, to: FabricPeer, body: string): Promise<v
   await arrived;
 }
 
-test('a host link is one link: down on one end shows on both and stops both ways; up restores both', { timeout: 90_000, skip: natsMissing }, async (t) => {
+/** Two fabrics joined through a fresh nats-server, a peer on each that knows the other; b's messages go to `inbox`. */
+async function twoHosts(t: TestContext, inbox: ChatMessage[] = []) {
   const nats = await NatsServer.start(t);
   const dir = tempDir(t);
   const one = await fabricHost(t, dir, 'one', nats.url);
   const two = await fabricHost(t, dir, 'two', nats.url);
   const a = await fabricPeer(t, one, []);
-  const inbox: ChatMessage[] = [];
   const b = await fabricPeer(t, two, inbox);
   await waitFor(() => a.client.peers.has(b.id) && b.client.peers.has(a.id), 'each host to know the other\'s peer', 10_000);
+  return { nats, dir, one, two, a, b };
+}
+
+test('a host link is one link: down on one end shows on both and stops both ways; up restores both', { timeout: 90_000, skip: natsMissing }, async (t) => {
+  const inbox: ChatMessage[] = [];
+  const { one, two, a, b } = await twoHosts(t, inbox);
   await passes(a, b, 'a to b');
   await passes(b, a, 'b to a');
   // A configured port (after FAME-Z's link exchange) is told of fault changes.
@@ -51,13 +57,7 @@ test('a host link is one link: down on one end shows on both and stops both ways
 });
 
 test('isolate a peer of another host: its traffic across hosts stops both ways, a host joining later is told, rejoin restores', { timeout: 90_000, skip: natsMissing }, async (t) => {
-  const nats = await NatsServer.start(t);
-  const dir = tempDir(t);
-  const one = await fabricHost(t, dir, 'one', nats.url);
-  const two = await fabricHost(t, dir, 'two', nats.url);
-  const a = await fabricPeer(t, one, []);
-  const b = await fabricPeer(t, two, []);
-  await waitFor(() => a.client.peers.has(b.id) && b.client.peers.has(a.id), 'each host to know the other\'s peer', 10_000);
+  const { nats, dir, one, two, a, b } = await twoHosts(t);
 
   assert.throws(() => one.node.applyFault({ kind: 'link', link: 'peer:4000', up: false }), /no link peer:4000: the cluster's links are host:two, peer:\d+, peer:\d+/);
   one.node.applyFault({ kind: 'link', link: `peer:${b.id}`, up: false });
@@ -76,13 +76,7 @@ test('isolate a peer of another host: its traffic across hosts stops both ways, 
 });
 
 test('latency on a host link delays each crossing once: on the sending end, not again on the receiving one', { timeout: 90_000, skip: natsMissing }, async (t) => {
-  const nats = await NatsServer.start(t);
-  const dir = tempDir(t);
-  const one = await fabricHost(t, dir, 'one', nats.url);
-  const two = await fabricHost(t, dir, 'two', nats.url);
-  const a = await fabricPeer(t, one, []);
-  const b = await fabricPeer(t, two, []);
-  await waitFor(() => a.client.peers.has(b.id), 'host one to know peer b', 10_000);
+  const { one, two, a, b } = await twoHosts(t);
   one.node.applyFault({ kind: 'latency', link: 'host:two', us: 20_000 });
   await waitFor(() => two.node.links.faults.get('host:one')?.addedUs === 20_000, 'host two to show the latency', 10_000);
   await passes(a, b, 'slow');
