@@ -81,7 +81,7 @@ test('famez server --switched --cluster on a terminal: host links and the router
   const after = (pattern: RegExp): Promise<number> => tty.lineIndex(pattern, 10_000, tty.stdout.length);
   // Host b is known once the link to it can be taken down.
   for (let tries = 0; ; tries++) {
-    const answer = after(/^host:b\s+down|no link "host:b"/);
+    const answer = after(/^host:b\s+down|no link "?host:b"?:/);
     type('link down host:b');
     type('faults');
     const index = await answer;
