@@ -2,8 +2,7 @@
 // joins the cluster before the service listens. Secrets come from the
 // environment, never from argv (other users can read argv in ps).
 import type { ClusterNode, ClusterOptions, IdSpace } from '../cluster/index.js';
-import { describeChange, type FaultChange } from '../switching/faults.js';
-import { peerOfLink } from '../switching/topology.js';
+import { describeChange } from '../switching/faults.js';
 import type { Logger } from './logger.js';
 import type { Service } from './service.js';
 import { logFaults } from './switching.js';
@@ -128,8 +127,6 @@ function logClusterEvents(node: ClusterNode, log: Logger): void {
     : log.warn('cluster', `NATS at ${node.plan.url} unreachable: local traffic goes on; other hosts' peers leave after ${node.plan.timeoutMs} ms`)));
   node.on('remote-peer', (from, peer) => log.debug('cluster', `remote peer ${peer.id} on node ${from}${peer.nodename ? ` (${peer.nodename})` : ''}`));
   node.on('remote-peer-gone', (_from, id, reason) => log.info('cluster', `remote peer ${id} gone: ${reason}`));
-  // Switched, the router logs the changes it makes: to this host's peers' links, and clearing every fault.
-  const routers = (change: FaultChange): boolean => !node.faultsPeerLinks && !change.link?.startsWith('host:') &&
-    (change.link === undefined || node.ownerOf(peerOfLink(change.link) ?? -1) === undefined);
-  logFaults({ on: (_event, listener) => node.links.on('fault', (change) => { if (!routers(change)) listener(change, describeChange(change)); }) }, log);
+  // Switched, the router logs the changes it makes.
+  logFaults({ on: (_event, listener) => node.links.on('fault', (change) => { if (!node.routerTakes?.(change)) listener(change, describeChange(change)); }) }, log);
 }

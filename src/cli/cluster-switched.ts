@@ -7,13 +7,12 @@
 // peer's own link to the cluster (the peer's host faults it on its router),
 // every other to the router; clearing every fault clears both.
 import type { ClusterNode } from '../cluster/index.js';
-import { HOST_LINK_PREFIX } from '../cluster/links.js';
+import { hostLinkName, isHostLink } from '../cluster/links.js';
 import { FaultError, type FaultChange } from '../switching/faults.js';
 import type { Router } from '../switching/router.js';
 import { peerOfLink } from '../switching/topology.js';
 import type { SwitchingSource, SwitchLinkView } from '../web/index.js';
-
-const isHostLink = (link: string | undefined): boolean => link?.startsWith(HOST_LINK_PREFIX) === true;
+import { clusterLinkFaults } from './cluster-web.js';
 
 /** `routed`: the router's view (changes through it); `cluster`: the cluster's (clusterSwitching). */
 export function switchedClusterSwitching(routed: SwitchingSource, router: Router, cluster: SwitchingSource, node: ClusterNode): SwitchingSource {
@@ -33,8 +32,7 @@ export function switchedClusterSwitching(routed: SwitchingSource, router: Router
         const id = link.kind === 'peer-link' ? peerOfLink(link.name) : undefined;
         const owner = id === undefined ? undefined : node.ownerOf(id);
         if (owner === undefined) return link;
-        const faults = node.links.faults.get(link.name) ?? {};
-        return { ...link, ends: [link.ends[0], `switch:${owner}`] as [string, string], faults, latencyUs: faults.addedUs ?? 0, state: faults.down ? 'down' as const : 'up' as const };
+        return { ...link, ends: [link.ends[0], `switch:${owner}`] as [string, string], ...clusterLinkFaults(node, link.name) };
       });
       return [...routedLinks, ...hostLinks()];
     },
@@ -47,7 +45,7 @@ export function switchedClusterSwitching(routed: SwitchingSource, router: Router
         return routed.apply(change);
       } catch (error) {
         if (!(error instanceof FaultError)) throw error;
-        const hosts = node.nodes.map((name) => `${HOST_LINK_PREFIX}${name}`);
+        const hosts = node.nodes.map(hostLinkName);
         throw new FaultError(`${error.message}; to other hosts: ${hosts.join(', ') || 'none (no other host has joined)'}`);
       }
     },

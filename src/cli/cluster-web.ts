@@ -2,26 +2,28 @@
 // switch, the links between this host and the others (`host:NAME`) with
 // their faults and counters, and each peer's own link to its host's switch.
 import type { ClusterNode } from '../cluster/index.js';
+import { hostLinkName } from '../cluster/links.js';
 import { describeChange, type FaultChange } from '../switching/faults.js';
+import { peerLinkName } from '../switching/topology.js';
 import type { SwitchingSource, SwitchLinkView } from '../web/index.js';
+
+/** A link's faults as the cluster keeps them, with the state and added latency they give. */
+export function clusterLinkFaults(node: ClusterNode, name: string): Pick<SwitchLinkView, 'faults' | 'latencyUs' | 'state'> {
+  const faults = node.links.faults.get(name) ?? {};
+  return { faults, latencyUs: faults.addedUs ?? 0, state: faults.down ? 'down' : 'up' };
+}
 
 export function clusterSwitching(node: ClusterNode, isLocal: (id: number) => boolean): SwitchingSource {
   const local = node.plan.node;
+  const view = (name: string, ends: [string, string], kind: SwitchLinkView['kind']): SwitchLinkView =>
+    ({ name, ends, kind, ...clusterLinkFaults(node, name), counters: { ...node.links.counters(name) } });
   return {
     switches: () => [local, ...node.nodes],
     links(peers): SwitchLinkView[] {
-      const hostLinks: SwitchLinkView[] = node.nodes.map((remote) => {
-        const name = `host:${remote}`;
-        const faults = node.links.faults.get(name) ?? {};
-        return { name, ends: [`switch:${local}`, `switch:${remote}`], kind: 'switch-link', latencyUs: faults.addedUs ?? 0,
-          state: faults.down ? 'down' : 'up', faults, counters: { ...node.links.counters(name) } };
-      });
-      const peerLinks: SwitchLinkView[] = peers.flatMap((id) => {
+      const hostLinks = node.nodes.map((remote) => view(hostLinkName(remote), [`switch:${local}`, `switch:${remote}`], 'switch-link'));
+      const peerLinks = peers.flatMap((id) => {
         const host = isLocal(id) ? local : node.ownerOf(id);
-        const name = `peer:${id}`;
-        const faults = node.links.faults.get(name) ?? {};
-        return host === undefined ? [] : [{ name, ends: [`peer-${id}`, `switch:${host}`], kind: 'peer-link' as const,
-          latencyUs: faults.addedUs ?? 0, state: faults.down ? 'down' as const : 'up' as const, faults, counters: { ...node.links.counters(name) } }];
+        return host === undefined ? [] : [view(peerLinkName(id), [`peer-${id}`, `switch:${host}`], 'peer-link')];
       });
       return [...hostLinks, ...peerLinks];
     },

@@ -8,7 +8,7 @@
 import { createFabric, type Fabric, type FabricOptions } from '../fabric/index.js';
 import { MailboxError, type Mailbox } from '../mailbox/index.js';
 import { Bridge } from './bridge.js';
-import { HOST_LINK_PREFIX } from './links.js';
+import { isHostLink } from './links.js';
 import { routerFaultsPeerLinks } from './router-faults.js';
 import { ClusterNode, type IdSpace } from './node.js';
 import type { ClusterOptions } from './options.js';
@@ -73,7 +73,7 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
   // (switched, the router tells of its own: the peers' links).
   const router = fabric.router;
   if (router) routerFaultsPeerLinks(node, (id) => bridge.isLocal(id), (change) => router.apply(change), warn);
-  node.links.on('fault', (change) => { if (!router || change.link?.startsWith(HOST_LINK_PREFIX)) fabric.tellFault(change); });
+  node.links.on('fault', (change) => { if (!router || isHostLink(change.link)) fabric.tellFault(change); });
   node.on('directed', (message: Directed) => {
     if (message.t === 'ring') {
       // A fabric's vector k means "sender k has mail": the sender, if that node holds it.

@@ -2,11 +2,11 @@
 // host at its other end, so a change another node made is renamed before it
 // applies here; and a link's faults as the changes that rebuild them.
 import type { FaultChange, LinkFaults } from '../switching/faults.js';
-import { HOST_LINK_PREFIX, hostLinkName } from './links.js';
+import { hostLinkName, isHostLink } from './links.js';
 
 /** Node `me`'s view of a change node `from` made: undefined when it is about a link between two other hosts. */
 export function renamedChange(me: string, from: string, change: FaultChange): FaultChange | undefined {
-  if (change.link === undefined || !change.link.startsWith(HOST_LINK_PREFIX)) return change;
+  if (!isHostLink(change.link)) return change;
   return change.link === hostLinkName(me) ? { ...change, link: hostLinkName(from) } : undefined;
 }
 

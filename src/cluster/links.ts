@@ -16,6 +16,11 @@ export function hostLinkName(node: string): string {
   return `${HOST_LINK_PREFIX}${node}`;
 }
 
+/** A link to another host (not a peer's own, nor every link: undefined). */
+export function isHostLink(link: string | undefined): boolean {
+  return link?.startsWith(HOST_LINK_PREFIX) === true;
+}
+
 /** The links a crossing passes: those whose faults act on it here, and those that only count it. */
 export interface Crossing {
   faulted: readonly string[];
@@ -65,7 +70,6 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
 
   /** Passes `message` through a crossing's faults: `deliver` runs now, later, or never. */
   pass(crossing: Crossing, message: Directed, deliver: () => void): void {
-    const counted = [...crossing.faulted, ...crossing.counted ?? []];
     let addedUs = 0;
     for (const link of crossing.faulted) {
       const faults = this.faults.get(link);
@@ -75,7 +79,7 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
       }
       addedUs += faults?.addedUs ?? 0;
     }
-    for (const link of counted) {
+    const count = (link: string): void => {
       const counters = this.counters(link);
       counters.forwarded += message.t === 'ring' ? message.count : 1;
       if (message.t === 'msg') {
@@ -83,7 +87,9 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
         counters.bytes += Buffer.byteLength(message.text);
       }
       if (addedUs > 0) counters.delayed++;
-    }
+    };
+    crossing.faulted.forEach(count);
+    crossing.counted?.forEach(count);
     if (addedUs === 0) return deliver();
     const timer = setTimeout(() => { this.#timers.delete(timer); deliver(); }, addedUs / 1000);
     this.#timers.add(timer);

@@ -41,10 +41,11 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   /** The links to the other hosts and the peers' own links: their faults and counters. */
   readonly links = new HostLinks();
   /**
-   * Whether this node faults its peers' own links on what crosses hosts (true);
-   * false when a local router stands on those links already (switched mode).
+   * Switched: the fault changes the local router makes (to this host's peers'
+   * own links, and clearing every fault). The node then faults no peer link
+   * itself: the router stands on those links already. Unset: the node does.
    */
-  faultsPeerLinks = true;
+  routerTakes?: (change: FaultChange) => boolean;
   readonly #ids: IdSpace;
   readonly #subjects: ReturnType<typeof subjects>;
   readonly #members: Membership;
@@ -169,7 +170,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     if (node === undefined || !this.#connected) return false;
     const host = hostLinkName(node);
     const peer = from === undefined || message.t === 'ack' ? [] : [peerLinkName(from)];
-    const crossing = this.faultsPeerLinks ? { faulted: [host, ...peer] } : { faulted: [host], counted: peer };
+    const crossing = this.routerTakes ? { faulted: [host], counted: peer } : { faulted: [host, ...peer] };
     this.links.pass(crossing, message, () => this.#batches.add(node, message));
     return true;
   }
@@ -247,7 +248,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   #directed(message: Directed): void {
     const host = [hostLinkName(message.node!)];
     const peer = message.t === 'ack' ? [] : [peerLinkName(message.to)];
-    const crossing = this.faultsPeerLinks ? { faulted: peer, counted: host } : { faulted: [], counted: [...host, ...peer] };
+    const crossing = this.routerTakes ? { faulted: [], counted: [...host, ...peer] } : { faulted: peer, counted: host };
     this.links.pass(crossing, message, () => this.emit('directed', message));
   }
 

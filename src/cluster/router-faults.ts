@@ -6,10 +6,12 @@ import type { FaultChange } from '../switching/faults.js';
 import type { ClusterNode } from './node.js';
 
 export function routerFaultsPeerLinks(node: ClusterNode, isLocal: (id: number) => boolean, apply: (change: FaultChange) => void, warn: (line: string) => void): void {
-  node.faultsPeerLinks = false;
-  node.on('remote-fault', (change) => {
+  node.routerTakes = (change) => {
     const id = change.link === undefined ? undefined : peerOfLink(change.link);
-    if (change.link === undefined ? change.kind !== 'clear' : id === undefined || !isLocal(id)) return;
+    return change.link === undefined ? change.kind === 'clear' : id !== undefined && isLocal(id);
+  };
+  node.on('remote-fault', (change) => {
+    if (!node.routerTakes?.(change)) return;
     try {
       apply(change);
     } catch (error) {
