@@ -32,6 +32,13 @@ async function switchedHost(t: TestContext, dir: string, node: string, url: stri
   return { ...clustered, router };
 }
 
+/** Switched servers a and b joined only through a fresh nats-server. */
+async function twoSwitchedHosts(t: TestContext): Promise<{ nats: NatsServer; a: SwitchedHost; b: SwitchedHost }> {
+  const nats = await NatsServer.start(t);
+  const dir = tempDir(t);
+  return { nats, a: await switchedHost(t, dir, 'a', nats.url), b: await switchedHost(t, dir, 'b', nats.url) };
+}
+
 async function client(t: TestContext, host: SwitchedHost): Promise<{ client: FamezClient; heard: Doorbell[] }> {
   const joined = await connect({ path: host.server.socketPath });
   t.after(() => joined.close());
@@ -43,10 +50,7 @@ async function client(t: TestContext, host: SwitchedHost): Promise<{ client: Fam
 const counters = (host: SwitchedHost, id: number) => host.router.counters().get(`peer:${id}`) ?? { forwarded: 0, dropped: 0 };
 
 test('switched servers over NATS: rings cross both routers, isolate cuts a peer\'s cross-host traffic both ways, rejoin restores it', { timeout: 60_000, skip: natsMissing }, async (t) => {
-  const nats = await NatsServer.start(t);
-  const dir = tempDir(t);
-  const a = await switchedHost(t, dir, 'a', nats.url);
-  const b = await switchedHost(t, dir, 'b', nats.url);
+  const { a, b } = await twoSwitchedHosts(t);
   const one = await client(t, a);
   const two = await client(t, b);
   const [idA, idB] = [one.client.id, two.client.id];
@@ -80,10 +84,7 @@ test('switched servers over NATS: rings cross both routers, isolate cuts a peer\
 });
 
 test('a switched server in a cluster on the web: remote peers on their host\'s switch, not on this socket; the host link from the router\'s switch', { timeout: 60_000, skip: natsMissing }, async (t) => {
-  const nats = await NatsServer.start(t);
-  const dir = tempDir(t);
-  const a = await switchedHost(t, dir, 'a', nats.url);
-  const b = await switchedHost(t, dir, 'b', nats.url);
+  const { a, b } = await twoSwitchedHosts(t);
   const hosts = clusterSwitching(a.node, (id) => a.server.peers.get(id)?.credentials !== undefined);
   const web = createWebServer({ source: serverSource(a.server), switching: switchedClusterSwitching(routerSwitching(a.router), a.router, hosts, a.node), port: 0 });
   await web.listen();
@@ -106,10 +107,7 @@ test('a ring names its sender on the wire, checked; a node that names another no
   const ring = { t: 'ring', to: 3, vector: 1, count: 2, from: 7, node: 'a' } as const;
   assert.deepEqual(decodeWire(encodeWire(ring)), ring);
 
-  const nats = await NatsServer.start(t);
-  const dir = tempDir(t);
-  const a = await switchedHost(t, dir, 'a', nats.url);
-  const b = await switchedHost(t, dir, 'b', nats.url);
+  const { nats, a, b } = await twoSwitchedHosts(t);
   const here = await client(t, a);
   const there = await client(t, b);
   const rogue = await natsConnect({ servers: nats.url });
