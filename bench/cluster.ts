@@ -48,23 +48,35 @@ async function measure(rounds: number, once: () => Promise<void>): Promise<numbe
 /** Sends ping to `to` and resolves on its pong. */
 function pinger(peer: FabricPeer, to: number): () => Promise<void> {
   let waiting: (() => void) | undefined;
-  peer.on('message', (message) => { if (message.from === to && message.body === 'pong') waiting?.(); });
-  return () => new Promise<void>((resolve, reject) => {
-    waiting = resolve;
-    peer.send(to, 'ping').catch(reject);
+  peer.on('message', (message) => {
+    if (message.from === to && message.body === 'pong') waiting?.();
   });
+  return () =>
+    new Promise<void>((resolve, reject) => {
+      waiting = resolve;
+      peer.send(to, 'ping').catch(reject);
+    });
 }
 
 /** NATS's own request-reply between two clients: the floor. */
 async function natsEcho(url: string): Promise<{ once: () => Promise<void>; close: () => Promise<void> }> {
   const { connect } = await import('@nats-io/transport-node');
   const [client, echo] = [await connect({ servers: url }), await connect({ servers: url })];
-  echo.subscribe('famez.bench.echo', { callback: (_error, msg) => { msg.respond(msg.data); } });
+  echo.subscribe('famez.bench.echo', {
+    callback: (_error, msg) => {
+      msg.respond(msg.data);
+    },
+  });
   await echo.flush();
   const payload = new TextEncoder().encode('ping !EZT=1');
   return {
-    once: async () => { await client.request('famez.bench.echo', payload, { timeout: 5000 }); },
-    close: async () => { await client.close(); await echo.close(); },
+    once: async () => {
+      await client.request('famez.bench.echo', payload, { timeout: 5000 });
+    },
+    close: async () => {
+      await client.close();
+      await echo.close();
+    },
   };
 }
 
@@ -75,13 +87,20 @@ export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
   const peers: FabricPeer[] = [];
   try {
     for (const node of ['bench1', 'bench2']) {
-      hosts.push(await listenClusteredFabric({ socketPath: join(ctx.tmp, `${node}.sock`), mailbox: join(ctx.tmp, `${node}.mailbox`) }, { url: nats.url, name: 'bench', node }));
+      hosts.push(
+        await listenClusteredFabric(
+          { socketPath: join(ctx.tmp, `${node}.sock`), mailbox: join(ctx.tmp, `${node}.mailbox`) },
+          { url: nats.url, name: 'bench', node },
+        ),
+      );
       peers.push(await connectFabric({ path: hosts.at(-1)!.fabric.socketPath }));
     }
     const [one, two] = peers as [FabricPeer, FabricPeer];
     while (!one.client.peers.has(two.id)) await new Promise((resolve) => setTimeout(resolve, 20));
     // Alternating rounds (which goes first alternates too): the ratio is the median of per-round ratios.
-    ctx.log(`cluster: NATS request-reply and cross-host ping -> pong, ${ctx.plan.reps} alternating rounds of ${rounds}`);
+    ctx.log(
+      `cluster: NATS request-reply and cross-host ping -> pong, ${ctx.plan.reps} alternating rounds of ${rounds}`,
+    );
     const echo = await natsEcho(nats.url);
     const ping = pinger(one, two.id);
     const floorSamples: number[] = [];
@@ -111,13 +130,27 @@ export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
       sent++;
     }
     const results: ClusterResults = {
-      rounds, reps: ctx.plan.reps, natsRequestReply: floor, crossHostPing: cross, localSwitchPing: local,
-      ratio, ratioMedian: ratio.median, crossHostMessagesPerSecond: sent / ctx.plan.floodSeconds,
+      rounds,
+      reps: ctx.plan.reps,
+      natsRequestReply: floor,
+      crossHostPing: cross,
+      localSwitchPing: local,
+      ratio,
+      ratioMedian: ratio.median,
+      crossHostMessagesPerSecond: sent / ctx.plan.floodSeconds,
     };
-    const row = (name: string, r: ClusterRoundTrip): string => `  ${name.padEnd(38)} ${r.medianUs.toFixed(1).padStart(9)} ${r.p99Us.toFixed(1).padStart(9)}`;
-    ctx.log(['cluster over NATS on loopback (median us, p99 us):', row('NATS request-reply (floor)', floor), row('cross-host ping -> pong', cross),
-      row('ping -> pong with the local switch', local), `  cross-host / NATS, per round ${formatSpread(ratio)} (goal <= 1.3); ` +
-      `${Math.round(results.crossHostMessagesPerSecond)} messages/s across hosts from one sender`].join('\n'));
+    const row = (name: string, r: ClusterRoundTrip): string =>
+      `  ${name.padEnd(38)} ${r.medianUs.toFixed(1).padStart(9)} ${r.p99Us.toFixed(1).padStart(9)}`;
+    ctx.log(
+      [
+        'cluster over NATS on loopback (median us, p99 us):',
+        row('NATS request-reply (floor)', floor),
+        row('cross-host ping -> pong', cross),
+        row('ping -> pong with the local switch', local),
+        `  cross-host / NATS, per round ${formatSpread(ratio)} (goal <= 1.3); ` +
+          `${Math.round(results.crossHostMessagesPerSecond)} messages/s across hosts from one sender`,
+      ].join('\n'),
+    );
     return results;
   } finally {
     peers.forEach((peer) => peer.close());

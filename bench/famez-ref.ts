@@ -15,12 +15,16 @@ import { compile, fabric, medianTrip, PIN, pingRun, type MessagePlan, type Round
 export type FamezRefResults =
   | { measured: false; note: string }
   | {
-    measured: true; checkout: string; python: string; affinity: string;
-    fameZ: RoundTrip; famez: RoundTrip;
-    /** famez's messages/s / FAME-Z's, per round. */
-    ratio: Spread;
-    reps: Array<{ fameZ: RoundTrip; famez: RoundTrip }>;
-  };
+      measured: true;
+      checkout: string;
+      python: string;
+      affinity: string;
+      fameZ: RoundTrip;
+      famez: RoundTrip;
+      /** famez's messages/s / FAME-Z's, per round. */
+      ratio: Spread;
+      reps: Array<{ fameZ: RoundTrip; famez: RoundTrip }>;
+    };
 
 const STAND_IN = `# A stand-in for klein (FAME-Z's REST API): routes nothing, serves an empty resource.
 from twisted.web.resource import Resource
@@ -39,11 +43,18 @@ async function fameZServer(checkout: string, python: string, tmp: string) {
   const socket = join(tmp, 'famez-ref.sock');
   const mailbox = `famez-bench-ref-${process.pid}`;
   const script = join(checkout, 'ivshmsg_server.py');
-  if (!existsSync(script)) throw new Error(`--famez-ref ${checkout}: no ivshmsg_server.py there: give the folder of a FAME-Z checkout`);
-  const child = start(PIN[0]!, [...PIN.slice(1), python, script, '-S', socket, '-M', mailbox],
-    { cwd: checkout, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PYTHONPATH: stub } }, 'TERM');
+  if (!existsSync(script))
+    throw new Error(`--famez-ref ${checkout}: no ivshmsg_server.py there: give the folder of a FAME-Z checkout`);
+  const child = start(
+    PIN[0]!,
+    [...PIN.slice(1), python, script, '-S', socket, '-M', mailbox],
+    { cwd: checkout, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PYTHONPATH: stub } },
+    'TERM',
+  );
   let said = '';
-  child.stderr!.on('data', (chunk: Buffer) => { said = (said + chunk.toString()).slice(-2000); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    said = (said + chunk.toString()).slice(-2000);
+  });
   const stop = async (): Promise<void> => {
     child.kill('SIGTERM');
     await stopped(child);
@@ -53,15 +64,27 @@ async function fameZServer(checkout: string, python: string, tmp: string) {
   while (!existsSync(socket)) {
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       await stop();
-      throw new Error(`--famez-ref: ${python} ${script} did not start (${child.exitCode ?? child.signalCode ?? 'no socket in 20 s'}); it said: ${said.trim().split('\n').slice(-3).join(' | ')}`);
+      throw new Error(
+        `--famez-ref: ${python} ${script} did not start (${child.exitCode ?? child.signalCode ?? 'no socket in 20 s'}); it said: ${said.trim().split('\n').slice(-3).join(' | ')}`,
+      );
     }
     await sleep(50);
   }
   return { socket, stop };
 }
 
-export async function famezRef(checkout: string | undefined, python: string, tmp: string, plan: MessagePlan, log: (text: string) => void): Promise<FamezRefResults> {
-  if (checkout === undefined) return { measured: false, note: 'not measured: give --famez-ref DIR (a FAME-Z checkout) to measure FAME-Z\'s switch' };
+export async function famezRef(
+  checkout: string | undefined,
+  python: string,
+  tmp: string,
+  plan: MessagePlan,
+  log: (text: string) => void,
+): Promise<FamezRefResults> {
+  if (checkout === undefined)
+    return {
+      measured: false,
+      note: "not measured: give --famez-ref DIR (a FAME-Z checkout) to measure FAME-Z's switch",
+    };
   const binary = compile();
   const fameZ = await fameZServer(checkout, python, tmp);
   const ours = await fabric(tmp, 'famez-ref-ours', PIN).catch(async (error: unknown) => {
@@ -71,25 +94,35 @@ export async function famezRef(checkout: string | undefined, python: string, tmp
   const reps: Array<{ fameZ: RoundTrip; famez: RoundTrip }> = [];
   try {
     for (let rep = 0; rep < plan.reps; rep++) {
-      const order = rep % 2 === 0 ? ['fameZ', 'famez'] as const : ['famez', 'fameZ'] as const;
+      const order = rep % 2 === 0 ? (['fameZ', 'famez'] as const) : (['famez', 'fameZ'] as const);
       const round = {} as { fameZ: RoundTrip; famez: RoundTrip };
-      for (const side of order) round[side] = await pingRun(binary, side === 'fameZ' ? fameZ.socket : ours.socket, 15, plan);
+      for (const side of order)
+        round[side] = await pingRun(binary, side === 'fameZ' ? fameZ.socket : ours.socket, 15, plan);
       reps.push(round);
-      log(`FAME-Z's switch #${rep + 1}: ${round.fameZ.medianUs.toFixed(1)} us (${Math.round(round.fameZ.perSecond)} messages/s), famez's ${round.famez.medianUs.toFixed(1)} us`);
+      log(
+        `FAME-Z's switch #${rep + 1}: ${round.fameZ.medianUs.toFixed(1)} us (${Math.round(round.fameZ.perSecond)} messages/s), famez's ${round.famez.medianUs.toFixed(1)} us`,
+      );
     }
   } finally {
     await Promise.all([fameZ.stop(), ours.stop()]);
   }
   return {
-    measured: true, checkout, python, affinity: 'FAME-Z\'s server (or famez fabric) and the C peer on CPU 0 (taskset -c 0)',
-    fameZ: medianTrip(reps.map((r) => r.fameZ)), famez: medianTrip(reps.map((r) => r.famez)),
-    ratio: spread(reps.map((r) => r.famez.perSecond / r.fameZ.perSecond)), reps,
+    measured: true,
+    checkout,
+    python,
+    affinity: "FAME-Z's server (or famez fabric) and the C peer on CPU 0 (taskset -c 0)",
+    fameZ: medianTrip(reps.map((r) => r.fameZ)),
+    famez: medianTrip(reps.map((r) => r.famez)),
+    ratio: spread(reps.map((r) => r.famez.perSecond / r.fameZ.perSecond)),
+    reps,
   };
 }
 
 export function famezRefReport(r: FamezRefResults): string {
   if (!r.measured) return `\nFAME-Z's switch: ${r.note}`;
-  return `\nFAME-Z's switch (${r.affinity}; median of ${r.reps.length} alternating rounds): ${r.fameZ.medianUs.toFixed(1)} us median, ` +
+  return (
+    `\nFAME-Z's switch (${r.affinity}; median of ${r.reps.length} alternating rounds): ${r.fameZ.medianUs.toFixed(1)} us median, ` +
     `p99 ${r.fameZ.p99Us.toFixed(1)} us, ${Math.round(r.fameZ.perSecond)} messages/s; famez's switch ${r.famez.medianUs.toFixed(1)} us, ` +
-    `${Math.round(r.famez.perSecond)} messages/s: ${r.ratio.median.toFixed(2)}x the messages/s (${r.ratio.min.toFixed(2)}-${r.ratio.max.toFixed(2)})`;
+    `${Math.round(r.famez.perSecond)} messages/s: ${r.ratio.median.toFixed(2)}x the messages/s (${r.ratio.min.toFixed(2)}-${r.ratio.max.toFixed(2)})`
+  );
 }

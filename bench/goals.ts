@@ -29,59 +29,106 @@ function fromSpread(s: Spread): { value: number; spread: string } {
 }
 
 export function goals(r: Results) {
-  const out: Array<{ goal: string; target: string; value: number | null; spread?: string; met: boolean | null; note?: string }> = [];
+  const out: Array<{
+    goal: string;
+    target: string;
+    value: number | null;
+    spread?: string;
+    met: boolean | null;
+    note?: string;
+  }> = [];
   if (r.latency) {
     const ratio = r.latency.pinned.ratios.famez;
-    out.push({ goal: 'round trip on one CPU: famez median / C floor median, per round', target: `<= ${GOALS.latencyRatio}`,
-      ...fromSpread(ratio), met: ratio.median <= GOALS.latencyRatio });
+    out.push({
+      goal: 'round trip on one CPU: famez median / C floor median, per round',
+      target: `<= ${GOALS.latencyRatio}`,
+      ...fromSpread(ratio),
+      met: ratio.median <= GOALS.latencyRatio,
+    });
     const thread = r.latency.pinned.ratios.thread;
     if (thread !== undefined) {
-      out.push({ goal: 'round trip on one CPU, doorbell handed to a worker thread (sys.waitEventfd): median / C floor median, per round',
-        target: `<= ${GOALS.threadRatio}`, ...fromSpread(thread), met: thread.median <= GOALS.threadRatio,
-        note: `event-loop API ${round(r.latency.pinned.famez.medianUs, 1)} us, worker thread ${round(r.latency.pinned.thread.medianUs, 1)} us, C ${round(r.latency.pinned.c.medianUs, 1)} us; ` +
-          `C with the worker thread's system calls (poll, then read: the shared eventfd is non-blocking) ${round(r.latency.pinned.cPoll.medianUs, 1)} us, ${formatSpread(r.latency.pinned.ratios.cPoll)} the floor` });
+      out.push({
+        goal: 'round trip on one CPU, doorbell handed to a worker thread (sys.waitEventfd): median / C floor median, per round',
+        target: `<= ${GOALS.threadRatio}`,
+        ...fromSpread(thread),
+        met: thread.median <= GOALS.threadRatio,
+        note:
+          `event-loop API ${round(r.latency.pinned.famez.medianUs, 1)} us, worker thread ${round(r.latency.pinned.thread.medianUs, 1)} us, C ${round(r.latency.pinned.c.medianUs, 1)} us; ` +
+          `C with the worker thread's system calls (poll, then read: the shared eventfd is non-blocking) ${round(r.latency.pinned.cPoll.medianUs, 1)} us, ${formatSpread(r.latency.pinned.ratios.cPoll)} the floor`,
+      });
     }
   }
   if (r.switched) {
     const s = r.switched.pinned;
-    out.push({ goal: 'a switched doorbell adds at most one direct round trip (one CPU): added us / direct round trip us, per round', target: '<= 1',
-      ...fromSpread(s.addedRatio), met: s.addedRatio.median <= 1,
-      note: `added ${round(s.addedUsPerDoorbell, 1)} us per doorbell, direct round trip ${round(s.direct.roundTrip.medianUs, 1)} us` });
+    out.push({
+      goal: 'a switched doorbell adds at most one direct round trip (one CPU): added us / direct round trip us, per round',
+      target: '<= 1',
+      ...fromSpread(s.addedRatio),
+      met: s.addedRatio.median <= 1,
+      note: `added ${round(s.addedUsPerDoorbell, 1)} us per doorbell, direct round trip ${round(s.direct.roundTrip.medianUs, 1)} us`,
+    });
   }
   if (r.web) {
     for (const [budget, row] of Object.entries(r.web.budgets)) {
-      out.push({ goal: `mailbox ping -> pong on one CPU with ${r.web.clients} event-stream clients / without, event budget ${budget}, per round`, target: `<= ${GOALS.webClientsRatio}`,
-        ...fromSpread(row.ratio), met: row.ratio.median <= GOALS.webClientsRatio,
-        note: `${row.without.medianUs.toFixed(1)} us without, ${row.with.medianUs.toFixed(1)} us with: ${row.addedUsMedian.toFixed(1)} us added; ` +
-          `the clients read ${Math.round(row.eventsPerSecond)} events/s; clients open at the end of each round: ${row.openAtEnd.join(', ')}` });
+      out.push({
+        goal: `mailbox ping -> pong on one CPU with ${r.web.clients} event-stream clients / without, event budget ${budget}, per round`,
+        target: `<= ${GOALS.webClientsRatio}`,
+        ...fromSpread(row.ratio),
+        met: row.ratio.median <= GOALS.webClientsRatio,
+        note:
+          `${row.without.medianUs.toFixed(1)} us without, ${row.with.medianUs.toFixed(1)} us with: ${row.addedUsMedian.toFixed(1)} us added; ` +
+          `the clients read ${Math.round(row.eventsPerSecond)} events/s; clients open at the end of each round: ${row.openAtEnd.join(', ')}`,
+      });
     }
   }
   if (r.messages) {
     const m = r.messages;
-    out.push({ goal: 'mailbox ping -> pong on one CPU: famez switch median / C peer median, per round', target: `<= ${GOALS.switchRatio}`,
-      ...fromSpread(m.roundTrip.ratio), met: m.roundTrip.ratio.median <= GOALS.switchRatio,
-      note: `switch ${round(m.roundTrip.switch.medianUs, 1)} us (p99 ${round(m.roundTrip.switch.p99Us, 1)}), C ${round(m.roundTrip.floor.medianUs, 1)} us (p99 ${round(m.roundTrip.floor.p99Us, 1)})` });
+    out.push({
+      goal: 'mailbox ping -> pong on one CPU: famez switch median / C peer median, per round',
+      target: `<= ${GOALS.switchRatio}`,
+      ...fromSpread(m.roundTrip.ratio),
+      met: m.roundTrip.ratio.median <= GOALS.switchRatio,
+      note: `switch ${round(m.roundTrip.switch.medianUs, 1)} us (p99 ${round(m.roundTrip.switch.p99Us, 1)}), C ${round(m.roundTrip.floor.medianUs, 1)} us (p99 ${round(m.roundTrip.floor.p99Us, 1)})`,
+    });
     for (const row of m.senders.rows) {
-      out.push({ goal: `messages/s through the switch, ${row.senders} sender(s), ${row.pinning}: famez switch / C switch (bench/c-switch.c), per round`,
-        target: `>= ${GOALS.switchFloorRatio}`, ...fromSpread(row.ratio), met: row.ratio.median >= GOALS.switchFloorRatio,
-        note: `famez ${Math.round(row.famez.messagesPerSecond)}/s, C switch ${Math.round(row.c.messagesPerSecond)}/s (medians)` });
+      out.push({
+        goal: `messages/s through the switch, ${row.senders} sender(s), ${row.pinning}: famez switch / C switch (bench/c-switch.c), per round`,
+        target: `>= ${GOALS.switchFloorRatio}`,
+        ...fromSpread(row.ratio),
+        met: row.ratio.median >= GOALS.switchFloorRatio,
+        note: `famez ${Math.round(row.famez.messagesPerSecond)}/s, C switch ${Math.round(row.c.messagesPerSecond)}/s (medians)`,
+      });
     }
     const four = m.senders.rows.filter((row) => row.senders === 4);
     const best = four.sort((a, b) => b.famez.messagesPerSecond - a.famez.messagesPerSecond)[0];
     if (best) {
-      out.push({ goal: 'messages/s through the switch from 4 senders (the better pinning)', target: `>= ${GOALS.switchMessagesPerSecond}`,
-        value: Math.round(best.famez.messagesPerSecond), met: best.famez.messagesPerSecond >= GOALS.switchMessagesPerSecond,
-        note: `${best.pinning}; the C switch, the protocol's floor, made ${Math.round(best.c.messagesPerSecond)}/s in the same rounds` });
+      out.push({
+        goal: 'messages/s through the switch from 4 senders (the better pinning)',
+        target: `>= ${GOALS.switchMessagesPerSecond}`,
+        value: Math.round(best.famez.messagesPerSecond),
+        met: best.famez.messagesPerSecond >= GOALS.switchMessagesPerSecond,
+        note: `${best.pinning}; the C switch, the protocol's floor, made ${Math.round(best.c.messagesPerSecond)}/s in the same rounds`,
+      });
     }
-    out.push({ goal: `idle fabric with ${m.idle.peers} silent peers over ${m.idle.seconds} s: wake-ups of its own`, target: '0',
-      value: m.idle.wakeups, met: m.idle.wakeups === 0, note: `${m.idle.cpuNs} ns of CPU; by thread ${JSON.stringify(m.idle.wakeupsByThread)}` });
+    out.push({
+      goal: `idle fabric with ${m.idle.peers} silent peers over ${m.idle.seconds} s: wake-ups of its own`,
+      target: '0',
+      value: m.idle.wakeups,
+      met: m.idle.wakeups === 0,
+      note: `${m.idle.cpuNs} ns of CPU; by thread ${JSON.stringify(m.idle.wakeupsByThread)}`,
+    });
   }
   if (r.cluster) {
     const c = r.cluster;
-    out.push({ goal: 'cross-host ping -> pong over NATS on loopback / NATS request-reply with the same client, per round', target: `<= ${GOALS.clusterRatio}`,
-      ...fromSpread(c.ratio), met: c.ratio.median <= GOALS.clusterRatio,
-      note: `cross-host ${round(c.crossHostPing.medianUs, 1)} us, NATS ${round(c.natsRequestReply.medianUs, 1)} us, local switch ${round(c.localSwitchPing.medianUs, 1)} us; ` +
-        `${Math.round(c.crossHostMessagesPerSecond)} messages/s across hosts from one sender` });
+    out.push({
+      goal: 'cross-host ping -> pong over NATS on loopback / NATS request-reply with the same client, per round',
+      target: `<= ${GOALS.clusterRatio}`,
+      ...fromSpread(c.ratio),
+      met: c.ratio.median <= GOALS.clusterRatio,
+      note:
+        `cross-host ${round(c.crossHostPing.medianUs, 1)} us, NATS ${round(c.natsRequestReply.medianUs, 1)} us, local switch ${round(c.localSwitchPing.medianUs, 1)} us; ` +
+        `${Math.round(c.crossHostMessagesPerSecond)} messages/s across hosts from one sender`,
+    });
   }
   if (r.join) {
     for (const vectors of JOIN_VECTORS) {
@@ -96,20 +143,35 @@ export function goals(r: Results) {
         const spread = Math.max(...costs) / Math.min(...costs);
         // Which way it is not flat: growth at the largest N over the cheapest N.
         const growth = costs[costs.length - 1]! / Math.min(...costs);
-        const notes = [`largest N / cheapest N = ${round(growth, 2)}`, `us per message by N: ${costs.map((c) => round(c, 2)).join(', ')}`];
+        const notes = [
+          `largest N / cheapest N = ${round(growth, 2)}`,
+          `us per message by N: ${costs.map((c) => round(c, 2)).join(', ')}`,
+        ];
         if (!complete) notes.push('some runs did not deliver every message');
-        out.push({ goal: `join, ${vectors} vector(s): ${what} flat from ${range} (max/min)`,
-          target: `<= ${GOALS.joinFlatness}`, value: round(spread, 3), met: spread <= GOALS.joinFlatness && complete,
-          note: notes.join('; ') });
+        out.push({
+          goal: `join, ${vectors} vector(s): ${what} flat from ${range} (max/min)`,
+          target: `<= ${GOALS.joinFlatness}`,
+          value: round(spread, 3),
+          met: spread <= GOALS.joinFlatness && complete,
+          note: notes.join('; '),
+        });
       }
     }
   }
   if (r.idle) {
     const busy = r.idle.perSecondNs.filter((ns) => ns > 0).length;
-    const notes = [`${r.idle.serverCpuNsSchedstat} ns by schedstat, in ${busy} of ${r.idle.perSecondNs.length} seconds`];
-    if (r.idle.gcs.length > 0) notes.push(`V8 GC in the window: ${r.idle.gcs.map((g) => `second ${g.second}: ${g.gc}`).join(' | ')}`);
-    out.push({ goal: `idle server CPU with ${r.idle.peers} silent peers over ${round(r.idle.seconds, 1)} s (seconds)`, target: '0',
-      value: round(r.idle.serverCpuNsSchedstat / 1e9, 6), met: r.idle.serverCpuNsSchedstat === GOALS.idleCpuSeconds, note: notes.join('; ') });
+    const notes = [
+      `${r.idle.serverCpuNsSchedstat} ns by schedstat, in ${busy} of ${r.idle.perSecondNs.length} seconds`,
+    ];
+    if (r.idle.gcs.length > 0)
+      notes.push(`V8 GC in the window: ${r.idle.gcs.map((g) => `second ${g.second}: ${g.gc}`).join(' | ')}`);
+    out.push({
+      goal: `idle server CPU with ${r.idle.peers} silent peers over ${round(r.idle.seconds, 1)} s (seconds)`,
+      target: '0',
+      value: round(r.idle.serverCpuNsSchedstat / 1e9, 6),
+      met: r.idle.serverCpuNsSchedstat === GOALS.idleCpuSeconds,
+      note: notes.join('; '),
+    });
   }
   return out;
 }

@@ -29,18 +29,31 @@ export async function idle(ctx: BenchContext) {
     const ticks = cpuTicks(server.pid) - before;
     const ns = last - beforeNs;
     const threads = cpuNsByThread(server.pid);
-    const byThreadNs = Object.fromEntries(Object.entries(threads)
-      .map(([name, value]) => [name, value - (beforeThreads[name] ?? 0)] as const).filter(([, value]) => value > 0));
+    const byThreadNs = Object.fromEntries(
+      Object.entries(threads)
+        .map(([name, value]) => [name, value - (beforeThreads[name] ?? 0)] as const)
+        .filter(([, value]) => value > 0),
+    );
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     await sleep(100); // let the last trace lines arrive
-    const gcs = server.gcs.filter((gc) => gc.at >= windowStart && gc.at <= windowStart + seconds * 1000 + 50)
+    const gcs = server.gcs
+      .filter((gc) => gc.at >= windowStart && gc.at <= windowStart + seconds * 1000 + 50)
       .map((gc) => ({ second: Math.floor((gc.at - windowStart) / 1000), gc: gc.line }));
-    ctx.log(`idle: ${ticks} ticks (${ns} ns) of server CPU in ${seconds.toFixed(1)} s with ${joined.peers} peers; ` +
-      `per second ${perSecondNs.map((n) => `${(n / 1e6).toFixed(1)}`).join(' ')} ms; by thread ${JSON.stringify(byThreadNs)}; ` +
-      `${gcs.length} GC(s) in the window`);
+    ctx.log(
+      `idle: ${ticks} ticks (${ns} ns) of server CPU in ${seconds.toFixed(1)} s with ${joined.peers} peers; ` +
+        `per second ${perSecondNs.map((n) => `${(n / 1e6).toFixed(1)}`).join(' ')} ms; by thread ${JSON.stringify(byThreadNs)}; ` +
+        `${gcs.length} GC(s) in the window`,
+    );
     return {
-      peers: ctx.plan.idlePeers, seconds, serverCpuTicks: ticks, clockTicksPerSecond: CLK_TCK, serverCpuSeconds: ticks / CLK_TCK,
-      serverCpuNsSchedstat: ns, perSecondNs, byThreadNs, gcs,
+      peers: ctx.plan.idlePeers,
+      seconds,
+      serverCpuTicks: ticks,
+      clockTicksPerSecond: CLK_TCK,
+      serverCpuSeconds: ticks / CLK_TCK,
+      serverCpuNsSchedstat: ns,
+      perSecondNs,
+      byThreadNs,
+      gcs,
       note: 'the server runs under node --trace-gc here, so that CPU time spent in V8 garbage collection can be told apart',
     };
   } finally {

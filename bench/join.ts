@@ -47,16 +47,18 @@ async function joinOne(ctx: BenchContext, vectors: number, peers: number): Promi
       complete: r.messages === r.expected && r.lost === 0,
       peersLost: r.lost,
       messagesPerSecond: r.messages / r.totalSeconds,
-      usPerMessage: r.totalSeconds / r.messages * 1e6,
+      usPerMessage: (r.totalSeconds / r.messages) * 1e6,
       serverCpuSeconds: cpu,
-      serverCpuUsPerMessage: cpu / r.messages * 1e6,
+      serverCpuUsPerMessage: (cpu / r.messages) * 1e6,
       farmCpuSeconds: farmCpu,
-      farmCpuUsPerMessage: farmCpu / r.messages * 1e6,
+      farmCpuUsPerMessage: (farmCpu / r.messages) * 1e6,
       serverRssKiB: rss,
       serverFds: fds,
     };
-    ctx.log(`join V=${vectors} N=${peers}: ${r.totalSeconds.toFixed(2)} s, ${(result.messagesPerSecond / 1e3).toFixed(0)}k msg/s` +
-      `${result.complete ? '' : ` INCOMPLETE (${r.messages}/${r.expected} messages, ${r.lost} peers lost)`}`);
+    ctx.log(
+      `join V=${vectors} N=${peers}: ${r.totalSeconds.toFixed(2)} s, ${(result.messagesPerSecond / 1e3).toFixed(0)}k msg/s` +
+        `${result.complete ? '' : ` INCOMPLETE (${r.messages}/${r.expected} messages, ${r.lost} peers lost)`}`,
+    );
     return result;
   } finally {
     await server.stop();
@@ -66,6 +68,7 @@ async function joinOne(ctx: BenchContext, vectors: number, peers: number): Promi
 
 export async function joinScaling(ctx: BenchContext): Promise<JoinResult[]> {
   const out: JoinResult[] = [];
-  for (const vectors of JOIN_VECTORS) for (const peers of ctx.plan.joinPeers) out.push(await joinOne(ctx, vectors, peers));
+  for (const vectors of JOIN_VECTORS)
+    for (const peers of ctx.plan.joinPeers) out.push(await joinOne(ctx, vectors, peers));
   return out;
 }

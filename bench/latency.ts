@@ -22,7 +22,9 @@ async function floor(ctx: BenchContext, binary: string, prefix: string[], mode?:
   const argv = [...prefix, binary, String(ctx.plan.rounds), String(ctx.plan.warmup), ...(mode ? [mode] : [])];
   const child = start(argv[0]!, argv.slice(1));
   let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (code !== 0) throw new Error(`${argv.join(' ')} exited ${code}`);
   const r = JSON.parse(out) as { median_ns: number; p99_ns: number; min_ns: number; mean_ns: number };
@@ -48,12 +50,28 @@ export async function twoClients(socket: string, roles: [string, string], prefix
  * famez clients (doorbell-peer), raw src/sys peers (raw-peer) for the breakdown,
  * or famez clients whose doorbell is handed to a worker thread (`threads`).
  */
-export async function famezPingPong(ctx: BenchContext, socket: string, prefix: string[], script = 'doorbell-peer', threads = false): Promise<Latency> {
+export async function famezPingPong(
+  ctx: BenchContext,
+  socket: string,
+  prefix: string[],
+  script = 'doorbell-peer',
+  threads = false,
+): Promise<Latency> {
   const roles: [string, string] = threads ? ['thread-pong', 'thread-ping'] : ['pong', 'ping'];
-  const { first: ponger, firstId: pong, second: ping, secondId, close } = await twoClients(socket, roles, prefix, script);
+  const {
+    first: ponger,
+    firstId: pong,
+    second: ping,
+    secondId,
+    close,
+  } = await twoClients(socket, roles, prefix, script);
   try {
     if (threads) ponger.send({ type: 'start', peer: secondId });
-    const result = nextMessage<Message & { median: number; p99: number; min: number; mean: number }>(ping, 'result', 120_000);
+    const result = nextMessage<Message & { median: number; p99: number; min: number; mean: number }>(
+      ping,
+      'result',
+      120_000,
+    );
     ping.send({ type: 'start', peer: pong, rounds: ctx.plan.rounds, warmup: ctx.plan.warmup });
     const r = await result;
     return { medianUs: r.median / 1e3, p99Us: r.p99 / 1e3, minUs: r.min / 1e3, meanUs: r.mean / 1e3 };
@@ -67,7 +85,11 @@ const SIDES: Side[] = ['c', 'famez', 'nodeSys', 'cEpoll', 'cPoll', 'thread'];
 
 export async function latency(ctx: BenchContext) {
   const binary = compileC('eventfd-pingpong');
-  const server = createServer({ socketPath: join(ctx.tmp, 'latency.sock'), memory: { kind: 'memfd', size: 65536 }, vectors: 1 });
+  const server = createServer({
+    socketPath: join(ctx.tmp, 'latency.sock'),
+    memory: { kind: 'memfd', size: 65536 },
+    vectors: 1,
+  });
   await server.listen();
   const out: Record<string, unknown> = { rounds: ctx.plan.rounds, warmup: ctx.plan.warmup, reps: ctx.plan.reps };
   try {
@@ -88,9 +110,11 @@ export async function latency(ctx: BenchContext) {
         const round = {} as Record<Side, Latency>;
         for (const side of order) round[side] = await measure[side]();
         reps.push(round);
-        ctx.log(`round trip ${pinning.name} #${rep + 1}: famez ${round.famez.medianUs.toFixed(1)} us, C ${round.c.medianUs.toFixed(1)} us, ` +
-          `Node + src/sys only ${round.nodeSys.medianUs.toFixed(1)} us, C with epoll ${round.cEpoll.medianUs.toFixed(1)} us, ` +
-          `C with poll ${round.cPoll.medianUs.toFixed(1)} us, famez with a worker thread's blocking wait ${round.thread.medianUs.toFixed(1)} us (median)`);
+        ctx.log(
+          `round trip ${pinning.name} #${rep + 1}: famez ${round.famez.medianUs.toFixed(1)} us, C ${round.c.medianUs.toFixed(1)} us, ` +
+            `Node + src/sys only ${round.nodeSys.medianUs.toFixed(1)} us, C with epoll ${round.cEpoll.medianUs.toFixed(1)} us, ` +
+            `C with poll ${round.cPoll.medianUs.toFixed(1)} us, famez with a worker thread's blocking wait ${round.thread.medianUs.toFixed(1)} us (median)`,
+        );
       }
       const pick = (side: Side): Latency => ({
         medianUs: median(reps.map((r) => r[side].medianUs)),
@@ -100,10 +124,21 @@ export async function latency(ctx: BenchContext) {
       });
       // Each ratio: the median of the rounds' ratios (both sides of a round measured minutes apart at most).
       const ratio = (side: Side): Spread => spread(reps.map((r) => r[side].medianUs / r.c.medianUs));
-      const ratios = { famez: ratio('famez'), thread: ratio('thread'), nodeSys: ratio('nodeSys'), cEpoll: ratio('cEpoll'), cPoll: ratio('cPoll') };
+      const ratios = {
+        famez: ratio('famez'),
+        thread: ratio('thread'),
+        nodeSys: ratio('nodeSys'),
+        cEpoll: ratio('cEpoll'),
+        cPoll: ratio('cPoll'),
+      };
       out[pinning.name] = {
         affinity: pinning.label,
-        famez: pick('famez'), c: pick('c'), nodeSys: pick('nodeSys'), cEpoll: pick('cEpoll'), cPoll: pick('cPoll'), thread: pick('thread'),
+        famez: pick('famez'),
+        c: pick('c'),
+        nodeSys: pick('nodeSys'),
+        cEpoll: pick('cEpoll'),
+        cPoll: pick('cPoll'),
+        thread: pick('thread'),
         ratios,
         ratioMedian: ratios.famez.median,
         threadRatioMedian: ratios.thread.median,
@@ -116,11 +151,21 @@ export async function latency(ctx: BenchContext) {
   } finally {
     await server.close();
   }
-  return out as { rounds: number; warmup: number; reps: number } &
-    Record<'pinned' | 'unpinned', {
-    famez: Latency; c: Latency; nodeSys: Latency; nodeSysRatioMedian: number; cEpoll: Latency; cEpollRatioMedian: number;
-    thread: Latency; threadRatioMedian: number; cPoll: Latency;
-    ratioMedian: number; ratioP99: number;
-    ratios: Record<'famez' | 'thread' | 'nodeSys' | 'cEpoll' | 'cPoll', Spread>;
-  }>;
+  return out as { rounds: number; warmup: number; reps: number } & Record<
+    'pinned' | 'unpinned',
+    {
+      famez: Latency;
+      c: Latency;
+      nodeSys: Latency;
+      nodeSysRatioMedian: number;
+      cEpoll: Latency;
+      cEpollRatioMedian: number;
+      thread: Latency;
+      threadRatioMedian: number;
+      cPoll: Latency;
+      ratioMedian: number;
+      ratioP99: number;
+      ratios: Record<'famez' | 'thread' | 'nodeSys' | 'cEpoll' | 'cPoll', Spread>;
+    }
+  >;
 }

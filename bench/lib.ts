@@ -113,7 +113,7 @@ export function cpuNsByThread(pid: number): Record<string, number> {
 /** Max open files of this process: soft and hard. */
 export function fdLimits(): { soft: number; hard: number } {
   const match = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-  const value = (text: string | undefined): number => text === 'unlimited' ? Infinity : Number(text);
+  const value = (text: string | undefined): number => (text === 'unlimited' ? Infinity : Number(text));
   return { soft: value(match?.[1]), hard: value(match?.[2]) };
 }
 
@@ -207,9 +207,14 @@ export function nextMessage<T extends Message>(child: ChildProcess, type: string
       else if (message.type === type) finish(undefined, message as T);
     };
     const onExit = (code: number | null, signal: string | null): void => {
-      finish(new Error(`child ${child.pid} (${child.spawnargs.join(' ')}) exited (${signal ?? code}) before "${type}"`));
+      finish(
+        new Error(`child ${child.pid} (${child.spawnargs.join(' ')}) exited (${signal ?? code}) before "${type}"`),
+      );
     };
-    const timer = setTimeout(() => finish(new Error(`no "${type}" from child ${child.pid} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`no "${type}" from child ${child.pid} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     child.on('message', onMessage);
     child.on('exit', onExit);
   });

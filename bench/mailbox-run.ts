@@ -42,8 +42,12 @@ export function line(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): 
       if (found !== undefined) done(undefined, found);
     };
     // 'close', not 'exit': a line written just before exiting may still be in the pipe at 'exit'.
-    const onExit = (code: number | null): void => done(new Error(`${child.spawnargs.join(' ')} exited (${code}) before ${pattern}; it said: ${text}`));
-    const timer = setTimeout(() => done(new Error(`no ${pattern} from ${child.spawnargs.join(' ')} within ${timeoutMs} ms`)), timeoutMs);
+    const onExit = (code: number | null): void =>
+      done(new Error(`${child.spawnargs.join(' ')} exited (${code}) before ${pattern}; it said: ${text}`));
+    const timer = setTimeout(
+      () => done(new Error(`no ${pattern} from ${child.spawnargs.join(' ')} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     child.stdout!.on('data', onData);
     child.on('close', onExit);
   });
@@ -62,7 +66,9 @@ export async function switchProcess(argv: string[], socket: string, ready: RegEx
   const child = start(argv[0]!, argv.slice(1));
   const said = await line(child, ready);
   return {
-    socket, pid: child.pid!, said,
+    socket,
+    pid: child.pid!,
+    said,
     stop: async () => {
       child.kill('SIGTERM');
       await stopped(child);
@@ -71,9 +77,30 @@ export async function switchProcess(argv: string[], socket: string, ready: RegEx
 }
 
 /** `famez fabric` in its own process (behind `prefix`, with `extra` options), once it logs `ready` (default: listening). */
-export function fabric(tmp: string, name: string, prefix: string[] = [], extra: string[] = [], ready = /listening on /): Promise<SwitchProcess> {
+export function fabric(
+  tmp: string,
+  name: string,
+  prefix: string[] = [],
+  extra: string[] = [],
+  ready = /listening on /,
+): Promise<SwitchProcess> {
   const socket = join(tmp, `${name}.sock`);
-  return switchProcess([...prefix, process.execPath, ...BIN_NODE_FLAGS, `${DIST}src/cli/main.js`, 'fabric', '-S', socket, '-M', join(tmp, `${name}.mailbox`), ...extra], socket, ready);
+  return switchProcess(
+    [
+      ...prefix,
+      process.execPath,
+      ...BIN_NODE_FLAGS,
+      `${DIST}src/cli/main.js`,
+      'fabric',
+      '-S',
+      socket,
+      '-M',
+      join(tmp, `${name}.mailbox`),
+      ...extra,
+    ],
+    socket,
+    ready,
+  );
 }
 
 /** The C switch (bench/c-switch.c, compiled as `binary`) in its own process, behind `prefix`. */
@@ -83,7 +110,11 @@ export function cSwitch(binary: string, tmp: string, name: string, prefix: strin
 }
 
 /** A C peer that stays (pong, or silent): resolves once it has joined, with its id. */
-export async function cPeer(binary: string, socket: string, prefix: string[] = []): Promise<{ id: number; child: ChildProcess }> {
+export async function cPeer(
+  binary: string,
+  socket: string,
+  prefix: string[] = [],
+): Promise<{ id: number; child: ChildProcess }> {
   const argv = [...prefix, binary, socket, 'pong'];
   const child = start(argv[0]!, argv.slice(1));
   const id = Number(/^ready (\d+)/.exec(await line(child, /^ready \d+/))![1]);
@@ -100,12 +131,19 @@ export async function cRun<T>(binary: string, args: string[], prefix: string[] =
 }
 
 export async function pingRun(binary: string, socket: string, target: number, plan: MessagePlan): Promise<RoundTrip> {
-  const r = await cRun<{ median_ns: number; p99_ns: number; per_second: number }>(binary,
-    [socket, 'ping', String(target), String(plan.rounds), String(plan.warmup)], PIN);
+  const r = await cRun<{ median_ns: number; p99_ns: number; per_second: number }>(
+    binary,
+    [socket, 'ping', String(target), String(plan.rounds), String(plan.warmup)],
+    PIN,
+  );
   return { medianUs: r.median_ns / 1e3, p99Us: r.p99_ns / 1e3, perSecond: r.per_second };
 }
 
 /** The median of each figure over several runs. */
 export function medianTrip(trips: RoundTrip[]): RoundTrip {
-  return { medianUs: median(trips.map((t) => t.medianUs)), p99Us: median(trips.map((t) => t.p99Us)), perSecond: median(trips.map((t) => t.perSecond)) };
+  return {
+    medianUs: median(trips.map((t) => t.medianUs)),
+    p99Us: median(trips.map((t) => t.p99Us)),
+    perSecond: median(trips.map((t) => t.perSecond)),
+  };
 }

@@ -2,12 +2,40 @@
 // the goals (every ratio is the median of per-round ratios over `reps`
 // alternating rounds, at least 5), where it runs (pinned to one CPU or not) and its scratch folder.
 export const PLANS = {
-  quick: { reps: 5, rounds: 3000, warmup: 500, throughputMs: 1000, floodSeconds: 0.5, joinPeers: [16, 64, 256], idlePeers: 100, idleSeconds: 2 },
-  full: { reps: 7, rounds: 20000, warmup: 2000, throughputMs: 3000, floodSeconds: 2, joinPeers: [16, 64, 256, 1000], idlePeers: 100, idleSeconds: 10 },
+  quick: {
+    reps: 5,
+    rounds: 3000,
+    warmup: 500,
+    throughputMs: 1000,
+    floodSeconds: 0.5,
+    joinPeers: [16, 64, 256],
+    idlePeers: 100,
+    idleSeconds: 2,
+  },
+  full: {
+    reps: 7,
+    rounds: 20000,
+    warmup: 2000,
+    throughputMs: 3000,
+    floodSeconds: 2,
+    joinPeers: [16, 64, 256, 1000],
+    idlePeers: 100,
+    idleSeconds: 10,
+  },
 };
 export type Plan = typeof PLANS.full;
 export const JOIN_VECTORS = [1, 8];
-export const GOALS = { latencyRatio: 1.5, threadRatio: 1.3, switchRatio: 2, switchMessagesPerSecond: 100_000, switchFloorRatio: 0.8, webClientsRatio: 1.2, joinFlatness: 1.5, idleCpuSeconds: 0, clusterRatio: 1.3 };
+export const GOALS = {
+  latencyRatio: 1.5,
+  threadRatio: 1.3,
+  switchRatio: 2,
+  switchMessagesPerSecond: 100_000,
+  switchFloorRatio: 0.8,
+  webClientsRatio: 1.2,
+  joinFlatness: 1.5,
+  idleCpuSeconds: 0,
+  clusterRatio: 1.3,
+};
 
 export const PINNINGS = [
   { name: 'pinned', label: 'both processes on CPU 0 (taskset -c 0)', prefix: ['taskset', '-c', '0'] },

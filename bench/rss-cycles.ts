@@ -39,10 +39,17 @@ try {
   }
   const rssLate = await settledRss(server);
   const ratio = Math.round((rssLate / rssEarly) * 1000) / 1000;
-  console.log(JSON.stringify({
-    bench: 'rss-cycles', cycles: total, rssMbAfter: { [early]: rssEarly, [total]: rssLate }, ratio,
-    goal: 'ratio <= 1.10', met: ratio <= 1.1, seconds: Math.round((performance.now() - started) / 100) / 10,
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'rss-cycles',
+      cycles: total,
+      rssMbAfter: { [early]: rssEarly, [total]: rssLate },
+      ratio,
+      goal: 'ratio <= 1.10',
+      met: ratio <= 1.1,
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+    }),
+  );
 } finally {
   await server.close();
   rmSync(dir, { recursive: true, force: true });

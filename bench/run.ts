@@ -31,8 +31,18 @@ import { switchedCost } from './switched.js';
 import { throughput } from './throughput.js';
 import { webCost } from './web.js';
 
-const SECTIONS = ['latency', 'throughput', 'switched', 'messages', 'famez-ref', 'web', 'join', 'idle', 'cluster'] as const;
-type Section = typeof SECTIONS[number];
+const SECTIONS = [
+  'latency',
+  'throughput',
+  'switched',
+  'messages',
+  'famez-ref',
+  'web',
+  'join',
+  'idle',
+  'cluster',
+] as const;
+type Section = (typeof SECTIONS)[number];
 
 const { values: options } = parseArgs({
   options: {
@@ -62,7 +72,9 @@ for (const section of only) {
 const famezCheckout = options['famez-ref'];
 if (famezCheckout !== undefined && !existsSync(join(famezCheckout, 'ivshmsg_server.py'))) {
   // Said before anything is measured, not at the end of a long run.
-  process.stderr.write(`bench: --famez-ref ${famezCheckout}: no ivshmsg_server.py there: give the folder of a FAME-Z checkout (github.com/coloroco/FAME-Z)\n`);
+  process.stderr.write(
+    `bench: --famez-ref ${famezCheckout}: no ivshmsg_server.py there: give the folder of a FAME-Z checkout (github.com/coloroco/FAME-Z)\n`,
+  );
   process.exit(2);
 }
 const quick = options.quick;
@@ -82,7 +94,8 @@ const mode = (): RunMode => (full ? 'full' : quick ? 'quick' : 'partial');
 // ---- the machine ---------------------------------------------------------
 
 function machine(): Record<string, unknown> {
-  const model = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const model =
+    /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
   const gcc = (() => {
     try {
       return execFileSync('gcc', ['--version'], { encoding: 'utf8' }).split('\n')[0];
@@ -106,10 +119,15 @@ function machine(): Record<string, unknown> {
 const outDir = join(ROOT, 'bench/results');
 if (options.redraw) {
   const base = join(outDir, quick ? 'quick' : 'latest');
-  const saved = JSON.parse(readFileSync(`${base}.json`, "utf8")) as Results & { machine: Record<string, unknown>; mode: string };
+  const saved = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as Results & {
+    machine: Record<string, unknown>;
+    mode: string;
+  };
   // Written before ratios were taken per round (issue 23): its rows lack what the table prints.
   if ((saved.latency && !saved.latency.pinned.ratios) || (saved.messages && !saved.messages.roundTrip.ratio)) {
-    process.stderr.write(`bench: ${base}.json was written by an older bench (no per-round ratios): run the bench again to rewrite it\n`);
+    process.stderr.write(
+      `bench: ${base}.json was written by an older bench (no per-round ratios): run the bench again to rewrite it\n`,
+    );
     process.exit(1);
   }
   full = saved.mode === 'full';
@@ -133,14 +151,21 @@ if (only.has('cluster')) results.cluster = await clusterBench(ctx);
 const goalList = goals(results);
 mkdirSync(outDir, { recursive: true });
 const base = join(outDir, full ? 'latest' : 'quick');
-writeFileSync(`${base}.json`, JSON.stringify({
-  mode: mode(),
-  machine: m,
-  plan: PLAN,
-  durationSeconds: (Date.now() - began) / 1000,
-  goals: goalList,
-  ...results,
-}, null, 2) + '\n');
+writeFileSync(
+  `${base}.json`,
+  JSON.stringify(
+    {
+      mode: mode(),
+      machine: m,
+      plan: PLAN,
+      durationSeconds: (Date.now() - began) / 1000,
+      goals: goalList,
+      ...results,
+    },
+    null,
+    2,
+  ) + '\n',
+);
 writeFileSync(`${base}.svg`, svg(results, m, mode()));
 process.stdout.write(report(results, m, goalList, mode()));
 process.stdout.write(`\nwrote ${base}.json and ${base}.svg in ${((Date.now() - began) / 1000).toFixed(0)} s\n`);

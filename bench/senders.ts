@@ -9,7 +9,7 @@ import { compileC, cpuNs, sleep, spread, type Spread } from './lib.js';
 import { PINNINGS } from './plan.js';
 
 export const SENDER_COUNTS = [1, 4, 14];
-type Pinning = typeof PINNINGS[number]['name'];
+type Pinning = (typeof PINNINGS)[number]['name'];
 
 export interface SwitchFigures {
   messagesPerSecond: number;
@@ -38,10 +38,19 @@ export interface SendersResults {
  * `count` C peers pinging `sw`'s switch for `seconds`: messages/s answered, all together, and the
  * switch's CPU time per message (its threads' schedstat: what it costs, whoever else wants the CPU).
  */
-async function flood(binary: string, sw: SwitchProcess, count: number, seconds: number, prefix: string[]): Promise<{ perSecond: number; cpuUs: number }> {
+async function flood(
+  binary: string,
+  sw: SwitchProcess,
+  count: number,
+  seconds: number,
+  prefix: string[],
+): Promise<{ perSecond: number; cpuUs: number }> {
   const cpuBefore = cpuNs(sw.pid);
-  const runs = await Promise.all(Array.from({ length: count }, () =>
-    cRun<{ messages: number; seconds: number }>(binary, [sw.socket, 'flood', '15', String(seconds)], prefix)));
+  const runs = await Promise.all(
+    Array.from({ length: count }, () =>
+      cRun<{ messages: number; seconds: number }>(binary, [sw.socket, 'flood', '15', String(seconds)], prefix),
+    ),
+  );
   const cpu = cpuNs(sw.pid) - cpuBefore;
   // The switch sees each leave a moment after the process is gone: the next batch must find the ports free.
   await sleep(100);
@@ -49,7 +58,12 @@ async function flood(binary: string, sw: SwitchProcess, count: number, seconds: 
   return { perSecond: runs.reduce((sum, r) => sum + r.messages / r.seconds, 0), cpuUs: cpu / 1e3 / messages };
 }
 
-export async function sendersRows(tmp: string, plan: MessagePlan, log: (text: string) => void, peer: string): Promise<SendersResults> {
+export async function sendersRows(
+  tmp: string,
+  plan: MessagePlan,
+  log: (text: string) => void,
+  peer: string,
+): Promise<SendersResults> {
   const floor = compileC('c-switch');
   const rows: SenderRow[] = [];
   for (const pinning of PINNINGS) {
@@ -63,7 +77,7 @@ export async function sendersRows(tmp: string, plan: MessagePlan, log: (text: st
       const cpu = new Map(SENDER_COUNTS.map((count) => [count, { famez: [] as number[], c: [] as number[] }]));
       for (let rep = 0; rep < plan.reps; rep++) {
         for (const count of SENDER_COUNTS) {
-          const order = rep % 2 === 0 ? ['famez', 'c'] as const : ['c', 'famez'] as const;
+          const order = rep % 2 === 0 ? (['famez', 'c'] as const) : (['c', 'famez'] as const);
           for (const side of order) {
             const run = await flood(peer, switches[side], count, plan.floodSeconds, prefix);
             rates.get(count)![side].push(run.perSecond);
@@ -71,15 +85,23 @@ export async function sendersRows(tmp: string, plan: MessagePlan, log: (text: st
           }
           const r = rates.get(count)!;
           const c = cpu.get(count)!;
-          log(`${count} sender(s) ${pinning.name} #${rep + 1}: famez switch ${(r.famez.at(-1)! / 1e3).toFixed(1)}k messages/s (${c.famez.at(-1)!.toFixed(1)} us CPU each), ` +
-            `C switch ${(r.c.at(-1)! / 1e3).toFixed(1)}k (${c.c.at(-1)!.toFixed(1)} us)`);
+          log(
+            `${count} sender(s) ${pinning.name} #${rep + 1}: famez switch ${(r.famez.at(-1)! / 1e3).toFixed(1)}k messages/s (${c.famez.at(-1)!.toFixed(1)} us CPU each), ` +
+              `C switch ${(r.c.at(-1)! / 1e3).toFixed(1)}k (${c.c.at(-1)!.toFixed(1)} us)`,
+          );
         }
       }
       for (const [count, r] of rates) {
         const ratio = spread(r.famez.map((rate, i) => rate / r.c[i]!));
         rows.push({
-          pinning: pinning.name, senders: count, ratio,
-          famez: { messagesPerSecond: spread(r.famez).median, rounds: r.famez, cpuUsPerMessage: spread(cpu.get(count)!.famez).median },
+          pinning: pinning.name,
+          senders: count,
+          ratio,
+          famez: {
+            messagesPerSecond: spread(r.famez).median,
+            rounds: r.famez,
+            cpuUsPerMessage: spread(cpu.get(count)!.famez).median,
+          },
           c: { messagesPerSecond: spread(r.c).median, rounds: r.c, cpuUsPerMessage: spread(cpu.get(count)!.c).median },
         });
       }
@@ -88,7 +110,11 @@ export async function sendersRows(tmp: string, plan: MessagePlan, log: (text: st
     }
   }
   return {
-    affinity: Object.fromEntries(PINNINGS.map((p) => [p.name, `the switch and every sender: ${p.label}`])) as Record<Pinning, string>,
-    floodSeconds: plan.floodSeconds, rows,
+    affinity: Object.fromEntries(PINNINGS.map((p) => [p.name, `the switch and every sender: ${p.label}`])) as Record<
+      Pinning,
+      string
+    >,
+    floodSeconds: plan.floodSeconds,
+    rows,
   };
 }

@@ -17,14 +17,39 @@ export function fdPrefix(need: number): string[] {
 }
 
 /** With `traceGc`, the server runs under node --trace-gc and its GC lines are collected (with arrival times). */
-export async function famezServer(ctx: BenchContext, name: string, vectors: number, peers: number, traceGc = false, extra: { prefix?: string[]; args?: string[] } = {}) {
+export async function famezServer(
+  ctx: BenchContext,
+  name: string,
+  vectors: number,
+  peers: number,
+  traceGc = false,
+  extra: { prefix?: string[]; args?: string[] } = {},
+) {
   const socket = join(ctx.tmp, `${name}.sock`);
   const pidFile = join(ctx.tmp, `${name}.pid`);
   // Sockets + eventfds + copies queued for the newcomer (at most its (N-1)*V) + spare.
   const need = peers * (1 + vectors) + peers * vectors + 64;
   if (need > limits.hard) ctx.log(`warning: the server may need ${need} fds, the hard limit is ${limits.hard}`);
-  const argv = [...fdPrefix(need), ...(extra.prefix ?? []), process.execPath, ...BIN_NODE_FLAGS, ...(traceGc ? ['--trace-gc'] : []), CLI, 'server', '-S', socket,
-    '-m', '/dev/shm', '-l', '64K', '-n', String(vectors), '-p', pidFile, ...(extra.args ?? [])];
+  const argv = [
+    ...fdPrefix(need),
+    ...(extra.prefix ?? []),
+    process.execPath,
+    ...BIN_NODE_FLAGS,
+    ...(traceGc ? ['--trace-gc'] : []),
+    CLI,
+    'server',
+    '-S',
+    socket,
+    '-m',
+    '/dev/shm',
+    '-l',
+    '64K',
+    '-n',
+    String(vectors),
+    '-p',
+    pidFile,
+    ...(extra.args ?? []),
+  ];
   // TERM if the bench dies: the server then removes its socket file itself.
   const child = start(argv[0]!, argv.slice(1), { stdio: ['ignore', traceGc ? 'pipe' : 'ignore', 'inherit'] }, 'TERM');
   const gcs: Array<{ at: number; line: string }> = [];
@@ -42,7 +67,8 @@ export async function famezServer(ctx: BenchContext, name: string, vectors: numb
   }
   const deadline = Date.now() + 15_000;
   while (!existsSync(pidFile)) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`famez server exited (${child.exitCode ?? child.signalCode})`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`famez server exited (${child.exitCode ?? child.signalCode})`);
     if (Date.now() > deadline) throw new Error('famez server did not start within 15 s');
     await sleep(20);
   }

@@ -73,13 +73,13 @@ function logAxis(min: number, max: number, from: number, to: number, ticks?: num
   const t = ticks ?? logTicks(min, max);
   const lo = Math.log10(Math.min(min, t[0]!));
   const hi = Math.log10(Math.max(max, t[t.length - 1]!));
-  return { ticks: t, map: (v) => from + (Math.log10(v) - lo) / (hi - lo || 1) * (to - from) };
+  return { ticks: t, map: (v) => from + ((Math.log10(v) - lo) / (hi - lo || 1)) * (to - from) };
 }
 
 function linearAxis(max: number, from: number, to: number): Axis {
   const ticks = linearTicks(max);
   const top = ticks[ticks.length - 1]!;
-  return { ticks, map: (v) => from + v / top * (to - from) };
+  return { ticks, map: (v) => from + (v / top) * (to - from) };
 }
 
 function frame(x0: number, title: string, xLabel: string, yLabel: string, xAxis: Axis, yAxis: Axis): string[] {
@@ -90,16 +90,22 @@ function frame(x0: number, title: string, xLabel: string, yLabel: string, xAxis:
   ];
   for (const t of yAxis.ticks) {
     const y = yAxis.map(t);
-    out.push(`<line x1="${x0}" y1="${y}" x2="${x0 + w}" y2="${y}" stroke="#e3e3e3"/>`,
-      `<text x="${x0 - 6}" y="${y + 4}" text-anchor="end" font-size="11" ${FONT}>${esc(yAxis.labels?.get(t) ?? fmt(t))}</text>`);
+    out.push(
+      `<line x1="${x0}" y1="${y}" x2="${x0 + w}" y2="${y}" stroke="#e3e3e3"/>`,
+      `<text x="${x0 - 6}" y="${y + 4}" text-anchor="end" font-size="11" ${FONT}>${esc(yAxis.labels?.get(t) ?? fmt(t))}</text>`,
+    );
   }
   for (const t of xAxis.ticks) {
     const x = xAxis.map(t);
-    out.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${top + h}" stroke="#e3e3e3"/>`,
-      `<text x="${x}" y="${top + h + 16}" text-anchor="middle" font-size="11" ${FONT}>${esc(xAxis.labels?.get(t) ?? fmt(t))}</text>`);
+    out.push(
+      `<line x1="${x}" y1="${top}" x2="${x}" y2="${top + h}" stroke="#e3e3e3"/>`,
+      `<text x="${x}" y="${top + h + 16}" text-anchor="middle" font-size="11" ${FONT}>${esc(xAxis.labels?.get(t) ?? fmt(t))}</text>`,
+    );
   }
-  out.push(`<text x="${x0 + w / 2}" y="${top + h + (xAxis.ticks.length ? 36 : 50)}" text-anchor="middle" font-size="12" ${FONT}>${esc(xLabel)}</text>`,
-    `<text transform="translate(${x0 - 48} ${top + h / 2}) rotate(-90)" text-anchor="middle" font-size="12" ${FONT}>${esc(yLabel)}</text>`);
+  out.push(
+    `<text x="${x0 + w / 2}" y="${top + h + (xAxis.ticks.length ? 36 : 50)}" text-anchor="middle" font-size="12" ${FONT}>${esc(xLabel)}</text>`,
+    `<text transform="translate(${x0 - 48} ${top + h / 2}) rotate(-90)" text-anchor="middle" font-size="12" ${FONT}>${esc(yLabel)}</text>`,
+  );
   return out;
 }
 
@@ -118,7 +124,8 @@ function lineChart(x0: number, title: string, yLabel: string, series: Series[], 
   const { w, h, top } = PANEL;
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => v > 0);
-  if (xs.length === 0 || ys.length === 0) return frame(x0, title, 'peers N (log)', yLabel, logAxis(10, 1000, x0, x0 + w), linearAxis(1, top + h, top));
+  if (xs.length === 0 || ys.length === 0)
+    return frame(x0, title, 'peers N (log)', yLabel, logAxis(10, 1000, x0, x0 + w), linearAxis(1, top + h, top));
   const xTicks = [...new Set(xs)].sort((a, b) => a - b);
   const xAxis = logAxis(Math.min(...xs) / 1.3, Math.max(...xs) * 1.3, x0, x0 + w, xTicks);
   xAxis.labels = new Map(xTicks.map((t) => [t, String(t)]));
@@ -128,7 +135,9 @@ function lineChart(x0: number, title: string, yLabel: string, series: Series[], 
   const out = frame(x0, title, 'peers N (log scale)', yLabel, xAxis, yAxis);
   for (const s of series) {
     const pts = s.points.filter((p) => p[1] > 0 || !logY).map(([x, y]) => [xAxis.map(x), yAxis.map(y)] as const);
-    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="5 3"' : ''} points="${pts.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="5 3"' : ''} points="${pts.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`,
+    );
     for (const [x, y] of pts) out.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3.5" fill="${s.color}"/>`);
   }
   out.push(...legend(x0, top + 14, series));
@@ -147,16 +156,20 @@ function barChart(x0: number, title: string, bars: LatencyBar[], note: string): 
     const members = bars.filter((b) => b.group === group);
     const barWidth = Math.min(60, (groupWidth - 40) / members.length);
     const gx = x0 + g * groupWidth + (groupWidth - barWidth * members.length) / 2;
-    out.push(`<text x="${x0 + g * groupWidth + groupWidth / 2}" y="${top + h + 31}" text-anchor="middle" font-size="12" font-weight="bold" ${FONT}>${esc(group)}</text>`);
+    out.push(
+      `<text x="${x0 + g * groupWidth + groupWidth / 2}" y="${top + h + 31}" text-anchor="middle" font-size="12" font-weight="bold" ${FONT}>${esc(group)}</text>`,
+    );
     members.forEach((b, i) => {
       const x = gx + i * barWidth;
       const y = yAxis.map(b.median);
       const p = yAxis.map(b.p99);
-      out.push(`<rect x="${(x + 3).toFixed(1)}" y="${y.toFixed(1)}" width="${(barWidth - 6).toFixed(1)}" height="${(top + h - y).toFixed(1)}" fill="${b.color}"/>`,
+      out.push(
+        `<rect x="${(x + 3).toFixed(1)}" y="${y.toFixed(1)}" width="${(barWidth - 6).toFixed(1)}" height="${(top + h - y).toFixed(1)}" fill="${b.color}"/>`,
         `<line x1="${(x + barWidth / 2).toFixed(1)}" y1="${y.toFixed(1)}" x2="${(x + barWidth / 2).toFixed(1)}" y2="${p.toFixed(1)}" stroke="#333"/>`,
         `<line x1="${(x + 10).toFixed(1)}" y1="${p.toFixed(1)}" x2="${(x + barWidth - 10).toFixed(1)}" y2="${p.toFixed(1)}" stroke="#333" stroke-width="2"/>`,
         `<text x="${(x + barWidth / 2).toFixed(1)}" y="${(Math.min(y, p) - 5).toFixed(1)}" text-anchor="middle" font-size="10" ${FONT}>${esc(fmt(b.median))}</text>`,
-        `<text x="${(x + barWidth / 2).toFixed(1)}" y="${(top + h + 14).toFixed(1)}" text-anchor="middle" font-size="9" ${FONT}>${esc(b.label)}</text>`);
+        `<text x="${(x + barWidth / 2).toFixed(1)}" y="${(top + h + 14).toFixed(1)}" text-anchor="middle" font-size="9" ${FONT}>${esc(b.label)}</text>`,
+      );
     });
   });
   return out;

@@ -9,11 +9,21 @@
 // budget. Alternating rounds in the same run; each ratio is per round.
 import { cpus } from 'node:os';
 import { nextMessage, spread, startNode, stopped, type Message, type Spread } from './lib.js';
-import { compile, cRun, fabric, medianTrip, PIN, pingRun, type MessagePlan, type RoundTrip, type SwitchProcess } from './mailbox-run.js';
+import {
+  compile,
+  cRun,
+  fabric,
+  medianTrip,
+  PIN,
+  pingRun,
+  type MessagePlan,
+  type RoundTrip,
+  type SwitchProcess,
+} from './mailbox-run.js';
 
 const CLIENTS = 100;
 const BUDGETS = ['shipped', 'off'] as const;
-type Budget = typeof BUDGETS[number];
+type Budget = (typeof BUDGETS)[number];
 
 export interface WebBudgetRow {
   /** `famez fabric --http` options for this budget. */
@@ -51,8 +61,12 @@ type Counted = Message & { events: number; bytes: number; open: number };
 const CLIENT_PIN = cpus().length > 1 ? ['taskset', '-c', '1'] : PIN;
 
 /** With the clients reading: the round trips `run` times, then a flood of `seconds` (at least 1.5: the budget counts per second) for the events read per second. */
-async function clientsRun(url: string, run: () => Promise<RoundTrip>, flood: (seconds: number) => Promise<number>, floodSeconds: number):
-  Promise<{ trip: RoundTrip; events: number; seconds: number; messagesPerSecond: number; open: number }> {
+async function clientsRun(
+  url: string,
+  run: () => Promise<RoundTrip>,
+  flood: (seconds: number) => Promise<number>,
+  floodSeconds: number,
+): Promise<{ trip: RoundTrip; events: number; seconds: number; messagesPerSecond: number; open: number }> {
   const clients = startNode('event-clients', [url, String(CLIENTS)], CLIENT_PIN);
   try {
     await nextMessage(clients, 'ready', 30_000);
@@ -82,7 +96,13 @@ export async function webCost(tmp: string, plan: MessagePlan, log: (text: string
   const open: Record<Budget, number[]> = { shipped: [], off: [] };
   try {
     for (const budget of BUDGETS) {
-      const fabricProcess = await fabric(tmp, `web-cost-${budget}`, PIN, ['--http', '127.0.0.1:0', ...options[budget]], /web on http:/);
+      const fabricProcess = await fabric(
+        tmp,
+        `web-cost-${budget}`,
+        PIN,
+        ['--http', '127.0.0.1:0', ...options[budget]],
+        /web on http:/,
+      );
       served[budget] = { ...fabricProcess, url: /web on (http:\S+?)\/ /.exec(fabricProcess.said)![1]! };
     }
     for (let rep = 0; rep < plan.reps; rep++) {
@@ -90,14 +110,31 @@ export async function webCost(tmp: string, plan: MessagePlan, log: (text: string
         const { socket, url } = served[budget];
         const without = await pingRun(binary, socket, 15, plan);
         const flood = async (seconds: number): Promise<number> => {
-          const r = await cRun<{ messages: number; seconds: number }>(binary, [socket, 'flood', '15', String(seconds)], PIN);
+          const r = await cRun<{ messages: number; seconds: number }>(
+            binary,
+            [socket, 'flood', '15', String(seconds)],
+            PIN,
+          );
           return r.messages / r.seconds;
         };
-        const withClients = await clientsRun(url, () => pingRun(binary, socket, 15, plan), flood, Math.max(1.5, plan.floodSeconds));
-        reps[budget].push({ without, with: withClients.trip, events: withClients.events, seconds: withClients.seconds, floodMessagesPerSecond: withClients.messagesPerSecond });
+        const withClients = await clientsRun(
+          url,
+          () => pingRun(binary, socket, 15, plan),
+          flood,
+          Math.max(1.5, plan.floodSeconds),
+        );
+        reps[budget].push({
+          without,
+          with: withClients.trip,
+          events: withClients.events,
+          seconds: withClients.seconds,
+          floodMessagesPerSecond: withClients.messagesPerSecond,
+        });
         open[budget].push(withClients.open);
-        log(`web, budget ${budget}, #${rep + 1}: ${without.medianUs.toFixed(1)} us without event-stream clients, ${withClients.trip.medianUs.toFixed(1)} us with ${CLIENTS} ` +
-          `(median); in a flood of ${(withClients.messagesPerSecond / 1e3).toFixed(1)}k messages/s they read ${(withClients.events / withClients.seconds / 1e3).toFixed(1)}k events/s, ${withClients.open} still open`);
+        log(
+          `web, budget ${budget}, #${rep + 1}: ${without.medianUs.toFixed(1)} us without event-stream clients, ${withClients.trip.medianUs.toFixed(1)} us with ${CLIENTS} ` +
+            `(median); in a flood of ${(withClients.messagesPerSecond / 1e3).toFixed(1)}k messages/s they read ${(withClients.events / withClients.seconds / 1e3).toFixed(1)}k events/s, ${withClients.open} still open`,
+        );
       }
     }
   } finally {
@@ -109,17 +146,27 @@ export async function webCost(tmp: string, plan: MessagePlan, log: (text: string
     const without = medianTrip(r.map((x) => x.without));
     const withClients = medianTrip(r.map((x) => x.with));
     return {
-      options: options[budget], without, with: withClients, ratio, ratioMedian: ratio.median,
+      options: options[budget],
+      without,
+      with: withClients,
+      ratio,
+      ratioMedian: ratio.median,
       addedUsMedian: spread(r.map((x) => x.with.medianUs - x.without.medianUs)).median,
       eventsPerSecond: spread(r.map((x) => x.events / x.seconds)).median,
-      floodMessagesPerSecond: spread(r.map((x) => x.floodMessagesPerSecond)).median, openAtEnd: open[budget], reps: r,
+      floodMessagesPerSecond: spread(r.map((x) => x.floodMessagesPerSecond)).median,
+      openAtEnd: open[budget],
+      reps: r,
     };
   };
   const budgets = { shipped: row('shipped'), off: row('off') };
   return {
     affinity: `famez fabric --http and the C peer on CPU 0 (taskset -c 0); the ${CLIENTS} clients in a process of their own (${CLIENT_PIN.join(' ')})`,
-    clients: CLIENTS, budgets,
-    without: budgets.shipped.without, with: budgets.shipped.with, ratio: budgets.shipped.ratio,
-    ratioMedian: budgets.shipped.ratioMedian, addedUsMedian: budgets.shipped.addedUsMedian,
+    clients: CLIENTS,
+    budgets,
+    without: budgets.shipped.without,
+    with: budgets.shipped.with,
+    ratio: budgets.shipped.ratio,
+    ratioMedian: budgets.shipped.ratioMedian,
+    addedUsMedian: budgets.shipped.addedUsMedian,
   };
 }

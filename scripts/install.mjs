@@ -10,7 +10,7 @@ const require = createRequire(import.meta.url);
 
 function prebuilt() {
   if (process.env.npm_config_build_from_source === 'true') return undefined;
-  process.env.PREBUILDS_ONLY = '1';   // node-gyp-build: skip build/, which may be stale
+  process.env.PREBUILDS_ONLY = '1'; // node-gyp-build: skip build/, which may be stale
   try {
     const file = require('node-gyp-build').path(root);
     require(file);
@@ -22,6 +22,9 @@ function prebuilt() {
 }
 
 if (!prebuilt()) {
-  const result = spawnSync(process.execPath, [fileURLToPath(new URL('build-native.mjs', import.meta.url))], { stdio: 'inherit', cwd: root });
+  const result = spawnSync(process.execPath, [fileURLToPath(new URL('build-native.mjs', import.meta.url))], {
+    stdio: 'inherit',
+    cwd: root,
+  });
   process.exit(result.status ?? 1);
 }

@@ -7,17 +7,20 @@ import { rmSync } from 'node:fs';
 import { nodeDir, nodeGyp } from './toolchain.mjs';
 
 const prebuildify = createRequire(import.meta.url)('prebuildify');
-process.env.npm_config_nodedir = nodeDir();   // node-gyp reads it: no header download
+process.env.npm_config_nodedir = nodeDir(); // node-gyp reads it: no header download
 rmSync('prebuilds', { recursive: true, force: true });
-prebuildify({
-  napi: true,
-  targets: [process.versions.node],   // the headers in nodeDir() are this version's
-  nodeGyp: nodeGyp(),
-  tagLibc: true,                      // a glibc binary is never picked on musl
-  strip: true,
-}, (error) => {
-  if (error) {
-    console.error(`famez: prebuild failed: ${error.message}`);
-    process.exit(1);
-  }
-});
+prebuildify(
+  {
+    napi: true,
+    targets: [process.versions.node], // the headers in nodeDir() are this version's
+    nodeGyp: nodeGyp(),
+    tagLibc: true, // a glibc binary is never picked on musl
+    strip: true,
+  },
+  (error) => {
+    if (error) {
+      console.error(`famez: prebuild failed: ${error.message}`);
+      process.exit(1);
+    }
+  },
+);

@@ -9,7 +9,9 @@ const prefix = dirname(dirname(process.execPath));
 export function nodeDir() {
   const dir = process.env.npm_config_nodedir || prefix;
   if (!existsSync(join(dir, 'include', 'node', 'node_api.h'))) {
-    console.error(`famez: no Node.js headers in ${dir}/include/node; install them (Debian: apt-get install libnode-dev) or set npm_config_nodedir`);
+    console.error(
+      `famez: no Node.js headers in ${dir}/include/node; install them (Debian: apt-get install libnode-dev) or set npm_config_nodedir`,
+    );
     process.exit(1);
   }
   return dir;
@@ -17,8 +19,10 @@ export function nodeDir() {
 
 /** node-gyp's script: the one npm names to its scripts, else npm's copy; exits if there is none. */
 export function nodeGyp() {
-  const gyp = [process.env.npm_config_node_gyp, join(prefix, 'lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js')]
-    .find((path) => path && existsSync(path));
+  const gyp = [
+    process.env.npm_config_node_gyp,
+    join(prefix, 'lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js'),
+  ].find((path) => path && existsSync(path));
   if (!gyp) {
     console.error('famez: node-gyp not found; run the build through npm (npm ci or npm run build)');
     process.exit(1);

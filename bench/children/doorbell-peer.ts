@@ -37,7 +37,13 @@ if (role === 'pong') {
 process.on('message', (message: Message) => {
   switch (message.type) {
     case 'start':
-      if (role.startsWith('thread-')) thread(role === 'thread-ping' ? 'ping' : 'pong', message.peer as number, message.rounds as number, message.warmup as number);
+      if (role.startsWith('thread-'))
+        thread(
+          role === 'thread-ping' ? 'ping' : 'pong',
+          message.peer as number,
+          message.rounds as number,
+          message.warmup as number,
+        );
       else if (role === 'ping') ping(message.peer as number, message.rounds as number, message.warmup as number);
       else if (role === 'source') source(message.peer as number, message.ms as number);
       return;
@@ -75,9 +81,12 @@ const THREAD = new URL('./doorbell-thread.js', import.meta.url);
 
 /** Hands vector 0 to a worker thread that pongs, or pings and reports round trips. */
 function thread(kind: 'ping' | 'pong', peer: number, rounds = 0, warmup = 0): void {
-  const worker = new Worker(THREAD, { workerData: { role: kind, waitFd: client.takeDoorbell(0), ringFd: client.doorbellFds(peer)[0], rounds, warmup } });
+  const worker = new Worker(THREAD, {
+    workerData: { role: kind, waitFd: client.takeDoorbell(0), ringFd: client.doorbellFds(peer)[0], rounds, warmup },
+  });
   worker.unref();
-  if (kind === 'ping') worker.once('message', (samples: Float64Array) => tell({ type: 'result', ...summarize(samples) }));
+  if (kind === 'ping')
+    worker.once('message', (samples: Float64Array) => tell({ type: 'result', ...summarize(samples) }));
 }
 
 /** Rings as fast as the library lets us, checking the clock every 256 rings. */

@@ -6,7 +6,13 @@ import { hrtime } from 'node:process';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as sys from '../../src/sys/index.js';
 
-const { role, waitFd, ringFd, rounds, warmup } = workerData as { role: 'ping' | 'pong'; waitFd: number; ringFd: number; rounds: number; warmup: number };
+const { role, waitFd, ringFd, rounds, warmup } = workerData as {
+  role: 'ping' | 'pong';
+  waitFd: number;
+  ringFd: number;
+  rounds: number;
+  warmup: number;
+};
 if (role === 'pong') {
   sys.waitEventfd(waitFd);
   for (;;) sys.ringThenWaitEventfd(ringFd, waitFd);

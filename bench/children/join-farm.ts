@@ -84,7 +84,13 @@ function addPeer(): Promise<void> {
     };
     const fd = sys.connect(path!);
     const peer: Peer = {
-      fd, received: 0, id: -1, own: 0, bytes: new Uint8Array(8), have: 0, open: true,
+      fd,
+      received: 0,
+      id: -1,
+      own: 0,
+      bytes: new Uint8Array(8),
+      have: 0,
+      open: true,
       watcher: sys.Watcher.fd(fd, (ready) => {
         if (ready.error !== undefined) gone(peer);
         else readable(peer);

@@ -25,7 +25,9 @@ export const ACCESS_HELP = `      --max-queue N        messages queued for a pee
 
 type AccessValues = { [K in keyof typeof ACCESS_OPTIONS]?: string };
 
-export function planAccess(values: AccessValues): Pick<ServerOptions, 'maxQueue' | 'socketMode' | 'socketGroup' | 'admit'> {
+export function planAccess(
+  values: AccessValues,
+): Pick<ServerOptions, 'maxQueue' | 'socketMode' | 'socketGroup' | 'admit'> {
   const uids = values['allow-uid'] === undefined ? undefined : resolveIds('--allow-uid', values['allow-uid'], 'user');
   const gids = values['allow-gid'] === undefined ? undefined : resolveIds('--allow-gid', values['allow-gid'], 'group');
   const group = values['socket-group'];
@@ -42,7 +44,8 @@ export function logFormat(values: AccessValues): LogFormat {
 }
 
 function admitOnly(uids: number[], gids: number[]): NonNullable<ServerOptions['admit']> {
-  return ({ uid, gid }) => uids.includes(uid) || gids.includes(gid)
-    ? undefined
-    : `uid ${uid} / gid ${gid} is not in --allow-uid / --allow-gid`;
+  return ({ uid, gid }) =>
+    uids.includes(uid) || gids.includes(gid)
+      ? undefined
+      : `uid ${uid} / gid ${gid} is not in --allow-uid / --allow-gid`;
 }

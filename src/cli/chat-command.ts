@@ -44,20 +44,41 @@ export async function runChat(args: string[]): Promise<number> {
   }
   // Names and messages are the peers' own text: escaped on a terminal, raw in JSON.
   const print = escapedOutput(output(values.json ?? false), values.json ?? false);
-  const path = eitherSpelling(COMMAND, ['--socketpath', '--socket-path'], values.socketpath, values['socket-path']) ?? DEFAULT_FABRIC_SOCKET;
-  const peer = await hintingStart(connectFabric({ path, reconnect: values.reconnect ?? false }), 'fabric', DEFAULT_FABRIC_SOCKET);
+  const path =
+    eitherSpelling(COMMAND, ['--socketpath', '--socket-path'], values.socketpath, values['socket-path']) ??
+    DEFAULT_FABRIC_SOCKET;
+  const peer = await hintingStart(
+    connectFabric({ path, reconnect: values.reconnect ?? false }),
+    'fabric',
+    DEFAULT_FABRIC_SOCKET,
+  );
   const console = new ChatConsole(peer);
   report(peer, print, (values.verbose?.length ?? 0) > 0);
-  print([`This ID = ${String(peer.id).padStart(2)} (${peer.nodename})`, 'Active client list now complete', `Ready player ${peer.nodename}`],
-    { event: 'ready', id: peer.id, nodename: peer.nodename, peers: peer.peers() });
-  const lost = new Promise<number>((resolve) => peer.on('close', (error) => {
-    print(error ? `The server was probably shut down: ${error.message}` : 'The server was probably shut down.', { event: 'disconnected', error: error?.message });
-    resolve(1);
-  }));
+  print(
+    [
+      `This ID = ${String(peer.id).padStart(2)} (${peer.nodename})`,
+      'Active client list now complete',
+      `Ready player ${peer.nodename}`,
+    ],
+    { event: 'ready', id: peer.id, nodename: peer.nodename, peers: peer.peers() },
+  );
+  const lost = new Promise<number>((resolve) =>
+    peer.on('close', (error) => {
+      print(error ? `The server was probably shut down: ${error.message}` : 'The server was probably shut down.', {
+        event: 'disconnected',
+        error: error?.message,
+      });
+      resolve(1);
+    }),
+  );
   try {
     return await runConsole({
-      execute: (command) => console.execute(command), print, commands: values.command, help: CHAT_HELP_LINES,
-      prompt: () => `${peer.nodename}> `, lost,
+      execute: (command) => console.execute(command),
+      print,
+      commands: values.command,
+      help: CHAT_HELP_LINES,
+      prompt: () => `${peer.nodename}> `,
+      lost,
     });
   } finally {
     peer.removeAllListeners('close');
@@ -67,14 +88,40 @@ export async function runChat(args: string[]): Promise<number> {
 
 /** FAME-Z's lines for what happens on the fabric. */
 function report(peer: FabricPeer, print: Output, verbose: boolean): void {
-  peer.on('message', ({ from, nodename, text, body, tracker }) => print(['', `${(nodename || String(from)).padStart(10)} -> "${body}"${tracker === undefined ? '' : ` (${tracker})`}`],
-    { event: 'message', from, nodename, text, body, tracker }));
+  peer.on('message', ({ from, nodename, text, body, tracker }) =>
+    print(
+      ['', `${(nodename || String(from)).padStart(10)} -> "${body}"${tracker === undefined ? '' : ` (${tracker})`}`],
+      { event: 'message', from, nodename, text, body, tracker },
+    ),
+  );
   peer.on('peer', (id) => print(`New client ${id} complete`, { event: 'peer', id }));
-  peer.on('peer-gone', ({ id, nodename }) => print(`${nodename} (${id}) has left the building`, { event: 'peer-gone', id, nodename }));
-  peer.on('configured', (link) => print(`link configured: CID0=${link.cid0}, SID0=${link.sid0} (PFM ${link.pfmCid0}:${link.pfmSid0})`, { event: 'configured', ...link }));
+  peer.on('peer-gone', ({ id, nodename }) =>
+    print(`${nodename} (${id}) has left the building`, { event: 'peer-gone', id, nodename }),
+  );
+  peer.on('configured', (link) =>
+    print(`link configured: CID0=${link.cid0}, SID0=${link.sid0} (PFM ${link.pfmCid0}:${link.pfmSid0})`, {
+      event: 'configured',
+      ...link,
+    }),
+  );
   peer.on('warning', (text) => print(`warning: ${text}`, { event: 'warning', text }));
-  peer.on('disconnect', (error) => print(`disconnected from the fabric${error ? `: ${error.message}` : ''}, reconnecting`,
-    { event: 'disconnected', error: error?.message, reconnecting: true }));
-  peer.on('reconnect', (id) => print(`reconnected: This ID = ${String(id).padStart(2)} (${peer.nodename})`, { event: 'reconnected', id }));
-  if (verbose) peer.on('sent', ({ from, to, text }) => print(`${'sent'.padStart(10)} <- "${text}" to ${to}${from === peer.id ? '' : ` from ${from}`}`, { event: 'sent', from, to, text }));
+  peer.on('disconnect', (error) =>
+    print(`disconnected from the fabric${error ? `: ${error.message}` : ''}, reconnecting`, {
+      event: 'disconnected',
+      error: error?.message,
+      reconnecting: true,
+    }),
+  );
+  peer.on('reconnect', (id) =>
+    print(`reconnected: This ID = ${String(id).padStart(2)} (${peer.nodename})`, { event: 'reconnected', id }),
+  );
+  if (verbose)
+    peer.on('sent', ({ from, to, text }) =>
+      print(`${'sent'.padStart(10)} <- "${text}" to ${to}${from === peer.id ? '' : ` from ${from}`}`, {
+        event: 'sent',
+        from,
+        to,
+        text,
+      }),
+    );
 }

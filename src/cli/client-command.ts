@@ -45,22 +45,36 @@ export async function runClient(args: string[]): Promise<number> {
   const print = output(values.json ?? false);
   const path = values['socket-path'] ?? DEFAULT_SOCKET_PATH;
 
-  const client = await hintingStart(connect({
-    path,
-    protocol: values.protocol === undefined ? 'qemu' : choice('--protocol', values.protocol, PROTOCOLS),
-    reconnect: values.reconnect ?? false,
-  }), 'server', DEFAULT_SOCKET_PATH);
+  const client = await hintingStart(
+    connect({
+      path,
+      protocol: values.protocol === undefined ? 'qemu' : choice('--protocol', values.protocol, PROTOCOLS),
+      reconnect: values.reconnect ?? false,
+    }),
+    'server',
+    DEFAULT_SOCKET_PATH,
+  );
   const console = new Console(client);
   report(client, print, values.verbose ?? false);
   print(`connected to ${path}, our_id = ${client.id}`, { event: 'connected', path, our_id: client.id });
 
-  const lost = new Promise<number>((resolve) => client.on('close', (error) => {
-    print(`disconnected from server${error ? `: ${error.message}` : ''}`, { event: 'disconnected', error: error?.message });
-    resolve(1);
-  }));
+  const lost = new Promise<number>((resolve) =>
+    client.on('close', (error) => {
+      print(`disconnected from server${error ? `: ${error.message}` : ''}`, {
+        event: 'disconnected',
+        error: error?.message,
+      });
+      resolve(1);
+    }),
+  );
   try {
     return await runConsole({
-      execute: (command) => console.execute(command), print, commands: values.command, help: HELP_LINES, prompt: () => 'cmd> ', lost,
+      execute: (command) => console.execute(command),
+      print,
+      commands: values.command,
+      help: HELP_LINES,
+      prompt: () => 'cmd> ',
+      lost,
     });
   } finally {
     client.removeAllListeners('close');
@@ -69,12 +83,25 @@ export async function runClient(args: string[]): Promise<number> {
 }
 
 function report(client: FamezClient, print: Output, verbose: boolean): void {
-  client.on('doorbell', ({ vector, count }) => print(`receive notification from peer_id=${client.id} vector=${vector}`,
-    { event: 'doorbell', peer_id: client.id, vector, count }));
-  client.on('disconnect', (error) => print(`disconnected from server${error ? `: ${error.message}` : ''}, reconnecting`,
-    { event: 'disconnected', error: error?.message, reconnecting: true }));
+  client.on('doorbell', ({ vector, count }) =>
+    print(`receive notification from peer_id=${client.id} vector=${vector}`, {
+      event: 'doorbell',
+      peer_id: client.id,
+      vector,
+      count,
+    }),
+  );
+  client.on('disconnect', (error) =>
+    print(`disconnected from server${error ? `: ${error.message}` : ''}, reconnecting`, {
+      event: 'disconnected',
+      error: error?.message,
+      reconnecting: true,
+    }),
+  );
   client.on('reconnect', (id) => print(`reconnected, our_id = ${id}`, { event: 'reconnected', our_id: id }));
-  client.on('memory', (change, size) => print(`warning: ${describeMemoryChange(change, size)}`, { event: 'memory', change, size }));
+  client.on('memory', (change, size) =>
+    print(`warning: ${describeMemoryChange(change, size)}`, { event: 'memory', change, size }),
+  );
   if (!verbose) return;
   client.on('peer', (id) => print(`new peer id = ${id}`, { event: 'peer', peer_id: id }));
   client.on('peer-gone', (id) => print(`delete peer id = ${id}`, { event: 'peer-gone', peer_id: id }));

@@ -29,9 +29,15 @@ export const CLUSTER_HELP = `      --cluster URL        join one fabric across h
       --nats-ca FILE, --nats-cert FILE, --nats-key FILE   TLS to NATS: CA, client certificate and key`;
 
 /** The cluster options given (checkClusterOptions checks their values), or undefined without --cluster. */
-export function planClusterOptions(command: string, values: Values<typeof CLUSTER_OPTIONS>, env: NodeJS.ProcessEnv = process.env): ClusterOptions | undefined {
+export function planClusterOptions(
+  command: string,
+  values: Values<typeof CLUSTER_OPTIONS>,
+  env: NodeJS.ProcessEnv = process.env,
+): ClusterOptions | undefined {
   if (values.cluster === undefined) {
-    const stray = (Object.keys(CLUSTER_OPTIONS) as (keyof typeof CLUSTER_OPTIONS)[]).find((name) => values[name] !== undefined);
+    const stray = (Object.keys(CLUSTER_OPTIONS) as (keyof typeof CLUSTER_OPTIONS)[]).find(
+      (name) => values[name] !== undefined,
+    );
     if (stray) throw new UsageError(`${command}: --${stray} needs --cluster URL: give the NATS server to join`);
     return undefined;
   }
@@ -43,12 +49,18 @@ export function planClusterOptions(command: string, values: Values<typeof CLUSTE
     url: values.cluster,
     name: values['cluster-name'],
     node: values.node,
-    timeoutMs: values['cluster-timeout'] === undefined ? undefined : integer('--cluster-timeout', values['cluster-timeout'], 1000, 3_600_000),
+    timeoutMs:
+      values['cluster-timeout'] === undefined
+        ? undefined
+        : integer('--cluster-timeout', values['cluster-timeout'], 1000, 3_600_000),
     user: values['nats-user'],
     pass: values['nats-user'] === undefined ? undefined : env.FAMEZ_NATS_PASSWORD,
     token: env.FAMEZ_NATS_TOKEN,
     credsFile: values['nats-creds'],
-    tls: tls === undefined ? undefined : { caFile: values['nats-ca'], certFile: values['nats-cert'], keyFile: values['nats-key'] },
+    tls:
+      tls === undefined
+        ? undefined
+        : { caFile: values['nats-ca'], certFile: values['nats-cert'], keyFile: values['nats-key'] },
   };
   return options;
 }
@@ -97,7 +109,7 @@ export class LazyCluster {
       ...service,
       listen: async () => {
         const { ClusterNode } = await import('../cluster/node.js');
-        const node = this.#node = new ClusterNode(this.options, this.ids);
+        const node = (this.#node = new ClusterNode(this.options, this.ids));
         logClusterEvents(node, log);
         await node.join();
         try {
@@ -111,7 +123,10 @@ export class LazyCluster {
       announce: () => {
         service.announce();
         const { plan } = this.#node!;
-        log.info('cluster', `node ${plan.node} of cluster ${plan.name} at ${plan.url} (hosts silent for ${plan.timeoutMs} ms leave)`);
+        log.info(
+          'cluster',
+          `node ${plan.node} of cluster ${plan.name} at ${plan.url} (hosts silent for ${plan.timeoutMs} ms leave)`,
+        );
       },
       close: async () => {
         await this.#node?.close();
@@ -123,10 +138,26 @@ export class LazyCluster {
 
 function logClusterEvents(node: ClusterNode, log: Logger): void {
   node.on('warning', (text) => log.warn('cluster', text));
-  node.on('connection', (up) => (up ? log.info('cluster', `NATS at ${node.plan.url} reachable again`)
-    : log.warn('cluster', `NATS at ${node.plan.url} unreachable: local traffic goes on; other hosts' peers leave after ${node.plan.timeoutMs} ms`)));
-  node.on('remote-peer', (from, peer) => log.debug('cluster', `remote peer ${peer.id} on node ${from}${peer.nodename ? ` (${peer.nodename})` : ''}`));
+  node.on('connection', (up) =>
+    up
+      ? log.info('cluster', `NATS at ${node.plan.url} reachable again`)
+      : log.warn(
+          'cluster',
+          `NATS at ${node.plan.url} unreachable: local traffic goes on; other hosts' peers leave after ${node.plan.timeoutMs} ms`,
+        ),
+  );
+  node.on('remote-peer', (from, peer) =>
+    log.debug('cluster', `remote peer ${peer.id} on node ${from}${peer.nodename ? ` (${peer.nodename})` : ''}`),
+  );
   node.on('remote-peer-gone', (_from, id, reason) => log.info('cluster', `remote peer ${id} gone: ${reason}`));
   // Switched, the router logs the changes it makes.
-  logFaults({ on: (_event, listener) => node.links.on('fault', (change) => { if (!node.routerTakes?.(change)) listener(change, describeChange(change)); }) }, log);
+  logFaults(
+    {
+      on: (_event, listener) =>
+        node.links.on('fault', (change) => {
+          if (!node.routerTakes?.(change)) listener(change, describeChange(change));
+        }),
+    },
+    log,
+  );
 }

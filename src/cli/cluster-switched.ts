@@ -15,7 +15,12 @@ import type { SwitchingSource, SwitchLinkView } from '../web/index.js';
 import { clusterLinkFaults } from './cluster-web.js';
 
 /** `routed`: the router's view (changes through it); `cluster`: the cluster's (clusterSwitching). */
-export function switchedClusterSwitching(routed: SwitchingSource, router: Router, cluster: SwitchingSource, node: ClusterNode): SwitchingSource {
+export function switchedClusterSwitching(
+  routed: SwitchingSource,
+  router: Router,
+  cluster: SwitchingSource,
+  node: ClusterNode,
+): SwitchingSource {
   const remotePeerLink = (link: string | undefined): boolean => {
     const id = link === undefined ? undefined : peerOfLink(link);
     return id !== undefined && node.ownerOf(id) !== undefined;
@@ -23,7 +28,11 @@ export function switchedClusterSwitching(routed: SwitchingSource, router: Router
   /** The cluster's own: host links and other hosts' peers' links. */
   const clusters = (link: string | undefined): boolean => isHostLink(link) || remotePeerLink(link);
   const uplink = `switch:${router.topology.switches[0]!}`;
-  const hostLinks = (): SwitchLinkView[] => cluster.links([]).filter((link) => isHostLink(link.name)).map((link) => ({ ...link, ends: [uplink, link.ends[1]] }));
+  const hostLinks = (): SwitchLinkView[] =>
+    cluster
+      .links([])
+      .filter((link) => isHostLink(link.name))
+      .map((link) => ({ ...link, ends: [uplink, link.ends[1]] }));
   return {
     switches: () => [...routed.switches(), ...node.nodes],
     links(peers): SwitchLinkView[] {
@@ -32,12 +41,21 @@ export function switchedClusterSwitching(routed: SwitchingSource, router: Router
         const id = link.kind === 'peer-link' ? peerOfLink(link.name) : undefined;
         const owner = id === undefined ? undefined : node.ownerOf(id);
         if (owner === undefined) return link;
-        return { ...link, ends: [link.ends[0], `switch:${owner}`] as [string, string], ...clusterLinkFaults(node, link.name) };
+        return {
+          ...link,
+          ends: [link.ends[0], `switch:${owner}`] as [string, string],
+          ...clusterLinkFaults(node, link.name),
+        };
       });
       return [...routedLinks, ...hostLinks()];
     },
-    faults: () => [...routed.faults().filter((faults) => !remotePeerLink(faults.link)), ...cluster.faults().filter((faults) => clusters(faults.link))],
-    get faultChanges() { return routed.faultChanges + cluster.faultChanges; },
+    faults: () => [
+      ...routed.faults().filter((faults) => !remotePeerLink(faults.link)),
+      ...cluster.faults().filter((faults) => clusters(faults.link)),
+    ],
+    get faultChanges() {
+      return routed.faultChanges + cluster.faultChanges;
+    },
     apply(change: FaultChange): FaultChange {
       if (clusters(change.link)) return cluster.apply(change);
       if (change.kind === 'clear' && change.link === undefined) cluster.apply(change);
@@ -46,11 +64,18 @@ export function switchedClusterSwitching(routed: SwitchingSource, router: Router
       } catch (error) {
         if (!(error instanceof FaultError)) throw error;
         const hosts = node.nodes.map(hostLinkName);
-        throw new FaultError(`${error.message}; to other hosts: ${hosts.join(', ') || 'none (no other host has joined)'}`);
+        throw new FaultError(
+          `${error.message}; to other hosts: ${hosts.join(', ') || 'none (no other host has joined)'}`,
+        );
       }
     },
     subscribe(listener) {
-      const stops = [routed.subscribe(listener), cluster.subscribe((event) => { if (event.type !== 'fault' || clusters(event.change.link)) listener(event); })];
+      const stops = [
+        routed.subscribe(listener),
+        cluster.subscribe((event) => {
+          if (event.type !== 'fault' || clusters(event.change.link)) listener(event);
+        }),
+      ];
       return () => stops.forEach((stop) => stop());
     },
   };

@@ -44,7 +44,10 @@ function plan(command: string, args: string[]): { device: DoorbellDevice; form: 
   const server = planServer(rest);
   if (server === 'help') return 'help';
   const { socketPath, memory, vectors, protocol } = server.server;
-  return { device: serverDevice({ socketPath: socketPath!, memory: memory!, vectors: vectors!, protocol: protocol ?? 'qemu' }), form };
+  return {
+    device: serverDevice({ socketPath: socketPath!, memory: memory!, vectors: vectors!, protocol: protocol ?? 'qemu' }),
+    form,
+  };
 }
 
 function run(command: string, what: string, text: (device: DoorbellDevice, form: Form) => string) {

@@ -19,8 +19,12 @@ export function daemonize(name = 'famez server'): Promise<number> {
   });
   let said = '';
   let errors = '';
-  child.stdio[3]!.on('data', (chunk: Buffer) => { said += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { errors += chunk.toString(); });
+  child.stdio[3]!.on('data', (chunk: Buffer) => {
+    said += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    errors += chunk.toString();
+  });
   return new Promise((resolve) => {
     const done = (status: number): void => {
       child.stdio[3]!.destroy();

@@ -1,21 +1,43 @@
 // `famez fabric`: FAME-Z's ivshmsg_server.py options, names and defaults,
 // plus the options of `famez server` that apply, mapped onto createFabric().
 import { createInterface } from 'node:readline';
-import { createFabric, DEFAULT_FABRIC_SOCKET, switchDiagram, type Fabric, type FabricMode, type FabricOptions } from '../fabric/index.js';
+import {
+  createFabric,
+  DEFAULT_FABRIC_SOCKET,
+  switchDiagram,
+  type Fabric,
+  type FabricMode,
+  type FabricOptions,
+} from '../fabric/index.js';
 import { DEFAULT_MAILBOX } from '../fabric/mailbox-file.js';
 import { DEFAULT_CLIENTS, MAX_CLIENTS, geometry } from '../mailbox/index.js';
 import { formatSize } from '../memory/size.js';
 import { ACCESS_HELP, ACCESS_OPTIONS, logFormat, planAccess } from './access.js';
 import type { Logger } from './logger.js';
 import { runService, type ServicePlan } from './service.js';
-import { consoleSwitching, planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWITCHING_OPTIONS, logFaults, type ConsoleSwitching } from './switching.js';
+import {
+  consoleSwitching,
+  planSwitching,
+  switchCommand,
+  SWITCH_CONSOLE_HELP,
+  SWITCHING_HELP,
+  SWITCHING_OPTIONS,
+  logFaults,
+  type ConsoleSwitching,
+} from './switching.js';
 import { choice, eitherSpelling, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { defaultHttpPort, planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { fabricSource, fabricSwitching, FAMEZ_HTTP_PORT } from '../web/index.js';
 import type { ClusterOptions } from '../cluster/index.js';
 import type { SwitchingSource } from '../web/index.js';
 import type { FaultChange } from '../switching/faults.js';
-import { checkClusterOptions, CLUSTER_HELP, CLUSTER_OPTIONS, LazyCluster, planClusterOptions } from './cluster-options.js';
+import {
+  checkClusterOptions,
+  CLUSTER_HELP,
+  CLUSTER_OPTIONS,
+  LazyCluster,
+  planClusterOptions,
+} from './cluster-options.js';
 
 const COMMAND = 'famez fabric';
 /** FAME-Z's log file when it runs in the background. */
@@ -85,25 +107,37 @@ interface FabricPlan extends ServicePlan {
 }
 
 export function planFabric(args: string[]): FabricPlan | 'help' {
-  const values: Values<typeof FABRIC_OPTIONS> = parseOptions(COMMAND, defaultHttpPort(args, FAMEZ_HTTP_PORT), FABRIC_OPTIONS);
+  const values: Values<typeof FABRIC_OPTIONS> = parseOptions(
+    COMMAND,
+    defaultHttpPort(args, FAMEZ_HTTP_PORT),
+    FABRIC_OPTIONS,
+  );
   if (values.help) return 'help';
-  if (values.recycle && values.norecycle) throw new UsageError(`${COMMAND}: --recycle and --norecycle cannot be combined`);
+  if (values.recycle && values.norecycle)
+    throw new UsageError(`${COMMAND}: --recycle and --norecycle cannot be combined`);
   const mode: FabricMode = values.silent ? 'silent' : values.noPFM ? 'unmanaged' : 'managing';
   const mailbox = values.mailbox ?? DEFAULT_MAILBOX;
-  if (mailbox === '' || mailbox.endsWith('/')) throw new UsageError(`${COMMAND}: --mailbox needs a file name or path, not "${mailbox}"`);
+  if (mailbox === '' || mailbox.endsWith('/'))
+    throw new UsageError(`${COMMAND}: --mailbox needs a file name or path, not "${mailbox}"`);
   const verbosity = values.verbose?.length ?? 0;
   const daemonize = values.daemon ?? false;
   const cluster = planClusterOptions(COMMAND, values);
   return {
     cluster,
     fabric: {
-      socketPath: eitherSpelling(COMMAND, ['--socketpath', '--socket-path'], values.socketpath, values['socket-path']) ?? DEFAULT_FABRIC_SOCKET,
+      socketPath:
+        eitherSpelling(COMMAND, ['--socketpath', '--socket-path'], values.socketpath, values['socket-path']) ??
+        DEFAULT_FABRIC_SOCKET,
       mailbox,
-      nClients: values.nClients === undefined ? DEFAULT_CLIENTS : integer('--nClients', values.nClients, 1, MAX_CLIENTS),
+      nClients:
+        values.nClients === undefined ? DEFAULT_CLIENTS : integer('--nClients', values.nClients, 1, MAX_CLIENTS),
       mode,
       recycle: !values.norecycle,
       ids: values.ids === undefined ? 'lowest' : choice('--ids', values.ids, ['lowest', 'random'] as const),
-      replyTimeoutMs: values['reply-timeout'] === undefined ? undefined : integer('--reply-timeout', values['reply-timeout'], 1, 60_000),
+      replyTimeoutMs:
+        values['reply-timeout'] === undefined
+          ? undefined
+          : integer('--reply-timeout', values['reply-timeout'], 1, 60_000),
       ...planAccess(values),
       ...planSwitching(COMMAND, values),
     },
@@ -112,7 +146,9 @@ export function planFabric(args: string[]): FabricPlan | 'help' {
     pidFile: values['pid-file'],
     daemonize,
     log: {
-      path: eitherSpelling(COMMAND, ['--logfile', '--log-file'], values.logfile, values['log-file']) ?? (daemonize ? DAEMON_LOG : undefined),
+      path:
+        eitherSpelling(COMMAND, ['--logfile', '--log-file'], values.logfile, values['log-file']) ??
+        (daemonize ? DAEMON_LOG : undefined),
       format: logFormat(values),
       verbose: verbosity > 0,
     },
@@ -128,7 +164,8 @@ export async function runFabric(args: string[]): Promise<number> {
   await checkClusterOptions(COMMAND, plan.cluster);
   return runService(COMMAND, plan, (log) => {
     const { nClients, ids } = plan.fabric;
-    const cluster = plan.cluster && new LazyCluster(plan.cluster, { range: { first: 1, last: nClients }, random: ids === 'random' });
+    const cluster =
+      plan.cluster && new LazyCluster(plan.cluster, { range: { first: 1, last: nClients }, random: ids === 'random' });
     let clusterView: SwitchingSource | undefined;
     const fabric = createFabric({ ...plan.fabric, reserved: cluster?.reserved, noFreeId: cluster?.noFreeId });
     logFabricEvents(fabric, log, plan.verbosity);
@@ -136,53 +173,109 @@ export async function runFabric(args: string[]): Promise<number> {
       listen: () => fabric.listen(),
       announce: () => {
         const { layout } = fabric;
-        const role = fabric.mode === 'silent' ? 'the server takes no part'
-          : `switch ${fabric.switch!.nodename} (${fabric.mode === 'managing' ? 'managing' : 'not managing, --noPFM'}) is peer ${layout.serverId}`;
-        log.info('listening', `listening on ${fabric.socketPath}: mailbox ${fabric.mailboxPath} (${formatSize(fabric.server.memory.size)}), ` +
-          `${layout.nClients} clients, ${role}; QEMU: ${qemuStanza(fabric.socketPath, layout.nClients)}`,
-        { socket: fabric.socketPath, mailbox: fabric.mailboxPath, nClients: layout.nClients, vectors: layout.nEvents, mode: fabric.mode });
+        const role =
+          fabric.mode === 'silent'
+            ? 'the server takes no part'
+            : `switch ${fabric.switch!.nodename} (${fabric.mode === 'managing' ? 'managing' : 'not managing, --noPFM'}) is peer ${layout.serverId}`;
+        log.info(
+          'listening',
+          `listening on ${fabric.socketPath}: mailbox ${fabric.mailboxPath} (${formatSize(fabric.server.memory.size)}), ` +
+            `${layout.nClients} clients, ${role}; QEMU: ${qemuStanza(fabric.socketPath, layout.nClients)}`,
+          {
+            socket: fabric.socketPath,
+            mailbox: fabric.mailboxPath,
+            nClients: layout.nClients,
+            vectors: layout.nEvents,
+            mode: fabric.mode,
+          },
+        );
       },
       close: () => fabric.close(),
       describeStop: () => `closing ${fabric.server.connectedPeers} peer(s)`,
-      started: () => (process.stdin.isTTY ? runConsole(fabric, clusterView && clusterConsole(fabric, clusterView)) : undefined),
+      started: () =>
+        process.stdin.isTTY ? runConsole(fabric, clusterView && clusterConsole(fabric, clusterView)) : undefined,
     };
-    return withWeb(cluster ? cluster.wrap(service, async (node) => {
-      const [{ attachFabric }, { clusterSwitching }, { switchedClusterSwitching }] =
-        await Promise.all([import('../cluster/fabric-cluster.js'), import('./cluster-web.js'), import('./cluster-switched.js')]);
-      attachFabric(fabric, node);
-      const hosts = clusterSwitching(node, (id) => fabric.ports.has(id));
-      clusterView = fabric.router ? switchedClusterSwitching(fabricSwitching(fabric)!, fabric.router, hosts, node) : hosts;
-    }, log) : service, plan.web, () => ({
-      source: fabricSource(fabric, { options: { ids: plan.fabric.ids ?? 'lowest', recycle: plan.fabric.recycle ?? true, switched: plan.fabric.switched ?? false } }),
-      // Through the fabric: a change from the web is logged and told to the peers as one from the console.
-      switching: clusterView ?? fabricSwitching(fabric),
-    }), log);
+    return withWeb(
+      cluster
+        ? cluster.wrap(
+            service,
+            async (node) => {
+              const [{ attachFabric }, { clusterSwitching }, { switchedClusterSwitching }] = await Promise.all([
+                import('../cluster/fabric-cluster.js'),
+                import('./cluster-web.js'),
+                import('./cluster-switched.js'),
+              ]);
+              attachFabric(fabric, node);
+              const hosts = clusterSwitching(node, (id) => fabric.ports.has(id));
+              clusterView = fabric.router
+                ? switchedClusterSwitching(fabricSwitching(fabric)!, fabric.router, hosts, node)
+                : hosts;
+            },
+            log,
+          )
+        : service,
+      plan.web,
+      () => ({
+        source: fabricSource(fabric, {
+          options: {
+            ids: plan.fabric.ids ?? 'lowest',
+            recycle: plan.fabric.recycle ?? true,
+            switched: plan.fabric.switched ?? false,
+          },
+        }),
+        // Through the fabric: a change from the web is logged and told to the peers as one from the console.
+        switching: clusterView ?? fabricSwitching(fabric),
+      }),
+      log,
+    );
   });
 }
 
 function logFabricEvents(fabric: Fabric, log: Logger, verbosity: number): void {
-  const dump = (): void => switchDiagram(fabric.layout.nClients, fabric.ports).forEach((line) => log.info('switch', line));
+  const dump = (): void =>
+    switchDiagram(fabric.layout.nClients, fabric.ports).forEach((line) => log.info('switch', line));
   fabric.on('warning', (text) => log.warn('warning', text));
   fabric.on('error', (error) => log.warn('error', error.message));
   if (verbosity > 0) fabric.on('debug', (text) => log.debug('message', text));
   fabric.on('port-joined', (port, peer) => {
     const who = peer.credentials;
-    log.info('peer-joined', `peer ${port.id} joined (pid ${who?.pid}, uid ${who?.uid}, gid ${who?.gid})`, { id: port.id, pid: who?.pid, uid: who?.uid });
+    log.info('peer-joined', `peer ${port.id} joined (pid ${who?.pid}, uid ${who?.uid}, gid ${who?.gid})`, {
+      id: port.id,
+      pid: who?.pid,
+      uid: who?.uid,
+    });
     if (verbosity > 1) dump();
   });
   fabric.on('port-left', (port, reason) => {
-    log.info('peer-left', `peer ${port.id}${port.nodename ? ` (${port.nodename})` : ''} gone: ${reason}`, { id: port.id, nodename: port.nodename, reason });
+    log.info('peer-left', `peer ${port.id}${port.nodename ? ` (${port.nodename})` : ''} gone: ${reason}`, {
+      id: port.id,
+      nodename: port.nodename,
+      reason,
+    });
     if (verbosity > 1) dump();
   });
-  fabric.on('peer-refused', (who, reason) => log.info('peer-refused', `peer refused (pid ${who?.pid ?? '?'}, uid ${who?.uid ?? '?'}): ${reason}`,
-    { pid: who?.pid, uid: who?.uid, reason }));
+  fabric.on('peer-refused', (who, reason) =>
+    log.info('peer-refused', `peer refused (pid ${who?.pid ?? '?'}, uid ${who?.uid ?? '?'}): ${reason}`, {
+      pid: who?.pid,
+      uid: who?.uid,
+      reason,
+    }),
+  );
   fabric.on('link', (port, change) => {
     if (change === 'configured') {
-      log.info('link-configured', `port ${port.id} (${port.nodename || port.cclass}) configured: CID=${port.cid}, SID=${port.sid}`,
-        { id: port.id, nodename: port.nodename, cid: port.cid, sid: port.sid });
+      log.info(
+        'link-configured',
+        `port ${port.id} (${port.nodename || port.cclass}) configured: CID=${port.cid}, SID=${port.sid}`,
+        { id: port.id, nodename: port.nodename, cid: port.cid, sid: port.sid },
+      );
     } else {
-      log.info('peer-attributes', `port ${port.id} (${port.nodename || port.cclass}): ${Object.entries(port.peerAttributes).map(([k, v]) => `${k}=${v}`).join(',')}`,
-        { id: port.id, ...port.peerAttributes });
+      log.info(
+        'peer-attributes',
+        `port ${port.id} (${port.nodename || port.cclass}): ${Object.entries(port.peerAttributes)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')}`,
+        { id: port.id, ...port.peerAttributes },
+      );
     }
     if (verbosity > 1) dump();
   });
@@ -197,9 +290,13 @@ interface ConsoleLinks {
 
 /** A cluster's links on the console: the host links, and the router's when switched; its peers' own links but the switch's. */
 function clusterConsole(fabric: Fabric, view: SwitchingSource): ConsoleLinks {
-  const peers = (): number[] => [...fabric.server.peers.keys()].filter((id) => id !== fabric.layout.serverId).sort((a, b) => a - b);
+  const peers = (): number[] =>
+    [...fabric.server.peers.keys()].filter((id) => id !== fabric.layout.serverId).sort((a, b) => a - b);
   const router = fabric.router;
-  return { links: consoleSwitching(view, peers, router && ((a, b) => router.paths(a, b))), apply: (change) => view.apply(change) };
+  return {
+    links: consoleSwitching(view, peers, router && ((a, b) => router.paths(a, b))),
+    apply: (change) => view.apply(change),
+  };
 }
 
 /**
@@ -210,10 +307,13 @@ function clusterConsole(fabric: Fabric, view: SwitchingSource): ConsoleLinks {
  */
 function runConsole(fabric: Fabric, cluster?: ConsoleLinks): Promise<void> {
   const router = fabric.router;
-  const switching: ConsoleLinks | undefined = cluster ?? (router && { links: router, apply: (change) => fabric.applyFault(change) });
+  const switching: ConsoleLinks | undefined =
+    cluster ?? (router && { links: router, apply: (change) => fabric.applyFault(change) });
   const prompt = `${fabric.switch?.nodename ?? 'Z-server'}> `;
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt });
-  const print = (text: string): void => { process.stdout.write(`${text}\n`); };
+  const print = (text: string): void => {
+    process.stdout.write(`${text}\n`);
+  };
   return new Promise((resolve) => {
     rl.on('line', (line) => {
       const command = line.trim();
@@ -224,8 +324,10 @@ function runConsole(fabric: Fabric, cluster?: ConsoleLinks): Promise<void> {
       } else if (command === 'd' || command === 'dump') {
         switchDiagram(fabric.layout.nClients, fabric.ports).forEach(print);
         for (const port of fabric.ports.values()) {
-          print(`${String(port.id).padStart(2)} ${(port.nodename || '-').padEnd(12)} ${port.cclass.padEnd(16)} link ${port.linkState.padEnd(10)} ` +
-            `CID=${port.cid} SID=${port.sid} in=${port.received} out=${port.sent}`);
+          print(
+            `${String(port.id).padStart(2)} ${(port.nodename || '-').padEnd(12)} ${port.cclass.padEnd(16)} link ${port.linkState.padEnd(10)} ` +
+              `CID=${port.cid} SID=${port.sid} in=${port.received} out=${port.sent}`,
+          );
         }
       } else if (switching && switchCommand(switching.links, command, switching.apply, print)) {
         // a switching command: done

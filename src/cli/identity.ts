@@ -18,10 +18,14 @@ function lookup(file: string, name: string): number | undefined {
 
 /** "qemu,1000,kvm" -> numbers; names are looked up in `database`. */
 export function resolveIds(option: string, text: string, database: 'user' | 'group'): number[] {
-  return text.split(',').map((item) => item.trim()).filter(Boolean).map((item) => {
-    if (/^\d+$/.test(item)) return Number(item);
-    const id = lookup(database === 'user' ? '/etc/passwd' : '/etc/group', item);
-    if (id === undefined) throw new UsageError(`invalid value "${item}" for ${option}: no such ${database}`);
-    return id;
-  });
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => {
+      if (/^\d+$/.test(item)) return Number(item);
+      const id = lookup(database === 'user' ? '/etc/passwd' : '/etc/group', item);
+      if (id === undefined) throw new UsageError(`invalid value "${item}" for ${option}: no such ${database}`);
+      return id;
+    });
 }

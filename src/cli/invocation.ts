@@ -38,7 +38,10 @@ function onPath(path: string): string | undefined {
  * The words that run this famez from the user's shell, e.g. `famez`,
  * `npx famez` or `/home/me/famez/dist/src/cli/main.js`.
  */
-export function famezInvocation(env: NodeJS.ProcessEnv = process.env, script: string | undefined = process.argv[1]): string {
+export function famezInvocation(
+  env: NodeJS.ProcessEnv = process.env,
+  script: string | undefined = process.argv[1],
+): string {
   // npx adds node_modules/.bin to PATH for its child only: what worked is npx itself.
   if (env.npm_lifecycle_event === 'npx') return 'npx famez';
   if (script === undefined) return 'famez';
@@ -57,7 +60,11 @@ export function famezCommand(args: string): string {
  * command that starts the right one there (`famez fabric` for a chat), as
  * the user can run it.
  */
-export async function hintingStart<T>(connecting: Promise<T>, command: 'server' | 'fabric', defaultPath: string): Promise<T> {
+export async function hintingStart<T>(
+  connecting: Promise<T>,
+  command: 'server' | 'fabric',
+  defaultPath: string,
+): Promise<T> {
   try {
     return await connecting;
   } catch (error) {

@@ -85,7 +85,10 @@ export async function runLab(args: string[]): Promise<number> {
       process.stdout.write(`famez lab: stopped the lab in ${dir} (pid ${pid})\n`);
       return 0;
     } catch (error) {
-      if (error instanceof LabError) { process.stderr.write(`famez lab: ${error.message}\n`); return 1; }
+      if (error instanceof LabError) {
+        process.stderr.write(`famez lab: ${error.message}\n`);
+        return 1;
+      }
       throw error;
     }
   }
@@ -98,7 +101,9 @@ export async function runLab(args: string[]): Promise<number> {
   const cluster = planClusterOptions(COMMAND, values);
   await checkClusterOptions(COMMAND, cluster);
   let onSignal: () => void = () => {};
-  const stop = new Promise<void>((resolve) => { onSignal = resolve; });
+  const stop = new Promise<void>((resolve) => {
+    onSignal = resolve;
+  });
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
     return await startLab({
@@ -117,10 +122,12 @@ export async function runLab(args: string[]): Promise<number> {
       stop,
     });
   } catch (error) {
-    if (error instanceof LabError) { process.stderr.write(`famez lab: ${error.message}\n`); return 1; }
+    if (error instanceof LabError) {
+      process.stderr.write(`famez lab: ${error.message}\n`);
+      return 1;
+    }
     throw error;
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
 }
-

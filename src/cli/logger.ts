@@ -31,18 +31,30 @@ export function escapeControls(text: string): string {
 export function openLogFile(path: string): number {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+    fd = openSync(
+      path,
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+      0o600,
+    );
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new LogFileError(`log file ${path} is a symlink; famez never follows one: remove it or give another log file`);
-    throw new LogFileError(`cannot open log file ${path}: ${systemReason(error)}: give a log file in a directory you may write`);
+    if (code === 'ELOOP')
+      throw new LogFileError(
+        `log file ${path} is a symlink; famez never follows one: remove it or give another log file`,
+      );
+    throw new LogFileError(
+      `cannot open log file ${path}: ${systemReason(error)}: give a log file in a directory you may write`,
+    );
   }
   const { uid, mode } = fstatSync(fd);
   const own = process.geteuid?.() ?? 0;
   if (uid !== own || (mode & constants.S_IFMT) !== constants.S_IFREG) {
     closeSync(fd);
-    throw new LogFileError(uid !== own ? `log file ${path} belongs to uid ${uid}, not to famez's uid ${own}: remove it or give another log file`
-      : `log file ${path} is not a regular file: give another log file`);
+    throw new LogFileError(
+      uid !== own
+        ? `log file ${path} belongs to uid ${uid}, not to famez's uid ${own}: remove it or give another log file`
+        : `log file ${path} is not a regular file: give another log file`,
+    );
   }
   return fd;
 }
@@ -80,7 +92,9 @@ export class Logger {
     try {
       fd = openLogFile(this.#path);
     } catch (error) {
-      this.warn('log-reopen-failed', `${(error as Error).message}; still logging to the file opened before`, { path: this.#path });
+      this.warn('log-reopen-failed', `${(error as Error).message}; still logging to the file opened before`, {
+        path: this.#path,
+      });
       return;
     }
     closeSync(this.#fd);
@@ -94,9 +108,10 @@ export class Logger {
   #write(level: string, event: string, text: string, fields: LogFields): void {
     const time = new Date().toISOString();
     // JSON escapes control characters itself.
-    const line = this.#format === 'json'
-      ? JSON.stringify({ time, level, event, message: text, ...fields })
-      : `${time} ${level === 'info' ? '' : `${level}: `}${escapeControls(text)}`;
+    const line =
+      this.#format === 'json'
+        ? JSON.stringify({ time, level, event, message: text, ...fields })
+        : `${time} ${level === 'info' ? '' : `${level}: `}${escapeControls(text)}`;
     try {
       writeSync(this.#fd, `${line}\n`);
     } catch {

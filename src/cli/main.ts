@@ -39,14 +39,19 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
 const HELP = `Usage: famez <command> [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(11)} ${summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, { summary }]) => `  ${name.padEnd(11)} ${summary}`)
+  .join('\n')}
 
 famez help <command> (or famez <command> --help) shows a command's options; famez --version its version.
 `;
 
 function lookUp(name: string): (args: string[]) => Promise<number> {
   const found = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!found) throw new UsageError(`famez: unknown command "${name}": use ${Object.keys(COMMANDS).join(', ')} (see famez --help)`);
+  if (!found)
+    throw new UsageError(
+      `famez: unknown command "${name}": use ${Object.keys(COMMANDS).join(', ')} (see famez --help)`,
+    );
   return found.run;
 }
 
@@ -55,7 +60,9 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case '-V':
     case '--version':
-      process.stdout.write(`famez ${(createRequire(import.meta.url)('../../../package.json') as { version: string }).version}\n`);
+      process.stdout.write(
+        `famez ${(createRequire(import.meta.url)('../../../package.json') as { version: string }).version}\n`,
+      );
       return 0;
     case 'help':
       if (args.length > 1) throw new UsageError('famez help: takes one command (see famez --help)');
@@ -72,9 +79,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((status) => {
-  process.exitCode = status;
-}, (error: Error) => {
-  process.stderr.write(`${error instanceof UsageError ? '' : 'famez: '}${error.message}\n`);
-  process.exitCode = error instanceof UsageError ? 2 : 1;
-});
+main(process.argv.slice(2)).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (error: Error) => {
+    process.stderr.write(`${error instanceof UsageError ? '' : 'famez: '}${error.message}\n`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  },
+);

@@ -10,14 +10,30 @@ import type { Logger } from './logger.js';
 import { createInterface } from 'node:readline';
 import { Router } from '../switching/router.js';
 import { runService, type ServicePlan } from './service.js';
-import { consoleSwitching, planSwitching, switchCommand, SWITCH_CONSOLE_HELP, SWITCHING_HELP, SWITCHING_OPTIONS, logFaults, type ConsoleSwitching, type SwitchingPlan } from './switching.js';
+import {
+  consoleSwitching,
+  planSwitching,
+  switchCommand,
+  SWITCH_CONSOLE_HELP,
+  SWITCHING_HELP,
+  SWITCHING_OPTIONS,
+  logFaults,
+  type ConsoleSwitching,
+  type SwitchingPlan,
+} from './switching.js';
 import type { FaultChange } from '../switching/faults.js';
 import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { routerSwitching, serverSource } from '../web/index.js';
 import type { ClusterOptions } from '../cluster/index.js';
 import type { SwitchingSource } from '../web/index.js';
-import { checkClusterOptions, CLUSTER_HELP, CLUSTER_OPTIONS, LazyCluster, planClusterOptions } from './cluster-options.js';
+import {
+  checkClusterOptions,
+  CLUSTER_HELP,
+  CLUSTER_OPTIONS,
+  LazyCluster,
+  planClusterOptions,
+} from './cluster-options.js';
 
 const COMMAND = 'famez server';
 
@@ -81,14 +97,21 @@ export function planServer(args: string[]): ServerPlan | 'help' {
   const values: Values<typeof SERVER_OPTIONS> = parseOptions(COMMAND, args, SERVER_OPTIONS);
   if (values.help) return 'help';
   const sources = (['shm-name', 'shm-dir', 'file'] as const).filter((name) => values[name] !== undefined);
-  if (sources.length > 1) throw new UsageError(`${COMMAND}: --${sources[0]} and --${sources[1]} cannot be combined: choose one place for the memory`);
+  if (sources.length > 1)
+    throw new UsageError(
+      `${COMMAND}: --${sources[0]} and --${sources[1]} cannot be combined: choose one place for the memory`,
+    );
   const size = values.size === undefined ? undefined : sizeOption(values.size);
   const truncate = values.truncate ?? false;
-  if (truncate && size === undefined) throw new UsageError(`${COMMAND}: --truncate needs --size: say what size to resize to`);
+  if (truncate && size === undefined)
+    throw new UsageError(`${COMMAND}: --truncate needs --size: say what size to resize to`);
   const trustExisting = values['trust-existing-memory'] ?? false;
-  const memory: BackingSpec = values.file !== undefined ? { kind: 'file', path: values.file, size, truncate, trustExisting }
-    : values['shm-dir'] !== undefined ? { kind: 'directory', path: values['shm-dir'], size }
-      : { kind: 'shm', name: values['shm-name'] ?? 'ivshmem', size, truncate, trustExisting };
+  const memory: BackingSpec =
+    values.file !== undefined
+      ? { kind: 'file', path: values.file, size, truncate, trustExisting }
+      : values['shm-dir'] !== undefined
+        ? { kind: 'directory', path: values['shm-dir'], size }
+        : { kind: 'shm', name: values['shm-name'] ?? 'ivshmem', size, truncate, trustExisting };
   const switching = planSwitching(COMMAND, values);
   const cluster = planClusterOptions(COMMAND, values);
   return {
@@ -134,24 +157,46 @@ export async function runServer(args: string[]): Promise<number> {
   return runService(COMMAND, plan, (log) => {
     const { switched, topology, seed } = plan.switching;
     const router = switched ? new Router({ topology, seed }) : undefined;
-    const cluster = plan.cluster && new LazyCluster(plan.cluster, { range: { first: 0, last: 65535 }, random: plan.server.ids === 'random' });
+    const cluster =
+      plan.cluster &&
+      new LazyCluster(plan.cluster, { range: { first: 0, last: 65535 }, random: plan.server.ids === 'random' });
     let clusterView: SwitchingSource | undefined;
-    const server = createServer({ ...plan.server, forwarding: router, reserved: cluster?.reserved, noFreeId: cluster?.noFreeId });
+    const server = createServer({
+      ...plan.server,
+      forwarding: router,
+      reserved: cluster?.reserved,
+      noFreeId: cluster?.noFreeId,
+    });
     logServerEvents(server, log);
     if (router) logFaults(router, log);
     const sources = () => ({
-      source: serverSource(server, { memory: plan.server.memory, options: { ids: plan.server.ids ?? 'rotate', switched: switched ?? false } }),
+      source: serverSource(server, {
+        memory: plan.server.memory,
+        options: { ids: plan.server.ids ?? 'rotate', switched: switched ?? false },
+      }),
       switching: clusterView ?? (router && routerSwitching(router)),
     });
     const service = {
       listen: () => server.listen(),
       announce: () => {
         const memory = server.memory;
-        log.info('listening', `listening on ${server.socketPath}: ${memory.description} (${formatSize(memory.size)}), ` +
-          `${server.vectors} vector${server.vectors === 1 ? '' : 's'}, protocol ${server.protocol}`,
-        { socket: server.socketPath, memory: memory.description, size: memory.size, vectors: server.vectors, protocol: server.protocol });
-        log.debug('options', `ids ${plan.server.ids}, max peers ${server.maxPeers}, socket mode ${(plan.server.socketMode ?? 0o600).toString(8)}` +
-          `${plan.server.admit ? ', admission by uid/gid' : ''}${plan.pidFile ? `, pid file ${plan.pidFile}` : ''}`);
+        log.info(
+          'listening',
+          `listening on ${server.socketPath}: ${memory.description} (${formatSize(memory.size)}), ` +
+            `${server.vectors} vector${server.vectors === 1 ? '' : 's'}, protocol ${server.protocol}`,
+          {
+            socket: server.socketPath,
+            memory: memory.description,
+            size: memory.size,
+            vectors: server.vectors,
+            protocol: server.protocol,
+          },
+        );
+        log.debug(
+          'options',
+          `ids ${plan.server.ids}, max peers ${server.maxPeers}, socket mode ${(plan.server.socketMode ?? 0o600).toString(8)}` +
+            `${plan.server.admit ? ', admission by uid/gid' : ''}${plan.pidFile ? `, pid file ${plan.pidFile}` : ''}`,
+        );
       },
       close: () => server.close(),
       describeStop: () => `closing ${server.peers.size} peer(s)`,
@@ -160,17 +205,34 @@ export async function runServer(args: string[]): Promise<number> {
         // In a cluster: the host links too (and the router's, switched); its peers' own links.
         const peers = (): number[] => [...server.peers.keys()].sort((a, b) => a - b);
         const view = clusterView;
-        if (view) return runSwitchConsole(consoleSwitching(view, peers, router && ((a, b) => router.paths(a, b))), (change) => view.apply(change));
+        if (view)
+          return runSwitchConsole(consoleSwitching(view, peers, router && ((a, b) => router.paths(a, b))), (change) =>
+            view.apply(change),
+          );
         return router ? runSwitchConsole(router, (change) => router.apply(change)) : undefined;
       },
     };
-    return withWeb(cluster ? cluster.wrap(service, async (node) => {
-      const [{ attachServer }, { clusterSwitching }, { switchedClusterSwitching }] =
-        await Promise.all([import('../cluster/server-cluster.js'), import('./cluster-web.js'), import('./cluster-switched.js')]);
-      attachServer(server, node, router);
-      const hosts = clusterSwitching(node, (id) => server.peers.get(id)?.credentials !== undefined);
-      clusterView = router ? switchedClusterSwitching(routerSwitching(router), router, hosts, node) : hosts;
-    }, log) : service, plan.web, sources, log);
+    return withWeb(
+      cluster
+        ? cluster.wrap(
+            service,
+            async (node) => {
+              const [{ attachServer }, { clusterSwitching }, { switchedClusterSwitching }] = await Promise.all([
+                import('../cluster/server-cluster.js'),
+                import('./cluster-web.js'),
+                import('./cluster-switched.js'),
+              ]);
+              attachServer(server, node, router);
+              const hosts = clusterSwitching(node, (id) => server.peers.get(id)?.credentials !== undefined);
+              clusterView = router ? switchedClusterSwitching(routerSwitching(router), router, hosts, node) : hosts;
+            },
+            log,
+          )
+        : service,
+      plan.web,
+      sources,
+      log,
+    );
   });
 }
 
@@ -180,26 +242,46 @@ function logServerEvents(server: FamezServer, log: Logger): void {
   server.on('error', (error) => log.warn('error', error.message));
   server.on('peer-joined', (peer) => {
     const who = peer.credentials;
-    log.info('peer-joined', `peer ${peer.id} joined (pid ${who?.pid}, uid ${who?.uid}, gid ${who?.gid})`,
-      { id: peer.id, pid: who?.pid, uid: who?.uid, gid: who?.gid, vectors: peer.vectors });
-    log.debug('peer-vectors', `peer ${peer.id}: ${peer.eventfds.map((fd, v) => `vector ${v} fd=${fd}`).join(', ')}; ${server.peers.size} peer(s) present`,
-      { id: peer.id, eventfds: peer.eventfds.join(','), peers: server.peers.size });
+    log.info('peer-joined', `peer ${peer.id} joined (pid ${who?.pid}, uid ${who?.uid}, gid ${who?.gid})`, {
+      id: peer.id,
+      pid: who?.pid,
+      uid: who?.uid,
+      gid: who?.gid,
+      vectors: peer.vectors,
+    });
+    log.debug(
+      'peer-vectors',
+      `peer ${peer.id}: ${peer.eventfds.map((fd, v) => `vector ${v} fd=${fd}`).join(', ')}; ${server.peers.size} peer(s) present`,
+      { id: peer.id, eventfds: peer.eventfds.join(','), peers: server.peers.size },
+    );
   });
-  server.on('peer-left', (peer, reason) => log.info('peer-left', `peer ${peer.id} gone: ${reason}`, { id: peer.id, reason }));
-  server.on('peer-refused', (who, reason) => log.info('peer-refused',
-    `peer refused (pid ${who?.pid ?? '?'}, uid ${who?.uid ?? '?'}): ${reason}`, { pid: who?.pid, uid: who?.uid, gid: who?.gid, reason }));
+  server.on('peer-left', (peer, reason) =>
+    log.info('peer-left', `peer ${peer.id} gone: ${reason}`, { id: peer.id, reason }),
+  );
+  server.on('peer-refused', (who, reason) =>
+    log.info('peer-refused', `peer refused (pid ${who?.pid ?? '?'}, uid ${who?.uid ?? '?'}): ${reason}`, {
+      pid: who?.pid,
+      uid: who?.uid,
+      gid: who?.gid,
+      reason,
+    }),
+  );
 }
 
 /** With --switched or --cluster on a terminal: fault commands, faults, counters (and routes, switched); quit stops the server. */
 function runSwitchConsole(links: ConsoleSwitching, apply: (change: FaultChange) => unknown): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'famez> ' });
-  const print = (text: string): void => { process.stdout.write(`${text}\n`); };
+  const print = (text: string): void => {
+    process.stdout.write(`${text}\n`);
+  };
   return new Promise((resolve) => {
     rl.on('line', (line) => {
       const command = line.trim();
       if (command === 'q' || command === 'quit') return rl.close();
-      if (command === 'h' || command === 'help' || command === '?') print(`${SWITCH_CONSOLE_HELP}\nquit                     close every peer and stop`);
-      else if (command !== '' && !switchCommand(links, command, apply, print)) print(`unknown command "${command}": try help`);
+      if (command === 'h' || command === 'help' || command === '?')
+        print(`${SWITCH_CONSOLE_HELP}\nquit                     close every peer and stop`);
+      else if (command !== '' && !switchCommand(links, command, apply, print))
+        print(`unknown command "${command}": try help`);
       rl.prompt();
     });
     rl.on('close', () => resolve());

@@ -29,7 +29,9 @@ export async function runService(name: string, plan: ServicePlan, create: (log: 
   // Signals are caught from before the socket exists, so that a SIGTERM sent as
   // soon as the pid file appears still closes cleanly.
   let onSignal: (signal: NodeJS.Signals | 'quit') => void = () => {};
-  const stop = new Promise<NodeJS.Signals | 'quit'>((resolve) => { onSignal = resolve; });
+  const stop = new Promise<NodeJS.Signals | 'quit'>((resolve) => {
+    onSignal = resolve;
+  });
   const reopenLog = (): void => log.reopen();
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal).on('SIGHUP', reopenLog);
   try {
@@ -44,7 +46,10 @@ export async function runService(name: string, plan: ServicePlan, create: (log: 
     }
     service.announce();
     reportReady();
-    service.started?.()?.then(() => onSignal('quit'), () => onSignal('quit'));
+    service.started?.()?.then(
+      () => onSignal('quit'),
+      () => onSignal('quit'),
+    );
     const signal = await stop;
     log.info('stopping', `${signal}: ${service.describeStop()}`, { signal });
     await service.close();

@@ -1,7 +1,14 @@
 // Options `famez server` and `famez fabric` share for switched doorbells,
 // and the console commands that change faults and show counters.
 import { readFileSync } from 'node:fs';
-import { describeFaults, FAULT_HELP, FaultError, faultNotice, parseFaultCommand, type FaultChange } from '../switching/faults.js';
+import {
+  describeFaults,
+  FAULT_HELP,
+  FaultError,
+  faultNotice,
+  parseFaultCommand,
+  type FaultChange,
+} from '../switching/faults.js';
 import { FabricFileError, parseFabricFile } from '../switching/fabric-file.js';
 import type { LinkFaults } from '../switching/faults.js';
 import type { LinkCounters } from '../switching/router-types.js';
@@ -63,7 +70,11 @@ export interface ConsoleSwitching {
 }
 
 /** The console's face of a web switching view: its faults, and the counters of its links for `peers`. */
-export function consoleSwitching(view: SwitchingSource, peers: () => number[], paths?: ConsoleSwitching['paths']): ConsoleSwitching {
+export function consoleSwitching(
+  view: SwitchingSource,
+  peers: () => number[],
+  paths?: ConsoleSwitching['paths'],
+): ConsoleSwitching {
   return {
     faults: () => view.faults().map(({ link, ...faults }) => [link, faults]),
     counters: () => new Map(view.links(peers()).map((link) => [link.name, link.counters])),
@@ -76,7 +87,12 @@ export function consoleSwitching(view: SwitchingSource, peers: () => number[], p
  * `apply`, which logs and tells peers), faults, counters or routes. False
  * when the line is none of these.
  */
-export function switchCommand(router: ConsoleSwitching, line: string, apply: (change: FaultChange) => void, print: (text: string) => void): boolean {
+export function switchCommand(
+  router: ConsoleSwitching,
+  line: string,
+  apply: (change: FaultChange) => void,
+  print: (text: string) => void,
+): boolean {
   const [command, ...args] = line.trim().split(/\s+/);
   try {
     if (command === 'faults') {
@@ -86,18 +102,26 @@ export function switchCommand(router: ConsoleSwitching, line: string, apply: (ch
       return true;
     }
     if (command === 'counters') {
-      print(`${'link'.padEnd(16)} ${['forwarded', 'dropped', 'delayed', 'messages', 'bytes'].map((h) => h.padStart(10)).join(' ')}`);
+      print(
+        `${'link'.padEnd(16)} ${['forwarded', 'dropped', 'delayed', 'messages', 'bytes'].map((h) => h.padStart(10)).join(' ')}`,
+      );
       for (const [link, c] of router.counters()) {
-        print(`${link.padEnd(16)} ${[c.forwarded, c.dropped, c.delayed, c.messages, c.bytes].map((n) => String(n).padStart(10)).join(' ')}`);
+        print(
+          `${link.padEnd(16)} ${[c.forwarded, c.dropped, c.delayed, c.messages, c.bytes].map((n) => String(n).padStart(10)).join(' ')}`,
+        );
       }
       return true;
     }
     if (command === 'routes') {
       if (args.length !== 2) throw new FaultError('usage: routes SWITCH SWITCH');
-      if (!router.paths) throw new FaultError('routes: doorbells between hosts take the one link to the host: no routes without --switched');
+      if (!router.paths)
+        throw new FaultError(
+          'routes: doorbells between hosts take the one link to the host: no routes without --switched',
+        );
       const paths = router.paths(args[0]!, args[1]!);
       if (paths.length === 0) print(`no path from ${args[0]} to ${args[1]}`);
-      for (const path of paths) print(`${path.switches.join(' > ')}  via ${path.links.join(', ') || '-'}  ${path.latencyUs} us`);
+      for (const path of paths)
+        print(`${path.switches.join(' > ')}  via ${path.links.join(', ') || '-'}  ${path.latencyUs} us`);
       return true;
     }
     const change = parseFaultCommand(line);
@@ -111,6 +135,11 @@ export function switchCommand(router: ConsoleSwitching, line: string, apply: (ch
 }
 
 /** Logs every fault change as one line with its fields. */
-export function logFaults(emitter: { on(event: 'fault', listener: (change: FaultChange, text: string) => void): unknown }, log: Logger): void {
-  emitter.on('fault', (change, text) => log.info('fault', `fault: ${text}`, { kind: change.kind, link: change.link, notice: faultNotice(change) }));
+export function logFaults(
+  emitter: { on(event: 'fault', listener: (change: FaultChange, text: string) => void): unknown },
+  log: Logger,
+): void {
+  emitter.on('fault', (change, text) =>
+    log.info('fault', `fault: ${text}`, { kind: change.kind, link: change.link, notice: faultNotice(change) }),
+  );
 }

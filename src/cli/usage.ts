@@ -7,7 +7,9 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Value<O> = O extends { type: 'boolean' } ? boolean : string;
-export type Values<T extends Options> = { [K in keyof T]?: T[K] extends { multiple: true } ? Value<T[K]>[] : Value<T[K]> };
+export type Values<T extends Options> = {
+  [K in keyof T]?: T[K] extends { multiple: true } ? Value<T[K]>[] : Value<T[K]>;
+};
 
 /** parseArgs with errors rewritten as one-line UsageErrors. */
 export function parseOptions<T extends Options>(command: string, args: string[], options: T): Values<T> {
@@ -16,9 +18,14 @@ export function parseOptions<T extends Options>(command: string, args: string[],
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
     const option = /'([^']+)'/.exec(message)?.[1] ?? '';
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`${command}: unknown option ${option.split(' ')[0]} (see ${command} --help)`);
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`${command}: unexpected argument ${option} (see ${command} --help)`);
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`${command}: option ${option.split(' ')[0].replace(/,$/, '')} needs a value (see ${command} --help)`);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new UsageError(`${command}: unknown option ${option.split(' ')[0]} (see ${command} --help)`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      throw new UsageError(`${command}: unexpected argument ${option} (see ${command} --help)`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      throw new UsageError(
+        `${command}: option ${option.split(' ')[0].replace(/,$/, '')} needs a value (see ${command} --help)`,
+      );
     throw new UsageError(`${command}: ${message.split('\n')[0]}`);
   }
 }
@@ -42,12 +49,19 @@ export function choice<T extends string>(option: string, text: string, choices: 
 
 /** Octal file mode such as 0600 or 660. */
 export function fileMode(option: string, text: string): number {
-  if (!/^0?[0-7]{3,4}$/.test(text)) throw new UsageError(`invalid value "${text}" for ${option}: expected an octal mode such as 0600`);
+  if (!/^0?[0-7]{3,4}$/.test(text))
+    throw new UsageError(`invalid value "${text}" for ${option}: expected an octal mode such as 0600`);
   return parseInt(text, 8);
 }
 
 /** An option spelled two ways (FAME-Z's and famez's): the value given, or a UsageError when both are. */
-export function eitherSpelling(command: string, names: [string, string], a: string | undefined, b: string | undefined): string | undefined {
-  if (a !== undefined && b !== undefined) throw new UsageError(`${command}: ${names[0]} and ${names[1]} name the same thing: give one`);
+export function eitherSpelling(
+  command: string,
+  names: [string, string],
+  a: string | undefined,
+  b: string | undefined,
+): string | undefined {
+  if (a !== undefined && b !== undefined)
+    throw new UsageError(`${command}: ${names[0]} and ${names[1]} name the same thing: give one`);
   return a ?? b;
 }

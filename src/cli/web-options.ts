@@ -1,7 +1,14 @@
 // `--http [ADDR:]PORT` and `--http-token FILE` for `famez server` and `famez
 // fabric`: the web server runs beside the service, starts after it and stops
 // before it.
-import { createWebServer, isLoopback, parseListenAddress, readToken, type ListenAddress, type WebOptions } from '../web/index.js';
+import {
+  createWebServer,
+  isLoopback,
+  parseListenAddress,
+  readToken,
+  type ListenAddress,
+  type WebOptions,
+} from '../web/index.js';
 import type { Logger } from './logger.js';
 import type { Service } from './service.js';
 import { UsageError } from './usage.js';
@@ -35,7 +42,13 @@ export interface WebPlan {
   busyEventsPerSecond?: number;
 }
 
-type WebValues = { http?: string; 'http-token'?: string; 'http-allow-host'?: string[]; 'http-public'?: boolean; 'http-events'?: string };
+type WebValues = {
+  http?: string;
+  'http-token'?: string;
+  'http-allow-host'?: string[];
+  'http-public'?: boolean;
+  'http-events'?: string;
+};
 
 export function planWeb(values: WebValues): WebPlan | undefined {
   const tokenFile = values['http-token'];
@@ -59,24 +72,34 @@ export function planWeb(values: WebValues): WebPlan | undefined {
   }
   const publicWithoutToken = !isLoopback(listen.host) && token === undefined;
   if (publicWithoutToken && !values['http-public']) {
-    throw new UsageError(`--http ${values.http} serves beyond this machine without --http-token: give a token (--http-token FILE), listen on 127.0.0.1, or accept a read-only public API with --http-public`);
+    throw new UsageError(
+      `--http ${values.http} serves beyond this machine without --http-token: give a token (--http-token FILE), listen on 127.0.0.1, or accept a read-only public API with --http-public`,
+    );
   }
   const allowedHosts = values['http-allow-host'] ?? [];
   const badHost = allowedHosts.find((name) => !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(name));
-  if (badHost !== undefined) throw new UsageError(`invalid value for --http-allow-host: "${badHost}" is no host name (letters, digits, dots and dashes)`);
+  if (badHost !== undefined)
+    throw new UsageError(
+      `invalid value for --http-allow-host: "${badHost}" is no host name (letters, digits, dots and dashes)`,
+    );
   return { listen, token, allowedHosts, publicWithoutToken, busyEventsPerSecond: busyEvents(values['http-events']) };
 }
 
 function busyEvents(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (value === 'all') return Infinity;
-  if (!/^[1-9]\d{0,8}$/.test(value)) throw new UsageError(`invalid value for --http-events: "${value}" is neither a whole number of events per second (1 or more) nor "all"`);
+  if (!/^[1-9]\d{0,8}$/.test(value))
+    throw new UsageError(
+      `invalid value for --http-events: "${value}" is neither a whole number of events per second (1 or more) nor "all"`,
+    );
   return Number(value);
 }
 
 /** `--http` with no value (last, or before another option) means `--http=PORT`: FAME-Z's port for the fabric. */
 export function defaultHttpPort(args: string[], port: number): string[] {
-  return args.map((arg, i) => (arg === '--http' && (i === args.length - 1 || args[i + 1]!.startsWith('-')) ? `--http=${port}` : arg));
+  return args.map((arg, i) =>
+    arg === '--http' && (i === args.length - 1 || args[i + 1]!.startsWith('-')) ? `--http=${port}` : arg,
+  );
 }
 
 /** What the web server shows: the server or fabric, and its switched doorbells if any (made once listening). */
@@ -91,8 +114,13 @@ export function withWeb(service: Service, plan: WebPlan | undefined, sources: ()
     async listen() {
       await service.listen();
       web = createWebServer({
-        ...sources(), host: plan.listen.host, port: plan.listen.port, token: plan.token, allowedHosts: plan.allowedHosts,
-        warn: (text) => log.warn('http-auth', text), busyEventsPerSecond: plan.busyEventsPerSecond,
+        ...sources(),
+        host: plan.listen.host,
+        port: plan.listen.port,
+        token: plan.token,
+        allowedHosts: plan.allowedHosts,
+        warn: (text) => log.warn('http-auth', text),
+        busyEventsPerSecond: plan.busyEventsPerSecond,
       });
       try {
         await web.listen();
@@ -103,8 +131,17 @@ export function withWeb(service: Service, plan: WebPlan | undefined, sources: ()
     },
     announce() {
       service.announce();
-      log.info('http', `web on ${web!.url}/ (API /api/v1, metrics /metrics${plan.token ? ', writes and message text with the token' : ', read-only, no message text'})`, { url: web!.url, write: plan.token !== undefined });
-      if (plan.publicWithoutToken) log.warn('http-public', `the web API on ${web!.url} is open to the network without a token (--http-public): anyone who reaches it sees the peers, their names, ids and counters (no message text)`, { url: web!.url });
+      log.info(
+        'http',
+        `web on ${web!.url}/ (API /api/v1, metrics /metrics${plan.token ? ', writes and message text with the token' : ', read-only, no message text'})`,
+        { url: web!.url, write: plan.token !== undefined },
+      );
+      if (plan.publicWithoutToken)
+        log.warn(
+          'http-public',
+          `the web API on ${web!.url} is open to the network without a token (--http-public): anyone who reaches it sees the peers, their names, ids and counters (no message text)`,
+          { url: web!.url },
+        );
     },
     async close() {
       await web?.close();

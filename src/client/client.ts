@@ -133,11 +133,16 @@ export class FamezClient extends EventEmitter<ClientEvents> {
         return;
       }
       this.emit('disconnect', error);
-      this.#open(true).then((next) => {
-        if (this.#closed) return next.close();
-        this.#adopt(next);
-        this.emit('reconnect', next.id);
-      }, () => { /* closed while retrying */ });
+      this.#open(true).then(
+        (next) => {
+          if (this.#closed) return next.close();
+          this.#adopt(next);
+          this.emit('reconnect', next.id);
+        },
+        () => {
+          /* closed while retrying */
+        },
+      );
     });
   }
 }

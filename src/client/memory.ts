@@ -44,9 +44,17 @@ export class SharedMemory extends EventEmitter<SharedMemoryEvents> {
   /** A view of `length` bytes at `offset` (default: the whole memory, up to 4 GiB). */
   map(offset = 0, length = Math.min(this.size - offset, sys.MAX_WINDOW)): Uint8Array {
     if (this.#closed) throw new Error('the shared memory is closed');
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 1 ||
-      offset + length > this.size || length > sys.MAX_WINDOW) {
-      throw new RangeError(`window ${offset}+${length} is outside the shared memory (${this.size} bytes; at most 4 GiB a window)`);
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 1 ||
+      offset + length > this.size ||
+      length > sys.MAX_WINDOW
+    ) {
+      throw new RangeError(
+        `window ${offset}+${length} is outside the shared memory (${this.size} bytes; at most 4 GiB a window)`,
+      );
     }
     const buffer = sys.map(this.#fd, offset, length);
     this.#windows.set(buffer, offset);
@@ -95,7 +103,7 @@ export class SharedMemory extends EventEmitter<SharedMemoryEvents> {
     try {
       for (const [buffer, offset] of broken) sys.remap(buffer, this.#fd, offset);
     } catch (error) {
-      if (sys.isSysError(error, 'EINVAL')) return;   // cut again meanwhile: the next check retries
+      if (sys.isSysError(error, 'EINVAL')) return; // cut again meanwhile: the next check retries
       throw error;
     }
     this.#shrunk = false;

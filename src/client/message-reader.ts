@@ -32,7 +32,8 @@ export class MessageReader {
       this.#fds.push(...got.fds);
       if (got.truncated) this.#fail('the server sent more fds than fit in one message');
       if (got.bytes.length === 0) {
-        if (this.#have > 0 || this.#fds.length > 0) this.#fail(`the server closed the connection in the middle of a message`);
+        if (this.#have > 0 || this.#fds.length > 0)
+          this.#fail(`the server closed the connection in the middle of a message`);
         return 'end';
       }
       this.#buffer.set(got.bytes, this.#have);

@@ -108,7 +108,10 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Resolves once the server has sent our id, the memory and our own doorbells. */
   established(timeoutMs: number): Promise<this> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.#shutdown(new Error(`no complete handshake from ${this.path} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => this.#shutdown(new Error(`no complete handshake from ${this.path} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.#ready = (error) => {
         clearTimeout(timer);
         this.#ready = undefined;
@@ -125,9 +128,11 @@ export class Session extends EventEmitter<SessionEvents> {
         if (message === null) break;
         if (message === 'end') {
           this.#settleHandshake();
-          return this.#shutdown(this.#stream.established && this.peers.has(this.id)
-            ? undefined
-            : new ProtocolError(`the server at ${this.path} closed the connection during the handshake`));
+          return this.#shutdown(
+            this.#stream.established && this.peers.has(this.id)
+              ? undefined
+              : new ProtocolError(`the server at ${this.path} closed the connection during the handshake`),
+          );
         }
         let event: StreamEvent | undefined;
         try {
@@ -162,7 +167,9 @@ export class Session extends EventEmitter<SessionEvents> {
       case 'vector': {
         if (!sys.isEventfd(event.fd)) {
           sys.close(event.fd);
-          throw new ProtocolError(`the server at ${this.path} sent peer ${event.peer}'s vector ${event.vector} as an fd that is no eventfd: not an ivshmem server`);
+          throw new ProtocolError(
+            `the server at ${this.path} sent peer ${event.peer}'s vector ${event.vector} as an fd that is no eventfd: not an ivshmem server`,
+          );
         }
         const fds = this.#doorbells.get(event.peer) ?? [];
         this.#doorbells.set(event.peer, fds);
@@ -173,7 +180,10 @@ export class Session extends EventEmitter<SessionEvents> {
           const vector = event.vector;
           // A vector announced again replaces the old one: its watcher must stop before its fd closes.
           this.#own.get(vector)?.close();
-          this.#own.set(vector, sys.Watcher.eventfd(event.fd, (count) => this.emit('doorbell', { vector, count })));
+          this.#own.set(
+            vector,
+            sys.Watcher.eventfd(event.fd, (count) => this.emit('doorbell', { vector, count })),
+          );
         }
         return;
       }
@@ -255,7 +265,11 @@ async function connectSocket(path: string): Promise<sys.Fd> {
 export class NoServerError extends Error {
   override name = 'NoServerError';
 
-  constructor(readonly path: string, readonly code: string, hint = `start one with famez server -S ${path}`) {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    hint = `start one with famez server -S ${path}`,
+  ) {
     super(`no ivshmem server at ${path} (${code}): ${hint}`);
   }
 }

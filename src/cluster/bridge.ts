@@ -88,7 +88,10 @@ export class Bridge {
       } catch (error) {
         // The server is closing, or (switched) out of fds for the lines to it.
         if (!/closed|not listening/.test((error as Error).message)) {
-          this.#node.emit('warning', `cluster: remote peer ${peer.id} is not shown to local peers: ${(error as Error).message}`);
+          this.#node.emit(
+            'warning',
+            `cluster: remote peer ${peer.id} is not shown to local peers: ${(error as Error).message}`,
+          );
         }
         return;
       }

@@ -26,8 +26,10 @@ export class Claims {
   /** Claims this node's name: refused when another instance holds it. */
   async claimNode(): Promise<void> {
     if (!(await this.#claim(`node.${this.#plan.node}`))) {
-      throw new ClusterError(`node "${this.#plan.node}" is already in cluster "${this.#plan.name}": another famez runs with that name ` +
-        `(a crashed one's claim expires within ${this.#plan.timeoutMs} ms): give this one another --node`);
+      throw new ClusterError(
+        `node "${this.#plan.node}" is already in cluster "${this.#plan.name}": another famez runs with that name ` +
+          `(a crashed one's claim expires within ${this.#plan.timeoutMs} ms): give this one another --node`,
+      );
     }
   }
 

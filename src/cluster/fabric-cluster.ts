@@ -33,11 +33,15 @@ export function fabricIdSpace(fabric: Fabric, options: Pick<FabricOptions, 'ids'
  */
 export function attachFabric(fabric: Fabric, node: ClusterNode): void {
   const mailbox = fabric.mailbox;
-  const warn = (text: string): void => { fabric.emit('warning', text); };
+  const warn = (text: string): void => {
+    fabric.emit('warning', text);
+  };
   /** Our senders' messages out: the sequence number each waits to hear taken. */
   const out = new Map<number, number>();
   let seq = 0;
-  const watch = new SlotWatch(mailbox, Math.max(60_000, node.plan.timeoutMs), (from, taken) => node.sendTo(from, { t: 'ack', from, seq: taken }));
+  const watch = new SlotWatch(mailbox, Math.max(60_000, node.plan.timeoutMs), (from, taken) =>
+    node.sendTo(from, { t: 'ack', from, seq: taken }),
+  );
   const bridge = new Bridge(fabric.server, node, {
     names: (id) => namesOf(mailbox, id),
     added: (peer) => {
@@ -67,13 +71,24 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
       node.sendTo(to, { t: 'msg', from, to, seq, text }, from);
     },
   });
-  fabric.server.on('peer-left', (peer) => { out.delete(peer.id); watch.stop(peer.id); });
+  fabric.server.on('peer-left', (peer) => {
+    out.delete(peer.id);
+    watch.stop(peer.id);
+  });
   fabric.on('close', () => watch.close());
   // A change to the cluster's links, from here or another host, is news to the local peers as a switched fabric's is
   // (switched, the router tells of its own: the peers' links).
   const router = fabric.router;
-  if (router) routerFaultsPeerLinks(node, (id) => bridge.isLocal(id), (change) => router.apply(change), warn);
-  node.links.on('fault', (change) => { if (!router || isHostLink(change.link)) fabric.tellFault(change); });
+  if (router)
+    routerFaultsPeerLinks(
+      node,
+      (id) => bridge.isLocal(id),
+      (change) => router.apply(change),
+      warn,
+    );
+  node.links.on('fault', (change) => {
+    if (!router || isHostLink(change.link)) fabric.tellFault(change);
+  });
   node.on('directed', (message: Directed) => {
     if (message.t === 'ring') {
       // A fabric's vector k means "sender k has mail": the sender, if that node holds it.
@@ -102,7 +117,11 @@ function namesOf(mailbox: Mailbox, id: number): { nodename?: string; cclass?: st
 /** Joins the cluster, then opens the fabric with ids unique across it. */
 export async function listenClusteredFabric(options: FabricOptions, cluster: ClusterOptions): Promise<ClusteredFabric> {
   let node: ClusterNode | undefined;
-  const fabric = createFabric({ ...options, reserved: (id) => node?.reserved(id) ?? true, noFreeId: () => node?.noFreeId() ?? 'not in the cluster yet' });
+  const fabric = createFabric({
+    ...options,
+    reserved: (id) => node?.reserved(id) ?? true,
+    noFreeId: () => node?.noFreeId() ?? 'not in the cluster yet',
+  });
   node = await ClusterNode.join(cluster, fabricIdSpace(fabric, options));
   try {
     await fabric.listen();
@@ -114,7 +133,8 @@ export async function listenClusteredFabric(options: FabricOptions, cluster: Clu
   }
   const joined = node;
   return {
-    fabric, node: joined,
+    fabric,
+    node: joined,
     close: async () => {
       await joined.close();
       await fabric.close();

@@ -71,7 +71,11 @@ export class IdPool {
 
   /** Claims spare ids until there are enough (one run at a time; NATS errors end the run quietly, the heartbeat retries). */
   fill(): Promise<void> {
-    this.#filling ??= this.#fill().catch(() => {}).finally(() => { this.#filling = undefined; });
+    this.#filling ??= this.#fill()
+      .catch(() => {})
+      .finally(() => {
+        this.#filling = undefined;
+      });
     return this.#filling;
   }
 
@@ -89,6 +93,9 @@ export class IdPool {
       if (await claims.claimId(id)) this.#owned.add(id);
     }
     this.#short = this.spare < spare;
-    if (this.#short && !this.#closed) this.#options.warn(`cluster: only ${this.spare} spare ids could be claimed (ids ${range.first}..${range.last} are nearly all taken): later peers may be refused`);
+    if (this.#short && !this.#closed)
+      this.#options.warn(
+        `cluster: only ${this.spare} spare ids could be claimed (ids ${range.first}..${range.last} are nearly all taken): later peers may be refused`,
+      );
   }
 }

@@ -39,7 +39,7 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
   /** A link's counters (every link has them, even at zero). */
   counters(link: string): LinkCounters {
     let counters = this.#counters.get(link);
-    if (!counters) this.#counters.set(link, counters = zero());
+    if (!counters) this.#counters.set(link, (counters = zero()));
     return counters;
   }
 
@@ -51,7 +51,9 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
   apply(change: FaultChange, links: readonly string[]): FaultChange {
     checkChange(change);
     if ((change.kind !== 'clear' || change.link !== undefined) && !links.includes(change.link!)) {
-      throw new FaultError(`no link ${change.link}: the cluster's links are ${links.join(', ') || 'none (no other host has joined)'}`);
+      throw new FaultError(
+        `no link ${change.link}: the cluster's links are ${links.join(', ') || 'none (no other host has joined)'}`,
+      );
     }
     return this.record(change);
   }
@@ -73,7 +75,11 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
     let addedUs = 0;
     for (const link of crossing.faulted) {
       const faults = this.faults.get(link);
-      if (faults?.down || (faults?.dropProbability !== undefined && Math.random() < faults.dropProbability) || !this.#withinRate(link)) {
+      if (
+        faults?.down ||
+        (faults?.dropProbability !== undefined && Math.random() < faults.dropProbability) ||
+        !this.#withinRate(link)
+      ) {
         this.counters(link).dropped++;
         return;
       }
@@ -91,7 +97,10 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
     crossing.faulted.forEach(count);
     crossing.counted?.forEach(count);
     if (addedUs === 0) return deliver();
-    const timer = setTimeout(() => { this.#timers.delete(timer); deliver(); }, addedUs / 1000);
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      deliver();
+    }, addedUs / 1000);
     this.#timers.add(timer);
   }
 
@@ -105,7 +114,7 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
     if (!rate) return true;
     const now = performance.now();
     let bucket = this.#buckets.get(link);
-    if (!bucket) this.#buckets.set(link, bucket = new TokenBucket(rate.perSecond, rate.burst, now));
+    if (!bucket) this.#buckets.set(link, (bucket = new TokenBucket(rate.perSecond, rate.burst, now)));
     return bucket.take(1, now) === 1;
   }
 }

@@ -53,7 +53,8 @@ export class Membership {
   /** Remote peers by id. */
   peers(): Map<number, { node: string; peer: RemotePeer }> {
     const all = new Map<number, { node: string; peer: RemotePeer }>();
-    for (const [node, remote] of this.#remotes) for (const peer of remote.peers.values()) all.set(peer.id, { node, peer });
+    for (const [node, remote] of this.#remotes)
+      for (const peer of remote.peers.values()) all.set(peer.id, { node, peer });
     return all;
   }
 
@@ -65,7 +66,7 @@ export class Membership {
       remote = undefined;
     }
     if (!remote) {
-      this.#remotes.set(state.node, remote = { instance: state.instance, lastSeen: 0, peers: new Map() });
+      this.#remotes.set(state.node, (remote = { instance: state.instance, lastSeen: 0, peers: new Map() }));
       this.#hooks.nodeAppeared(state.node);
     }
     remote.lastSeen = now;
@@ -76,7 +77,9 @@ export class Membership {
     for (const peer of held.values()) {
       const owner = this.#owners.get(peer.id);
       if ((owner !== undefined && owner !== state.node) || this.#hooks.ownsId(peer.id)) {
-        this.#hooks.warn(`cluster: node ${state.node} says it holds id ${peer.id}, which ${owner ?? 'this node'} holds: ignored`);
+        this.#hooks.warn(
+          `cluster: node ${state.node} says it holds id ${peer.id}, which ${owner ?? 'this node'} holds: ignored`,
+        );
       } else if (remote.peers.has(peer.id)) {
         this.#add(state.node, remote, peer);
       } else {
@@ -108,7 +111,9 @@ export class Membership {
       const holder = await this.#hooks.holder(peer.id);
       if (this.#remotes.get(node) !== remote || this.#owners.has(peer.id) || this.#hooks.ownsId(peer.id)) return;
       if (holder === node) return this.#add(node, remote, peer);
-      this.#hooks.warn(`cluster: node ${node} says it holds id ${peer.id}, which the cluster's KV gives to ${holder === undefined ? 'no node' : `node ${holder}`}: ignored`);
+      this.#hooks.warn(
+        `cluster: node ${node} says it holds id ${peer.id}, which the cluster's KV gives to ${holder === undefined ? 'no node' : `node ${holder}`}: ignored`,
+      );
     } catch {
       // NATS is out of reach: the next heartbeat asks again
     } finally {
@@ -120,7 +125,8 @@ export class Membership {
     const before = remote.peers.get(peer.id);
     remote.peers.set(peer.id, peer);
     this.#owners.set(peer.id, node);
-    if (!before || before.nodename !== peer.nodename || before.cclass !== peer.cclass) this.#hooks.peerAdded(node, peer);
+    if (!before || before.nodename !== peer.nodename || before.cclass !== peer.cclass)
+      this.#hooks.peerAdded(node, peer);
   }
 
   #drop(node: string, remote: RemoteNode, id: number, reason: string): void {

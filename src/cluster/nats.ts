@@ -17,15 +17,23 @@ export async function connectNats(plan: ClusterPlan): Promise<NatsConnection> {
     try {
       creds = readFileSync(credsFile);
     } catch (error) {
-      throw new ClusterError(`NATS credentials file ${credsFile}: ${(error as Error).message}: give a readable .creds file`);
+      throw new ClusterError(
+        `NATS credentials file ${credsFile}: ${(error as Error).message}: give a readable .creds file`,
+      );
     }
     authenticator = nats.credsAuthenticator(creds);
   }
   try {
     return await nats.connect({
-      servers: plan.url.split(',').map((url) => url.trim()).filter((url) => url !== ''),
+      servers: plan.url
+        .split(',')
+        .map((url) => url.trim())
+        .filter((url) => url !== ''),
       name: `famez ${plan.name}/${plan.node}`,
-      user, pass, token, authenticator,
+      user,
+      pass,
+      token,
+      authenticator,
       tls: tls && { caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile },
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
@@ -47,7 +55,9 @@ export async function openBucket(nc: NatsConnection, plan: ClusterPlan): Promise
   try {
     return await new Kvm(nc).create(`famez-${plan.name}`, { ttl: plan.timeoutMs, history: 1 });
   } catch (error) {
-    throw new ClusterError(`cluster ${plan.name}: cannot open its KV bucket famez-${plan.name} at ${plan.url}: ${(error as Error).message}: ` +
-      'start nats-server with JetStream (-js), and give every node the same --cluster-timeout');
+    throw new ClusterError(
+      `cluster ${plan.name}: cannot open its KV bucket famez-${plan.name} at ${plan.url}: ${(error as Error).message}: ` +
+        'start nats-server with JetStream (-js), and give every node the same --cluster-timeout',
+    );
   }
 }

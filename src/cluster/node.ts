@@ -15,7 +15,16 @@ import { HostLinks, hostLinkName } from './links.js';
 import { Membership } from './membership.js';
 import { connectNats, openBucket, type NatsConnection } from './nats.js';
 import { planCluster, type ClusterOptions, type ClusterPlan } from './options.js';
-import { decodeWire, encodeWire, subjects, type Directed, type FaultMessage, type NodeState, type RemotePeer, type WireMessage } from './wire.js';
+import {
+  decodeWire,
+  encodeWire,
+  subjects,
+  type Directed,
+  type FaultMessage,
+  type NodeState,
+  type RemotePeer,
+  type WireMessage,
+} from './wire.js';
 
 export interface ClusterNodeEvents {
   /** A peer of another node appeared (or changed its names). */
@@ -49,8 +58,12 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly #ids: IdSpace;
   readonly #subjects: ReturnType<typeof subjects>;
   readonly #members: Membership;
-  readonly #batches = new Batches((node, items) => this.#send(this.#subjects.to(node),
-    items.length === 1 ? { ...items[0]!, node: this.plan.node } : { t: 'batch', node: this.plan.node, items }));
+  readonly #batches = new Batches((node, items) =>
+    this.#send(
+      this.#subjects.to(node),
+      items.length === 1 ? { ...items[0]!, node: this.plan.node } : { t: 'batch', node: this.plan.node, items },
+    ),
+  );
   #nc?: NatsConnection;
   #claims?: Claims;
   #pool?: IdPool;
@@ -84,8 +97,10 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   /** For ServerOptions.noFreeId: why a joining peer finds no id (this node gives only ids it claimed ahead). */
   readonly noFreeId = (): string => {
     const { first, last } = this.#ids.range;
-    if (!this.#connected) return `no cluster id free on this host: ids are claimed ahead from NATS at ${this.plan.url}, which is out of reach: the peer can join once NATS is back`;
-    if (this.#pool?.short) return `no cluster id free: every id from ${first} to ${last} is taken across cluster ${this.plan.name}: wait for peers to leave, or start with more ids`;
+    if (!this.#connected)
+      return `no cluster id free on this host: ids are claimed ahead from NATS at ${this.plan.url}, which is out of reach: the peer can join once NATS is back`;
+    if (this.#pool?.short)
+      return `no cluster id free: every id from ${first} to ${last} is taken across cluster ${this.plan.name}: wait for peers to leave, or start with more ids`;
     return `no cluster id free on this host yet: more are being claimed from NATS at ${this.plan.url}: try again in a moment`;
   };
 
@@ -98,11 +113,18 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   async join(): Promise<void> {
     if (this.#nc) throw new Error('the cluster node has joined already');
     const plan = this.plan;
-    const nc = this.#nc = await connectNats(plan);
+    const nc = (this.#nc = await connectNats(plan));
     try {
-      const claims = this.#claims = new Claims(await openBucket(nc, plan), plan);
+      const claims = (this.#claims = new Claims(await openBucket(nc, plan), plan));
       await claims.claimNode();
-      this.#pool = new IdPool({ claims, range: this.#ids.range, spare: plan.spareIds, random: this.#ids.random, heldElsewhere: (id) => this.#members.ownerOf(id) !== undefined, warn: (line) => this.#warn(line) });
+      this.#pool = new IdPool({
+        claims,
+        range: this.#ids.range,
+        spare: plan.spareIds,
+        random: this.#ids.random,
+        heldElsewhere: (id) => this.#members.ownerOf(id) !== undefined,
+        warn: (line) => this.#warn(line),
+      });
       await this.#pool.fill();
       this.#connected = true;
     } catch (error) {
@@ -130,7 +152,11 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     const s = this.#subjects;
     const nc = this.#connection();
     for (const subject of [s.state, s.hello, s.bye, s.fault, s.to(this.plan.node)]) {
-      nc.subscribe(subject, { callback: (error, msg) => { if (!error) this.#receive(msg.data); } });
+      nc.subscribe(subject, {
+        callback: (error, msg) => {
+          if (!error) this.#receive(msg.data);
+        },
+      });
     }
     void this.#watchStatus();
     this.#send(s.hello, { t: 'hello', node: this.plan.node });
@@ -218,29 +244,44 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     // One refresh at a time: while NATS is unreachable each one waits for its requests to time out.
     if (this.#refreshing || !this.#connected) return;
     this.#refreshing = true;
-    this.#claims!.refresh().then((lost) => {
-      for (const id of lost) {
-        this.pool.lost(id);
-        this.#warn(`cluster: id ${id} was claimed by another node while NATS was unreachable: its local peer is no longer reachable from other hosts`);
-      }
-      return this.pool.fill();
-    }).catch(() => {}).finally(() => { this.#refreshing = false; });
+    this.#claims!.refresh()
+      .then((lost) => {
+        for (const id of lost) {
+          this.pool.lost(id);
+          this.#warn(
+            `cluster: id ${id} was claimed by another node while NATS was unreachable: its local peer is no longer reachable from other hosts`,
+          );
+        }
+        return this.pool.fill();
+      })
+      .catch(() => {})
+      .finally(() => {
+        this.#refreshing = false;
+      });
   }
 
   #receive(data: Uint8Array): void {
     // What arrives came through NATS: it is reachable, even if the status stream has not said so yet.
     this.#connected = true;
     const message = decodeWire(data);
-    if (typeof message === 'string') return this.#warn(`cluster: ignored ${message} from NATS subject famez.${this.plan.name}.*`);
+    if (typeof message === 'string')
+      return this.#warn(`cluster: ignored ${message} from NATS subject famez.${this.plan.name}.*`);
     switch (message.t) {
-      case 'state': return this.#state(message);
-      case 'hello': if (message.node !== this.plan.node) this.announce(); return;
-      case 'bye':
-        if (this.#members.instanceOf(message.node) === message.instance) this.#members.forget(message.node, `node ${message.node} left`);
+      case 'state':
+        return this.#state(message);
+      case 'hello':
+        if (message.node !== this.plan.node) this.announce();
         return;
-      case 'fault': return this.#remoteFault(message);
-      case 'batch': return message.items.forEach((item) => this.#directed(item));
-      default: return this.#directed(message);
+      case 'bye':
+        if (this.#members.instanceOf(message.node) === message.instance)
+          this.#members.forget(message.node, `node ${message.node} left`);
+        return;
+      case 'fault':
+        return this.#remoteFault(message);
+      case 'batch':
+        return message.items.forEach((item) => this.#directed(item));
+      default:
+        return this.#directed(message);
     }
   }
 
@@ -254,7 +295,8 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
 
   #state(state: NodeState): void {
     if (state.node !== this.plan.node) return this.#members.heard(state, performance.now());
-    if (state.instance !== this.instance) this.#warn(`cluster: another instance calls itself node ${state.node}: check --node on every host`);
+    if (state.instance !== this.instance)
+      this.#warn(`cluster: another instance calls itself node ${state.node}: check --node on every host`);
   }
 
   /** A change another node made, as this node names its links. */
@@ -270,7 +312,8 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     const concerned = new Set([hostLinkName(node), ...this.#localPeers().map((peer) => peerLinkName(peer.id))]);
     for (const [link, faults] of this.links.faults.entries()) {
       if (!concerned.has(link)) continue;
-      for (const change of changesFor(link, faults)) this.#send(this.#subjects.to(node), { t: 'fault', node: this.plan.node, change });
+      for (const change of changesFor(link, faults))
+        this.#send(this.#subjects.to(node), { t: 'fault', node: this.plan.node, change });
     }
   }
 

@@ -25,7 +25,8 @@ export interface ClusterOptions {
 }
 
 /** The options with every default filled in and every name checked. */
-export interface ClusterPlan extends Required<Pick<ClusterOptions, 'url' | 'name' | 'node' | 'timeoutMs' | 'spareIds'>> {
+export interface ClusterPlan
+  extends Required<Pick<ClusterOptions, 'url' | 'name' | 'node' | 'timeoutMs' | 'spareIds'>> {
   options: ClusterOptions;
   heartbeatMs: number;
 }
@@ -38,20 +39,38 @@ export class ClusterError extends Error {
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function defaultNodeName(): string {
-  return hostname().split('.')[0]!.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64) || 'famez';
+  return (
+    hostname()
+      .split('.')[0]!
+      .replace(/[^A-Za-z0-9_-]/g, '-')
+      .slice(0, 64) || 'famez'
+  );
 }
 
 export function planCluster(options: ClusterOptions): ClusterPlan {
   const name = options.name ?? 'famez';
   const node = options.node ?? defaultNodeName();
   if (!options.url) throw new ClusterError('cluster: no NATS URL: give --cluster nats://HOST:PORT');
-  if (!NAME.test(name)) throw new ClusterError(`cluster name "${name}": use 1-64 letters, digits, - or _ (it names NATS subjects)`);
-  if (!NAME.test(node)) throw new ClusterError(`node name "${node}": use 1-64 letters, digits, - or _ (it names NATS subjects); set --node`);
+  if (!NAME.test(name))
+    throw new ClusterError(`cluster name "${name}": use 1-64 letters, digits, - or _ (it names NATS subjects)`);
+  if (!NAME.test(node))
+    throw new ClusterError(
+      `node name "${node}": use 1-64 letters, digits, - or _ (it names NATS subjects); set --node`,
+    );
   const timeoutMs = options.timeoutMs ?? 5000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1000 || timeoutMs > 3_600_000) {
     throw new ClusterError(`cluster time-out ${timeoutMs} ms: give 1000..3600000 ms`);
   }
   const spareIds = options.spareIds ?? 2;
-  if (!Number.isInteger(spareIds) || spareIds < 1 || spareIds > 64) throw new ClusterError(`spare ids ${spareIds}: give 1..64`);
-  return { url: options.url, name, node, timeoutMs, spareIds, options, heartbeatMs: Math.max(250, Math.floor(timeoutMs / 4)) };
+  if (!Number.isInteger(spareIds) || spareIds < 1 || spareIds > 64)
+    throw new ClusterError(`spare ids ${spareIds}: give 1..64`);
+  return {
+    url: options.url,
+    name,
+    node,
+    timeoutMs,
+    spareIds,
+    options,
+    heartbeatMs: Math.max(250, Math.floor(timeoutMs / 4)),
+  };
 }

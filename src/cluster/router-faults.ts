@@ -5,7 +5,12 @@ import { peerOfLink } from '../switching/topology.js';
 import type { FaultChange } from '../switching/faults.js';
 import type { ClusterNode } from './node.js';
 
-export function routerFaultsPeerLinks(node: ClusterNode, isLocal: (id: number) => boolean, apply: (change: FaultChange) => void, warn: (line: string) => void): void {
+export function routerFaultsPeerLinks(
+  node: ClusterNode,
+  isLocal: (id: number) => boolean,
+  apply: (change: FaultChange) => void,
+  warn: (line: string) => void,
+): void {
   node.routerTakes = (change) => {
     const id = change.link === undefined ? undefined : peerOfLink(change.link);
     return change.link === undefined ? change.kind === 'clear' : id !== undefined && isLocal(id);

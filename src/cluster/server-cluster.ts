@@ -28,12 +28,22 @@ export function serverIdSpace(options: Pick<ServerOptions, 'idRange' | 'ids'>): 
 export function attachServer(server: FamezServer, node: ClusterNode, router?: Pick<Router, 'apply'>): void {
   const bridge = new Bridge(server, node, {
     doorbell: (id, { vector, count, from }) => {
-      node.sendTo(id, from === undefined ? { t: 'ring', to: id, vector, count } : { t: 'ring', to: id, vector, count, from });
+      node.sendTo(
+        id,
+        from === undefined ? { t: 'ring', to: id, vector, count } : { t: 'ring', to: id, vector, count, from },
+      );
     },
   });
-  if (router) routerFaultsPeerLinks(node, (id) => bridge.isLocal(id), (change) => router.apply(change), (line) => server.emit('warning', line));
+  if (router)
+    routerFaultsPeerLinks(
+      node,
+      (id) => bridge.isLocal(id),
+      (change) => router.apply(change),
+      (line) => server.emit('warning', line),
+    );
   node.on('directed', (message) => {
-    if (message.t === 'ring') bridge.ringLocal(message.to, message.vector, message.count, bridge.sender(message.node, message.from));
+    if (message.t === 'ring')
+      bridge.ringLocal(message.to, message.vector, message.count, bridge.sender(message.node, message.from));
   });
 }
 
@@ -50,7 +60,8 @@ export async function listenClusteredServer(options: ServerOptions, cluster: Clu
     throw error;
   }
   return {
-    server, node,
+    server,
+    node,
     close: async () => {
       await node.close();
       await server.close();

@@ -44,12 +44,30 @@ export interface Batch {
 /** Directed messages in one batch at most. */
 export const MAX_BATCH = 1024;
 
-export type WireMessage = NodeState | Directed | Batch | FaultMessage | { t: 'hello'; node: string } | { t: 'bye'; node: string; instance: string };
+export type WireMessage =
+  | NodeState
+  | Directed
+  | Batch
+  | FaultMessage
+  | { t: 'hello'; node: string }
+  | { t: 'bye'; node: string; instance: string };
 
 /** Subjects of cluster `name`. */
-export function subjects(name: string): { state: string; hello: string; bye: string; fault: string; to: (node: string) => string } {
+export function subjects(name: string): {
+  state: string;
+  hello: string;
+  bye: string;
+  fault: string;
+  to: (node: string) => string;
+} {
   const base = `famez.${name}`;
-  return { state: `${base}.state`, hello: `${base}.hello`, bye: `${base}.bye`, fault: `${base}.fault`, to: (node) => `${base}.to.${node}` };
+  return {
+    state: `${base}.state`,
+    hello: `${base}.hello`,
+    bye: `${base}.bye`,
+    fault: `${base}.fault`,
+    to: (node) => `${base}.to.${node}`,
+  };
 }
 
 const encoder = new TextEncoder();
@@ -59,8 +77,10 @@ export function encodeWire(message: WireMessage): Uint8Array {
   return encoder.encode(JSON.stringify(message));
 }
 
-const isId = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_PEER_ID;
-const isCount = (value: unknown, max: number): value is number => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= max;
+const isId = (value: unknown): value is number =>
+  Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_PEER_ID;
+const isCount = (value: unknown, max: number): value is number =>
+  Number.isInteger(value) && (value as number) >= 0 && (value as number) <= max;
 const isName = (value: unknown): value is string => typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value);
 const isText = (value: unknown, max: number): value is string => typeof value === 'string' && value.length <= max;
 
@@ -76,12 +96,14 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
   const m = value as Record<string, unknown>;
   switch (m.t) {
     case 'state': {
-      if (!isName(m.node) || !isText(m.instance, 64) || !Array.isArray(m.peers) || m.peers.length > MAX_PEER_ID + 1) return 'a bad state message';
+      if (!isName(m.node) || !isText(m.instance, 64) || !Array.isArray(m.peers) || m.peers.length > MAX_PEER_ID + 1)
+        return 'a bad state message';
       const peers: RemotePeer[] = [];
       for (const peer of m.peers as unknown[]) {
         const p = peer as Record<string, unknown> | null;
         if (typeof p !== 'object' || p === null || !isId(p.id)) return 'a state message with a bad peer';
-        if ((p.nodename !== undefined && !isText(p.nodename, 31)) || (p.cclass !== undefined && !isText(p.cclass, 31))) return 'a state message with bad names';
+        if ((p.nodename !== undefined && !isText(p.nodename, 31)) || (p.cclass !== undefined && !isText(p.cclass, 31)))
+          return 'a state message with bad names';
         peers.push({ id: p.id, nodename: p.nodename as string | undefined, cclass: p.cclass as string | undefined });
       }
       return { t: 'state', node: m.node, instance: m.instance, peers };
@@ -95,10 +117,12 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
     }
     case 'batch': {
       if (!isName(m.node)) return 'a batch without its sender';
-      if (!Array.isArray(m.items) || m.items.length < 1 || m.items.length > MAX_BATCH) return `a batch of other than 1 to ${MAX_BATCH} items`;
+      if (!Array.isArray(m.items) || m.items.length < 1 || m.items.length > MAX_BATCH)
+        return `a batch of other than 1 to ${MAX_BATCH} items`;
       const items: Directed[] = [];
       for (const item of m.items as unknown[]) {
-        const directed = typeof item === 'object' && item !== null ? directedOf(item as Record<string, unknown>) : 'a bad item';
+        const directed =
+          typeof item === 'object' && item !== null ? directedOf(item as Record<string, unknown>) : 'a bad item';
         if (typeof directed === 'string') return `a batch with ${directed}`;
         items.push({ ...directed, node: m.node });
       }
@@ -121,25 +145,39 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
 function directedOf(m: Record<string, unknown>): Directed | string {
   switch (m.t) {
     case 'ring':
-      if (!isId(m.to) || !isCount(m.vector, 255) || !isCount(m.count, 1 << 20) || (m.from !== undefined && !isId(m.from))) return 'a bad ring';
-      return m.from === undefined ? { t: 'ring', to: m.to, vector: m.vector, count: m.count } : { t: 'ring', to: m.to, vector: m.vector, count: m.count, from: m.from };
+      if (
+        !isId(m.to) ||
+        !isCount(m.vector, 255) ||
+        !isCount(m.count, 1 << 20) ||
+        (m.from !== undefined && !isId(m.from))
+      )
+        return 'a bad ring';
+      return m.from === undefined
+        ? { t: 'ring', to: m.to, vector: m.vector, count: m.count }
+        : { t: 'ring', to: m.to, vector: m.vector, count: m.count, from: m.from };
     case 'msg':
       return isId(m.from) && isId(m.to) && isCount(m.seq, Number.MAX_SAFE_INTEGER) && isText(m.text, 384)
-        ? { t: 'msg', from: m.from, to: m.to, seq: m.seq, text: m.text } : 'a bad message';
+        ? { t: 'msg', from: m.from, to: m.to, seq: m.seq, text: m.text }
+        : 'a bad message';
     default:
-      return isId(m.from) && isCount(m.seq, Number.MAX_SAFE_INTEGER) ? { t: 'ack', from: m.from, seq: m.seq } : 'a bad ack';
+      return isId(m.from) && isCount(m.seq, Number.MAX_SAFE_INTEGER)
+        ? { t: 'ack', from: m.from, seq: m.seq }
+        : 'a bad ack';
   }
 }
 
 /** A link as nodes name them: a host's (`host:NAME`) or a peer's (`peer:ID`). */
 const isLinkName = (value: unknown): value is string =>
-  typeof value === 'string' && (/^host:[A-Za-z0-9_-]{1,64}$/.test(value) || (/^peer:(0|[1-9][0-9]{0,4})$/.test(value) && isId(Number(value.slice(5)))));
+  typeof value === 'string' &&
+  (/^host:[A-Za-z0-9_-]{1,64}$/.test(value) ||
+    (/^peer:(0|[1-9][0-9]{0,4})$/.test(value) && isId(Number(value.slice(5)))));
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
 function changeOf(value: unknown): FaultChange | string {
   if (typeof value !== 'object' || value === null) return 'a fault without its change';
   const c = value as Record<string, unknown>;
-  if (c.kind === 'clear' ? c.link !== undefined && !isLinkName(c.link) : !isLinkName(c.link)) return 'a fault on a link nodes do not have';
+  if (c.kind === 'clear' ? c.link !== undefined && !isLinkName(c.link) : !isLinkName(c.link))
+    return 'a fault on a link nodes do not have';
   let change: FaultChange;
   switch (c.kind) {
     case 'link':
@@ -156,8 +194,16 @@ function changeOf(value: unknown): FaultChange | string {
       break;
     case 'rate': {
       const rate = c.rate as Record<string, unknown> | undefined;
-      if (rate !== undefined && (typeof rate !== 'object' || rate === null || !isNumber(rate.perSecond) || !isNumber(rate.burst))) return 'a bad rate fault';
-      change = { kind: 'rate', link: c.link as string, rate: rate && { perSecond: rate.perSecond as number, burst: rate.burst as number } };
+      if (
+        rate !== undefined &&
+        (typeof rate !== 'object' || rate === null || !isNumber(rate.perSecond) || !isNumber(rate.burst))
+      )
+        return 'a bad rate fault';
+      change = {
+        kind: 'rate',
+        link: c.link as string,
+        rate: rate && { perSecond: rate.perSecond as number, burst: rate.burst as number },
+      };
       break;
     }
     case 'clear':

@@ -77,7 +77,9 @@ export class Courier {
       } else if (performance.now() - this.#out.since >= this.#timeoutMs) {
         const { letter } = this.#out;
         this.#slot.takeBack();
-        this.#finish(new TimeoutError(`peer ${letter.to} did not take the message within ${this.#timeoutMs} ms: slot taken back`));
+        this.#finish(
+          new TimeoutError(`peer ${letter.to} did not take the message within ${this.#timeoutMs} ms: slot taken back`),
+        );
         this.#onTimeout(letter.to);
       } else {
         this.#wait();

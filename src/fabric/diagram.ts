@@ -5,8 +5,10 @@ import type { Port } from './switch.js';
 export function switchDiagram(nClients: number, ports: ReadonlyMap<number, Port>): string[] {
   const width = 40;
   const half = Math.ceil(nClients / 2);
-  const left = (port?: Port): string => port ? `${port.cclass} ${port.nodename || '-'} [${port.cid},${port.sid}]`.slice(-width) : '';
-  const right = (port?: Port): string => port ? `[${port.cid},${port.sid}] ${port.cclass} ${port.nodename || '-'}` : '';
+  const left = (port?: Port): string =>
+    port ? `${port.cclass} ${port.nodename || '-'} [${port.cid},${port.sid}]`.slice(-width) : '';
+  const right = (port?: Port): string =>
+    port ? `[${port.cid},${port.sid}] ${port.cclass} ${port.nodename || '-'}` : '';
   const lines = [`${' '.repeat(width)}  _______`];
   for (let i = 1; i <= half; i++) {
     const j = nClients + 1 - i;

@@ -22,7 +22,8 @@ export type { FabricEvents, FabricMessage } from './fabric-events.js';
 /** managing (FAME-Z's default, a fabric manager), unmanaged (--noPFM) or silent (not a peer at all). */
 export type FabricMode = SwitchMode | 'silent';
 
-export interface FabricOptions extends Pick<ServerOptions, 'socketMode' | 'socketGroup' | 'admit' | 'maxQueue' | 'reserved' | 'noFreeId'> {
+export interface FabricOptions
+  extends Pick<ServerOptions, 'socketMode' | 'socketGroup' | 'admit' | 'maxQueue' | 'reserved' | 'noFreeId'> {
   /** Default /tmp/ivshmsg_socket. */
   socketPath?: string;
   /** A name in /dev/shm or a path (default ivshmsg_mailbox). */
@@ -68,7 +69,13 @@ export class Fabric extends EventEmitter<FabricEvents> {
     this.#warn = new RateLimitedLog((text) => this.emit('warning', text));
     if (options.switched) {
       const mailbox = (): Mailbox | undefined => this.#host?.mailbox;
-      this.router = new Router({ topology: options.topology, seed: options.seed, nodename: mailboxNodename(mailbox), inspect: mailboxInspector(mailbox), peerRange: [1, this.layout.nClients] });
+      this.router = new Router({
+        topology: options.topology,
+        seed: options.seed,
+        nodename: mailboxNodename(mailbox),
+        inspect: mailboxInspector(mailbox),
+        peerRange: [1, this.layout.nClients],
+      });
       this.router.on('fault', (change, text) => this.#faultChanged(change, text));
     }
   }
@@ -89,7 +96,9 @@ export class Fabric extends EventEmitter<FabricEvents> {
     const notice = faultNotice(change);
     for (const port of this.ports.values()) {
       if (port.linkState !== 'configured' || !port.live) continue;
-      this.send(port.id, notice).catch((error: Error) => this.#warn.log(`uep:${port.id}`, `port ${port.id} was not told "${notice}": ${error.message}`));
+      this.send(port.id, notice).catch((error: Error) =>
+        this.#warn.log(`uep:${port.id}`, `port ${port.id} was not told "${notice}": ${error.message}`),
+      );
     }
   }
 
@@ -155,18 +164,32 @@ export class Fabric extends EventEmitter<FabricEvents> {
   async listen(): Promise<void> {
     if (this.#server) throw new Error('the fabric is already listening (or closed): create a new one');
     const file = planMailboxFile(this.#options.mailbox ?? DEFAULT_MAILBOX, this.layout.size);
-    const server = this.#server = this.#createServer(file);
+    const server = (this.#server = this.#createServer(file));
     // A failed start removes the mailbox only if it made it (the server does).
     await server.listen();
     this.#file = file;
     try {
       const names = { nodename: this.mode === 'managing' ? 'Z-switch' : 'Z-server', cclass: 'FabricSwitch' };
-      const host = this.#host = new MailboxHost({ file, fd: this.server.memory.fd, layout: this.layout, names, onRepair: (line) => this.emit('warning', line) });
+      const host = (this.#host = new MailboxHost({
+        file,
+        fd: this.server.memory.fd,
+        layout: this.layout,
+        names,
+        onRepair: (line) => this.emit('warning', line),
+      }));
       if (this.switch) {
         const peer = this.server.addBuiltInPeer(this.layout.serverId);
         this.#agent = new SwitchAgent({
-          switch: this.switch, host, peer, events: this, warn: this.#warn, serverId: this.layout.serverId, nClients: this.layout.nClients,
-          replyTimeoutMs: this.#options.replyTimeoutMs, router: this.router, topology: this.#options.topology,
+          switch: this.switch,
+          host,
+          peer,
+          events: this,
+          warn: this.#warn,
+          serverId: this.layout.serverId,
+          nClients: this.layout.nClients,
+          replyTimeoutMs: this.#options.replyTimeoutMs,
+          router: this.router,
+          topology: this.#options.topology,
         });
       }
     } catch (error) {

@@ -48,11 +48,21 @@ export function parseRequest(body: string): Request {
   if (first === 'Link' && second === 'RFC') return { kind: 'rfc', ttc: parseArguments(rest(2)).TTC };
   if (first === 'CTL-Write') {
     const args = parseArguments(rest(1));
-    const number = (key: string): number => /^\d{1,15}$/.test(args[key] ?? '') ? Number(args[key]) : NaN;
+    const number = (key: string): number => (/^\d{1,15}$/.test(args[key] ?? '') ? Number(args[key]) : NaN);
     const missing = ['Space', 'PFMCID', 'PFMSID', 'CID', 'SID'].filter((key) => Number.isNaN(number(key)));
     if (!args.Tag) missing.push('Tag');
     if (missing.length) return { kind: 'bad', why: `CTL-Write without a valid ${missing.join(', ')}` };
-    return { kind: 'ctl-write', write: { space: number('Space'), pfmCid: number('PFMCID'), pfmSid: number('PFMSID'), cid: number('CID'), sid: number('SID'), tag: args.Tag! } };
+    return {
+      kind: 'ctl-write',
+      write: {
+        space: number('Space'),
+        pfmCid: number('PFMCID'),
+        pfmSid: number('PFMSID'),
+        cid: number('CID'),
+        sid: number('SID'),
+        tag: args.Tag!,
+      },
+    };
   }
   if (first === 'Standalone' && second === 'Acknowledgment') {
     const args = parseArguments(rest(2));

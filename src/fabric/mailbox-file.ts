@@ -27,7 +27,8 @@ export function planMailboxFile(name: string, size: number): MailboxFile {
   try {
     existing = lstatSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new BackingError(`cannot use mailbox ${path}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new BackingError(`cannot use mailbox ${path}: ${(error as Error).message}`);
     return { path, spec: { kind: 'file', path, size, exclusive: true }, created: true };
   }
   if (!existing.isFile()) {
@@ -35,16 +36,22 @@ export function planMailboxFile(name: string, size: number): MailboxFile {
   }
   const uid = process.geteuid?.() ?? 0;
   if (existing.uid !== uid) {
-    throw new BackingError(`mailbox ${path} exists and belongs to uid ${existing.uid}, not to famez's uid ${uid} (that user could read every message): ` +
-      'remove it if it is stale, or name another with -M');
+    throw new BackingError(
+      `mailbox ${path} exists and belongs to uid ${existing.uid}, not to famez's uid ${uid} (that user could read every message): ` +
+        'remove it if it is stale, or name another with -M',
+    );
   }
   if ((existing.mode & 0o022) !== 0) {
-    throw new BackingError(`mailbox ${path} exists with mode 0${(existing.mode & 0o777).toString(8)}: group or others may write it: ` +
-      'chmod go-w it if it is yours, or remove it, or name another with -M');
+    throw new BackingError(
+      `mailbox ${path} exists with mode 0${(existing.mode & 0o777).toString(8)}: group or others may write it: ` +
+        'chmod go-w it if it is yours, or remove it, or name another with -M',
+    );
   }
   if (existing.size < size) {
-    throw new BackingError(`mailbox ${path} exists with ${formatSize(existing.size)}, less than the ${formatSize(size)} needed: ` +
-      'remove it (famez creates it again) or name another with -M');
+    throw new BackingError(
+      `mailbox ${path} exists with ${formatSize(existing.size)}, less than the ${formatSize(size)} needed: ` +
+        'remove it (famez creates it again) or name another with -M',
+    );
   }
   return { path, spec: { kind: 'file', path }, created: false };
 }

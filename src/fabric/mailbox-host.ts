@@ -84,8 +84,10 @@ export class MailboxHost {
     if (sys.mappingBroken(this.#buffer)) sys.remap(this.#buffer, fd, 0);
     this.mailbox.writeGlobals(layout.nClients);
     this.mailbox.setNames(layout.serverId, names);
-    this.#options.onRepair(`mailbox ${file.path} ${what} by a peer or another process: ` +
-      `restored to ${formatSize(layout.size)}, globals and the switch's names rewritten; messages in flight are lost`);
+    this.#options.onRepair(
+      `mailbox ${file.path} ${what} by a peer or another process: ` +
+        `restored to ${formatSize(layout.size)}, globals and the switch's names rewritten; messages in flight are lost`,
+    );
   }
 
   /** Unmaps the mailbox (the fabric removes the file it created). */

@@ -40,5 +40,7 @@ export function parseArguments(text: string): Record<string, string> {
 }
 
 export function formatArguments(values: Record<string, string | number>): string {
-  return Object.entries(values).map(([key, value]) => `${key}=${value}`).join(',');
+  return Object.entries(values)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
 }

@@ -108,16 +108,23 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
   send(to: number, body: string, options: { from?: number; resetTracker?: boolean } = {}): Promise<void> {
     return new Promise((resolve, reject) => {
       const from = options.from ?? this.id;
-      if (!this.client.peers.has(to)) return reject(new RangeError(`no peer ${to}: peers are ${[...this.client.peers.keys()].join(', ')}`));
-      if (from < 1 || from > this.#layout.serverId) return reject(new RangeError(`no slot ${from}: slots are 1 to ${this.#layout.serverId}`));
+      if (!this.client.peers.has(to))
+        return reject(new RangeError(`no peer ${to}: peers are ${[...this.client.peers.keys()].join(', ')}`));
+      if (from < 1 || from > this.#layout.serverId)
+        return reject(new RangeError(`no slot ${from}: slots are 1 to ${this.#layout.serverId}`));
       if (options.resetTracker) this.#tracker = 0;
       const text = formatPayload(body, ++this.#tracker);
       const length = Buffer.byteLength(text);
       if (length > MAX_MESSAGE) {
-        return reject(new RangeError(`the message is ${length} bytes with its tracker; a slot holds at most ${MAX_MESSAGE}: shorten it`));
+        return reject(
+          new RangeError(
+            `the message is ${length} bytes with its tracker; a slot holds at most ${MAX_MESSAGE}: shorten it`,
+          ),
+        );
       }
       const queued = this.#courier(from).send({
-        to, text,
+        to,
+        text,
         done: (error) => {
           if (error) return reject(error);
           this.emit('sent', { from, to, text });
@@ -144,13 +151,21 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
   /** Maps the mailbox of the current connection, checking its globals. */
   #attach(): void {
     const memory = this.client.memory;
-    if (memory.size < 4096) throw new MailboxError(`the shared memory has ${memory.size} bytes: no IVSHMSG mailbox (start a fabric with famez fabric)`);
+    if (memory.size < 4096)
+      throw new MailboxError(
+        `the shared memory has ${memory.size} bytes: no IVSHMSG mailbox (start a fabric with famez fabric)`,
+      );
     const globals = new Mailbox(memory.map(0, 4096)).globals();
-    if (memory.size < globals.size) throw new MailboxError(`the shared memory has ${memory.size} bytes, less than its mailbox globals need (${globals.size})`);
+    if (memory.size < globals.size)
+      throw new MailboxError(
+        `the shared memory has ${memory.size} bytes, less than its mailbox globals need (${globals.size})`,
+      );
     this.#layout = geometry(globals.nClients);
     this.#mailbox = new Mailbox(memory.map(0, globals.size));
     if (this.client.id < 1 || this.client.id > globals.nClients) {
-      throw new MailboxError(`the server gave us id ${this.client.id}, which has no slot (1 to ${globals.nClients}): it is not an IVSHMSG fabric`);
+      throw new MailboxError(
+        `the server gave us id ${this.client.id}, which has no slot (1 to ${globals.nClients}): it is not an IVSHMSG fabric`,
+      );
     }
   }
 
@@ -229,7 +244,13 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
       case 'ctl-write': {
         const { write } = request;
         if (write.space !== 0) return;
-        Object.assign(this.link, { state: 'configured', cid0: write.cid, sid0: write.sid, pfmCid0: write.pfmCid, pfmSid0: write.pfmSid });
+        Object.assign(this.link, {
+          state: 'configured',
+          cid0: write.cid,
+          sid0: write.sid,
+          pfmCid0: write.pfmCid,
+          pfmSid0: write.pfmSid,
+        });
         this.emit('configured', { ...this.link });
         return this.#answer(from, standaloneAck(write.tag));
       }

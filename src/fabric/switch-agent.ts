@@ -39,7 +39,10 @@ export class SwitchAgent {
 
   constructor(options: SwitchAgentOptions) {
     this.#options = options;
-    this.#courier = new Courier(this.#slot(), { timeoutMs: options.replyTimeoutMs, onTimeout: (to) => this.#timedOut(to) });
+    this.#courier = new Courier(this.#slot(), {
+      timeoutMs: options.replyTimeoutMs,
+      onTimeout: (to) => this.#timedOut(to),
+    });
     options.peer.on('doorbell', (doorbell) => this.#doorbell(doorbell));
   }
 
@@ -54,11 +57,24 @@ export class SwitchAgent {
     return new Promise((resolve, reject) => {
       const port = sw.ports.get(to);
       if (!port) return reject(new RangeError(`no port ${to}: ports are ${[...sw.ports.keys()].join(', ') || 'none'}`));
-      if (!port.live) return reject(new Error(`port ${to} has shown no live driver (it has sent nothing the switch could read): not sent`));
+      if (!port.live)
+        return reject(
+          new Error(`port ${to} has shown no live driver (it has sent nothing the switch could read): not sent`),
+        );
       const { body, tracker } = sw.message(to, text);
       const payload = formatPayload(body, tracker);
-      if (Buffer.byteLength(payload) > MAX_MESSAGE) return reject(new RangeError(`a message has at most ${MAX_MESSAGE} bytes with its tracker, not ${Buffer.byteLength(payload)}`));
-      this.#post(to, payload, (error) => (error ? reject(error) : resolve()), () => reject(new Error(`too many messages wait for port ${to}`)));
+      if (Buffer.byteLength(payload) > MAX_MESSAGE)
+        return reject(
+          new RangeError(
+            `a message has at most ${MAX_MESSAGE} bytes with its tracker, not ${Buffer.byteLength(payload)}`,
+          ),
+        );
+      this.#post(
+        to,
+        payload,
+        (error) => (error ? reject(error) : resolve()),
+        () => reject(new Error(`too many messages wait for port ${to}`)),
+      );
     });
   }
 
@@ -94,8 +110,12 @@ export class SwitchAgent {
     const mailbox = host.mailbox;
     const port = sw.ports.get(from);
     if (!port) {
-      const why = from === 0 ? 'vector 0 (slot 0 holds the globals; no peer has id 0)'
-        : from > nClients ? `vector ${from}, which no client id can have` : `vector ${from}, but no peer has id ${from}`;
+      const why =
+        from === 0
+          ? 'vector 0 (slot 0 holds the globals; no peer has id 0)'
+          : from > nClients
+            ? `vector ${from}, which no client id can have`
+            : `vector ${from}, but no peer has id ${from}`;
       warn.log(`vector:${from}`, `doorbell on ${why}: ignored (${count} ring${count === 1 ? '' : 's'})`);
       return;
     }
@@ -111,17 +131,29 @@ export class SwitchAgent {
     }
     const mute = this.#muted.get(from);
     if (mute && performance.now() < mute.until) {
-      warn.log(`muted:${from}`, `peer ${from} kept the switch's slot past the timeout: its requests go unanswered for ${mute.ms} ms`);
+      warn.log(
+        `muted:${from}`,
+        `peer ${from} kept the switch's slot past the timeout: its requests go unanswered for ${mute.ms} ms`,
+      );
       return;
     }
     const names = this.#names(from);
     const { router, topology, events } = this.#options;
     // Its driver may have written its nodename by now: where it lands may change.
-    if (router && names.nodename && topology?.peers.some((peer) => peer.nodename === names.nodename) &&
-      router.attachment(from).nodename !== names.nodename) router.peerChanged(from);
+    if (
+      router &&
+      names.nodename &&
+      topology?.peers.some((peer) => peer.nodename === names.nodename) &&
+      router.attachment(from).nodename !== names.nodename
+    )
+      router.peerChanged(from);
     const { body, tracker } = parsePayload(text);
     // -v's line is built only when someone listens: this is the message path.
-    if (events.listenerCount('debug') > 0) events.emit('debug', `${(names.nodename || String(from)).padStart(10)} -> "${body}"${tracker === undefined ? '' : ` (${tracker})`}`);
+    if (events.listenerCount('debug') > 0)
+      events.emit(
+        'debug',
+        `${(names.nodename || String(from)).padStart(10)} -> "${body}"${tracker === undefined ? '' : ` (${tracker})`}`,
+      );
     events.emit('message', { from, nodename: names.nodename ?? '', text, body, tracker });
     for (const action of sw.receive(from, text, names)) this.#act(action);
   }
@@ -144,8 +176,12 @@ export class SwitchAgent {
     const { events, warn } = this.#options;
     switch (action.type) {
       case 'send':
-        this.#post(action.to, formatPayload(action.body, action.tracker), undefined,
-          () => warn.log(`full:${action.to}`, `peer ${action.to} does not take the switch's messages fast enough: an answer was dropped`));
+        this.#post(action.to, formatPayload(action.body, action.tracker), undefined, () =>
+          warn.log(
+            `full:${action.to}`,
+            `peer ${action.to} does not take the switch's messages fast enough: an answer was dropped`,
+          ),
+        );
         return;
       case 'log':
         if (action.level === 'debug') events.emit('debug', action.text);
@@ -163,7 +199,8 @@ export class SwitchAgent {
   #post(to: number, text: string, done: ((error?: Error) => void) | undefined, full: () => void): void {
     const { events } = this.#options;
     const queued = this.#courier.send({
-      to, text,
+      to,
+      text,
       done: (error) => {
         if (!error) {
           const port = this.#options.switch.ports.get(to);
@@ -182,7 +219,10 @@ export class SwitchAgent {
     if (port) port.live = false;
     const ms = Math.min((this.#muted.get(to)?.ms ?? MUTE_MS.first / 2) * 2, MUTE_MS.max);
     this.#muted.set(to, { until: performance.now() + ms, ms });
-    this.#options.warn.log(`timeout:${to}`, `peer ${to} did not take the switch's message within ${this.#options.replyTimeoutMs ?? 1000} ms: ` +
-      `slot taken back, its requests unanswered for ${ms} ms`);
+    this.#options.warn.log(
+      `timeout:${to}`,
+      `peer ${to} did not take the switch's message within ${this.#options.replyTimeoutMs ?? 1000} ms: ` +
+        `slot taken back, its requests unanswered for ${ms} ms`,
+    );
   }
 }

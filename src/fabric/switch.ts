@@ -31,7 +31,12 @@ export interface Port {
   greeted: boolean;
 }
 
-export interface SendAction { type: 'send'; to: number; body: string; tracker: number }
+export interface SendAction {
+  type: 'send';
+  to: number;
+  body: string;
+  tracker: number;
+}
 
 export type Action =
   | SendAction
@@ -78,8 +83,17 @@ export class Switch {
 
   join(id: number): Port {
     const port: Port = {
-      id, nodename: '', cclass: DRIVERLESS_CCLASS, cid: 0, sid: 0, linkState: 'up', peerAttributes: {},
-      received: 0, sent: 0, live: false, greeted: this.mode === 'managing',
+      id,
+      nodename: '',
+      cclass: DRIVERLESS_CCLASS,
+      cid: 0,
+      sid: 0,
+      linkState: 'up',
+      peerAttributes: {},
+      received: 0,
+      sent: 0,
+      live: false,
+      greeted: this.mode === 'managing',
     };
     this.ports.set(id, port);
     return port;
@@ -123,7 +137,9 @@ export class Switch {
   #answer(port: Port, body: string): Action[] {
     const request = parseRequest(body);
     const who = `${port.nodename || 'port'} (${port.id})`;
-    const ignore = (text: string): Action[] => [{ type: 'log', level: 'warning', text: `${who}: ${text}: no answer`, port: port.id }];
+    const ignore = (text: string): Action[] => [
+      { type: 'log', level: 'warning', text: `${who}: ${text}: no answer`, port: port.id },
+    ];
     switch (request.kind) {
       case 'ping':
         return [this.message(port.id, 'pong')];
@@ -155,7 +171,8 @@ export class Switch {
   #configure(port: Port, ttc: string | undefined, ignore: (text: string) => Action[]): Action[] {
     if (this.mode !== 'managing') return ignore('Link RFC, but this switch does not manage the fabric (--noPFM)');
     if (ttc === undefined) return ignore('Link RFC without TTC');
-    if (!/^\d+us$/i.test(ttc)) return ignore(`Link RFC TTC=${ttc}: the time to complete must be in microseconds (such as 27us)`);
+    if (!/^\d+us$/i.test(ttc))
+      return ignore(`Link RFC TTC=${ttc}: the time to complete must be in microseconds (such as 27us)`);
     // A new request supersedes the port's earlier one: at most one tag a port.
     this.#forgetTags(port.id);
     const tag = String(this.#nextTag++);
@@ -164,9 +181,15 @@ export class Switch {
     return [this.message(port.id, ctlWrite({ space: 0, pfmCid: this.cid0, pfmSid: this.sid0, ...assigned, tag }))];
   }
 
-  #acknowledged(port: Port, tag: string | undefined, reason: string | undefined, ignore: (text: string) => Action[]): Action[] {
+  #acknowledged(
+    port: Port,
+    tag: string | undefined,
+    reason: string | undefined,
+    ignore: (text: string) => Action[],
+  ): Action[] {
     const tagged = tag === undefined ? undefined : this.#tags.get(tag);
-    if (!tagged || tagged.port !== port.id) return ignore(`Standalone Acknowledgment of unknown tag ${tag ?? '(none)'}`);
+    if (!tagged || tagged.port !== port.id)
+      return ignore(`Standalone Acknowledgment of unknown tag ${tag ?? '(none)'}`);
     this.#tags.delete(tag!);
     if (reason !== 'OK') return ignore(`Standalone Acknowledgment Tag=${tag},Reason=${reason ?? '(none)'}`);
     port.cid = tagged.cid;

@@ -10,8 +10,10 @@ const KVM_DEVICE = '/dev/kvm';
 
 /** What is wrong with /dev/kvm, from the error of opening it for reading and writing. */
 export function kvmDeviceProblem(code: string | undefined): string {
-  if (code === 'ENOENT') return `there is no ${KVM_DEVICE} (no hardware virtualisation here, or the kvm module is not loaded)`;
-  if (code === 'EACCES' || code === 'EPERM') return `${KVM_DEVICE} is not readable and writable by this user: add the user to its group (ls -l ${KVM_DEVICE})`;
+  if (code === 'ENOENT')
+    return `there is no ${KVM_DEVICE} (no hardware virtualisation here, or the kvm module is not loaded)`;
+  if (code === 'EACCES' || code === 'EPERM')
+    return `${KVM_DEVICE} is not readable and writable by this user: add the user to its group (ls -l ${KVM_DEVICE})`;
   return `${KVM_DEVICE} cannot be opened (${code ?? 'unknown error'})`;
 }
 
@@ -21,12 +23,19 @@ export async function probeKvm(qemu: string, waitMs = 1500): Promise<{ ok: boole
   } catch (error) {
     return { ok: false, why: kvmDeviceProblem((error as NodeJS.ErrnoException).code) };
   }
-  const child = spawn(qemu, ['-machine', 'q35,accel=kvm', '-cpu', 'host', '-m', '32', '-display', 'none', '-nodefaults', '-S'],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    qemu,
+    ['-machine', 'q35,accel=kvm', '-cpu', 'host', '-m', '32', '-display', 'none', '-nodefaults', '-S'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  child.once('error', () => { /* reported through close */ });
+  child.once('error', () => {
+    /* reported through close */
+  });
   const timer = new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), waitMs));
   const result = await Promise.race([exited.then(() => 'exited' as const), timer]);
   if (result === 'running') {

@@ -40,10 +40,15 @@ export interface ServerDeviceInput {
   protocol: 'qemu' | 'legacy';
 }
 
-export function serverDevice(input: ServerDeviceInput, existingSize?: (path: string) => number | undefined): DoorbellDevice {
+export function serverDevice(
+  input: ServerDeviceInput,
+  existingSize?: (path: string) => number | undefined,
+): DoorbellDevice {
   const { memory } = input;
   const base = {
-    socketPath: input.socketPath, vectors: input.vectors, protocol: input.protocol,
+    socketPath: input.socketPath,
+    vectors: input.vectors,
+    protocol: input.protocol,
     size: servedSize(memory, existingSize),
   };
   switch (memory.kind) {
@@ -52,7 +57,11 @@ export function serverDevice(input: ServerDeviceInput, existingSize?: (path: str
     case 'file':
       return { ...base, name: 'ivshmem', memPath: memory.path };
     case 'directory':
-      return { ...base, name: 'ivshmem', noPlainReason: `the memory file in ${memory.path} is unlinked at once, so QEMU cannot open it by name` };
+      return {
+        ...base,
+        name: 'ivshmem',
+        noPlainReason: `the memory file in ${memory.path} is unlinked at once, so QEMU cannot open it by name`,
+      };
     case 'memfd':
       return { ...base, name: 'ivshmem', noPlainReason: 'a memfd has no name' };
   }
@@ -61,7 +70,11 @@ export function serverDevice(input: ServerDeviceInput, existingSize?: (path: str
 export function fabricDevice(socketPath: string, nClients: number): DoorbellDevice {
   const { nEvents, size } = geometry(nClients);
   return {
-    name: 'ivshmsg', socketPath, vectors: nEvents, size, protocol: 'qemu',
+    name: 'ivshmsg',
+    socketPath,
+    vectors: nEvents,
+    size,
+    protocol: 'qemu',
     noPlainReason: 'the mailbox is useless without doorbells (and famez removes it at exit)',
   };
 }

@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { guestCacheDir } from './paths.js';
 import { LabError } from './lab-lock.js';
 
-export interface GuestImage { kernel: string; initrd: string }
+export interface GuestImage {
+  kernel: string;
+  initrd: string;
+}
 
 /** guest-agent/ in the package (this file is dist/src/lab/guest-image.js). */
 export const GUEST_SOURCE = fileURLToPath(new URL('../../../guest-agent/', import.meta.url));
@@ -27,14 +30,20 @@ export async function ensureGuestImage(options: ImageOptions = {}): Promise<Gues
     const child = spawn('bash', [path.join(GUEST_SOURCE, 'build.sh'), dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stdout.resume();
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.on('error', (error) => reject(new LabError(`cannot run the guest build (bash): ${error.message}`)));
     child.on('close', (code) => {
       if (code === 0) resolve();
       else {
         const lines = err.trim().split('\n');
         const said = lines.filter((line) => line.startsWith('famez lab: ')).at(-1);
-        reject(new LabError(said ? said.slice('famez lab: '.length) : `the guest build failed: ${lines.slice(-5).join(' | ')}`));
+        reject(
+          new LabError(
+            said ? said.slice('famez lab: '.length) : `the guest build failed: ${lines.slice(-5).join(' | ')}`,
+          ),
+        );
       }
     });
   });

@@ -3,7 +3,18 @@
 // down` signals the pid it names and waits for the lab to be gone. A marker
 // file says a directory is a lab's, and the lab removes only its own files
 // (and the directory only when it made it): `--dir .` must never cost a file.
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import path from 'node:path';
 import { labFiles, labStateDir } from './paths.js';
 
@@ -59,7 +70,10 @@ export function checkDefaultStateDir(dir: string, uid = process.getuid?.() ?? 0)
   if (stats.isSymbolicLink()) throw new LabError(`${dir} is a symlink, not the lab's state directory: ${fix}`);
   if (!stats.isDirectory()) throw new LabError(`${dir} is not a directory: ${fix}`);
   if (stats.uid !== uid) throw new LabError(`${dir} belongs to uid ${stats.uid}, not to you (uid ${uid}): ${fix}`);
-  if ((stats.mode & 0o777) !== 0o700) throw new LabError(`${dir} has mode 0${(stats.mode & 0o777).toString(8)}, not 0700: chmod 700 it if it is yours, or ${fix}`);
+  if ((stats.mode & 0o777) !== 0o700)
+    throw new LabError(
+      `${dir} has mode 0${(stats.mode & 0o777).toString(8)}, not 0700: chmod 700 it if it is yours, or ${fix}`,
+    );
 }
 
 function isDefaultDir(dir: string): boolean {
@@ -71,10 +85,13 @@ function markLabDir(dir: string): void {
   if (isDefaultDir(dir)) checkDefaultStateDir(dir);
   const stats = statOrUndefined(dir);
   const marker = path.join(dir, LAB_MARKER);
-  if (stats && !stats.isDirectory()) throw new LabError(`--dir ${dir} is not a directory: give a new or empty directory`);
+  if (stats && !stats.isDirectory())
+    throw new LabError(`--dir ${dir} is not a directory: give a new or empty directory`);
   if (stats && statOrUndefined(marker)) return;
   if (stats && readdirSync(dir).length > 0) {
-    throw new LabError(`--dir ${dir} is not a lab state directory (no ${LAB_MARKER} in it) and not empty: give a new or empty directory`);
+    throw new LabError(
+      `--dir ${dir} is not a lab state directory (no ${LAB_MARKER} in it) and not empty: give a new or empty directory`,
+    );
   }
   if (!stats) mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {
@@ -97,7 +114,9 @@ function removeLabFiles(dir: string): void {
   for (const name of names.filter((n) => LAB_FILE.test(n))) {
     try {
       unlinkSync(path.join(dir, name));
-    } catch { /* gone, or not a file: left alone */ }
+    } catch {
+      /* gone, or not a file: left alone */
+    }
   }
 }
 
@@ -112,10 +131,14 @@ export function claimLabDir(dir: string): void {
       closeSync(fd);
       return;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new LabError(`cannot write ${pidFile}: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new LabError(`cannot write ${pidFile}: ${(error as Error).message}`);
     }
     const pid = runningLab(dir);
-    if (pid !== undefined) throw new LabError(`a lab is already running in ${dir} (pid ${pid}): stop it with famez lab down, or use another --dir`);
+    if (pid !== undefined)
+      throw new LabError(
+        `a lab is already running in ${dir} (pid ${pid}): stop it with famez lab down, or use another --dir`,
+      );
     removeLabFiles(dir);
   }
   throw new LabError(`cannot take ${pidFile}: another lab is starting there`);
@@ -129,11 +152,15 @@ export function releaseLabDir(dir: string): void {
   try {
     made = readFileSync(marker, 'utf8') === MADE_BY_LAB;
     unlinkSync(marker);
-  } catch { /* gone */ }
+  } catch {
+    /* gone */
+  }
   if (!made) return;
   try {
     rmdirSync(dir);
-  } catch { /* something of someone else's is in it: kept */ }
+  } catch {
+    /* something of someone else's is in it: kept */
+  }
 }
 
 /** Stops the lab running in `dir`: SIGTERM, then waits until its process is gone. */

@@ -66,26 +66,41 @@ function onPath(command: string): boolean {
 function prepareFam(fam: NonNullable<LabOptions['fam']>): void {
   const dir = path.dirname(fam.path);
   if (fam.makeDirectory) mkdirSync(dir, { recursive: true });
-  else if (!existsSync(dir)) throw new LabError(`--fam ${fam.path}: the directory ${dir} does not exist: create it, or name a file in an existing one`);
+  else if (!existsSync(dir))
+    throw new LabError(
+      `--fam ${fam.path}: the directory ${dir} does not exist: create it, or name a file in an existing one`,
+    );
   const fd = openSync(fam.path, 'a+', 0o600);
   try {
     const { size } = fstatSync(fd);
     if (size === 0) ftruncateSync(fd, fam.size);
-    else if (size !== fam.size) throw new LabError(`${fam.path} holds ${formatSize(size)}, not ${formatSize(fam.size)}: give --fam ${size}:${fam.path}, or remove it`);
+    else if (size !== fam.size)
+      throw new LabError(
+        `${fam.path} holds ${formatSize(size)}, not ${formatSize(fam.size)}: give --fam ${size}:${fam.path}, or remove it`,
+      );
   } finally {
     closeSync(fd);
   }
 }
 
 /** `leave`: with a cluster, leaves it (before the host closes). */
-type Host = ({ kind: 'fabric'; fabric: Fabric } | { kind: 'plain'; server: FamezServer }) & { leave?: () => Promise<void> };
+type Host = ({ kind: 'fabric'; fabric: Fabric } | { kind: 'plain'; server: FamezServer }) & {
+  leave?: () => Promise<void>;
+};
 
-async function startHost(options: LabOptions, socket: string, mailbox: string): Promise<{ host: Host; device: DoorbellDevice }> {
+async function startHost(
+  options: LabOptions,
+  socket: string,
+  mailbox: string,
+): Promise<{ host: Host; device: DoorbellDevice }> {
   if (options.cluster) return startClusterHost(options, options.cluster, socket, mailbox);
   if (options.plain) {
     const server = createServer({ socketPath: socket, memory: { kind: 'memfd', size: 1 << 20 }, vectors: 1 });
     await server.listen();
-    return { host: { kind: 'plain', server }, device: { name: 'ivshmem', socketPath: socket, vectors: 1, size: 1 << 20, protocol: 'qemu' } };
+    return {
+      host: { kind: 'plain', server },
+      device: { name: 'ivshmem', socketPath: socket, vectors: 1, size: 1 << 20, protocol: 'qemu' },
+    };
   }
   const nClients = Math.max(DEFAULT_CLIENTS, options.guests + 4);
   const fabric = createFabric({ socketPath: socket, mailbox, nClients });
@@ -93,16 +108,33 @@ async function startHost(options: LabOptions, socket: string, mailbox: string): 
   return { host: { kind: 'fabric', fabric }, device: fabricDevice(socket, nClients) };
 }
 
-async function startClusterHost(options: LabOptions, cluster: ClusterOptions, socket: string, mailbox: string): Promise<{ host: Host; device: DoorbellDevice }> {
+async function startClusterHost(
+  options: LabOptions,
+  cluster: ClusterOptions,
+  socket: string,
+  mailbox: string,
+): Promise<{ host: Host; device: DoorbellDevice }> {
   // Loaded only for a cluster (and NATS's client only when it joins).
   const { listenClusteredFabric, listenClusteredServer } = await import('../cluster/index.js');
   if (options.plain) {
-    const { server, node } = await listenClusteredServer({ socketPath: socket, memory: { kind: 'memfd', size: 1 << 20 }, vectors: 1 }, cluster);
-    return { host: { kind: 'plain', server, leave: () => node.close() }, device: { name: 'ivshmem', socketPath: socket, vectors: 1, size: 1 << 20, protocol: 'qemu' } };
+    const { server, node } = await listenClusteredServer(
+      { socketPath: socket, memory: { kind: 'memfd', size: 1 << 20 }, vectors: 1 },
+      cluster,
+    );
+    return {
+      host: { kind: 'plain', server, leave: () => node.close() },
+      device: { name: 'ivshmem', socketPath: socket, vectors: 1, size: 1 << 20, protocol: 'qemu' },
+    };
   }
   // Every host's mailbox has every slot: one size for all (the guests of all hosts share the ids).
-  if (options.guests > DEFAULT_CLIENTS) throw new LabError(`--cluster: at most ${DEFAULT_CLIENTS} guests in the whole cluster, not ${options.guests} on this host`);
-  const { fabric, node } = await listenClusteredFabric({ socketPath: socket, mailbox, nClients: DEFAULT_CLIENTS }, cluster);
+  if (options.guests > DEFAULT_CLIENTS)
+    throw new LabError(
+      `--cluster: at most ${DEFAULT_CLIENTS} guests in the whole cluster, not ${options.guests} on this host`,
+    );
+  const { fabric, node } = await listenClusteredFabric(
+    { socketPath: socket, mailbox, nClients: DEFAULT_CLIENTS },
+    cluster,
+  );
   return { host: { kind: 'fabric', fabric, leave: () => node.close() }, device: fabricDevice(socket, DEFAULT_CLIENTS) };
 }
 
@@ -120,18 +152,33 @@ function guestRow(vm: LabVm, host: Host, ports: Map<number, number>): GuestRow |
 }
 
 /** Waits until every guest is up; throws with the console tail of one that exits, reports an error or takes too long. */
-async function waitUp(vms: LabVm[], host: Host, ports: Map<number, number>, timeoutMs: number, stop: Promise<unknown>): Promise<GuestRow[] | 'stopped'> {
+async function waitUp(
+  vms: LabVm[],
+  host: Host,
+  ports: Map<number, number>,
+  timeoutMs: number,
+  stop: Promise<unknown>,
+): Promise<GuestRow[] | 'stopped'> {
   const deadline = Date.now() + timeoutMs;
   let stopped = false;
-  void stop.then(() => { stopped = true; });
+  void stop.then(() => {
+    stopped = true;
+  });
   for (;;) {
     if (stopped) return 'stopped';
     const rows = vms.map((vm) => guestRow(vm, host, ports));
-    if (rows.every((row) => row !== undefined)) return (rows as GuestRow[]).sort((a, b) => (a.port ?? 0) - (b.port ?? 0));
+    if (rows.every((row) => row !== undefined))
+      return (rows as GuestRow[]).sort((a, b) => (a.port ?? 0) - (b.port ?? 0));
     for (const vm of vms) {
-      const failed = vm.exit !== undefined ? `QEMU exited (${vm.exit})`
-        : /famez: error .*/.exec(vm.consoleText())?.[0] ?? (Date.now() > deadline ? `not up after ${timeoutMs / 1000} s` : undefined);
-      if (failed) throw new LabError(`${vm.name} did not come up: ${failed}; the end of its console (${vm.plan.log}):\n${vm.tail()}`);
+      const failed =
+        vm.exit !== undefined
+          ? `QEMU exited (${vm.exit})`
+          : (/famez: error .*/.exec(vm.consoleText())?.[0] ??
+            (Date.now() > deadline ? `not up after ${timeoutMs / 1000} s` : undefined));
+      if (failed)
+        throw new LabError(
+          `${vm.name} did not come up: ${failed}; the end of its console (${vm.plan.log}):\n${vm.tail()}`,
+        );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -159,16 +206,29 @@ export async function runLab(options: LabOptions): Promise<number> {
     const started = await startHost(options, files.socket, files.mailbox);
     host = started.host;
     if (options.http) web = await serveWeb(host, options.http);
-    const ports = new Map<number, number>();   // QEMU pid -> port id
-    if (host.kind === 'fabric') host.fabric.on('port-joined', (port, peer) => { if (peer.credentials) ports.set(peer.credentials.pid, port.id); });
+    const ports = new Map<number, number>(); // QEMU pid -> port id
+    if (host.kind === 'fabric')
+      host.fabric.on('port-joined', (port, peer) => {
+        if (peer.credentials) ports.set(peer.credentials.pid, port.id);
+      });
     for (let i = 1; i <= options.guests; i++) {
       const name = `lab${i}`;
-      vms.push(new LabVm(QEMU, {
-        name, kernel: image.kernel, initrd: image.initrd, accel, console: files.console(name), log: files.log(name),
-        device: started.device, fam: options.fam,
-      }));
+      vms.push(
+        new LabVm(QEMU, {
+          name,
+          kernel: image.kernel,
+          initrd: image.initrd,
+          accel,
+          console: files.console(name),
+          log: files.log(name),
+          device: started.device,
+          fam: options.fam,
+        }),
+      );
     }
-    options.print(`famez lab: ${options.guests} guest${options.guests === 1 ? '' : 's'} booting (${accel.toUpperCase()}) in ${options.dir}`);
+    options.print(
+      `famez lab: ${options.guests} guest${options.guests === 1 ? '' : 's'} booting (${accel.toUpperCase()}) in ${options.dir}`,
+    );
     const rows = await waitUp(vms, host, ports, options.bootTimeoutMs ?? 180_000, options.stop);
     if (rows === 'stopped') {
       stopped = true;
@@ -178,7 +238,10 @@ export async function runLab(options: LabOptions): Promise<number> {
     if (host.kind === 'fabric') options.print(`chat with them: ${command(['chat', '-S', files.socket])}`);
     else options.print(`a plain server (no mailbox): ${command(['client', '-S', files.socket])}`);
     if (web) options.print(`the fabric's page: ${web.url}/`);
-    if (options.fam) options.print(`fabric-attached memory: ${options.fam.path} (${formatSize(options.fam.size)}), in every guest: fam write OFF TEXT, fam read OFF LEN`);
+    if (options.fam)
+      options.print(
+        `fabric-attached memory: ${options.fam.path} (${formatSize(options.fam.size)}), in every guest: fam write OFF TEXT, fam read OFF LEN`,
+      );
     options.print(`stop: Ctrl-C, or ${command(['lab', 'down', ...(options.dirGiven ? ['--dir', options.dir] : [])])}`);
     await options.stop;
     stopped = true;
@@ -190,20 +253,33 @@ export async function runLab(options: LabOptions): Promise<number> {
     if (host?.kind === 'fabric') await host.fabric.close();
     else if (host) await host.server.close();
     releaseLabDir(options.dir);
-    if (stopped) options.print(`famez lab: stopped ${vms.length} guest${vms.length === 1 ? '' : 's'} and the ${host?.kind === 'plain' ? 'server' : 'fabric'}, and removed what it made in ${options.dir}`);
+    if (stopped)
+      options.print(
+        `famez lab: stopped ${vms.length} guest${vms.length === 1 ? '' : 's'} and the ${host?.kind === 'plain' ? 'server' : 'fabric'}, and removed what it made in ${options.dir}`,
+      );
   }
 }
 
 /** The web server beside the lab's fabric or server, as `famez fabric --http` and `famez server --http` serve it. */
 async function serveWeb(host: Host, { listen, token, allowedHosts, busyEventsPerSecond }: LabWeb): Promise<WebServer> {
-  const source = host.kind === 'fabric'
-    ? fabricSource(host.fabric, { options: { ids: 'lowest', recycle: true, switched: false } })
-    : serverSource(host.server);
-  const web = createWebServer({ source, host: listen.host, port: listen.port, token, allowedHosts, busyEventsPerSecond });
+  const source =
+    host.kind === 'fabric'
+      ? fabricSource(host.fabric, { options: { ids: 'lowest', recycle: true, switched: false } })
+      : serverSource(host.server);
+  const web = createWebServer({
+    source,
+    host: listen.host,
+    port: listen.port,
+    token,
+    allowedHosts,
+    busyEventsPerSecond,
+  });
   try {
     await web.listen();
   } catch (error) {
-    throw new LabError(`cannot serve http on ${listen.host}:${listen.port}: ${(error as Error).message}: choose another --http port`);
+    throw new LabError(
+      `cannot serve http on ${listen.host}:${listen.port}: ${(error as Error).message}: choose another --http port`,
+    );
   }
   return web;
 }

@@ -7,7 +7,11 @@ function xmlAttr(text: string): string {
 
 /** The size in the largest whole unit libvirt takes. */
 function sizeElement(bytes: number): string {
-  for (const [unit, scale] of [['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
+  for (const [unit, scale] of [
+    ['G', 1024 ** 3],
+    ['M', 1024 ** 2],
+    ['K', 1024],
+  ] as const) {
     if (bytes % scale === 0) return `<size unit='${unit}'>${bytes / scale}</size>`;
   }
   return `<size unit='b'>${bytes}</size>`;
@@ -34,8 +38,10 @@ export function doorbellXml(device: DoorbellDevice): string {
 /** Why libvirt cannot map the memory alone, if it cannot: it maps only /dev/shm/<name>, of 1 MiB or more. */
 export function plainProblem(device: DoorbellDevice): string | undefined {
   const shmName = device.memPath?.startsWith('/dev/shm/') ? device.memPath.slice('/dev/shm/'.length) : undefined;
-  if (shmName === undefined || shmName.includes('/')) return `libvirt maps only /dev/shm/<name>${device.memPath ? `, not ${device.memPath}` : ''}`;
-  if (device.size < LIBVIRT_MIN_SHMEM) return `libvirt refuses shmem smaller than 1 MiB (this memory has ${device.size} bytes): serve at least -l 1M`;
+  if (shmName === undefined || shmName.includes('/'))
+    return `libvirt maps only /dev/shm/<name>${device.memPath ? `, not ${device.memPath}` : ''}`;
+  if (device.size < LIBVIRT_MIN_SHMEM)
+    return `libvirt refuses shmem smaller than 1 MiB (this memory has ${device.size} bytes): serve at least -l 1M`;
   return undefined;
 }
 
@@ -59,7 +65,10 @@ export function libvirtXmlText(device: DoorbellDevice, form: 'all' | 'doorbell' 
     if (!plain) throw new Error(`no ivshmem-plain form: ${plainProblem(device)!}`);
     return `${plain}\n`;
   }
-  const lines = [`<!-- memory and ${device.vectors} doorbell${device.vectors === 1 ? '' : 's'} from ${xmlComment(device.socketPath)} -->`, doorbellXml(device)];
+  const lines = [
+    `<!-- memory and ${device.vectors} doorbell${device.vectors === 1 ? '' : 's'} from ${xmlComment(device.socketPath)} -->`,
+    doorbellXml(device),
+  ];
   if (plain) lines.push('<!-- or the memory alone, no doorbells -->', plain);
   return `${lines.join('\n')}\n`;
 }

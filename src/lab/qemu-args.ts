@@ -19,7 +19,11 @@ export function shellLine(words: readonly string[]): string {
 export function doorbellArgs(device: DoorbellDevice): string[] {
   const chardev = ['-chardev', `socket,path=${qemuValue(device.socketPath)},id=${device.name}`];
   if (device.protocol === 'legacy') {
-    return [...chardev, '-device', `ivshmem,chardev=${device.name},size=${device.size / 1024 ** 2}M,vectors=${device.vectors},msi=on`];
+    return [
+      ...chardev,
+      '-device',
+      `ivshmem,chardev=${device.name},size=${device.size / 1024 ** 2}M,vectors=${device.vectors},msi=on`,
+    ];
   }
   return [...chardev, '-device', `ivshmem-doorbell,chardev=${device.name},vectors=${device.vectors}`];
 }
@@ -29,8 +33,10 @@ export function plainArgs(device: DoorbellDevice): string[] | undefined {
   if (device.memPath === undefined) return undefined;
   const memdev = `${device.name}-mem`;
   return [
-    '-object', `memory-backend-file,id=${memdev},share=on,mem-path=${qemuValue(device.memPath)},size=${device.size}`,
-    '-device', `ivshmem-plain,memdev=${memdev}`,
+    '-object',
+    `memory-backend-file,id=${memdev},share=on,mem-path=${qemuValue(device.memPath)},size=${device.size}`,
+    '-device',
+    `ivshmem-plain,memdev=${memdev}`,
   ];
 }
 
@@ -42,10 +48,16 @@ export function qemuArgsText(device: DoorbellDevice, form: 'all' | 'doorbell' | 
     if (!plain) throw new Error(`no ivshmem-plain form: ${device.noPlainReason ?? 'the memory has no path'}`);
     return `${shellLine(plain)}\n`;
   }
-  const doorbellTitle = device.protocol === 'legacy' ? 'QEMU <= 2.4 (the legacy ivshmem device, removed in QEMU 4.0)'
-    : `QEMU >= 2.5: memory and ${device.vectors} doorbell${device.vectors === 1 ? '' : 's'} from ${device.socketPath}`;
+  const doorbellTitle =
+    device.protocol === 'legacy'
+      ? 'QEMU <= 2.4 (the legacy ivshmem device, removed in QEMU 4.0)'
+      : `QEMU >= 2.5: memory and ${device.vectors} doorbell${device.vectors === 1 ? '' : 's'} from ${device.socketPath}`;
   const lines = [`# ${doorbellTitle}`, shellLine(doorbellArgs(device))];
-  if (plain) lines.push(`# or the memory alone, no doorbells (ivshmem-plain; QEMU maps ${device.memPath} itself)`, shellLine(plain));
+  if (plain)
+    lines.push(
+      `# or the memory alone, no doorbells (ivshmem-plain; QEMU maps ${device.memPath} itself)`,
+      shellLine(plain),
+    );
   else if (device.noPlainReason) lines.push(`# no ivshmem-plain form: ${device.noPlainReason}`);
   return `${lines.join('\n')}\n`;
 }

@@ -18,15 +18,42 @@ export interface VmPlan {
 }
 
 export function vmArgs(plan: VmPlan): string[] {
-  const fam = plan.fam && plainArgs({ name: 'fam', socketPath: '', vectors: 1, protocol: 'qemu', size: plan.fam.size, memPath: plan.fam.path });
+  const fam =
+    plan.fam &&
+    plainArgs({
+      name: 'fam',
+      socketPath: '',
+      vectors: 1,
+      protocol: 'qemu',
+      size: plan.fam.size,
+      memPath: plan.fam.path,
+    });
   return [
-    '-name', plan.name,
-    '-machine', `q35,accel=${plan.accel}`, '-cpu', plan.accel === 'kvm' ? 'host' : 'max', '-m', String(plan.memoryMiB ?? 128),
-    '-display', 'none', '-monitor', 'none', '-nic', 'none', '-no-reboot',
-    '-kernel', plan.kernel, '-initrd', plan.initrd,
-    '-append', `console=ttyS0 quiet panic=-1 famez.name=${plan.name}`,
-    '-chardev', `socket,id=con,path=${plan.console.replaceAll(',', ',,')},server=on,wait=off,logfile=${plan.log.replaceAll(',', ',,')}`,
-    '-serial', 'chardev:con',
+    '-name',
+    plan.name,
+    '-machine',
+    `q35,accel=${plan.accel}`,
+    '-cpu',
+    plan.accel === 'kvm' ? 'host' : 'max',
+    '-m',
+    String(plan.memoryMiB ?? 128),
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-nic',
+    'none',
+    '-no-reboot',
+    '-kernel',
+    plan.kernel,
+    '-initrd',
+    plan.initrd,
+    '-append',
+    `console=ttyS0 quiet panic=-1 famez.name=${plan.name}`,
+    '-chardev',
+    `socket,id=con,path=${plan.console.replaceAll(',', ',,')},server=on,wait=off,logfile=${plan.log.replaceAll(',', ',,')}`,
+    '-serial',
+    'chardev:con',
     ...doorbellArgs(plan.device),
     ...(fam ?? []),
   ];

@@ -10,14 +10,23 @@ export class LabVm {
   #stderr = '';
   #exit?: string;
 
-  constructor(readonly qemu: string, readonly plan: VmPlan) {
+  constructor(
+    readonly qemu: string,
+    readonly plan: VmPlan,
+  ) {
     this.child = spawn(qemu, vmArgs(plan), { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child.stderr!.on('data', (d: Buffer) => { this.#stderr += d.toString(); });
-    this.child.once('error', (error) => { this.#stderr += error.message; });
-    this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => {
-      this.#exit = signal ? `signal ${signal}` : `status ${code}`;
-      resolve(this.#exit);
-    }));
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.#stderr += d.toString();
+    });
+    this.child.once('error', (error) => {
+      this.#stderr += error.message;
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.once('close', (code, signal) => {
+        this.#exit = signal ? `signal ${signal}` : `status ${code}`;
+        resolve(this.#exit);
+      }),
+    );
   }
 
   get name(): string {
@@ -37,7 +46,9 @@ export class LabVm {
   consoleText(): string {
     try {
       // eslint-disable-next-line no-control-regex
-      return readFileSync(this.plan.log, 'latin1').replace(/\r/g, '').replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-~]/g, '');
+      return readFileSync(this.plan.log, 'latin1')
+        .replace(/\r/g, '')
+        .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-~]/g, '');
     } catch {
       return '';
     }
@@ -45,10 +56,21 @@ export class LabVm {
 
   /** The last lines of the console (up to a kernel panic: its register and stack dump says less than what came before) and QEMU's own messages. */
   tail(lines = 15): string {
-    const console = this.consoleText().split('\n').filter((l) => l.trim() !== '');
+    const console = this.consoleText()
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const panic = console.findIndex((l) => l.includes('Kernel panic - not syncing'));
-    const text = [...(panic < 0 ? console : console.slice(0, panic + 1)), ...this.#stderr.split('\n').filter(Boolean).map((l) => `[qemu] ${l}`)];
-    return text.slice(-lines).map((l) => `  ${l}`).join('\n');
+    const text = [
+      ...(panic < 0 ? console : console.slice(0, panic + 1)),
+      ...this.#stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => `[qemu] ${l}`),
+    ];
+    return text
+      .slice(-lines)
+      .map((l) => `  ${l}`)
+      .join('\n');
   }
 
   /** SIGTERM, SIGKILL after `graceMs`; resolves when QEMU is gone. */

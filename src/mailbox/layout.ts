@@ -19,7 +19,16 @@ export const MAX_CLIENTS = 62;
 /** Byte offsets of the globals in slot 0. */
 export const GLOBALS = { slotsize: 0, bufOffset: 8, nClients: 16, nEvents: 24, serverId: 32 } as const;
 /** Byte offsets within a slot. */
-export const SLOT = { nodename: 0, cclass: 32, buflen: 64, peerId: 72, lastResponder: 80, peerSID: 88, peerCID: 96, buf: BUF_OFFSET } as const;
+export const SLOT = {
+  nodename: 0,
+  cclass: 32,
+  buflen: 64,
+  peerId: 72,
+  lastResponder: 80,
+  peerSID: 88,
+  peerCID: 96,
+  buf: BUF_OFFSET,
+} as const;
 
 export interface Geometry {
   nClients: number;

@@ -1,7 +1,19 @@
 // The mailbox over a byte view of the shared memory. Guests write to it at
 // any time: everything read is copied once, then checked, and a bad value is
 // a MailboxError naming the slot and what is wrong, never a crash.
-import { BUF_SIZE, GLOBALS, geometry, MAX_CLIENTS, MAX_MESSAGE, MAX_NAME, NAME_SIZE, SLOT, SLOT_SIZE, BUF_OFFSET, type Geometry } from './layout.js';
+import {
+  BUF_SIZE,
+  GLOBALS,
+  geometry,
+  MAX_CLIENTS,
+  MAX_MESSAGE,
+  MAX_NAME,
+  NAME_SIZE,
+  SLOT,
+  SLOT_SIZE,
+  BUF_OFFSET,
+  type Geometry,
+} from './layout.js';
 
 export class MailboxError extends Error {
   override name = 'MailboxError';
@@ -46,7 +58,8 @@ export class Mailbox {
 
   #fits(nClients: number): Geometry {
     const layout = geometry(nClients);
-    if (this.view.byteLength < layout.size) throw new MailboxError(`the memory has ${this.view.byteLength} bytes: ${nClients} clients need ${layout.size}`);
+    if (this.view.byteLength < layout.size)
+      throw new MailboxError(`the memory has ${this.view.byteLength} bytes: ${nClients} clients need ${layout.size}`);
     return layout;
   }
 
@@ -56,13 +69,22 @@ export class Mailbox {
     const slotsize = value(GLOBALS.slotsize);
     const bufOffset = value(GLOBALS.bufOffset);
     const nClients = value(GLOBALS.nClients);
-    if (slotsize !== BigInt(SLOT_SIZE) || bufOffset !== BigInt(BUF_OFFSET) || nClients < 1n || nClients > BigInt(MAX_CLIENTS)) {
-      throw new MailboxError(`no mailbox globals (slotsize ${slotsize}, buf_offset ${bufOffset}, nClients ${nClients}): ` +
-        'the server is not an IVSHMSG fabric (start one with famez fabric)');
+    if (
+      slotsize !== BigInt(SLOT_SIZE) ||
+      bufOffset !== BigInt(BUF_OFFSET) ||
+      nClients < 1n ||
+      nClients > BigInt(MAX_CLIENTS)
+    ) {
+      throw new MailboxError(
+        `no mailbox globals (slotsize ${slotsize}, buf_offset ${bufOffset}, nClients ${nClients}): ` +
+          'the server is not an IVSHMSG fabric (start one with famez fabric)',
+      );
     }
     const layout = geometry(Number(nClients));
     if (value(GLOBALS.nEvents) !== BigInt(layout.nEvents) || value(GLOBALS.serverId) !== BigInt(layout.serverId)) {
-      throw new MailboxError(`mailbox globals disagree: nClients ${nClients} but nEvents ${value(GLOBALS.nEvents)} and server_id ${value(GLOBALS.serverId)}`);
+      throw new MailboxError(
+        `mailbox globals disagree: nClients ${nClients} but nEvents ${value(GLOBALS.nEvents)} and server_id ${value(GLOBALS.serverId)}`,
+      );
     }
     return layout;
   }
@@ -102,7 +124,8 @@ export class Mailbox {
   /** Reads slot `id`'s message and leaves it there (an observer's look, as the switched fabric's counters take). */
   peek(id: number): string {
     const length = this.buflen(id);
-    if (length > BigInt(BUF_SIZE)) throw new MailboxError(`slot ${id}: buflen ${length} is past the ${BUF_SIZE}-byte buffer`);
+    if (length > BigInt(BUF_SIZE))
+      throw new MailboxError(`slot ${id}: buflen ${length} is past the ${BUF_SIZE}-byte buffer`);
     const start = this.#at(id, SLOT.buf);
     const bytes = copied(this.view.subarray(start, start + Number(length)));
     try {
@@ -115,7 +138,8 @@ export class Mailbox {
   /** Puts a message in slot `id` (the buffer first, then its length). */
   put(id: number, text: string): void {
     const { read, written } = encoder.encodeInto(text, scratch);
-    if (read < text.length || written > MAX_MESSAGE) throw new MailboxError(`a message has at most ${MAX_MESSAGE} bytes, not ${encoder.encode(text).length}`);
+    if (read < text.length || written > MAX_MESSAGE)
+      throw new MailboxError(`a message has at most ${MAX_MESSAGE} bytes, not ${encoder.encode(text).length}`);
     const start = this.#at(id, SLOT.buf);
     this.view.set(scratch.subarray(0, written), start);
     this.view.fill(0, start + written, start + BUF_SIZE);
@@ -162,7 +186,8 @@ export class Mailbox {
 
   #setName(id: number, offset: number, what: string, name: string): void {
     const bytes = encoder.encode(name);
-    if (bytes.length > MAX_NAME) throw new MailboxError(`a ${what} has at most ${MAX_NAME} bytes, not ${bytes.length} ("${name}")`);
+    if (bytes.length > MAX_NAME)
+      throw new MailboxError(`a ${what} has at most ${MAX_NAME} bytes, not ${bytes.length} ("${name}")`);
     const start = this.#at(id, offset);
     this.view.fill(0, start, start + NAME_SIZE);
     this.view.set(bytes, start);

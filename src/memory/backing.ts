@@ -47,15 +47,27 @@ export function openBacking(spec: BackingSpec, warn: (message: string) => void =
     case 'shm': {
       const name = spec.name.startsWith('/') ? spec.name : `/${spec.name}`;
       const what = `shared memory ${name}`;
-      const opened = openNew(() => sys.shmOpen(name, { create: true, exclusive: true }, 0o600), () => sys.shmOpen(name, {}, 0o600), what);
+      const opened = openNew(
+        () => sys.shmOpen(name, { create: true, exclusive: true }, 0o600),
+        () => sys.shmOpen(name, {}, 0o600),
+        what,
+      );
       if (!opened.created) trust(opened.fd, spec, what, `remove it (rm /dev/shm${name}) or name another with -M`);
-      return adopt(opened, spec.kind, `shm ${spec.name}`, requested, spec.truncate ?? false, false, () => sys.shmUnlink(name));
+      return adopt(opened, spec.kind, `shm ${spec.name}`, requested, spec.truncate ?? false, false, () =>
+        sys.shmUnlink(name),
+      );
     }
     case 'file': {
       const what = `backing file ${spec.path}`;
-      const opened = openNew(() => openFileNoFollow(spec.path, true), spec.exclusive ? undefined : () => openFileNoFollow(spec.path, false), what);
+      const opened = openNew(
+        () => openFileNoFollow(spec.path, true),
+        spec.exclusive ? undefined : () => openFileNoFollow(spec.path, false),
+        what,
+      );
       if (!opened.created) trust(opened.fd, spec, what, 'remove it or name another');
-      return adopt(opened, spec.kind, `file ${spec.path}`, requested, spec.truncate ?? false, true, () => unlinkSync(spec.path));
+      return adopt(opened, spec.kind, `file ${spec.path}`, requested, spec.truncate ?? false, true, () =>
+        unlinkSync(spec.path),
+      );
     }
     case 'directory': {
       const fd = wrap(() => sys.openInDirectory(spec.path), `memory directory ${spec.path}`);
@@ -90,7 +102,10 @@ function openNew(create: () => sys.Fd, existing: (() => sys.Fd) | undefined, wha
 function openError(error: unknown, what: string): BackingError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ELOOP') return new BackingError(`cannot open ${what}: it is a symlink: name the file itself`);
-  if (code === 'EEXIST') return new BackingError(`cannot create ${what}: it appeared while famez was starting (someone else made it): remove it and start again`);
+  if (code === 'EEXIST')
+    return new BackingError(
+      `cannot create ${what}: it appeared while famez was starting (someone else made it): remove it and start again`,
+    );
   return new BackingError(`cannot open ${what}: ${sys.systemReason(error)}${OPEN_ADVICE[code ?? ''] ?? ''}`);
 }
 
@@ -136,14 +151,23 @@ function wrap(open: () => sys.Fd, what: string): sys.Fd {
   }
 }
 
-function adopt(opened: Opened, kind: BackingSpec['kind'], description: string, requested: number | undefined,
-  truncate: boolean, persistent: boolean, unlink?: () => void): Backing {
+function adopt(
+  opened: Opened,
+  kind: BackingSpec['kind'],
+  description: string,
+  requested: number | undefined,
+  truncate: boolean,
+  persistent: boolean,
+  unlink?: () => void,
+): Backing {
   const { fd, created } = opened;
   const removeIfCreated = (): void => {
     if (!created || !unlink) return;
     try {
       unlink();
-    } catch { /* gone already */ }
+    } catch {
+      /* gone already */
+    }
   };
   try {
     const existing = sys.stat(fd);
@@ -155,14 +179,23 @@ function adopt(opened: Opened, kind: BackingSpec['kind'], description: string, r
     // a regular file grows sparse.
     if (size !== existing.size) sys.truncate(fd, size);
     return {
-      fd, size, kind, description, created, removeIfCreated,
-      sync: () => { if (persistent) sys.fsync(fd); },
+      fd,
+      size,
+      kind,
+      description,
+      created,
+      removeIfCreated,
+      sync: () => {
+        if (persistent) sys.fsync(fd);
+      },
       close: () => sys.close(fd),
     };
   } catch (error) {
     sys.close(fd);
     removeIfCreated();
-    throw error instanceof BackingError ? error : new BackingError(`cannot size ${description}: ${(error as Error).message}`);
+    throw error instanceof BackingError
+      ? error
+      : new BackingError(`cannot size ${description}: ${(error as Error).message}`);
   }
 }
 
@@ -170,13 +203,17 @@ function chooseSize(description: string, existing: number, requested: number | u
   if (existing === 0) return requested ?? DEFAULT_SIZE;
   if (requested === undefined || requested === existing) {
     if (!isPowerOfTwo(existing)) {
-      throw new BackingError(`${description} has ${existing} bytes, not a power of two (QEMU would abort): resize it, or pass a size with --truncate to resize it`);
+      throw new BackingError(
+        `${description} has ${existing} bytes, not a power of two (QEMU would abort): resize it, or pass a size with --truncate to resize it`,
+      );
     }
     return existing;
   }
   if (!truncate) {
-    throw new BackingError(`${description} exists with ${formatSize(existing)}, not the ${formatSize(requested)} asked for: ` +
-      `omit the size to use it as it is, or add --truncate to resize it (data past the new size is lost)`);
+    throw new BackingError(
+      `${description} exists with ${formatSize(existing)}, not the ${formatSize(requested)} asked for: ` +
+        `omit the size to use it as it is, or add --truncate to resize it (data past the new size is lost)`,
+    );
   }
   return requested;
 }

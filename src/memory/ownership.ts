@@ -21,12 +21,16 @@ export function checkOwnership(fd: number, what: string, fix: string): void {
   const stats = fstatSync(fd);
   const uid = process.geteuid?.() ?? 0;
   if (stats.uid !== uid) {
-    throw new BackingError(`${what} exists and belongs to uid ${stats.uid}, not to famez's uid ${uid} (that user could read and change ` +
-      `what the peers share): ${fix}`);
+    throw new BackingError(
+      `${what} exists and belongs to uid ${stats.uid}, not to famez's uid ${uid} (that user could read and change ` +
+        `what the peers share): ${fix}`,
+    );
   }
   const mode = stats.mode & 0o777;
   if ((mode & 0o022) !== 0) {
-    throw new BackingError(`${what} exists with mode 0${mode.toString(8)}: group or others may write it: chmod go-w it if it is yours, or ${fix}`);
+    throw new BackingError(
+      `${what} exists with mode 0${mode.toString(8)}: group or others may write it: chmod go-w it if it is yours, or ${fix}`,
+    );
   }
 }
 
@@ -36,6 +40,10 @@ export function checkOwnership(fd: number, what: string, fix: string): void {
  * open (it does nothing to a regular file).
  */
 export function openFileNoFollow(path: string, create: boolean): number {
-  const flags = constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK | (create ? constants.O_CREAT | constants.O_EXCL : 0);
+  const flags =
+    constants.O_RDWR |
+    constants.O_NOFOLLOW |
+    constants.O_NONBLOCK |
+    (create ? constants.O_CREAT | constants.O_EXCL : 0);
   return openSync(path, flags, 0o600);
 }

@@ -8,7 +8,8 @@ const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 **
 /** Parses "64M" into bytes; throws a one-line error on anything else. */
 export function parseSize(text: string): number {
   const match = /^\s*(\d+)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(text);
-  if (!match) throw new RangeError(`invalid size "${text}": use a number of bytes with an optional K, M, G or T suffix, e.g. 4M`);
+  if (!match)
+    throw new RangeError(`invalid size "${text}": use a number of bytes with an optional K, M, G or T suffix, e.g. 4M`);
   const bytes = Number(match[1]) * UNITS[match[2]!.toUpperCase()]!;
   if (!Number.isSafeInteger(bytes) || bytes < MIN_SIZE || bytes > MAX_SIZE) {
     throw new RangeError(`size "${text}" is out of range: it must be from 4K to 16T`);
@@ -26,7 +27,12 @@ export function nextPowerOfTwo(n: number): number {
 
 /** "8 GiB", "4 MiB", "4096 B" */
 export function formatSize(bytes: number): string {
-  for (const [unit, scale] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+  for (const [unit, scale] of [
+    ['TiB', 1024 ** 4],
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
     if (bytes >= scale && bytes % scale === 0) return `${bytes / scale} ${unit}`;
   }
   return `${bytes} B`;

@@ -1,6 +1,14 @@
 // The client's reading of a server stream, checked as QEMU's client checks
 // it. Pure: fed one decoded message at a time, it returns what it means.
-import { isPeerId, LEGACY_REFUSAL, MAX_VECTORS, MEMORY_MESSAGE, PROTOCOL_VERSION, REFUSAL_VERSION, type Protocol } from './message.js';
+import {
+  isPeerId,
+  LEGACY_REFUSAL,
+  MAX_VECTORS,
+  MEMORY_MESSAGE,
+  PROTOCOL_VERSION,
+  REFUSAL_VERSION,
+  type Protocol,
+} from './message.js';
 
 export type StreamEvent =
   | { type: 'id'; id: number }
@@ -39,16 +47,23 @@ export class ClientStream {
     switch (this.#state) {
       case 'version':
         if (value === REFUSAL_VERSION && !hasFd) throw new ProtocolError(REFUSED);
-        if (value !== PROTOCOL_VERSION || hasFd) throw new ProtocolError(`server sent version ${value}${hasFd ? ' with an fd' : ''}, expecting ${PROTOCOL_VERSION}: is it an ivshmem server for QEMU >= 2.5? (try --protocol legacy)`);
+        if (value !== PROTOCOL_VERSION || hasFd)
+          throw new ProtocolError(
+            `server sent version ${value}${hasFd ? ' with an fd' : ''}, expecting ${PROTOCOL_VERSION}: is it an ivshmem server for QEMU >= 2.5? (try --protocol legacy)`,
+          );
         this.#state = 'id';
         return undefined;
       case 'id':
         if (this.protocol === 'legacy' && value === LEGACY_REFUSAL && !hasFd) throw new ProtocolError(REFUSED);
-        if (!isPeerId(value) || hasFd) throw new ProtocolError(`server sent invalid ID message ${value}${hasFd ? ' with an fd' : ''}`);
+        if (!isPeerId(value) || hasFd)
+          throw new ProtocolError(`server sent invalid ID message ${value}${hasFd ? ' with an fd' : ''}`);
         this.#state = 'memory';
         return { type: 'id', id: value };
       case 'memory':
-        if (value !== MEMORY_MESSAGE || !hasFd) throw new ProtocolError(`server sent ${value}${hasFd ? ' with an fd' : ' without an fd'} where the shared memory (-1 with an fd) was expected`);
+        if (value !== MEMORY_MESSAGE || !hasFd)
+          throw new ProtocolError(
+            `server sent ${value}${hasFd ? ' with an fd' : ' without an fd'} where the shared memory (-1 with an fd) was expected`,
+          );
         this.#state = 'peers';
         return { type: 'memory', fd };
       case 'peers': {
@@ -58,7 +73,8 @@ export class ClientStream {
           return { type: 'gone', peer: value };
         }
         const vector = this.#vectors.get(value) ?? 0;
-        if (vector >= MAX_VECTORS) throw new ProtocolError(`server sent more than ${MAX_VECTORS} vectors for peer ${value}`);
+        if (vector >= MAX_VECTORS)
+          throw new ProtocolError(`server sent more than ${MAX_VECTORS} vectors for peer ${value}`);
         this.#vectors.set(value, vector + 1);
         return { type: 'vector', peer: value, vector, fd };
       }

@@ -29,8 +29,14 @@ const ownDoorbells: DoorbellView = (_to, peer) => peer.eventfds;
  * announced to the peers in `announceTo` (default: all of `others`; a peer
  * that still holds the newcomer's doorbells from before need not hear again).
  */
-export function joinMessages(protocol: Protocol, newcomer: PeerDoorbells, others: readonly PeerDoorbells[],
-  memoryFd: number, announceTo: readonly number[] = others.map((other) => other.id), view: DoorbellView = ownDoorbells): Outgoing[] {
+export function joinMessages(
+  protocol: Protocol,
+  newcomer: PeerDoorbells,
+  others: readonly PeerDoorbells[],
+  memoryFd: number,
+  announceTo: readonly number[] = others.map((other) => other.id),
+  view: DoorbellView = ownDoorbells,
+): Outgoing[] {
   const to = newcomer.id;
   const announce = (receiver: number, peer: PeerDoorbells): Outgoing[] =>
     (receiver === peer.id ? peer.eventfds : view(receiver, peer)).map((fd) => ({ to: receiver, value: peer.id, fd }));
@@ -45,12 +51,7 @@ export function joinMessages(protocol: Protocol, newcomer: PeerDoorbells, others
     const everyone = [...others, newcomer].sort((a, b) => a.id - b.id);
     return [...welcome, ...everyone.flatMap((peer) => announce(to, peer)), ...toOthers];
   }
-  return [
-    ...welcome,
-    ...toOthers,
-    ...others.flatMap((other) => announce(to, other)),
-    ...announce(to, newcomer),
-  ];
+  return [...welcome, ...toOthers, ...others.flatMap((other) => announce(to, other)), ...announce(to, newcomer)];
 }
 
 /** An id without an fd tells every remaining peer that `gone` left. */

@@ -116,7 +116,8 @@ export class Acceptor {
     this.#watcher?.stop();
     const ms = this.#backoff.next();
     const code = sys.isSysError(error) ? error.code : undefined;
-    const why = code === 'EMFILE' || code === 'ENFILE' ? `out of file descriptors (${code})` : `accept failed (${error.message})`;
+    const why =
+      code === 'EMFILE' || code === 'ENFILE' ? `out of file descriptors (${code})` : `accept failed (${error.message})`;
     this.#hooks.warn(`${why}: not accepting peers for ${ms} ms`);
     setTimeout(() => {
       if (this.#fd !== undefined) this.#watcher?.start(sys.READABLE);

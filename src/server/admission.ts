@@ -43,13 +43,21 @@ export function admit(fd: sys.Fd, context: AdmissionContext): void {
     sys.close(fd);
     return context.refused(credentials, early);
   }
-  const refusal = context.check?.(credentials) ??
+  const refusal =
+    context.check?.(credentials) ??
     (registry.connected >= context.maxPeers ? `server full (${context.maxPeers} peers)` : undefined);
   if (refusal) return refuse(fd, context, credentials, refusal);
-  const id = context.ids.allocate((candidate) => registry.peers.has(candidate) || context.reserved?.(candidate) === true);
+  const id = context.ids.allocate(
+    (candidate) => registry.peers.has(candidate) || context.reserved?.(candidate) === true,
+  );
   if (id === undefined) {
     const { first, last } = context.ids.range;
-    return refuse(fd, context, credentials, context.noFreeId?.() ?? `server full (every peer id from ${first} to ${last} is taken)`);
+    return refuse(
+      fd,
+      context,
+      credentials,
+      context.noFreeId?.() ?? `server full (every peer id from ${first} to ${last} is taken)`,
+    );
   }
   const shortage = switched?.shortage(id);
   if (shortage) return refuse(fd, context, credentials, shortage);
@@ -85,7 +93,15 @@ export function admit(fd: sys.Fd, context: AdmissionContext): void {
     undo();
     return refuse(fd, context, credentials, `cannot watch the connection: ${(error as Error).message}`);
   }
-  const peer: Peer = { id, vectors: context.vectors, credentials, joinedAt: new Date(), eventfds, socket, knows: new Set() };
+  const peer: Peer = {
+    id,
+    vectors: context.vectors,
+    credentials,
+    joinedAt: new Date(),
+    eventfds,
+    socket,
+    knows: new Set(),
+  };
   context.joining(peer);
   registry.join(peer, context.memoryFd());
   switched?.joined(id);

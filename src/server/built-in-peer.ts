@@ -27,13 +27,20 @@ export class BuiltInPeer extends EventEmitter<BuiltInPeerEvents> {
   readonly #ring: (peer: number, vector: number, count: number) => boolean;
 
   /** Made by FamezServer.addBuiltInPeer(). */
-  constructor(id: number, eventfds: readonly sys.Fd[], ring: (peer: number, vector: number, count: number) => boolean, switched = false) {
+  constructor(
+    id: number,
+    eventfds: readonly sys.Fd[],
+    ring: (peer: number, vector: number, count: number) => boolean,
+    switched = false,
+  ) {
     super();
     this.id = id;
     this.eventfds = eventfds;
     this.switched = switched;
     this.#ring = ring;
-    this.#watchers = eventfds.map((fd, vector) => sys.Watcher.eventfd(fd, (count) => this.emit('doorbell', { vector, count })));
+    this.#watchers = eventfds.map((fd, vector) =>
+      sys.Watcher.eventfd(fd, (count) => this.emit('doorbell', { vector, count })),
+    );
   }
 
   /** Rings `vector` of peer `peer` `count` times: false when no peer holds that id or its counter is full. */

@@ -51,6 +51,8 @@ export function peersThatFit(available: number, vectors: number): number {
  */
 export function fdShortage(needed: number, open: number, limit: FdLimit, spare = 32): string | undefined {
   if (open + needed + spare <= limit.soft) return undefined;
-  return `switched doorbells need ${needed} more fds for this peer, with ${open} open and a limit (RLIMIT_NOFILE) of ${limit.soft}` +
-    ` (${spare} kept spare): raise the limit (ulimit -n) or admit fewer peers`;
+  return (
+    `switched doorbells need ${needed} more fds for this peer, with ${open} open and a limit (RLIMIT_NOFILE) of ${limit.soft}` +
+    ` (${spare} kept spare): raise the limit (ulimit -n) or admit fewer peers`
+  );
 }

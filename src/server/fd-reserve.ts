@@ -19,7 +19,7 @@ export class FdReserve {
       try {
         this.#fds.push(sys.openFile('/dev/null', { readOnly: true }));
       } catch {
-        break;   // out of fds: hold what there is
+        break; // out of fds: hold what there is
       }
     }
     return this.#fds.length;

@@ -19,7 +19,10 @@ export class IdAllocator {
   readonly range: IdRange;
   #next: number;
 
-  constructor(readonly policy: IdPolicy = 'rotate', range: IdRange = FULL_ID_RANGE) {
+  constructor(
+    readonly policy: IdPolicy = 'rotate',
+    range: IdRange = FULL_ID_RANGE,
+  ) {
     const { first, last } = range;
     if (!Number.isInteger(first) || !Number.isInteger(last) || first < 0 || last > MAX_PEER_ID || first > last) {
       throw new RangeError(`peer ids must be a range within 0..${MAX_PEER_ID}, not ${first}..${last}`);

@@ -87,8 +87,14 @@ export class PeerRegistry {
     announceTo.forEach((other) => other.knows.add(peer.id));
     others.forEach((other) => peer.knows.add(other.id));
     const lines = this.lines;
-    const messages = joinMessages(this.#protocol, peer, others, memoryFd, announceTo.map((other) => other.id),
-      lines && ((to, of) => (this.#direct(to, of.id) ? of.eventfds : lines.doorbellsFor(to, of))));
+    const messages = joinMessages(
+      this.#protocol,
+      peer,
+      others,
+      memoryFd,
+      announceTo.map((other) => other.id),
+      lines && ((to, of) => (this.#direct(to, of.id) ? of.eventfds : lines.doorbellsFor(to, of))),
+    );
     // The newcomer's handshake is sent at once: it may wait on top of the bound.
     peer.socket?.allowBurst(messages.filter((message) => message.to === peer.id).length);
     this.#dispatch(messages);
@@ -154,8 +160,11 @@ export class PeerRegistry {
       // id) go in one sendmsg: a reader that wakes up between them would see
       // them apart, and FAME-Z's client needs its first read to hold the
       // welcome whole. Only an fd must have a sendmsg of its own.
-      while (message.fd === undefined && messages[i + 1]?.to === message.to && messages[i + 1]!.fd === undefined) values.push(messages[++i]!.value);
-      this.peers.get(message.to)?.socket?.send(values, message.fd === undefined ? undefined : this.#handed.get(message.fd));
+      while (message.fd === undefined && messages[i + 1]?.to === message.to && messages[i + 1]!.fd === undefined)
+        values.push(messages[++i]!.value);
+      this.peers
+        .get(message.to)
+        ?.socket?.send(values, message.fd === undefined ? undefined : this.#handed.get(message.fd));
     }
   }
 }

@@ -117,16 +117,27 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     if (!Number.isInteger(this.maxPeers) || this.maxPeers < 1 || this.maxPeers > 65536) {
       throw new RangeError(`maxPeers must be from 1 to 65536, not ${this.maxPeers}`);
     }
-    const warn = (message: string): void => { this.emit('warning', message); };
+    const warn = (message: string): void => {
+      this.emit('warning', message);
+    };
     this.#registry = new PeerRegistry(this.protocol, options.recycle ?? false);
     if (options.switched) {
       this.#switched = new SwitchedMode(this.#registry, {
-        vectors: this.vectors, forwarding: this.#forwarding, maxDelayed: options.maxDelayed, recycle: options.recycle ?? false, warn,
+        vectors: this.vectors,
+        forwarding: this.#forwarding,
+        maxDelayed: options.maxDelayed,
+        recycle: options.recycle ?? false,
+        warn,
       });
       this.#registry.lines = this.#switched;
     }
     this.#acceptor = new Acceptor(
-      { socketPath: this.socketPath, socketMode: options.socketMode, socketGroup: options.socketGroup, listenFd: options.listenFd },
+      {
+        socketPath: this.socketPath,
+        socketMode: options.socketMode,
+        socketGroup: options.socketGroup,
+        listenFd: options.listenFd,
+      },
       { connection: (fd) => this.#admit(fd), reserveSize: () => this.#reserveSize(), warn },
     );
   }
@@ -147,7 +158,13 @@ export class FamezServer extends EventEmitter<ServerEvents> {
 
   /** Delayed switched doorbells waiting now, and those dropped because too many waited. */
   get delayedDoorbells(): { waiting: number; dropped: number; limit: number } {
-    return this.#switched?.delayedDoorbells ?? { waiting: 0, dropped: 0, limit: this.#options.maxDelayed ?? DEFAULT_DELAY_LIMIT };
+    return (
+      this.#switched?.delayedDoorbells ?? {
+        waiting: 0,
+        dropped: 0,
+        limit: this.#options.maxDelayed ?? DEFAULT_DELAY_LIMIT,
+      }
+    );
   }
 
   /** The peers present now, by id. */
@@ -174,8 +191,9 @@ export class FamezServer extends EventEmitter<ServerEvents> {
    * cluster's remote peer); otherwise they stay direct (the fabric's switch).
    */
   addBuiltInPeer(id: number, options: { switched?: boolean } = {}): BuiltInPeer {
-    if (this.#closing) throw new Error('the server is closed');
-    if (!Number.isInteger(id) || id < 0 || id > MAX_PEER_ID) throw new RangeError(`a peer id is from 0 to ${MAX_PEER_ID}, not ${id}`);
+    if (this.#closing !== undefined) throw new Error('the server is closed');
+    if (!Number.isInteger(id) || id < 0 || id > MAX_PEER_ID)
+      throw new RangeError(`a peer id is from 0 to ${MAX_PEER_ID}, not ${id}`);
     const registry = this.#registry;
     if (registry.peers.has(id)) throw new Error(`peer id ${id} is taken`);
     // With recycling the others still hold the id's doorbells: the built-in peer takes them
@@ -195,7 +213,13 @@ export class FamezServer extends EventEmitter<ServerEvents> {
         throw error;
       }
     }
-    const builtIn = new BuiltInPeer(id, eventfds, (peer, vector, count) => (switched ? switched.ringFrom(id, peer, vector, count) : registry.ringReal(peer, vector, count)), switched !== undefined);
+    const builtIn = new BuiltInPeer(
+      id,
+      eventfds,
+      (peer, vector, count) =>
+        switched ? switched.ringFrom(id, peer, vector, count) : registry.ringReal(peer, vector, count),
+      switched !== undefined,
+    );
     registry.builtIns.set(id, builtIn);
     registry.join({ id, vectors: this.vectors, joinedAt: new Date(), eventfds, knows: new Set() }, this.memory.fd);
     // Lines kept for a recycled id may have passed rings straight to its eventfds: no more.
@@ -219,9 +243,11 @@ export class FamezServer extends EventEmitter<ServerEvents> {
 
   /** Opens the memory and starts listening. */
   async listen(): Promise<void> {
-    if (this.#closing) throw new Error('the server is closed: create a new one to listen again');
+    if (this.#closing !== undefined) throw new Error('the server is closed: create a new one to listen again');
     if (this.#acceptor.listening) throw new Error('the server is already listening');
-    const warn = (message: string): void => { this.emit('warning', message); };
+    const warn = (message: string): void => {
+      this.emit('warning', message);
+    };
     this.#memory = openBacking(this.#options.memory ?? { kind: 'shm', name: 'ivshmem' }, warn);
     this.#registry.holdMemory(this.#memory.fd);
     try {
@@ -268,8 +294,16 @@ export class FamezServer extends EventEmitter<ServerEvents> {
 
   #admit(fd: sys.Fd): void {
     admit(fd, {
-      vectors: this.vectors, protocol: this.protocol, maxPeers: this.maxPeers, maxQueue: this.#options.maxQueue ?? DEFAULT_MAX_QUEUE,
-      registry: this.#registry, ids: this.#ids, switched: this.#switched, check: this.#options.admit, reserved: this.#options.reserved, noFreeId: this.#options.noFreeId,
+      vectors: this.vectors,
+      protocol: this.protocol,
+      maxPeers: this.maxPeers,
+      maxQueue: this.#options.maxQueue ?? DEFAULT_MAX_QUEUE,
+      registry: this.#registry,
+      ids: this.#ids,
+      switched: this.#switched,
+      check: this.#options.admit,
+      reserved: this.#options.reserved,
+      noFreeId: this.#options.noFreeId,
       memoryFd: () => this.memory.fd,
       leave: (id, reason) => this.#leave(id, reason),
       joining: (peer) => this.emit('peer-joining', peer),
@@ -279,7 +313,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   }
 
   #leave(id: number, reason: string): void {
-    if (this.#closing) return;
+    if (this.#closing !== undefined) return;
     const peer = this.#registry.leave(id);
     if (peer) this.emit('peer-left', peer, reason);
   }

@@ -18,10 +18,14 @@ export function clearSocketPath(path: string): boolean {
     throw listenError(path, error);
   }
   if (stats.isSymbolicLink()) {
-    throw new SocketPathError(`socket path ${path} is a symbolic link; famez never follows one: remove it or choose another path with -S`);
+    throw new SocketPathError(
+      `socket path ${path} is a symbolic link; famez never follows one: remove it or choose another path with -S`,
+    );
   }
   if (!stats.isSocket()) {
-    throw new SocketPathError(`socket path ${path} exists and is not a socket: remove it or choose another path with -S`);
+    throw new SocketPathError(
+      `socket path ${path} exists and is not a socket: remove it or choose another path with -S`,
+    );
   }
   if (listeningSockets().has(resolve(path))) {
     throw new SocketPathError(`another server is listening on ${path}: stop it first or choose another path with -S`);
@@ -50,13 +54,19 @@ export function listenError(path: string, error: unknown): SocketPathError {
   const other = 'choose another path with -S';
   switch (code) {
     case 'ENOENT':
-      return new SocketPathError(`cannot listen on ${path}: the directory ${dirname(path)} does not exist: create it, or ${other}`);
+      return new SocketPathError(
+        `cannot listen on ${path}: the directory ${dirname(path)} does not exist: create it, or ${other}`,
+      );
     case 'EACCES':
     case 'EPERM':
-      return new SocketPathError(`cannot listen on ${path}: no permission to create a socket in ${dirname(path)}: ${other} in a directory you may write`);
+      return new SocketPathError(
+        `cannot listen on ${path}: no permission to create a socket in ${dirname(path)}: ${other} in a directory you may write`,
+      );
     case 'ENAMETOOLONG':
-      return new SocketPathError(`cannot listen on ${path}: the path has ${Buffer.byteLength(path)} bytes, more than the ${MAX_SOCKET_PATH} ` +
-        `a UNIX socket path may have: ${other}, shorter`);
+      return new SocketPathError(
+        `cannot listen on ${path}: the path has ${Buffer.byteLength(path)} bytes, more than the ${MAX_SOCKET_PATH} ` +
+          `a UNIX socket path may have: ${other}, shorter`,
+      );
     case 'ENOTDIR':
       return new SocketPathError(`cannot listen on ${path}: a part of ${dirname(path)} is not a directory: ${other}`);
     case 'EROFS':

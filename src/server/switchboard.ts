@@ -42,7 +42,9 @@ export class Switchboard {
     const fds = sys.createEventfds(this.vectors);
     const watchers: sys.Watcher[] = [];
     try {
-      fds.forEach((fd, vector) => watchers.push(sys.Watcher.eventfd(fd, (count) => this.#hooks.onRing(from, to, vector, count))));
+      fds.forEach((fd, vector) =>
+        watchers.push(sys.Watcher.eventfd(fd, (count) => this.#hooks.onRing(from, to, vector, count))),
+      );
     } catch (error) {
       // Half a line is no line: what was made goes.
       watchers.forEach((watcher) => watcher.close());
@@ -50,7 +52,7 @@ export class Switchboard {
       throw error;
     }
     fds.forEach((fd) => this.#hooks.hand(fd));
-    if (!byReceiver) this.#lines.set(from, byReceiver = new Map());
+    if (!byReceiver) this.#lines.set(from, (byReceiver = new Map()));
     const line = { from, to, fds, watchers };
     byReceiver.set(to, line);
     this.#relay(line);

@@ -36,7 +36,10 @@ export class SwitchedMode implements PeerLines {
     this.#board = new Switchboard(this.#vectors, {
       onRing: (from, to, vector, count) => this.#forward(from, to, vector, count),
       // A switched built-in peer hears who rang it: never straight to its eventfds.
-      relayTarget: (from, to, vector) => (this.#forwarding.bypasses?.(from, to) && !registry.builtIns.get(to)?.switched ? registry.realEventfd(to, vector) : undefined),
+      relayTarget: (from, to, vector) =>
+        this.#forwarding.bypasses?.(from, to) && !registry.builtIns.get(to)?.switched
+          ? registry.realEventfd(to, vector)
+          : undefined,
       relayed: (from, to, vector, count) => this.#forwarding.passed?.({ from, to, vector, count }),
       hand: (fd) => registry.hand(fd),
       letGo: (fd) => registry.letGo(fd),
@@ -79,7 +82,9 @@ export class SwitchedMode implements PeerLines {
     // Held back for the peer holding `to` now: a later holder of the id does not get it.
     const peers = this.#registry.peers;
     const holder = peers.get(to);
-    const held = this.#delayed.add(verdict.us, () => { if (peers.get(to) === holder) this.#ring(from, to, vector, passing); });
+    const held = this.#delayed.add(verdict.us, () => {
+      if (peers.get(to) === holder) this.#ring(from, to, vector, passing);
+    });
     if (!held) this.#overflow({ from, to, vector, count: passing });
   }
 
@@ -103,8 +108,10 @@ export class SwitchedMode implements PeerLines {
     const now = performance.now();
     if (now - this.#overflowWarnedAt < 1000) return;
     this.#overflowWarnedAt = now;
-    this.#warn(`switched doorbells: ${this.#delayed.limit} delayed doorbells wait already: dropping more ` +
-      `(${this.#delayed.dropped} dropped so far; a link's latency is too high for its traffic)`);
+    this.#warn(
+      `switched doorbells: ${this.#delayed.limit} delayed doorbells wait already: dropping more ` +
+        `(${this.#delayed.dropped} dropped so far; a link's latency is too high for its traffic)`,
+    );
   }
 
   /** Refuses to start when not even two switched peers fit in RLIMIT_NOFILE; warns when maxPeers do not. */
@@ -114,12 +121,16 @@ export class SwitchedMode implements PeerLines {
     const open = openFdCount();
     const fit = peersThatFit(limit.soft - open - 64, vectors);
     if (fit < 2) {
-      throw new Error(`switched doorbells: with ${vectors} vectors two peers need ${switchedJoinCost(1, vectors) + vectors} fds, ` +
-        `but ${open} of the limit (RLIMIT_NOFILE) of ${limit.soft} are open: raise the limit (ulimit -n)`);
+      throw new Error(
+        `switched doorbells: with ${vectors} vectors two peers need ${switchedJoinCost(1, vectors) + vectors} fds, ` +
+          `but ${open} of the limit (RLIMIT_NOFILE) of ${limit.soft} are open: raise the limit (ulimit -n)`,
+      );
     }
     if (fit < maxPeers && maxPeers < 65536) {
-      this.#warn(`switched doorbells: about ${fit} peers fit in the fd limit (RLIMIT_NOFILE) of ${limit.soft} with ${vectors} vectors, ` +
-        `fewer than ${maxPeers}: later peers will be refused`);
+      this.#warn(
+        `switched doorbells: about ${fit} peers fit in the fd limit (RLIMIT_NOFILE) of ${limit.soft} with ${vectors} vectors, ` +
+          `fewer than ${maxPeers}: later peers will be refused`,
+      );
     }
   }
 

@@ -19,7 +19,8 @@ const NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 const MAX_LATENCY_US = 10_000_000;
 
 function object(value: Json, field: string): Record<string, Json> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FabricFileError(field, 'must be an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new FabricFileError(field, 'must be an object');
   return value as Record<string, Json>;
 }
 
@@ -34,7 +35,8 @@ function onlyKeys(value: Record<string, Json>, keys: readonly string[], field: s
 }
 
 function name(value: Json, field: string): string {
-  if (typeof value !== 'string' || !NAME.test(value)) throw new FabricFileError(field, 'must be a name of 1 to 32 letters, digits, _ . or -');
+  if (typeof value !== 'string' || !NAME.test(value))
+    throw new FabricFileError(field, 'must be a name of 1 to 32 letters, digits, _ . or -');
   return value;
 }
 
@@ -55,7 +57,8 @@ function latency(value: Json, field: string): number {
 
 function knownSwitch(value: Json, field: string, switches: ReadonlySet<string>): string {
   const named = name(value, field);
-  if (!switches.has(named)) throw new FabricFileError(field, `no switch "${named}" (switches: ${[...switches].join(', ')})`);
+  if (!switches.has(named))
+    throw new FabricFileError(field, `no switch "${named}" (switches: ${[...switches].join(', ')})`);
   return named;
 }
 
@@ -68,10 +71,13 @@ function parseLinks(value: Json, switches: ReadonlySet<string>): SwitchLink[] {
     const between = array(link['between'], `${field}.between`);
     if (between.length !== 2) throw new FabricFileError(`${field}.between`, 'must name two switches');
     const [a, b] = between.map((end, j) => knownSwitch(end, `${field}.between[${j}]`, switches)) as [string, string];
-    if (a === b) throw new FabricFileError(`${field}.between`, `a link joins two different switches, not "${a}" to itself`);
+    if (a === b)
+      throw new FabricFileError(`${field}.between`, `a link joins two different switches, not "${a}" to itself`);
     const linkName = link['name'] === undefined ? `${a}-${b}` : name(link['name'], `${field}.name`);
-    if (linkName.startsWith('peer:')) throw new FabricFileError(`${field}.name`, 'names starting with peer: are the peers\' own links');
-    if (names.has(linkName)) throw new FabricFileError(`${field}.name`, `a second link named "${linkName}" (name parallel links)`);
+    if (linkName.startsWith('peer:'))
+      throw new FabricFileError(`${field}.name`, "names starting with peer: are the peers' own links");
+    if (names.has(linkName))
+      throw new FabricFileError(`${field}.name`, `a second link named "${linkName}" (name parallel links)`);
     names.add(linkName);
     return { name: linkName, a, b, latencyUs: latency(link['latencyUs'], `${field}.latencyUs`) };
   });
@@ -88,7 +94,8 @@ function parsePeers(value: Json, switches: ReadonlySet<string>): Attachment[] {
     const field = `peers[${i}]`;
     const peer = object(entry, field);
     onlyKeys(peer, ['id', 'nodename', 'switch', 'port', 'latencyUs'], field);
-    if ((peer['id'] === undefined) === (peer['nodename'] === undefined)) throw new FabricFileError(field, 'needs either an id or a nodename');
+    if ((peer['id'] === undefined) === (peer['nodename'] === undefined))
+      throw new FabricFileError(field, 'needs either an id or a nodename');
     const attachment: Attachment = {
       switch: knownSwitch(peer['switch'], `${field}.switch`, switches),
       port: integer(peer['port'], `${field}.port`, 0, 255),
@@ -104,7 +111,11 @@ function parsePeers(value: Json, switches: ReadonlySet<string>): Attachment[] {
       attachment.nodename = peer['nodename'];
       claim(`name:${attachment.nodename}`, `${field}.nodename`, `nodename "${attachment.nodename}"`);
     }
-    claim(`port:${attachment.switch}:${attachment.port}`, `${field}.port`, `port ${attachment.port} of switch "${attachment.switch}"`);
+    claim(
+      `port:${attachment.switch}:${attachment.port}`,
+      `${field}.port`,
+      `port ${attachment.port} of switch "${attachment.switch}"`,
+    );
     return attachment;
   });
 }

@@ -38,17 +38,23 @@ export class FaultError extends Error {
 
 /** Checks a change's numbers (links are checked against the topology by the router). */
 export function checkChange(change: FaultChange): FaultChange {
-  const fail = (what: string): never => { throw new FaultError(what); };
+  const fail = (what: string): never => {
+    throw new FaultError(what);
+  };
   switch (change.kind) {
     case 'latency':
-      if (!Number.isFinite(change.us) || change.us < 0 || change.us > 10_000_000) fail(`added latency is 0 to 10000000 us, not ${change.us}`);
+      if (!Number.isFinite(change.us) || change.us < 0 || change.us > 10_000_000)
+        fail(`added latency is 0 to 10000000 us, not ${change.us}`);
       break;
     case 'drop':
-      if (!(change.probability >= 0 && change.probability <= 1)) fail(`a drop probability is from 0 to 1, not ${change.probability}`);
+      if (!(change.probability >= 0 && change.probability <= 1))
+        fail(`a drop probability is from 0 to 1, not ${change.probability}`);
       break;
     case 'rate':
-      if (change.rate && !(change.rate.perSecond > 0 && Number.isFinite(change.rate.perSecond))) fail(`a rate is a positive number of doorbells per second, not ${change.rate.perSecond}`);
-      if (change.rate && !(Number.isInteger(change.rate.burst) && change.rate.burst >= 1)) fail(`a burst is a whole number of doorbells, at least 1, not ${change.rate.burst}`);
+      if (change.rate && !(change.rate.perSecond > 0 && Number.isFinite(change.rate.perSecond)))
+        fail(`a rate is a positive number of doorbells per second, not ${change.rate.perSecond}`);
+      if (change.rate && !(Number.isInteger(change.rate.burst) && change.rate.burst >= 1))
+        fail(`a burst is a whole number of doorbells, at least 1, not ${change.rate.burst}`);
       break;
   }
   return change;
@@ -110,11 +116,16 @@ export class FaultState {
 /** One line for the log and the console. */
 export function describeChange(change: FaultChange): string {
   switch (change.kind) {
-    case 'link': return `link ${change.link} ${change.up ? 'up' : 'down'}`;
-    case 'latency': return `link ${change.link}: ${change.us} us added`;
-    case 'drop': return `link ${change.link}: drop probability ${change.probability}`;
-    case 'rate': return `link ${change.link}: ${change.rate ? `rate ${change.rate.perSecond}/s, burst ${change.rate.burst}` : 'no rate limit'}`;
-    case 'clear': return change.link === undefined ? 'every fault cleared' : `link ${change.link}: faults cleared`;
+    case 'link':
+      return `link ${change.link} ${change.up ? 'up' : 'down'}`;
+    case 'latency':
+      return `link ${change.link}: ${change.us} us added`;
+    case 'drop':
+      return `link ${change.link}: drop probability ${change.probability}`;
+    case 'rate':
+      return `link ${change.link}: ${change.rate ? `rate ${change.rate.perSecond}/s, burst ${change.rate.burst}` : 'no rate limit'}`;
+    case 'clear':
+      return change.link === undefined ? 'every fault cleared' : `link ${change.link}: faults cleared`;
   }
 }
 
@@ -125,7 +136,9 @@ export function describeFaults(faults: LinkFaults): string {
     faults.addedUs ? `+${faults.addedUs} us` : undefined,
     faults.dropProbability ? `drop ${faults.dropProbability}` : undefined,
     faults.rate ? `rate ${faults.rate.perSecond}/s burst ${faults.rate.burst}` : undefined,
-  ].filter(Boolean).join(', ');
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /**
@@ -139,17 +152,22 @@ export function describeFaults(faults: LinkFaults): string {
  */
 export function faultNotice(change: FaultChange): string {
   switch (change.kind) {
-    case 'link': return `UEP Link-${change.up ? 'Up' : 'Down'} Link=${change.link}`;
-    case 'latency': return `UEP Link-Latency Link=${change.link},AddedUs=${change.us}`;
-    case 'drop': return `UEP Link-Drop Link=${change.link},Probability=${change.probability}`;
-    case 'rate': return `UEP Link-Rate Link=${change.link},PerSecond=${change.rate?.perSecond ?? 0},Burst=${change.rate?.burst ?? 0}`;
-    case 'clear': return change.link === undefined ? 'UEP Faults-Cleared' : `UEP Faults-Cleared Link=${change.link}`;
+    case 'link':
+      return `UEP Link-${change.up ? 'Up' : 'Down'} Link=${change.link}`;
+    case 'latency':
+      return `UEP Link-Latency Link=${change.link},AddedUs=${change.us}`;
+    case 'drop':
+      return `UEP Link-Drop Link=${change.link},Probability=${change.probability}`;
+    case 'rate':
+      return `UEP Link-Rate Link=${change.link},PerSecond=${change.rate?.perSecond ?? 0},Burst=${change.rate?.burst ?? 0}`;
+    case 'clear':
+      return change.link === undefined ? 'UEP Faults-Cleared' : `UEP Faults-Cleared Link=${change.link}`;
   }
 }
 
 export const FAULT_HELP = [
-  'link down|up LINK        take a link down or bring it up (LINK: a switch link\'s name, or peer:ID)',
-  'isolate ID / rejoin ID   take peer ID\'s own link down / up',
+  "link down|up LINK        take a link down or bring it up (LINK: a switch link's name, or peer:ID)",
+  "isolate ID / rejoin ID   take peer ID's own link down / up",
   'latency LINK US          add US microseconds to every doorbell crossing LINK (0: none)',
   'drop LINK P              lose each doorbell crossing LINK with probability P (0..1)',
   'rate LINK N [BURST]      at most N doorbells/s across LINK (BURST at once, default N/10); rate LINK off',
@@ -162,15 +180,18 @@ export function parseFaultCommand(line: string): FaultChange | undefined {
   const [command, ...args] = line.trim().split(/\s+/);
   const number = (text: string | undefined, what: string): number => {
     const value = Number(text);
-    if (text === undefined || text === '' || !Number.isFinite(value)) throw new FaultError(`${command}: ${what} must be a number, not ${text ?? 'nothing'}`);
+    if (text === undefined || text === '' || !Number.isFinite(value))
+      throw new FaultError(`${command}: ${what} must be a number, not ${text ?? 'nothing'}`);
     return value;
   };
   const need = (count: number, usage: string): void => {
-    if (args.length !== count && !(usage.includes('[') && args.length === count + 1)) throw new FaultError(`usage: ${usage}`);
+    if (args.length !== count && !(usage.includes('[') && args.length === count + 1))
+      throw new FaultError(`usage: ${usage}`);
   };
   const peer = (text: string | undefined): number => {
     const id = number(text, 'a peer id');
-    if (!Number.isInteger(id) || id < 0 || id > 65535) throw new FaultError(`${command}: a peer id is 0 to 65535, not ${text}`);
+    if (!Number.isInteger(id) || id < 0 || id > 65535)
+      throw new FaultError(`${command}: a peer id is 0 to 65535, not ${text}`);
     return id;
   };
   switch (command) {

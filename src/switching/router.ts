@@ -50,7 +50,8 @@ interface Route {
 }
 
 /** No fault in effect (a link whose faults were cleared keeps an empty record). */
-const isClear = (faults: LinkFaults): boolean => !faults.down && !faults.addedUs && !faults.dropProbability && !faults.rate;
+const isClear = (faults: LinkFaults): boolean =>
+  !faults.down && !faults.addedUs && !faults.dropProbability && !faults.rate;
 
 const newCounters = (): LinkCounters => ({ forwarded: 0, dropped: 0, delayed: 0, messages: 0, bytes: 0 });
 
@@ -78,10 +79,15 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
     this.topology = options.topology ?? singleSwitch();
     this.#random = mulberry32(options.seed ?? Date.now());
     this.#now = options.now ?? (() => performance.now());
-    for (const link of this.topology.links) this.#links.set(link.name, { name: link.name, latencyUs: link.latencyUs, counters: newCounters() });
+    for (const link of this.topology.links)
+      this.#links.set(link.name, { name: link.name, latencyUs: link.latencyUs, counters: newCounters() });
     const emitter = this as EventEmitter;
-    emitter.on('newListener', (event: string | symbol) => { if (event === 'trace') this.#tracing(+1); });
-    emitter.on('removeListener', (event: string | symbol) => { if (event === 'trace') this.#tracing(-1); });
+    emitter.on('newListener', (event: string | symbol) => {
+      if (event === 'trace') this.#tracing(+1);
+    });
+    emitter.on('removeListener', (event: string | symbol) => {
+      if (event === 'trace') this.#tracing(-1);
+    });
   }
 
   attach(server: ForwardingServer): void {
@@ -92,7 +98,9 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
   bypasses(from: number, to: number): boolean {
     if (this.#options.inspect || this.#tracers > 0 || this.#subscriptions.size > 0) return false;
     const route = this.#route(from, to);
-    return !route.unreachable && route.baseUs === 0 && route.links.every((link) => !link.faults || isClear(link.faults));
+    return (
+      !route.unreachable && route.baseUs === 0 && route.links.every((link) => !link.faults || isClear(link.faults))
+    );
   }
 
   /** Delayed doorbells the server could not hold (its delay queue was full): lost on the route's last link. */
@@ -158,7 +166,16 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
     const outcome = passed === 0 ? 'dropped' : delayUs > 0 ? 'delayed' : 'forwarded';
     if (this.#subscriptions.size > 0 || this.listenerCount('trace') > 0) {
       const links = route.links.slice(0, passed > 0 ? route.links.length : crossed).map((link) => link.name);
-      this.#trace({ at: performance.timeOrigin + performance.now(), ...doorbell, passed, outcome, delayUs, links, reason, text: message?.text });
+      this.#trace({
+        at: performance.timeOrigin + performance.now(),
+        ...doorbell,
+        passed,
+        outcome,
+        delayUs,
+        links,
+        reason,
+        text: message?.text,
+      });
     }
     if (passed === 0) return { kind: 'drop' };
     if (delayUs > 0) return { kind: 'delay', us: delayUs, count: passed };
@@ -168,7 +185,8 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
   /** Applies a fault change and returns it as applied (link names canonical); throws FaultError for a link the topology has not. */
   apply(asked: FaultChange): FaultChange {
     checkChange(asked);
-    const change = asked.kind !== 'clear' || asked.link !== undefined ? { ...asked, link: this.#linkName(asked.link!) } : asked;
+    const change =
+      asked.kind !== 'clear' || asked.link !== undefined ? { ...asked, link: this.#linkName(asked.link!) } : asked;
     // What passed in the addon counts on the routes it took, before they change.
     this.#server?.report();
     this.#faults.apply(change);
@@ -195,14 +213,15 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
   paths(from: string, to: string): Path[] {
     const key = `${from}\n${to}`;
     let paths = this.#paths.get(key);
-    if (!paths) this.#paths.set(key, paths = kShortestPaths(this.topology.links, from, to, this.topology.paths));
+    if (!paths) this.#paths.set(key, (paths = kShortestPaths(this.topology.links, from, to, this.topology.paths)));
     return paths;
   }
 
   /** Where a peer is attached (cached until peerChanged). */
   attachment(id: number): Attachment {
     let attachment = this.#attachments.get(id);
-    if (!attachment) this.#attachments.set(id, attachment = attachmentOf(this.topology, id, this.#options.nodename?.(id)));
+    if (!attachment)
+      this.#attachments.set(id, (attachment = attachmentOf(this.topology, id, this.#options.nodename?.(id))));
     return attachment;
   }
 
@@ -244,7 +263,7 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
   #link(name: string, latencyUs: number): LinkRuntime {
     let link = this.#links.get(name);
     if (!link) {
-      this.#links.set(name, link = { name, latencyUs, counters: newCounters() });
+      this.#links.set(name, (link = { name, latencyUs, counters: newCounters() }));
       this.#refresh(link);
     }
     return link;
@@ -255,7 +274,8 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
     link.faults = this.#faults.get(link.name);
     const rate = link.faults?.rate;
     if (!rate) link.bucket = undefined;
-    else if (link.bucket?.perSecond !== rate.perSecond || link.bucket.burst !== rate.burst) link.bucket = new TokenBucket(rate.perSecond, rate.burst, this.#now());
+    else if (link.bucket?.perSecond !== rate.perSecond || link.bucket.burst !== rate.burst)
+      link.bucket = new TokenBucket(rate.perSecond, rate.burst, this.#now());
   }
 
   #route(from: number, to: number): Route {
@@ -268,7 +288,11 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
     const last = this.#link(peerLinkName(to), target.latencyUs);
     const path = firstUp(this.paths(source.switch, target.switch), (name) => this.#faults.isUp(name));
     if (!path) {
-      route = { links: [first, last], baseUs: 0, unreachable: `no path from switch ${source.switch} to ${target.switch} is up` };
+      route = {
+        links: [first, last],
+        baseUs: 0,
+        unreachable: `no path from switch ${source.switch} to ${target.switch} is up`,
+      };
     } else {
       const links = [first, ...path.links.map((name) => this.#links.get(name)!), last];
       route = { links, baseUs: links.reduce((sum, link) => sum + link.latencyUs, 0) };

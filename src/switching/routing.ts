@@ -32,8 +32,13 @@ function adjacency(links: readonly SwitchLink[]): Map<string, Edge[]> {
 }
 
 /** The shortest path avoiding some links and switches; ties broken by fewer hops, then link names. */
-function shortest(edges: Map<string, Edge[]>, from: string, to: string,
-  avoidLinks: ReadonlySet<string>, avoidSwitches: ReadonlySet<string>): Path | undefined {
+function shortest(
+  edges: Map<string, Edge[]>,
+  from: string,
+  to: string,
+  avoidLinks: ReadonlySet<string>,
+  avoidSwitches: ReadonlySet<string>,
+): Path | undefined {
   const best = new Map<string, Path>([[from, { switches: [from], links: [], latencyUs: 0 }]]);
   const done = new Set<string>();
   for (;;) {
@@ -47,7 +52,11 @@ function shortest(edges: Map<string, Edge[]>, from: string, to: string,
     done.add(node);
     for (const { link, to: next } of edges.get(node) ?? []) {
       if (done.has(next) || avoidLinks.has(link.name) || avoidSwitches.has(next)) continue;
-      const candidate = { switches: [...current.switches, next], links: [...current.links, link.name], latencyUs: current.latencyUs + link.latencyUs };
+      const candidate = {
+        switches: [...current.switches, next],
+        links: [...current.links, link.name],
+        latencyUs: current.latencyUs + link.latencyUs,
+      };
       const known = best.get(next);
       if (!known || better(candidate, known)) best.set(next, candidate);
     }
@@ -75,12 +84,17 @@ export function kShortestPaths(links: readonly SwitchLink[], from: string, to: s
       const rootLinks = last.links.slice(0, i);
       const avoidLinks = new Set<string>();
       for (const path of found) {
-        if (path.links.slice(0, i).join(',') === rootLinks.join(',') && path.links[i] !== undefined) avoidLinks.add(path.links[i]!);
+        if (path.links.slice(0, i).join(',') === rootLinks.join(',') && path.links[i] !== undefined)
+          avoidLinks.add(path.links[i]!);
       }
       const spur = shortest(edges, rootSwitches[i]!, to, avoidLinks, new Set(rootSwitches.slice(0, i)));
       if (!spur) continue;
       const rootLatency = rootLinks.reduce((sum, name) => sum + links.find((link) => link.name === name)!.latencyUs, 0);
-      const path = { switches: [...rootSwitches, ...spur.switches.slice(1)], links: [...rootLinks, ...spur.links], latencyUs: rootLatency + spur.latencyUs };
+      const path = {
+        switches: [...rootSwitches, ...spur.switches.slice(1)],
+        links: [...rootLinks, ...spur.links],
+        latencyUs: rootLatency + spur.latencyUs,
+      };
       if (![...found, ...candidates].some((other) => key(other) === key(path))) candidates.push(path);
     }
     if (candidates.length === 0) break;
@@ -96,7 +110,11 @@ export function firstUp(paths: readonly Path[], isUp: (link: string) => boolean)
 }
 
 /** The groups of switches that can reach each other over links that are up. */
-export function partitions(switches: readonly string[], links: readonly SwitchLink[], isUp: (link: string) => boolean): string[][] {
+export function partitions(
+  switches: readonly string[],
+  links: readonly SwitchLink[],
+  isUp: (link: string) => boolean,
+): string[][] {
   const edges = adjacency(links.filter((link) => isUp(link.name)));
   const seen = new Set<string>();
   const groups: string[][] = [];

@@ -47,7 +47,13 @@ export function peerOfLink(name: string): number | undefined {
 
 /** Where peer `id` (with `nodename`, if known) lands: by id first, then nodename, else port `id` of the first switch. */
 export function attachmentOf(topology: Topology, id: number, nodename?: string): Attachment {
-  return topology.peers.find((peer) => peer.id === id)
-    ?? (nodename ? topology.peers.find((peer) => peer.nodename === nodename) : undefined)
-    ?? { id, switch: topology.switches[0]!, port: id, latencyUs: 0 };
+  return (
+    topology.peers.find((peer) => peer.id === id) ??
+    (nodename ? topology.peers.find((peer) => peer.nodename === nodename) : undefined) ?? {
+      id,
+      switch: topology.switches[0]!,
+      port: id,
+      latencyUs: 0,
+    }
+  );
 }

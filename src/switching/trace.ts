@@ -12,7 +12,8 @@ export class TraceSubscription<T> implements AsyncIterableIterator<T> {
   #closed = false;
 
   constructor(limit: number, onClose: () => void) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a trace buffer holds at least 1 entry, not ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`a trace buffer holds at least 1 entry, not ${limit}`);
     this.limit = limit;
     this.#onClose = onClose;
   }
@@ -36,7 +37,9 @@ export class TraceSubscription<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.#buffer.length > 0) return Promise.resolve({ value: this.#buffer.shift()!, done: false });
     if (this.#closed) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => { this.#waiting = resolve; });
+    return new Promise((resolve) => {
+      this.#waiting = resolve;
+    });
   }
 
   /** Ends the subscription (also when a for-await loop breaks). */

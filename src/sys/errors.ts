@@ -6,8 +6,11 @@ export interface SysError extends Error {
 }
 
 export function isSysError(error: unknown, code?: string): error is SysError {
-  return error instanceof Error && typeof (error as SysError).syscall === 'string' &&
-    (code === undefined || (error as SysError).code === code);
+  return (
+    error instanceof Error &&
+    typeof (error as SysError).syscall === 'string' &&
+    (code === undefined || (error as SysError).code === code)
+  );
 }
 
 /** A system error's text without the path Node appends ("EIO: i/o error, open '/x'" -> "EIO: i/o error"): the caller names the path itself. */

@@ -23,18 +23,32 @@ export class Watcher {
 
   /** Calls `onReady` while the fd is readable and/or writable (level-triggered). */
   static fd(fd: Fd, onReady: (ready: Readiness) => void): Watcher {
-    return new Watcher(new native.Watcher(fd, (events, status) => {
-      onReady(events < 0
-        ? { readable: false, writable: false, error: status }
-        : { readable: (events & READABLE) !== 0, writable: (events & WRITABLE) !== 0 });
-    }, false));
+    return new Watcher(
+      new native.Watcher(
+        fd,
+        (events, status) => {
+          onReady(
+            events < 0
+              ? { readable: false, writable: false, error: status }
+              : { readable: (events & READABLE) !== 0, writable: (events & WRITABLE) !== 0 },
+          );
+        },
+        false,
+      ),
+    );
   }
 
   /** Calls `onRing(count)` for each batch of rings; the counter is drained natively first. */
   static eventfd(fd: Fd, onRing: (count: number) => void): Watcher {
-    const watcher = new Watcher(new native.Watcher(fd, (events, count) => {
-      if (events >= 0) onRing(count);
-    }, true));
+    const watcher = new Watcher(
+      new native.Watcher(
+        fd,
+        (events, count) => {
+          if (events >= 0) onRing(count);
+        },
+        true,
+      ),
+    );
     watcher.start(READABLE);
     return watcher;
   }

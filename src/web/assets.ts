@@ -10,7 +10,10 @@ export interface Asset {
   body: Buffer;
 }
 
-const pageModule = (name: string) => (): Asset => ({ type: 'text/javascript; charset=utf-8', body: readFileSync(new URL(`./page/${name}.js`, import.meta.url)) });
+const pageModule = (name: string) => (): Asset => ({
+  type: 'text/javascript; charset=utf-8',
+  body: readFileSync(new URL(`./page/${name}.js`, import.meta.url)),
+});
 
 const files: Record<string, () => Asset> = {
   '/': () => ({ type: 'text/html; charset=utf-8', body: Buffer.from(PAGE_HTML) }),
@@ -22,7 +25,10 @@ const files: Record<string, () => Asset> = {
   '/event-reader.js': pageModule('event-reader'),
   // d3's bundle, the whole library in one file that sets window.d3; it sits
   // beside the module d3 exports (its package.json exports no file paths).
-  '/d3.min.js': () => ({ type: 'text/javascript; charset=utf-8', body: readFileSync(join(dirname(createRequire(import.meta.url).resolve('d3')), 'd3.min.js')) }),
+  '/d3.min.js': () => ({
+    type: 'text/javascript; charset=utf-8',
+    body: readFileSync(join(dirname(createRequire(import.meta.url).resolve('d3')), 'd3.min.js')),
+  }),
 };
 
 const loaded = new Map<string, Asset>();
@@ -31,6 +37,6 @@ export const ASSET_PATHS = Object.keys(files);
 
 export function asset(path: string): Asset {
   let found = loaded.get(path);
-  if (!found) loaded.set(path, found = files[path]!());
+  if (!found) loaded.set(path, (found = files[path]!()));
   return found;
 }

@@ -15,14 +15,23 @@ export function readToken(path: string): string {
   let text: string;
   try {
     const { mode } = fstatSync(fd);
-    if ((mode & 0o077) !== 0) throw new Error(`${path} is mode ${(mode & 0o777).toString(8).padStart(4, '0')}: other users could read or change the token; run chmod 600 ${path}`);
+    if ((mode & 0o077) !== 0)
+      throw new Error(
+        `${path} is mode ${(mode & 0o777).toString(8).padStart(4, '0')}: other users could read or change the token; run chmod 600 ${path}`,
+      );
     text = readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);
   }
   const token = text.trim();
-  if (/\s/.test(token)) throw new Error(`the token in ${path} holds white space inside: it could never match a header; write one word (e.g. openssl rand -hex 32 > ${path})`);
-  if (token.length < 16) throw new Error(`the token in ${path} is ${token.length} characters: use at least 16 (e.g. openssl rand -hex 32 > ${path})`);
+  if (/\s/.test(token))
+    throw new Error(
+      `the token in ${path} holds white space inside: it could never match a header; write one word (e.g. openssl rand -hex 32 > ${path})`,
+    );
+  if (token.length < 16)
+    throw new Error(
+      `the token in ${path} is ${token.length} characters: use at least 16 (e.g. openssl rand -hex 32 > ${path})`,
+    );
   return token;
 }
 
@@ -58,9 +67,14 @@ export class TokenGate {
 
   /** Throws 403 when there is no token to hold, 401 (after the delay) unless the request carries `Authorization: Bearer <token>`. */
   async requireToken(req: IncomingMessage): Promise<void> {
-    if (this.token === undefined) throw new HttpError(403, 'the write API is off and message text is not shown: start famez with --http-token FILE to turn them on');
+    if (this.token === undefined)
+      throw new HttpError(
+        403,
+        'the write API is off and message text is not shown: start famez with --http-token FILE to turn them on',
+      );
     const [scheme, given, ...rest] = (req.headers.authorization ?? '').split(' ');
-    if (scheme?.toLowerCase() !== 'bearer' || !given || rest.length > 0) await this.#fail(req, 'this call needs the header Authorization: Bearer <token>');
+    if (scheme?.toLowerCase() !== 'bearer' || !given || rest.length > 0)
+      await this.#fail(req, 'this call needs the header Authorization: Bearer <token>');
     else if (!timingSafeEqual(digest(given), digest(this.token))) await this.#fail(req, 'wrong token');
   }
 
@@ -71,7 +85,9 @@ export class TokenGate {
       const count = this.#unlogged;
       this.#lastLog = now;
       this.#unlogged = 0;
-      this.#options.warn?.(`http: failed authentication from ${req.socket.remoteAddress ?? 'an unknown address'} (${req.method} ${(req.url ?? '').split('?')[0]}: ${why})${count > 1 ? `; ${count} failures since the last line` : ''}`);
+      this.#options.warn?.(
+        `http: failed authentication from ${req.socket.remoteAddress ?? 'an unknown address'} (${req.method} ${(req.url ?? '').split('?')[0]}: ${why})${count > 1 ? `; ${count} failures since the last line` : ''}`,
+      );
     }
     await sleep(this.#options.failureDelayMs ?? 250);
     throw new HttpError(401, why, CHALLENGE);

@@ -11,7 +11,11 @@ import type { SourceEvent } from './model.js';
 import { carriesText, withoutText } from './redact.js';
 
 /** The stream's response headers (a HEAD request gets these and no stream). */
-export const STREAM_HEADERS = { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' };
+export const STREAM_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-store',
+  'X-Accel-Buffering': 'no',
+};
 
 export interface EventStreamLimits {
   /** Bytes that may wait for one client before it is dropped (default 1 MiB). */
@@ -52,7 +56,14 @@ export class EventStream {
   published = 0;
 
   constructor(limits: EventStreamLimits = {}) {
-    this.#limits = { maxBufferedBytes: 1 << 20, maxClients: 1000, keep: 500, heartbeatMs: 15_000, flushMs: 50, ...limits };
+    this.#limits = {
+      maxBufferedBytes: 1 << 20,
+      maxClients: 1000,
+      keep: 500,
+      heartbeatMs: 15_000,
+      flushMs: 50,
+      ...limits,
+    };
   }
 
   get clients(): number {
@@ -73,7 +84,8 @@ export class EventStream {
   publish(event: SourceEvent): void {
     const id = this.#nextId++;
     const at = new Date().toISOString();
-    const serialise = ({ type, ...data }: SourceEvent): string => `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify({ ...data, at })}\n\n`;
+    const serialise = ({ type, ...data }: SourceEvent): string =>
+      `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify({ ...data, at })}\n\n`;
     const withText = serialise(event);
     const chunk = { withText, withoutText: carriesText(event) ? serialise(withoutText(event)) : withText };
     this.#recent.push({ id, ...chunk });
@@ -102,10 +114,15 @@ export class EventStream {
     res.write('retry: 1000\n\n');
     const last = Number(req.headers['last-event-id']);
     // Those not flushed yet come with the next flush.
-    if (Number.isInteger(last)) for (const kept of this.#recent) if (kept.id > last && kept.id <= this.#flushedId) res.write(withText ? kept.withText : kept.withoutText);
+    if (Number.isInteger(last))
+      for (const kept of this.#recent)
+        if (kept.id > last && kept.id <= this.#flushedId) res.write(withText ? kept.withText : kept.withoutText);
     this.#clients.set(res, withText);
     res.on('close', () => this.#detach(res));
-    this.#heartbeat ??= setInterval(() => this.#clients.forEach((_, client) => this.#write(client, ':\n\n')), this.#limits.heartbeatMs).unref();
+    this.#heartbeat ??= setInterval(
+      () => this.#clients.forEach((_, client) => this.#write(client, ':\n\n')),
+      this.#limits.heartbeatMs,
+    ).unref();
   }
 
   close(): void {

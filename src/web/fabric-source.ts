@@ -5,7 +5,15 @@ import type { Fabric, FabricMessage, Port } from '../fabric/index.js';
 import { MailboxError } from '../mailbox/index.js';
 import type { PeerInfo } from '../server/index.js';
 import type * as sys from '../sys/index.js';
-import type { FameZSystem, NodeLinkGraph, PeerView, SourceDescription, SourceEvent, TopologyNode, WebSource } from './model.js';
+import type {
+  FameZSystem,
+  NodeLinkGraph,
+  PeerView,
+  SourceDescription,
+  SourceEvent,
+  TopologyNode,
+  WebSource,
+} from './model.js';
 import { peerView } from './peer-view.js';
 import { refusalEvent, serverSource, type SourceInfo } from './server-source.js';
 import { listenTo } from './subscription.js';
@@ -13,11 +21,23 @@ import { listenTo } from './subscription.js';
 export function fabricSource(fabric: Fabric, info: SourceInfo = {}): WebSource {
   const switchNode = (): TopologyNode | undefined => {
     const sw = fabric.switch;
-    return sw && { id: `switch-${sw.serverId}`, kind: 'switch', peer: sw.serverId, nodename: sw.nodename, cclass: sw.cclass, cid: sw.cid0, sid: sw.sid0, linkState: 'configured' };
+    return (
+      sw && {
+        id: `switch-${sw.serverId}`,
+        kind: 'switch',
+        peer: sw.serverId,
+        nodename: sw.nodename,
+        cclass: sw.cclass,
+        cid: sw.cid0,
+        sid: sw.sid0,
+        linkState: 'configured',
+      }
+    );
   };
   const view = (peer: PeerInfo): PeerView => {
     const sw = fabric.switch;
-    if (sw && peer.id === sw.serverId) return { ...peerView(peer, true), nodename: sw.nodename, cclass: sw.cclass, cid: sw.cid0, sid: sw.sid0 };
+    if (sw && peer.id === sw.serverId)
+      return { ...peerView(peer, true), nodename: sw.nodename, cclass: sw.cclass, cid: sw.cid0, sid: sw.sid0 };
     const port = fabric.ports.get(peer.id);
     if (!port && !peer.credentials) return { ...peerView(peer, true), ...slotNames(fabric, peer.id) };
     return { ...peerView(peer, !peer.credentials, port), ...(port && currentNames(fabric, port)) };
@@ -31,16 +51,38 @@ export function fabricSource(fabric: Fabric, info: SourceInfo = {}): WebSource {
       if (!hub) return { ...plain().topology(), graph: { name: fabric.socketPath, kind: 'fabric' } };
       const ports = [...fabric.ports.values()].sort((a, b) => a.id - b.id);
       return {
-        directed: false, multigraph: false, graph: { name: fabric.socketPath, kind: 'fabric', messages: ports.reduce((sum, port) => sum + port.received + port.sent, 0) },
-        nodes: [hub, ...ports.map((port) => ({ ...portNode(port), ...currentNames(fabric, port) })), ...otherBuiltIns(fabric)],
-        links: ports.map((port) => ({ source: `peer-${port.id}`, target: hub.id, kind: 'port' as const, state: port.linkState })),
+        directed: false,
+        multigraph: false,
+        graph: {
+          name: fabric.socketPath,
+          kind: 'fabric',
+          messages: ports.reduce((sum, port) => sum + port.received + port.sent, 0),
+        },
+        nodes: [
+          hub,
+          ...ports.map((port) => ({ ...portNode(port), ...currentNames(fabric, port) })),
+          ...otherBuiltIns(fabric),
+        ],
+        links: ports.map((port) => ({
+          source: `peer-${port.id}`,
+          target: hub.id,
+          kind: 'port' as const,
+          state: port.linkState,
+        })),
       };
     },
     describe(): SourceDescription {
       const described = plain().describe();
       return {
-        ...described, kind: 'fabric', memory: { ...described.memory, path: fabric.mailboxPath },
-        options: { ...described.options, mode: fabric.mode, nClients: fabric.layout.nClients, serverId: fabric.layout.serverId },
+        ...described,
+        kind: 'fabric',
+        memory: { ...described.memory, path: fabric.mailboxPath },
+        options: {
+          ...described.options,
+          mode: fabric.mode,
+          nClients: fabric.layout.nClients,
+          serverId: fabric.layout.serverId,
+        },
       };
     },
     queues: () => ({ ...plain().queues!(), outbox: fabric.outboxPending }),
@@ -56,12 +98,23 @@ export function fabricSource(fabric: Fabric, info: SourceInfo = {}): WebSource {
  * switching view links each to its host's switch).
  */
 function otherBuiltIns(fabric: Fabric): TopologyNode[] {
-  return [...fabric.server.peers.values()].filter((peer) => !peer.credentials && peer.id !== fabric.layout.serverId).sort((a, b) => a.id - b.id)
+  return [...fabric.server.peers.values()]
+    .filter((peer) => !peer.credentials && peer.id !== fabric.layout.serverId)
+    .sort((a, b) => a.id - b.id)
     .map((peer) => ({ id: `peer-${peer.id}`, kind: 'peer', peer: peer.id, ...slotNames(fabric, peer.id) }));
 }
 
 function portNode(port: Port): TopologyNode {
-  return { id: `peer-${port.id}`, kind: 'peer', peer: port.id, nodename: port.nodename, cclass: port.cclass, cid: port.cid, sid: port.sid, linkState: port.linkState };
+  return {
+    id: `peer-${port.id}`,
+    kind: 'peer',
+    peer: port.id,
+    nodename: port.nodename,
+    cclass: port.cclass,
+    cid: port.cid,
+    sid: port.sid,
+    linkState: port.linkState,
+  };
 }
 
 function fabricEvents(fabric: Fabric, view: (peer: PeerInfo) => PeerView, listener: (event: SourceEvent) => void) {
@@ -72,9 +125,11 @@ function fabricEvents(fabric: Fabric, view: (peer: PeerInfo) => PeerView, listen
   };
   return {
     'port-joined': (_port: Port, peer: PeerInfo) => listener({ type: 'peer-joined', peer: view(peer) }),
-    'port-left': (port: Port, reason: string) => listener({ type: 'peer-left', id: port.id, nodename: port.nodename, reason }),
+    'port-left': (port: Port, reason: string) =>
+      listener({ type: 'peer-left', id: port.id, nodename: port.nodename, reason }),
     'peer-refused': (who: sys.Credentials | undefined, reason: string) => listener(refusalEvent(who, reason)),
-    message: ({ from, nodename, body, tracker }: FabricMessage) => listener({ type: 'message', from, to: serverId, nodename, body, tracker }),
+    message: ({ from, nodename, body, tracker }: FabricMessage) =>
+      listener({ type: 'message', from, to: serverId, nodename, body, tracker }),
     sent: ({ to, text }: { to: number; text: string }) => listener({ type: 'sent', from: serverId, to, text }),
     link: (port: Port, change: string) => {
       const peer = peerOf(port);
@@ -106,10 +161,19 @@ export function famezSystem(fabric: Fabric): FameZSystem {
   const nodes: FameZSystem['nodes'] = [];
   for (let id = 1; id <= serverId; id++) {
     const names = slotNames(fabric, id);
-    if (names.nodename) nodes.push({ ivshmsg_id: id, id: names.nodename, cclass: names.cclass, hardware: hardware(names.cclass), group: `port_${id}` });
+    if (names.nodename)
+      nodes.push({
+        ivshmsg_id: id,
+        id: names.nodename,
+        cclass: names.cclass,
+        hardware: hardware(names.cclass),
+        group: `port_${id}`,
+      });
   }
   const switchName = slotNames(fabric, serverId).nodename;
-  const links = nodes.filter((node) => switchName && node.id !== switchName).map((node) => ({ source: node.id, target: switchName }));
+  const links = nodes
+    .filter((node) => switchName && node.id !== switchName)
+    .map((node) => ({ source: node.id, target: switchName }));
   return { nClients, server_ivshmsg_id: serverId, nodes, links };
 }
 

@@ -9,16 +9,21 @@ export const FAULT_ACTIONS = ['down', 'up', 'isolate', 'rejoin', 'latency', 'dro
 
 type Body = Record<string, unknown>;
 
-const bad = (message: string): never => { throw new HttpError(400, message); };
+const bad = (message: string): never => {
+  throw new HttpError(400, message);
+};
 
 function field<T>(body: Body, key: string, check: (value: unknown) => value is T, what: string): T {
   const value = body[key];
-  return check(value) ? value : bad(`"${key}" must be ${what}${value === undefined ? ' (it is missing)' : `, not ${JSON.stringify(value)}`}`);
+  return check(value)
+    ? value
+    : bad(`"${key}" must be ${what}${value === undefined ? ' (it is missing)' : `, not ${JSON.stringify(value)}`}`);
 }
 
 const isLink = (value: unknown): value is string => typeof value === 'string' && value !== '' && value.length <= 64;
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
-const isPeer = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535;
+const isPeer = (value: unknown): value is number =>
+  Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535;
 
 /** The change the body asks for, its numbers checked; an HttpError 400 naming the field otherwise. */
 export function parseFaultRequest(body: unknown): FaultChange {
@@ -27,25 +32,46 @@ export function parseFaultRequest(body: unknown): FaultChange {
     return checkChange(change);
   } catch (error) {
     if (!(error instanceof FaultError)) throw error;
-    const key = change.kind === 'latency' ? 'us' : change.kind === 'drop' ? 'probability' : /burst/.test(error.message) ? 'burst' : 'perSecond';
+    const key =
+      change.kind === 'latency'
+        ? 'us'
+        : change.kind === 'drop'
+          ? 'probability'
+          : /burst/.test(error.message)
+            ? 'burst'
+            : 'perSecond';
     return bad(`"${key}": ${error.message}`);
   }
 }
 
 function spelt(body: unknown): FaultChange {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return bad('the body must be a JSON object with "action" (or "command")');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return bad('the body must be a JSON object with "action" (or "command")');
   const fields = body as Body;
   if (fields.command !== undefined) {
-    const command = field(fields, 'command', (v): v is string => typeof v === 'string' && v.length <= 200, 'a fault command such as "link down trunk"');
+    const command = field(
+      fields,
+      'command',
+      (v): v is string => typeof v === 'string' && v.length <= 200,
+      'a fault command such as "link down trunk"',
+    );
     try {
-      return parseFaultCommand(command) ?? bad(`"command": "${command}" is no fault command (${FAULT_ACTIONS.join(', ')}, link down|up)`);
+      return (
+        parseFaultCommand(command) ??
+        bad(`"command": "${command}" is no fault command (${FAULT_ACTIONS.join(', ')}, link down|up)`)
+      );
     } catch (error) {
       if (error instanceof FaultError) bad(`"command": ${error.message}`);
       throw error;
     }
   }
-  const action = field(fields, 'action', (v): v is typeof FAULT_ACTIONS[number] => FAULT_ACTIONS.includes(v as never), `one of ${FAULT_ACTIONS.join(', ')}`);
-  const link = (): string => field(fields, 'link', isLink, 'a link\'s name (a switch link, or peer:ID)');
+  const action = field(
+    fields,
+    'action',
+    (v): v is (typeof FAULT_ACTIONS)[number] => FAULT_ACTIONS.includes(v as never),
+    `one of ${FAULT_ACTIONS.join(', ')}`,
+  );
+  const link = (): string => field(fields, 'link', isLink, "a link's name (a switch link, or peer:ID)");
   const number = (key: string, what: string): number => field(fields, key, isNumber, what);
   switch (action) {
     case 'down':
@@ -62,7 +88,10 @@ function spelt(body: unknown): FaultChange {
       const name = link();
       const perSecond = number('perSecond', 'doorbells per second (0: no limit)');
       if (perSecond === 0) return { kind: 'rate', link: name };
-      const burst = fields.burst === undefined ? Math.max(1, Math.round(perSecond / 10)) : number('burst', 'a whole number of doorbells, at least 1');
+      const burst =
+        fields.burst === undefined
+          ? Math.max(1, Math.round(perSecond / 10))
+          : number('burst', 'a whole number of doorbells, at least 1');
       return { kind: 'rate', link: name, rate: { perSecond, burst } };
     }
     case 'clear':

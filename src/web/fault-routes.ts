@@ -15,7 +15,8 @@ export interface FaultContext {
 }
 
 function switchingOf(context: FaultContext): SwitchingSource {
-  if (!context.switching) throw new HttpError(409, 'doorbells are not switched: start famez with --switched to have faults');
+  if (!context.switching)
+    throw new HttpError(409, 'doorbells are not switched: start famez with --switched to have faults');
   return context.switching;
 }
 

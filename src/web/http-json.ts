@@ -4,14 +4,28 @@ import { MIMEType } from 'node:util';
 
 /** An answer other than 2xx, thrown by a handler and sent as {"error": message}. */
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -24,14 +38,17 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   } catch {
     // not a media type at all
   }
-  if (essence !== 'application/json') throw new HttpError(415, `the body must be JSON (Content-Type: application/json), not ${type ?? 'untyped'}`);
+  if (essence !== 'application/json')
+    throw new HttpError(415, `the body must be JSON (Content-Type: application/json), not ${type ?? 'untyped'}`);
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new HttpError(413, `the body is ${declared} bytes: at most ${limit} are taken`, { Connection: 'close' });
+  if (declared > limit)
+    throw new HttpError(413, `the body is ${declared} bytes: at most ${limit} are taken`, { Connection: 'close' });
   const chunks: Buffer[] = [];
   let length = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     length += chunk.length;
-    if (length > limit) throw new HttpError(413, `the body is over ${limit} bytes: at most ${limit} are taken`, { Connection: 'close' });
+    if (length > limit)
+      throw new HttpError(413, `the body is over ${limit} bytes: at most ${limit} are taken`, { Connection: 'close' });
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');

@@ -5,6 +5,19 @@ export { parseListenAddress, isLoopback, DEFAULT_HOST, FAMEZ_HTTP_PORT, type Lis
 export { readToken, TokenGate } from './auth.js';
 export { RequestGuard } from './request-guard.js';
 export { ENDPOINTS } from './api.js';
-export type { WebSource, SourceEvent, PeerView, NodeLinkGraph, TopologyNode, TopologyLink, ServerView, FameZSystem, SwitchingSource, SwitchLinkView, QueueView, DoorbellTrace } from './model.js';
+export type {
+  WebSource,
+  SourceEvent,
+  PeerView,
+  NodeLinkGraph,
+  TopologyNode,
+  TopologyLink,
+  ServerView,
+  FameZSystem,
+  SwitchingSource,
+  SwitchLinkView,
+  QueueView,
+  DoorbellTrace,
+} from './model.js';
 export { routerSwitching, fabricSwitching, type SwitchingOptions } from './switching-source.js';
 export type { EventStreamLimits } from './event-stream.js';

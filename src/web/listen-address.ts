@@ -23,7 +23,8 @@ export function parseListenAddress(text: string): ListenAddress {
   } catch {
     throw new RangeError(`"${text}" is no [ADDR:]PORT`);
   }
-  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) throw new RangeError(`"${text}" is no [ADDR:]PORT`);
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash)
+    throw new RangeError(`"${text}" is no [ADDR:]PORT`);
   if (url.port === '' && !/:0*80$/.test(text)) throw new RangeError(`"${text}" has no port: give ADDR:PORT or PORT`);
   // Port 0 takes any free port (the log line says which).
   return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80) };
@@ -32,5 +33,10 @@ export function parseListenAddress(text: string): ListenAddress {
 /** Whether `host` is this machine only: 127.0.0.0/8, ::1 or localhost. */
 export function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare) || /^::ffff:127\./.test(bare);
+  return (
+    bare === 'localhost' ||
+    bare === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare) ||
+    /^::ffff:127\./.test(bare)
+  );
 }

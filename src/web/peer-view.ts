@@ -11,8 +11,14 @@ export function peerView(peer: PeerInfo, builtIn: boolean, port?: Port): PeerVie
   }
   if (port) {
     Object.assign(view, {
-      nodename: port.nodename, cclass: port.cclass, cid: port.cid, sid: port.sid, linkState: port.linkState,
-      peerAttributes: { ...port.peerAttributes }, received: port.received, sent: port.sent,
+      nodename: port.nodename,
+      cclass: port.cclass,
+      cid: port.cid,
+      sid: port.sid,
+      linkState: port.linkState,
+      peerAttributes: { ...port.peerAttributes },
+      received: port.received,
+      sent: port.sent,
     });
   }
   return view;

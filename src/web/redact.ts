@@ -32,6 +32,10 @@ export function withoutText(event: SourceEvent): SourceEvent {
 
 /** Whether the event carries message text (then it has two forms). */
 export function carriesText(event: SourceEvent): boolean {
-  return (event.type === 'message' && event.body !== undefined) || (event.type === 'sent' && event.text !== undefined)
-    || (event.type === 'trace' && event.text !== undefined) || (event.type === 'warning' && event.text.includes('"'));
+  return (
+    (event.type === 'message' && event.body !== undefined) ||
+    (event.type === 'sent' && event.text !== undefined) ||
+    (event.type === 'trace' && event.text !== undefined) ||
+    (event.type === 'warning' && event.text.includes('"'))
+  );
 }

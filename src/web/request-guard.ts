@@ -34,7 +34,10 @@ export class RequestGuard {
       const url = hostUrl(header);
       const name = url && bare(url.hostname);
       if (name === undefined || (isIP(name) === 0 && !this.#names.has(name))) {
-        throw new HttpError(421, `Host ${JSON.stringify(header)} is not this server: famez answers to localhost, IP addresses${this.#names.size > 1 ? ` and ${[...this.#names].filter((n) => n !== 'localhost').join(', ')}` : ''}; add a name with --http-allow-host NAME`);
+        throw new HttpError(
+          421,
+          `Host ${JSON.stringify(header)} is not this server: famez answers to localhost, IP addresses${this.#names.size > 1 ? ` and ${[...this.#names].filter((n) => n !== 'localhost').join(', ')}` : ''}; add a name with --http-allow-host NAME`,
+        );
       }
     }
     if (req.method === 'GET' || req.method === 'HEAD') return;
@@ -47,7 +50,10 @@ export class RequestGuard {
       // "null" (a sandboxed or file page) or no URL at all
     }
     if (host === undefined || header === undefined || host !== hostUrl(header)?.host) {
-      throw new HttpError(403, `a page from ${origin} may not change anything here (only pages served by famez itself may)`);
+      throw new HttpError(
+        403,
+        `a page from ${origin} may not change anything here (only pages served by famez itself may)`,
+      );
     }
   }
 }

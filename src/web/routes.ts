@@ -14,7 +14,12 @@ export type Handler = (request: Request) => void | Promise<void>;
 export type Method = 'GET' | 'POST';
 export type RouteTable = Record<string, Partial<Record<Method, Handler>>>;
 
-export async function dispatch(routes: RouteTable, guard: RequestGuard, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function dispatch(
+  routes: RouteTable,
+  guard: RequestGuard,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   try {
     guard.check(req);
     // The host is fixed: only the path and query of the request are read.
@@ -24,7 +29,9 @@ export async function dispatch(routes: RouteTable, guard: RequestGuard, req: Inc
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const handler = method === 'GET' || method === 'POST' ? route[method] : undefined;
     if (!handler) {
-      const allowed = Object.keys(route).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
+      const allowed = Object.keys(route)
+        .flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]))
+        .join(', ');
       throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}: use ${allowed}`, { Allow: allowed });
     }
     await handler({ req, res, url });

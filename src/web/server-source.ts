@@ -28,17 +28,27 @@ export function serverSource(server: FamezServer, info: SourceInfo = {}): WebSou
     peers: () => peers().map((peer) => peerView(peer, !peer.credentials)),
     topology(): NodeLinkGraph {
       return {
-        directed: false, multigraph: false, graph: { name: server.socketPath, kind: 'server' },
-        nodes: [{ id: 'server', kind: 'server' }, ...peers().map((peer) => ({ id: `peer-${peer.id}`, kind: 'peer' as const, peer: peer.id }))],
+        directed: false,
+        multigraph: false,
+        graph: { name: server.socketPath, kind: 'server' },
+        nodes: [
+          { id: 'server', kind: 'server' },
+          ...peers().map((peer) => ({ id: `peer-${peer.id}`, kind: 'peer' as const, peer: peer.id })),
+        ],
         // A built-in peer (a cluster's remote peer) is not on this socket.
-        links: peers().filter((peer) => peer.credentials).map((peer) => ({ source: `peer-${peer.id}`, target: 'server', kind: 'socket' as const })),
+        links: peers()
+          .filter((peer) => peer.credentials)
+          .map((peer) => ({ source: `peer-${peer.id}`, target: 'server', kind: 'socket' as const })),
       };
     },
     describe(): SourceDescription {
       const { kind, size, description } = server.memory;
       return {
-        kind: 'server', socketPath: server.socketPath, memory: { kind, size, description, path: memoryPath(info.memory) },
-        vectors: server.vectors, peers: server.connectedPeers,
+        kind: 'server',
+        socketPath: server.socketPath,
+        memory: { kind, size, description, path: memoryPath(info.memory) },
+        vectors: server.vectors,
+        peers: server.connectedPeers,
         options: { protocol: server.protocol, maxPeers: server.maxPeers, ...info.options },
       };
     },

@@ -23,12 +23,27 @@ export function routerSwitching(router: Router, options: SwitchingOptions = {}):
     links(peers): SwitchLinkView[] {
       const counters = router.counters();
       const faults = new Map(router.faults());
-      const view = (name: string, ends: [string, string], kind: SwitchLinkView['kind'], latencyUs: number): SwitchLinkView => {
+      const view = (
+        name: string,
+        ends: [string, string],
+        kind: SwitchLinkView['kind'],
+        latencyUs: number,
+      ): SwitchLinkView => {
         const linkFaults = faults.get(name) ?? {};
-        return { name, ends, kind, latencyUs, state: linkFaults.down ? 'down' : 'up', faults: linkFaults, counters: counters.get(name) ?? { ...ZERO } };
+        return {
+          name,
+          ends,
+          kind,
+          latencyUs,
+          state: linkFaults.down ? 'down' : 'up',
+          faults: linkFaults,
+          counters: counters.get(name) ?? { ...ZERO },
+        };
       };
       return [
-        ...router.topology.links.map((link) => view(link.name, [`switch:${link.a}`, `switch:${link.b}`], 'switch-link', link.latencyUs)),
+        ...router.topology.links.map((link) =>
+          view(link.name, [`switch:${link.a}`, `switch:${link.b}`], 'switch-link', link.latencyUs),
+        ),
         ...peers.map((id) => {
           const at = router.attachment(id);
           return view(`peer:${id}`, [`peer-${id}`, `switch:${at.switch}`], 'peer-link', at.latencyUs);
@@ -36,7 +51,9 @@ export function routerSwitching(router: Router, options: SwitchingOptions = {}):
       ];
     },
     faults: () => router.faults().map(([link, faults]) => ({ link, ...faults })),
-    get faultChanges() { return router.faultChanges; },
+    get faultChanges() {
+      return router.faultChanges;
+    },
     apply,
     subscribe(listener) {
       const onFault = (change: FaultChange, text: string): void => listener({ type: 'fault', change, text });
@@ -51,7 +68,10 @@ export function routerSwitching(router: Router, options: SwitchingOptions = {}):
 }
 
 /** A fabric's switching, if it is switched: changes go through the fabric, which logs them and tells the peers. */
-export function fabricSwitching(fabric: Fabric, options: Omit<SwitchingOptions, 'apply'> = {}): SwitchingSource | undefined {
+export function fabricSwitching(
+  fabric: Fabric,
+  options: Omit<SwitchingOptions, 'apply'> = {},
+): SwitchingSource | undefined {
   return fabric.router && routerSwitching(fabric.router, { ...options, apply: (change) => fabric.applyFault(change) });
 }
 

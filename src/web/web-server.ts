@@ -45,11 +45,21 @@ export class WebServer {
     const budget = new EventBudget(options.busyEventsPerSecond);
     const metrics = new WebMetrics(options.source, this.#stream, options.switching, budget);
     const gate = new TokenGate(options.token, { warn: options.warn, failureDelayMs: options.failureDelayMs });
-    const routes = apiRoutes({ source: options.source, stream: this.#stream, metrics, switching: options.switching, gate, maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 });
+    const routes = apiRoutes({
+      source: options.source,
+      stream: this.#stream,
+      metrics,
+      switching: options.switching,
+      gate,
+      maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,
+    });
     // The name it listens on, if a name, means this server too.
     const listenName = options.host !== undefined && isIP(options.host) === 0 ? [options.host] : [];
     const guard = new RequestGuard([...(options.allowedHosts ?? []), ...listenName]);
-    this.#http = createServer({ headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000 }, (req, res) => void dispatch(routes, guard, req, res));
+    this.#http = createServer(
+      { headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000 },
+      (req, res) => void dispatch(routes, guard, req, res),
+    );
     const publish = (event: SourceEvent): void => {
       metrics.observe(event);
       if (budget.allows(event)) this.#stream.publish(event);

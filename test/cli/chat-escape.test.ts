@@ -10,12 +10,22 @@ import { MailboxPeer } from '../fabric/mailbox-peer.js';
 import { tempDir } from '../server/helpers.js';
 import { Famez } from './cli.js';
 
-test('escapeControls makes C0 but tab, DEL, C1, line separators and bidi overrides visible; other text is untouched', { timeout: 5_000 }, () => {
-  assert.equal(escapeControls('a\x1b[31mb\nc\r\td\x07\x7f\x9b\u2028\u202e\u2066'), 'a\\e[31mb\\nc\\r\td\\x07\\x7f\\x9b\\u{2028}\\u{202e}\\u{2066}');
-  assert.equal(escapeControls('plain text, ümlauts, 日本, emoji 🙂 and \\ backslash'), 'plain text, ümlauts, 日本, emoji 🙂 and \\ backslash');
+test('escapeControls makes C0 but tab, DEL, C1, line separators and bidi overrides visible; other text is untouched', {
+  timeout: 5_000,
+}, () => {
+  assert.equal(
+    escapeControls('a\x1b[31mb\nc\r\td\x07\x7f\x9b\u2028\u202e\u2066'),
+    'a\\e[31mb\\nc\\r\td\\x07\\x7f\\x9b\\u{2028}\\u{202e}\\u{2066}',
+  );
+  assert.equal(
+    escapeControls('plain text, ümlauts, 日本, emoji 🙂 and \\ backslash'),
+    'plain text, ümlauts, 日本, emoji 🙂 and \\ backslash',
+  );
 });
 
-test('famez chat escapes a peer\'s name and message on the terminal and keeps them raw in --json', { timeout: 30_000 }, async (t) => {
+test("famez chat escapes a peer's name and message on the terminal and keeps them raw in --json", {
+  timeout: 30_000,
+}, async (t) => {
   const dir = tempDir(t);
   const fabric = createFabric({ socketPath: join(dir, 'sock'), mailbox: join(dir, 'mailbox') });
   t.after(() => fabric.close());

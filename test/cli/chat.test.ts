@@ -32,18 +32,22 @@ class Chat {
 
   /** The first JSON line not taken yet that matches. */
   async next(match: (line: Line) => boolean, what: string): Promise<Line> {
-    return waitFor(() => {
-      const lines = this.process.stdout;
-      for (let i = 0; i < lines.length; i++) {
-        if (this.#taken.has(i)) continue;
-        const line = JSON.parse(lines[i]!) as Line;
-        if (match(line)) {
-          this.#taken.add(i);
-          return line;
+    return waitFor(
+      () => {
+        const lines = this.process.stdout;
+        for (let i = 0; i < lines.length; i++) {
+          if (this.#taken.has(i)) continue;
+          const line = JSON.parse(lines[i]!) as Line;
+          if (match(line)) {
+            this.#taken.add(i);
+            return line;
+          }
         }
-      }
-      return undefined;
-    }, `${what} (stdout: ${this.process.stdout.join(' | ')})`, 10_000);
+        return undefined;
+      },
+      `${what} (stdout: ${this.process.stdout.join(' | ')})`,
+      10_000,
+    );
   }
 
   /** Runs a command and returns its result line. */
@@ -59,60 +63,132 @@ test('two chats and a fabric: ping, send both ways, spoof, who, dump, rfc, link,
   fabric.on('message', (m) => heard.push(m));
   const a = new Chat(t, fabric.socketPath);
   assert.deepEqual(await a.next((l) => l.event === 'ready', 'A ready'), {
-    event: 'ready', id: 1, nodename: 'z01', peers: [{ id: 1, nodename: 'z01', cclass: 'Debugger' }, { id: 15, nodename: 'Z-switch', cclass: 'FabricSwitch' }],
+    event: 'ready',
+    id: 1,
+    nodename: 'z01',
+    peers: [
+      { id: 1, nodename: 'z01', cclass: 'Debugger' },
+      { id: 15, nodename: 'Z-switch', cclass: 'FabricSwitch' },
+    ],
   });
   const b = new Chat(t, fabric.socketPath);
   await b.next((l) => l.event === 'ready' && l.id === 2, 'B ready');
   await a.next((l) => l.event === 'peer' && l.id === 2, 'A hears of B');
   // Each greets the switch with Link CTL Peer-Attribute when ready, as FAME-Z's client does.
-  await a.next((l) => l.event === 'message' && l.from === 15 && l.body === 'Link CTL ACK cclass=FabricSwitch,CID0=1500,SID0=27', 'the switch\'s attributes');
+  await a.next(
+    (l) => l.event === 'message' && l.from === 15 && l.body === 'Link CTL ACK cclass=FabricSwitch,CID0=1500,SID0=27',
+    "the switch's attributes",
+  );
 
   assert.equal((await a.run('ping server')).ok, true);
   await a.next((l) => l.event === 'message' && l.from === 15 && l.body === 'pong', 'pong from the switch');
-  assert.ok(heard.some((m) => m.from === 1 && m.nodename === 'z01' && m.body === 'ping'), 'the switch saw the ping from z01');
+  assert.ok(
+    heard.some((m) => m.from === 1 && m.nodename === 'z01' && m.body === 'ping'),
+    'the switch saw the ping from z01',
+  );
 
   assert.equal((await a.run('send z02 hello there')).ok, true);
-  assert.deepEqual(await b.next((l) => l.event === 'message' && l.from === 1, 'B gets A\'s message'),
-    { event: 'message', from: 1, nodename: 'z01', text: 'hello there!EZT=1', body: 'hello there', tracker: 1 });
+  assert.deepEqual(await b.next((l) => l.event === 'message' && l.from === 1, "B gets A's message"), {
+    event: 'message',
+    from: 1,
+    nodename: 'z01',
+    text: 'hello there!EZT=1',
+    body: 'hello there',
+    tracker: 1,
+  });
   assert.equal((await b.run('s 1 and back')).ok, true);
-  await a.next((l) => l.event === 'message' && l.from === 2 && l.nodename === 'z02' && l.body === 'and back', 'A gets B\'s message');
+  await a.next(
+    (l) => l.event === 'message' && l.from === 2 && l.nodename === 'z02' && l.body === 'and back',
+    "A gets B's message",
+  );
 
   assert.equal((await a.run('spoof server z02 I am the switch')).ok, true);
-  await b.next((l) => l.event === 'message' && l.from === 15 && l.nodename === 'Z-switch' && l.body === 'I am the switch', 'B gets the spoofed message');
+  await b.next(
+    (l) => l.event === 'message' && l.from === 15 && l.nodename === 'Z-switch' && l.body === 'I am the switch',
+    'B gets the spoofed message',
+  );
   assert.equal((await b.run('sp 1 server ping')).ok, true);
-  await waitFor(() => heard.some((m) => m.from === 1 && m.body === 'ping' && m.tracker === 1 && heard.indexOf(m) > 0), 'the switch sees a ping from 1 that B spoofed');
-  await a.next((l) => l.event === 'message' && l.from === 15 && l.body === 'pong', 'the switch answers the spoofed ping to 1, whose slot it came from');
+  await waitFor(
+    () => heard.some((m) => m.from === 1 && m.body === 'ping' && m.tracker === 1 && heard.indexOf(m) > 0),
+    'the switch sees a ping from 1 that B spoofed',
+  );
+  await a.next(
+    (l) => l.event === 'message' && l.from === 15 && l.body === 'pong',
+    'the switch answers the spoofed ping to 1, whose slot it came from',
+  );
 
   const who = await a.run('who');
-  assert.deepEqual((who.result as { peers: { id: number; nodename: string }[] }).peers.map((p) => [p.id, p.nodename]), [[1, 'z01'], [2, 'z02'], [15, 'Z-switch']]);
+  assert.deepEqual(
+    (who.result as { peers: { id: number; nodename: string }[] }).peers.map((p) => [p.id, p.nodename]),
+    [
+      [1, 'z01'],
+      [2, 'z02'],
+      [15, 'Z-switch'],
+    ],
+  );
 
   assert.equal((await a.run('rfc')).ok, true);
-  assert.deepEqual(await a.next((l) => l.event === 'configured', 'A\'s link configured'),
-    { event: 'configured', state: 'configured', cid0: 100, sid0: 27, pfmCid0: 1500, pfmSid0: 27 });
-  await waitFor(() => fabric.ports.get(1)?.linkState === 'configured' && fabric.ports.get(1)?.peerAttributes.CID0 === '100' || undefined,
-    'the switch configured port 1 and recorded its attributes');
+  assert.deepEqual(await a.next((l) => l.event === 'configured', "A's link configured"), {
+    event: 'configured',
+    state: 'configured',
+    cid0: 100,
+    sid0: 27,
+    pfmCid0: 1500,
+    pfmSid0: 27,
+  });
+  await waitFor(
+    () =>
+      (fabric.ports.get(1)?.linkState === 'configured' && fabric.ports.get(1)?.peerAttributes.CID0 === '100') ||
+      undefined,
+    'the switch configured port 1 and recorded its attributes',
+  );
   const dump = await a.run('dump');
-  assert.deepEqual((dump.result as { link: unknown }).link, { state: 'configured', cid0: 100, sid0: 27, pfmCid0: 1500, pfmSid0: 27 });
+  assert.deepEqual((dump.result as { link: unknown }).link, {
+    state: 'configured',
+    cid0: 100,
+    sid0: 27,
+    pfmCid0: 1500,
+    pfmSid0: 27,
+  });
 
   assert.equal((await b.run('link CTL Peer-Attribute')).ok, true);
-  await b.next((l) => l.event === 'message' && l.from === 15 && /^Link CTL ACK cclass=FabricSwitch/.test(String(l.body)), 'B gets the switch\'s ACK');
+  await b.next(
+    (l) => l.event === 'message' && l.from === 15 && /^Link CTL ACK cclass=FabricSwitch/.test(String(l.body)),
+    "B gets the switch's ACK",
+  );
 
   a.process.send('quit');
   assert.deepEqual(await a.process.exit(), { code: 0, signal: null });
-  assert.deepEqual(await b.next((l) => l.event === 'peer-gone', 'B hears A leave'), { event: 'peer-gone', id: 1, nodename: 'z01' });
+  assert.deepEqual(await b.next((l) => l.event === 'peer-gone', 'B hears A leave'), {
+    event: 'peer-gone',
+    id: 1,
+    nodename: 'z01',
+  });
   b.process.send('quit');
   assert.deepEqual(await b.process.exit(), { code: 0, signal: null });
 });
 
 test('text output is FAME-Z\'s: This ID, Ready player, a message as %10s -> "%s" (n), who, dump', async (t) => {
   const fabric = await startFabric(t);
-  const result = await famez(['chat', '-S', fabric.socketPath, '-c', 'ping server; wait message server; wait message server; who; dump']);
+  const result = await famez([
+    'chat',
+    '-S',
+    fabric.socketPath,
+    '-c',
+    'ping server; wait message server; wait message server; who; dump',
+  ]);
   assert.equal(result.status, 0, result.stderr);
   const lines = result.stdout.split('\n');
   assert.deepEqual(lines.slice(0, 3), ['This ID =  1 (z01)', 'Active client list now complete', 'Ready player z01']);
   assert.ok(lines.includes('  Z-switch -> "pong" (2)'), result.stdout);
   assert.ok(lines.includes('This ID =  1 (z01)') && lines.includes('Peer ID = 15 (Z-switch)'), result.stdout);
-  assert.ok(lines.includes('\t 1 z01') && lines.includes('\t15 Z-switch') && lines.includes('My CID0:SID0 = 0:0') && lines.includes(" {'State': 'up'}"), result.stdout);
+  assert.ok(
+    lines.includes('\t 1 z01') &&
+      lines.includes('\t15 Z-switch') &&
+      lines.includes('My CID0:SID0 = 0:0') &&
+      lines.includes(" {'State': 'up'}"),
+    result.stdout,
+  );
 });
 
 test('scripts: the first failing command ends the run with status 1; a message of 384 bytes or more is refused', async (t) => {
@@ -129,15 +205,23 @@ test('scripts: the first failing command ends the run with status 1; a message o
   assert.match(timeout.stdout, /timeout: no message from 3 within 0.2 s/);
 });
 
-test('wait message FROM waits for FROM only: `wait message 2` is peer 2 (not 2 s, not the switch\'s answer); `any` takes every sender', { timeout: 60_000 }, async (t) => {
+test("wait message FROM waits for FROM only: `wait message 2` is peer 2 (not 2 s, not the switch's answer); `any` takes every sender", {
+  timeout: 60_000,
+}, async (t) => {
   const fabric = await startFabric(t);
-  const waiting = famez(['chat', '-S', fabric.socketPath, '--json', '-c', 'ping server; wait peer 2 20; wait message 2'], 30_000);
+  const waiting = famez(
+    ['chat', '-S', fabric.socketPath, '--json', '-c', 'ping server; wait peer 2 20; wait message 2'],
+    30_000,
+  );
   await waitFor(() => fabric.ports.has(1), 'the first chat on port 1', 20_000);
   const sender = await famez(['chat', '-S', fabric.socketPath, '-c', 'wait peer 1 20; send 1 hello'], 30_000);
   assert.equal(sender.status, 0, sender.stdout + sender.stderr);
   const result = await waiting;
   assert.equal(result.status, 0, result.stdout + result.stderr);
-  const lines = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line);
+  const lines = result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Line);
   const wait = lines.find((line) => line.command === 'wait message 2');
   assert.equal(wait && (wait.result as Line).from, 2, result.stdout);
   assert.equal((wait!.result as Line).body, 'hello');
@@ -146,7 +230,13 @@ test('wait message FROM waits for FROM only: `wait message 2` is peer 2 (not 2 s
   assert.equal(other.status, 1, other.stdout);
   assert.match(other.stdout, /Z-switch -> "pong"/, 'a message came, from the switch');
   assert.match(other.stdout, /timeout: no message from 2 within 0.5 s/);
-  const any = await famez(['chat', '-S', fabric.socketPath, '-c', 'ping server; wait message any 10; wait message any 10']);
+  const any = await famez([
+    'chat',
+    '-S',
+    fabric.socketPath,
+    '-c',
+    'ping server; wait message any 10; wait message any 10',
+  ]);
   assert.equal(any.status, 0, any.stdout + any.stderr);
   const bad = await famez(['chat', '-S', fabric.socketPath, '-c', 'wait message server 1 2']);
   assert.equal(bad.status, 1);
@@ -160,14 +250,23 @@ test('against a plain ivshmem server: one line, exit 1', async (t) => {
   await server.listen();
   const result = await famez(['chat', '-S', join(dir, 'sock'), '-c', 'who']);
   assert.equal(result.status, 1);
-  assert.match(result.stderr, /^famez: no mailbox globals .*: the server is not an IVSHMSG fabric \(start one with famez fabric\)\n$/);
+  assert.match(
+    result.stderr,
+    /^famez: no mailbox globals .*: the server is not an IVSHMSG fabric \(start one with famez fabric\)\n$/,
+  );
   assert.equal(result.stdout, '');
 });
 
-test('on a terminal: a receiver that never hands the slot back is a clear timeout and the console stays usable; garbage in a slot is a warning', { timeout: 30_000 }, async (t) => {
+test('on a terminal: a receiver that never hands the slot back is a clear timeout and the console stays usable; garbage in a slot is a warning', {
+  timeout: 30_000,
+}, async (t) => {
   const fabric = await startFabric(t);
   const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
-  const tty = new LineProcess(t, 'famez chat on a pty', 'script', ['-qfec', [process.execPath, MAIN, 'chat', '-S', fabric.socketPath].map(quote).join(' '), '/dev/null']);
+  const tty = new LineProcess(t, 'famez chat on a pty', 'script', [
+    '-qfec',
+    [process.execPath, MAIN, 'chat', '-S', fabric.socketPath].map(quote).join(' '),
+    '/dev/null',
+  ]);
   await tty.line(/Ready player z01/);
   // A peer that never takes its messages, and writes garbage into its own slot.
   const mute = await connect({ path: fabric.socketPath });

@@ -31,13 +31,29 @@ test('bad options: one line naming the problem, exit 2', () => {
   }
 });
 
-test('help names FAME-Z\'s options and gives the QEMU stanza', () => {
+test("help names FAME-Z's options and gives the QEMU stanza", () => {
   const result = famez(['help', 'fabric']);
   assert.equal(result.status, 0);
-  for (const option of ['--socketpath', '--mailbox', '--nClients', '--noPFM', '--silent', '--recycle', '--norecycle', '--daemon', '--logfile', '--allow-uid', '--max-queue', '--pid-file']) {
+  for (const option of [
+    '--socketpath',
+    '--mailbox',
+    '--nClients',
+    '--noPFM',
+    '--silent',
+    '--recycle',
+    '--norecycle',
+    '--daemon',
+    '--logfile',
+    '--allow-uid',
+    '--max-queue',
+    '--pid-file',
+  ]) {
     assert.ok(result.stdout.includes(option), `help mentions ${option}`);
   }
-  assert.match(result.stdout, /-chardev socket,path=\/tmp\/ivshmsg_socket,id=ivshmsg -device ivshmem-doorbell,chardev=ivshmsg,vectors=16/);
+  assert.match(
+    result.stdout,
+    /-chardev socket,path=\/tmp\/ivshmsg_socket,id=ivshmsg -device ivshmem-doorbell,chardev=ivshmsg,vectors=16/,
+  );
 });
 
 test('a fabric logs its QEMU stanza, answers a mailbox peer, logs each message with -v, and on SIGTERM removes socket, mailbox and pid file', async (t) => {
@@ -47,8 +63,13 @@ test('a fabric logs its QEMU stanza, answers a mailbox peer, logs each message w
   const pidFile = join(dir, 'pid');
   const fabric = new Famez(t, ['fabric', '-S', socket, '-M', mailbox, '-n', '6', '-v', '-p', pidFile]);
   const listening = await fabric.line(/listening on /);
-  assert.match(listening, new RegExp(`mailbox ${mailbox} \\(4 KiB\\), 6 clients, switch Z-switch \\(managing\\) is peer 7; ` +
-    `QEMU: -chardev socket,path=${socket},id=ivshmsg -device ivshmem-doorbell,chardev=ivshmsg,vectors=8$`));
+  assert.match(
+    listening,
+    new RegExp(
+      `mailbox ${mailbox} \\(4 KiB\\), 6 clients, switch Z-switch \\(managing\\) is peer 7; ` +
+        `QEMU: -chardev socket,path=${socket},id=ivshmsg -device ivshmem-doorbell,chardev=ivshmsg,vectors=8$`,
+    ),
+  );
   assert.equal(readFileSync(pidFile, 'utf8').trim(), String(fabric.pid));
   assert.equal(statSync(mailbox).size, 4096);
 
@@ -79,7 +100,11 @@ test('--noPFM and --silent say what the server is; --norecycle announces leaves 
   const stay = await MailboxPeer.connect(join(dir, 'a'));
   t.after(() => stay.close());
   // A peer that joins and leaves within one read of ours is never announced, either way: leave once it was.
-  const announced = new Promise<void>((resolve) => stay.client.on('peer', (id) => { if (id === 2) resolve(); }));
+  const announced = new Promise<void>((resolve) =>
+    stay.client.on('peer', (id) => {
+      if (id === 2) resolve();
+    }),
+  );
   const leaver = await MailboxPeer.connect(join(dir, 'a'));
   await withTimeout(announced, 'peer 2 announced to the peer that stays', 5000);
   const gone: number[] = [];
@@ -91,7 +116,9 @@ test('--noPFM and --silent say what the server is; --norecycle announces leaves 
   assert.match(await silent.line(/listening on /), /the server takes no part/);
 });
 
-test('on a terminal: the console answers help and dump (the switch and its ports) and quit closes everything', { timeout: 30_000 }, async (t) => {
+test('on a terminal: the console answers help and dump (the switch and its ports) and quit closes everything', {
+  timeout: 30_000,
+}, async (t) => {
   const dir = tempDir(t);
   const socket = join(dir, 'sock');
   const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
@@ -108,7 +135,9 @@ test('on a terminal: the console answers help and dump (the switch and its ports
   await tty.line(/Debugger alpha \[0,0\] -\| 1 U 14\|-/);
   await tty.line(/^ 1 alpha\s+Debugger\s+link up\s+CID=0 SID=0 in=1 out=/);
   let disconnected = false;
-  peer.client.on('close', () => { disconnected = true; });
+  peer.client.on('close', () => {
+    disconnected = true;
+  });
   tty.child.stdin.write('quit\r');
   assert.deepEqual(await tty.exit(), { code: 0, signal: null });
   await waitFor(() => disconnected, 'the peer is disconnected');
@@ -138,6 +167,10 @@ test('-D runs in the background with -L as its log; SIGTERM removes socket and m
   await peer.expect(15, 'pong');
   peer.close();
   process.kill(daemonPid, 'SIGTERM');
-  await waitFor(() => !existsSync(socket) && !existsSync(mailbox), 'the daemon to remove its socket and mailbox', 10_000);
+  await waitFor(
+    () => !existsSync(socket) && !existsSync(mailbox),
+    'the daemon to remove its socket and mailbox',
+    10_000,
+  );
   await waitFor(() => /SIGTERM: closing/.test(readFileSync(logFile, 'utf8')), 'the stop in the log', 10_000);
 });

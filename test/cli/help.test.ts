@@ -11,9 +11,12 @@ function listedCommands(): string[] {
   return [...overview.stdout.matchAll(/^ {2}([a-z][a-z-]*) {2,}\S/gm)].map((match) => match[1]!);
 }
 
-test('famez help COMMAND prints what famez COMMAND --help prints, exit 0, for every command famez help lists', { timeout: 60_000 }, () => {
+test('famez help COMMAND prints what famez COMMAND --help prints, exit 0, for every command famez help lists', {
+  timeout: 60_000,
+}, () => {
   const commands = listedCommands();
-  for (const expected of ['server', 'client', 'fabric', 'chat', 'lab']) assert.ok(commands.includes(expected), `famez help does not list ${expected}: ${commands.join(', ')}`);
+  for (const expected of ['server', 'client', 'fabric', 'chat', 'lab'])
+    assert.ok(commands.includes(expected), `famez help does not list ${expected}: ${commands.join(', ')}`);
   for (const command of commands) {
     const help = famez(['help', command]);
     const direct = famez([command, '--help']);
@@ -26,7 +29,9 @@ test('famez help COMMAND prints what famez COMMAND --help prints, exit 0, for ev
   }
 });
 
-test('famez help lists every command; famez help NAME of an unknown command is one line, exit 2', { timeout: 30_000 }, () => {
+test('famez help lists every command; famez help NAME of an unknown command is one line, exit 2', {
+  timeout: 30_000,
+}, () => {
   const overview = famez(['help']);
   assert.equal(overview.status, 0);
   assert.match(overview.stdout, /^ {2}server +run an ivshmem server/m);
@@ -39,7 +44,9 @@ test('famez help lists every command; famez help NAME of an unknown command is o
 });
 
 test('famez --version and -V print the package version', { timeout: 30_000 }, () => {
-  const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   for (const flag of ['--version', '-V']) {
     const result = famez([flag]);
     assert.equal(result.status, 0);

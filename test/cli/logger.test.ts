@@ -21,7 +21,10 @@ test('control characters are escaped: a nodename with a newline or ESC stays on 
   log.close();
   const lines = readFileSync(path, 'utf8').split('\n');
   assert.equal(lines.length, 2, 'one line and the final newline');
-  assert.match(lines[0]!, new RegExp(`^${TIME} peer 3 is evil\\\\n${TIME} peer 9 joined \\(pid 1, uid 0, gid 0\\)\\\\x1b\\]0;owned\\\\x07$`));
+  assert.match(
+    lines[0]!,
+    new RegExp(`^${TIME} peer 3 is evil\\\\n${TIME} peer 9 joined \\(pid 1, uid 0, gid 0\\)\\\\x1b\\]0;owned\\\\x07$`),
+  );
 });
 
 test('JSON lines carry the text escaped by JSON itself, one object per line', TIMEOUT, (t) => {
@@ -50,8 +53,12 @@ test('a log file is created 0600 and never opened through a symlink', TIMEOUT, (
   writeFileSync(target, 'not a log\n');
   const link = join(dir, 'ivshmsg_log');
   symlinkSync(target, link);
-  assert.throws(() => new Logger({ path: link }), (error: Error) => error instanceof LogFileError &&
-    error.message === `log file ${link} is a symlink; famez never follows one: remove it or give another log file`);
+  assert.throws(
+    () => new Logger({ path: link }),
+    (error: Error) =>
+      error instanceof LogFileError &&
+      error.message === `log file ${link} is a symlink; famez never follows one: remove it or give another log file`,
+  );
   assert.equal(readFileSync(target, 'utf8'), 'not a log\n');
 });
 
@@ -62,12 +69,17 @@ test('a reopen that fails keeps writing to the old file and warns there', TIMEOU
   t.after(() => log.close());
   log.info('one', 'before the rotation');
   renameSync(path, `${path}.1`);
-  symlinkSync(join(dir, 'elsewhere'), path);   // what the reopen meets: refused
+  symlinkSync(join(dir, 'elsewhere'), path); // what the reopen meets: refused
   log.reopen();
   log.info('two', 'after the failed reopen');
   const lines = readFileSync(`${path}.1`, 'utf8').trimEnd().split('\n');
   assert.equal(lines.length, 3, lines.join('\n'));
-  assert.match(lines[1]!, new RegExp(`^${TIME} warning: log file ${path} is a symlink; famez never follows one: remove it or give another log file; ` +
-    'still logging to the file opened before$'));
+  assert.match(
+    lines[1]!,
+    new RegExp(
+      `^${TIME} warning: log file ${path} is a symlink; famez never follows one: remove it or give another log file; ` +
+        'still logging to the file opened before$',
+    ),
+  );
   assert.match(lines[2]!, /after the failed reopen$/);
 });

@@ -53,7 +53,9 @@ test('bad options exit 2 with one line on stderr naming the option', { timeout: 
   assert.equal(existsSync(join(dir, 'mem')), false);
 });
 
-test('a server logs, writes its pid file, logs peers, and on SIGTERM exits 0 and cleans up', { timeout: 60_000 }, async (t) => {
+test('a server logs, writes its pid file, logs peers, and on SIGTERM exits 0 and cleans up', {
+  timeout: 60_000,
+}, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const pidFile = join(dir, 'pid');
@@ -85,7 +87,9 @@ test('a server logs, writes its pid file, logs peers, and on SIGTERM exits 0 and
   assert.deepEqual(server.stderr.filter(Boolean), []);
 });
 
-test('a second server on the same socket exits 1 with a one-line error; the first keeps serving', { timeout: 60_000 }, async (t) => {
+test('a second server on the same socket exits 1 with a one-line error; the first keeps serving', {
+  timeout: 60_000,
+}, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const first = new Famez(t, ['server', '-S', sock, '-m', dir, '-l', '1M']);
@@ -106,7 +110,21 @@ test('a second server on the same socket exits 1 with a one-line error; the firs
 test('--log-format json prints one JSON object per line, each with an event', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
-  const server = new Famez(t, ['server', '-S', sock, '-m', dir, '-l', '64K', '-n', '2', '--log-format', 'json', '--socket-mode', '0660']);
+  const server = new Famez(t, [
+    'server',
+    '-S',
+    sock,
+    '-m',
+    dir,
+    '-l',
+    '64K',
+    '-n',
+    '2',
+    '--log-format',
+    'json',
+    '--socket-mode',
+    '0660',
+  ]);
   await server.line(/"listening"/);
   assert.equal(statSync(sock).mode & 0o777, 0o660);
   const client = await connect({ path: sock });
@@ -122,7 +140,10 @@ test('--log-format json prints one JSON object per line, each with an event', { 
     assert.equal(typeof parsed.event, 'string', line);
     return parsed;
   });
-  assert.deepEqual(events.map((e) => e.event), ['listening', 'peer-joined', 'peer-left', 'stopping']);
+  assert.deepEqual(
+    events.map((e) => e.event),
+    ['listening', 'peer-joined', 'peer-left', 'stopping'],
+  );
   const listening = events[0]!;
   assert.equal(listening.socket, sock);
   assert.equal(listening.vectors, 2);
@@ -157,7 +178,8 @@ test('-d daemonizes: the parent exits 0 at once, the daemon serves until SIGTERM
   assert.match(parent.stdout, new RegExp(`pid ${daemonPid}\\b`));
   process.kill(daemonPid, 0); // alive
   // fds 0-2 point at /dev/null (dup2), so no peer socket can take number 2.
-  for (const fd of [0, 1, 2]) assert.equal(readlinkSync(`/proc/${daemonPid}/fd/${fd}`), '/dev/null', `the daemon's fd ${fd}`);
+  for (const fd of [0, 1, 2])
+    assert.equal(readlinkSync(`/proc/${daemonPid}/fd/${fd}`), '/dev/null', `the daemon's fd ${fd}`);
   assert.ok(lstatSync(sock).isSocket());
   const client = await connect({ path: sock });
   assert.equal(client.id, 0);
@@ -166,14 +188,18 @@ test('-d daemonizes: the parent exits 0 at once, the daemon serves until SIGTERM
   process.kill(daemonPid, 'SIGTERM');
   await waitFor(() => !existsSync(sock), 'the daemon to remove its socket', 10_000);
   await waitFor(() => !existsSync(pidFile), 'the daemon to remove its pid file', 10_000);
-  await waitFor(() => {
-    try {
-      process.kill(daemonPid!, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }, 'the daemon to exit', 10_000);
+  await waitFor(
+    () => {
+      try {
+        process.kill(daemonPid!, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    'the daemon to exit',
+    10_000,
+  );
   daemonPid = undefined;
 });
 
@@ -183,10 +209,15 @@ test('-d reports a failure to start: the parent exits 1 with the error', { timeo
   const { status, stdout, stderr } = famez(['server', '-d', '-S', sock, '-m', dir, '-l', '1M']);
   assert.equal(status, 1);
   assert.equal(stdout, '');
-  assert.equal(stderr, `famez: cannot listen on ${sock}: the directory ${join(dir, 'missing')} does not exist: create it, or choose another path with -S\n`);
+  assert.equal(
+    stderr,
+    `famez: cannot listen on ${sock}: the directory ${join(dir, 'missing')} does not exist: create it, or choose another path with -S\n`,
+  );
 });
 
-test('system errors at start name the path and what to do, and leave nothing behind (no shm object)', { timeout: 30_000 }, (t) => {
+test('system errors at start name the path and what to do, and leave nothing behind (no shm object)', {
+  timeout: 30_000,
+}, (t) => {
   const dir = tempDir(t);
   const name = `famez-start-${process.pid}`;
   const start = (args: string[]): string => {
@@ -197,46 +228,79 @@ test('system errors at start name the path and what to do, and leave nothing beh
     return stderr;
   };
   const missing = join(dir, 'missing', 'sock');
-  assert.equal(start(['-S', missing]), `famez: cannot listen on ${missing}: the directory ${join(dir, 'missing')} does not exist: create it, or choose another path with -S\n`);
+  assert.equal(
+    start(['-S', missing]),
+    `famez: cannot listen on ${missing}: the directory ${join(dir, 'missing')} does not exist: create it, or choose another path with -S\n`,
+  );
   const long = join(dir, 'x'.repeat(120));
-  assert.equal(start(['-S', long]), `famez: cannot listen on ${long}: the path has ${Buffer.byteLength(long)} bytes, more than the 107 a UNIX socket path may have: ` +
-    'choose another path with -S, shorter\n');
+  assert.equal(
+    start(['-S', long]),
+    `famez: cannot listen on ${long}: the path has ${Buffer.byteLength(long)} bytes, more than the 107 a UNIX socket path may have: ` +
+      'choose another path with -S, shorter\n',
+  );
   const file = join(dir, 'missing', 'mem.img');
-  assert.equal(famez(['server', '-S', join(dir, 'sock'), '-f', file]).stderr,
-    `famez: cannot open backing file ${file}: ENOENT: no such file or directory: its directory does not exist: create it, or name another\n`);
+  assert.equal(
+    famez(['server', '-S', join(dir, 'sock'), '-f', file]).stderr,
+    `famez: cannot open backing file ${file}: ENOENT: no such file or directory: its directory does not exist: create it, or name another\n`,
+  );
 });
 
-test('a socket in a directory the user may not write: EACCES with the path and what to do', { timeout: 30_000, skip: process.geteuid?.() === 0 ? false : 'needs root to run famez as nobody (CI runs as root)' }, (t) => {
-  const dir = tempDir(t);   // 0700, root's
+test('a socket in a directory the user may not write: EACCES with the path and what to do', {
+  timeout: 30_000,
+  skip: process.geteuid?.() === 0 ? false : 'needs root to run famez as nobody (CI runs as root)',
+}, (t) => {
+  const dir = tempDir(t); // 0700, root's
   const sock = join(dir, 'sock');
   const name = `famez-eacces-${process.pid}`;
-  const result = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, MAIN, 'server', '-S', sock, '-M', name],
-    { encoding: 'utf8', timeout: 10_000 });
+  const result = spawnSync(
+    'setpriv',
+    ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, MAIN, 'server', '-S', sock, '-M', name],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
   assert.equal(result.status, 1, result.stderr);
-  assert.equal(result.stderr, `famez: cannot listen on ${sock}: no permission to create a socket in ${dir}: choose another path with -S in a directory you may write\n`);
+  assert.equal(
+    result.stderr,
+    `famez: cannot listen on ${sock}: no permission to create a socket in ${dir}: choose another path with -S in a directory you may write\n`,
+  );
   assert.equal(existsSync(`/dev/shm/${name}`), false);
 });
 
-test('SIGHUP with a log file that cannot be reopened: the server keeps the old file, warns there, and serves on', { timeout: 30_000 }, async (t) => {
+test('SIGHUP with a log file that cannot be reopened: the server keeps the old file, warns there, and serves on', {
+  timeout: 30_000,
+}, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const logFile = join(dir, 'log');
   const server = new Famez(t, ['server', '-S', sock, '-m', dir, '-l', '1M', '--log-file', logFile]);
-  await waitFor(() => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('listening'), 'the server to log that it listens', 10_000);
+  await waitFor(
+    () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('listening'),
+    'the server to log that it listens',
+    10_000,
+  );
   renameSync(logFile, `${logFile}.1`);
   symlinkSync(join(dir, 'planted'), logFile);
   server.child.kill('SIGHUP');
-  await waitFor(() => readFileSync(`${logFile}.1`, 'utf8').includes('still logging'), 'the warning in the old log', 10_000);
+  await waitFor(
+    () => readFileSync(`${logFile}.1`, 'utf8').includes('still logging'),
+    'the warning in the old log',
+    10_000,
+  );
   const client = await connect({ path: sock });
   client.close();
-  await waitFor(() => readFileSync(`${logFile}.1`, 'utf8').includes('joined'), 'the join logged in the old file', 10_000);
+  await waitFor(
+    () => readFileSync(`${logFile}.1`, 'utf8').includes('joined'),
+    'the join logged in the old file',
+    10_000,
+  );
   assert.equal(existsSync(join(dir, 'planted')), false, 'the symlink was not followed');
   server.child.kill('SIGTERM');
   assert.equal((await server.exit()).code, 0);
   assert.deepEqual(server.stderr.filter(Boolean), []);
 });
 
-test('after SIGKILL, a restart on the same file keeps the data and replaces the stale socket', { timeout: 60_000 }, async (t) => {
+test('after SIGKILL, a restart on the same file keeps the data and replaces the stale socket', {
+  timeout: 60_000,
+}, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const mem = join(dir, 'mem.img');
@@ -266,7 +330,17 @@ test('after SIGKILL, a restart on the same file keeps the data and replaces the 
 test('an unwritable pid file: exit 1 with a one-line error, no socket left behind', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
-  const server = new Famez(t, ['server', '-S', sock, '-m', dir, '-l', '1M', '-p', join(dir, 'no', 'such', 'dir', 'pid')]);
+  const server = new Famez(t, [
+    'server',
+    '-S',
+    sock,
+    '-m',
+    dir,
+    '-l',
+    '1M',
+    '-p',
+    join(dir, 'no', 'such', 'dir', 'pid'),
+  ]);
   const { code } = await server.exit(3000);
   assert.equal(code, 1);
   assert.equal(server.stderr.filter(Boolean).length, 1, server.stderr.join('\n'));

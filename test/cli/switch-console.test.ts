@@ -8,17 +8,26 @@ import { LineProcess } from '../helpers/line-process.js';
 import { sleep, tempDir, waitFor } from '../server/helpers.js';
 import { MailboxPeer } from '../fabric/mailbox-peer.js';
 
-test('famez fabric --switched on a terminal: isolate stops a peer\'s doorbells, faults and counters show it, rejoin lets them through', { timeout: 30_000 }, async (t) => {
+test("famez fabric --switched on a terminal: isolate stops a peer's doorbells, faults and counters show it, rejoin lets them through", {
+  timeout: 30_000,
+}, async (t) => {
   const dir = tempDir(t);
   const socket = join(dir, 'sock');
   const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
-  const command = [process.execPath, MAIN, 'fabric', '--switched', '-S', socket, '-M', join(dir, 'mailbox')].map(quote).join(' ');
+  const command = [process.execPath, MAIN, 'fabric', '--switched', '-S', socket, '-M', join(dir, 'mailbox')]
+    .map(quote)
+    .join(' ');
   const tty = new LineProcess(t, 'famez fabric --switched on a pty', 'script', ['-qfec', command, '/dev/null']);
   await tty.line(/listening on /);
   const a = await MailboxPeer.connect(socket, { nodename: 'alpha', cclass: 'Debugger' });
   const b = await MailboxPeer.connect(socket, { nodename: 'beta', cclass: 'Debugger' });
-  t.after(() => { a.close(); b.close(); });
-  const type = (line: string): void => { tty.child.stdin.write(`${line}\r`); };
+  t.after(() => {
+    a.close();
+    b.close();
+  });
+  const type = (line: string): void => {
+    tty.child.stdin.write(`${line}\r`);
+  };
   const after = (pattern: RegExp): Promise<number> => tty.lineIndex(pattern, 10_000, tty.stdout.length);
 
   await waitFor(() => a.client.peers.has(b.id), 'A knows B');

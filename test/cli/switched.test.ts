@@ -25,8 +25,23 @@ test('famez server: --fabric-file is checked (field and reason, status 2); --see
 test('famez server --switched under prlimit: a peer that would not fit is refused with the numbers; the others keep ringing', async (t) => {
   const dir = tempDir(t);
   const socket = join(dir, 'sock');
-  const server = new LineProcess(t, 'famez', 'prlimit', ['--nofile=200:200', process.execPath, MAIN, 'server', '--switched',
-    '-n', '8', '-S', socket, '-M', `famez-switched-${process.pid}`, '-l', '64K', '--ids', 'lowest']);
+  const server = new LineProcess(t, 'famez', 'prlimit', [
+    '--nofile=200:200',
+    process.execPath,
+    MAIN,
+    'server',
+    '--switched',
+    '-n',
+    '8',
+    '-S',
+    socket,
+    '-M',
+    `famez-switched-${process.pid}`,
+    '-l',
+    '64K',
+    '--ids',
+    'lowest',
+  ]);
   t.after(() => rmSync(`/dev/shm/famez-switched-${process.pid}`, { force: true }));
   await server.line(/listening on/);
   const clients: FamezClient[] = [];
@@ -42,7 +57,10 @@ test('famez server --switched under prlimit: a peer that would not fit is refuse
   assert.ok(refusal, 'a peer was refused');
   assert.ok(clients.length >= 2, `${clients.length} peers joined first`);
   const line = await server.line(/peer refused/);
-  assert.match(line, /switched doorbells need \d+ more fds for this peer, with \d+ open and a limit \(RLIMIT_NOFILE\) of 200/);
+  assert.match(
+    line,
+    /switched doorbells need \d+ more fds for this peer, with \d+ open and a limit \(RLIMIT_NOFILE\) of 200/,
+  );
   const [a, b] = clients;
   await waitFor(() => a!.peers.has(b!.id), 'a to know b');
   const rung = new Promise((resolve) => b!.once('doorbell', resolve));

@@ -26,7 +26,10 @@ function announce(fd: sys.Fd, peer: number, gone = false): void {
 const received = (client: FamezClient, peer: number, count: number) =>
   waitFor(() => client.doorbellFds(peer).length === count, `${count} vectors of peer ${peer} read`);
 
-async function scripted(handshake: Chunk[], body: (client: FamezClient, fd: sys.Fd, events: string[]) => Promise<void>): Promise<void> {
+async function scripted(
+  handshake: Chunk[],
+  body: (client: FamezClient, fd: sys.Fd, events: string[]) => Promise<void>,
+): Promise<void> {
   const server = new FakeServer();
   const serving = server.serve(handshake, true);
   const client = await connect({ path: server.path, timeoutMs: 5000 });
@@ -43,8 +46,18 @@ async function scripted(handshake: Chunk[], body: (client: FamezClient, fd: sys.
   }
 }
 
-test('a joining peer is announced once all its vectors are here, not when the socket is drained', { timeout: 20_000 }, async () => {
-  const handshake = [msg(0), msg(1), msg(-1, 'memfd'), msg(0, 'eventfd'), msg(0, 'eventfd'), msg(1, 'eventfd'), msg(1, 'eventfd')];
+test('a joining peer is announced once all its vectors are here, not when the socket is drained', {
+  timeout: 20_000,
+}, async () => {
+  const handshake = [
+    msg(0),
+    msg(1),
+    msg(-1, 'memfd'),
+    msg(0, 'eventfd'),
+    msg(0, 'eventfd'),
+    msg(1, 'eventfd'),
+    msg(1, 'eventfd'),
+  ];
   await scripted(handshake, async (client, fd, events) => {
     assert.equal(client.vectors, 2);
     assert.equal(client.peers.get(0), 2);
@@ -72,7 +85,9 @@ test('a joining peer is announced once all its vectors are here, not when the so
   });
 });
 
-test('alone on the server, the first peer to join shows how many vectors everyone has', { timeout: 20_000 }, async () => {
+test('alone on the server, the first peer to join shows how many vectors everyone has', {
+  timeout: 20_000,
+}, async () => {
   // Our own vectors arrive apart: the handshake ends with the first; the second comes later.
   await scripted([msg(0), msg(3), msg(-1, 'memfd'), msg(3, 'eventfd')], async (client, fd, events) => {
     assert.equal(client.vectors, 1);

@@ -36,14 +36,23 @@ interface Run {
 
 function client(args: string[], input?: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [MAIN, 'client', '-S', socketPath, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ status: error ? (error as { code?: number }).code ?? 1 : 0, lines: stdout.split('\n').filter(Boolean), stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      [MAIN, 'client', '-S', socketPath, ...args],
+      { timeout: 20_000 },
+      (error, stdout, stderr) => {
+        resolve({
+          status: error ? ((error as { code?: number }).code ?? 1) : 0,
+          lines: stdout.split('\n').filter(Boolean),
+          stderr,
+        });
+      },
+    );
     child.stdin!.end(input ?? '');
   });
 }
 
-test('dump prints our id and every peer with its vectors, as QEMU\'s client does', async () => {
+test("dump prints our id and every peer with its vectors, as QEMU's client does", async () => {
   const run = await client(['-c', 'dump']);
   assert.equal(run.status, 0, run.stderr);
   const id = Number(/our_id = (\d+)/.exec(run.lines.join('\n'))![1]);
@@ -55,7 +64,7 @@ test('dump prints our id and every peer with its vectors, as QEMU\'s client does
   assert.equal(dump.length, 6);
 });
 
-test('int rings a peer; a rung client prints QEMU\'s notification line with its own id', async () => {
+test("int rings a peer; a rung client prints QEMU's notification line with its own id", async () => {
   const rung = new Promise((resolve) => peer.once('doorbell', resolve));
   const run = await client(['-c', `int ${peer.id} 1`]);
   assert.equal(run.status, 0, run.stderr);
@@ -72,7 +81,9 @@ test('int rings a peer; a rung client prints QEMU\'s notification line with its 
 
 test('int all rings every vector of every other peer', async () => {
   const rings: number[] = [];
-  const listener = ({ vector }: { vector: number }): void => { rings.push(vector); };
+  const listener = ({ vector }: { vector: number }): void => {
+    rings.push(vector);
+  };
   peer.on('doorbell', listener);
   const run = await client(['-c', 'int all']);
   assert.equal(run.status, 0, run.stderr);
@@ -90,7 +101,10 @@ test('write, fill and read go to the shared memory the other peers see', async (
   assert.equal(new TextDecoder().decode(view.subarray(0, 12)), 'hello, famez');
   assert.deepEqual([...view.subarray(16, 20)], [0xde, 0xad, 0xbe, 0xef]);
   assert.deepEqual([...view.subarray(32, 37)], [0x41, 0x41, 0x41, 0x41, 0]);
-  assert.ok(run.lines.includes('00000100  66 72 6f 6d 20 74 68 65  20 6c 69 62 72 61 72 79  |from the library|'), run.lines.join('\n'));
+  assert.ok(
+    run.lines.includes('00000100  66 72 6f 6d 20 74 68 65  20 6c 69 62 72 61 72 79  |from the library|'),
+    run.lines.join('\n'),
+  );
   peer.memory.unmap(view);
 });
 
@@ -123,14 +137,26 @@ test('--json prints every result and event as one JSON object per line', async (
   assert.equal(objects[0]!.event, 'connected');
   const dump = objects.find((o) => o.command === 'dump')!;
   assert.equal((dump.result as { peers: unknown[] }).peers.length, 2);
-  assert.deepEqual(objects.find((o) => o.command === 'read 0 4')!.result, { offset: 0, length: 4, hex: Buffer.from(peer.memory.map(0, 4).slice()).toString('hex') });
-  assert.deepEqual(objects.find((o) => o.command === 'nonsense'), { command: 'nonsense', ok: false, error: 'invalid command, type help' });
+  assert.deepEqual(objects.find((o) => o.command === 'read 0 4')!.result, {
+    offset: 0,
+    length: 4,
+    hex: Buffer.from(peer.memory.map(0, 4).slice()).toString('hex'),
+  });
+  assert.deepEqual(
+    objects.find((o) => o.command === 'nonsense'),
+    { command: 'nonsense', ok: false, error: 'invalid command, type help' },
+  );
 });
 
 test('without a server the client exits 1 with a one-line error', async () => {
   const run = await new Promise<Run>((resolve) => {
     execFile(process.execPath, [MAIN, 'client', '-S', join(dir, 'nothing'), '-c', 'dump'], (error, stdout, stderr) =>
-      resolve({ status: (error as { code?: number } | null)?.code ?? 0, lines: stdout.split('\n').filter(Boolean), stderr }));
+      resolve({
+        status: (error as { code?: number } | null)?.code ?? 0,
+        lines: stdout.split('\n').filter(Boolean),
+        stderr,
+      }),
+    );
   });
   assert.equal(run.status, 1);
   assert.match(run.stderr, /^famez: no ivshmem server at .*nothing \(ENOENT\)/);
@@ -139,19 +165,24 @@ test('without a server the client exits 1 with a one-line error', async () => {
 
 test('--reconnect waits for the server and comes back under a new id when it restarts', async () => {
   const path = join(dir, 'later');
-  const child = spawn(process.execPath, [MAIN, 'client', '-S', path, '--reconnect', '-c', 'wait peer 65535 30'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const seen = (pattern: RegExp): Promise<void> => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} in: ${output}`)), 10_000);
-    const check = (): void => {
-      if (pattern.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      } else child.stdout!.once('data', check);
-    };
-    check();
+  const child = spawn(process.execPath, [MAIN, 'client', '-S', path, '--reconnect', '-c', 'wait peer 65535 30'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  let output = '';
+  const seen = (pattern: RegExp): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${pattern} in: ${output}`)), 10_000);
+      const check = (): void => {
+        if (pattern.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        } else child.stdout!.once('data', check);
+      };
+      check();
+    });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   try {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const first = createServer({ socketPath: path, memory: { kind: 'memfd', size: 1 << 16 } });

@@ -26,24 +26,29 @@ test('a worker thread waits on a taken doorbell and rings back; the vector no lo
   // The worker answers each ring of B's vector 1 by ringing A's vector 0, `rounds` times.
   const rounds = 200;
   const worker = new Worker(ECHO, { workerData: { waitFd, ringFd: b.doorbellFds(a.id)[0], rounds } });
-  const finished = new Promise<number>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+  const finished = new Promise<number>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
   let answered = 0;
-  const answer = new Promise<void>((resolve) => a.on('doorbell', ({ vector, count }) => {
-    if (vector !== 0) return;
-    answered += count;
-    if (answered >= rounds) resolve();
-    else a.ring(b.id, 1);
-  }));
+  const answer = new Promise<void>((resolve) =>
+    a.on('doorbell', ({ vector, count }) => {
+      if (vector !== 0) return;
+      answered += count;
+      if (answered >= rounds) resolve();
+      else a.ring(b.id, 1);
+    }),
+  );
   a.ring(b.id, 1);
   await answer;
   assert.equal(await finished, rounds, 'the worker saw every ring');
   // Vector 0 still comes as an event; vector 1 does not.
   a.ring(b.id, 0);
-  await waitFor(() => events.length === 1, 'B\'s vector 0 as an event');
+  await waitFor(() => events.length === 1, "B's vector 0 as an event");
   assert.deepEqual(events, [{ vector: 0, count: 1 }]);
   a.ring(b.id, 1);
   await sleep(20);
-  assert.equal(events.length, 1, 'vector 1 is the thread\'s');
+  assert.equal(events.length, 1, "vector 1 is the thread's");
   assert.equal(sys.drainEventfd(waitFd), 1, 'the ring waits in the eventfd for the thread');
   await worker.terminate();
   a.close();

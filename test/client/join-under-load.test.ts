@@ -23,7 +23,9 @@ const JOINS = 200;
 /** Resolves with the id of the next peer `client` announces. */
 const nextPeer = (client: FamezClient): Promise<number> => new Promise((resolve) => client.once('peer', resolve));
 
-test(`${JOINS} peers join under CPU load; each is rung on all ${VECTORS} vectors the moment it is announced`, { timeout: 120_000 }, async (t) => {
+test(`${JOINS} peers join under CPU load; each is rung on all ${VECTORS} vectors the moment it is announced`, {
+  timeout: 120_000,
+}, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-join-load-'));
   const shmName = `famez-join-load-${process.pid}`;
   t.after(() => {
@@ -31,7 +33,22 @@ test(`${JOINS} peers join under CPU load; each is rung on all ${VECTORS} vectors
     rmSync(`/dev/shm/${shmName}`, { force: true });
   });
   const socketPath = join(dir, 'sock');
-  const server = new LineProcess(t, 'famez server', 'taskset', ['-c', '0', 'nice', '-n', '10', process.execPath, MAIN, 'server', '-S', socketPath, '-M', shmName, '-n', String(VECTORS)]);
+  const server = new LineProcess(t, 'famez server', 'taskset', [
+    '-c',
+    '0',
+    'nice',
+    '-n',
+    '10',
+    process.execPath,
+    MAIN,
+    'server',
+    '-S',
+    socketPath,
+    '-M',
+    shmName,
+    '-n',
+    String(VECTORS),
+  ]);
   await server.line(/listening on/, 30_000);
 
   const watcher = await connect({ path: socketPath });
@@ -51,7 +68,11 @@ test(`${JOINS} peers join under CPU load; each is rung on all ${VECTORS} vectors
     try {
       // The joiner's view right after its handshake, and the watcher's of the joiner.
       assert.equal(joiner.vectors, VECTORS, `the joiner has ${joiner.vectors} vectors of its own`);
-      assert.equal(joiner.peers.get(watcher.id), VECTORS, `the joiner sees ${joiner.peers.get(watcher.id)} vectors of the watcher`);
+      assert.equal(
+        joiner.peers.get(watcher.id),
+        VECTORS,
+        `the joiner sees ${joiner.peers.get(watcher.id)} vectors of the watcher`,
+      );
       for (let vector = 0; vector < VECTORS; vector++) joiner.ring(watcher.id, vector);
       assert.equal(watcher.peers.get(id), VECTORS, `peer ${id} announced with ${watcher.peers.get(id)} vectors`);
       for (let vector = 0; vector < VECTORS; vector++) watcher.ring(id, vector);

@@ -10,7 +10,9 @@ import { createServer } from '../../src/server/index.js';
 import * as sys from '../../src/sys/index.js';
 import { fdBaseline, tempDir, waitFor } from '../server/helpers.js';
 
-test('a client whose memory is cut to 0 reports it, reads zeros, and maps it back once restored; the server serves on', { timeout: 30_000 }, async (t) => {
+test('a client whose memory is cut to 0 reports it, reads zeros, and maps it back once restored; the server serves on', {
+  timeout: 30_000,
+}, async (t) => {
   const fds = fdBaseline();
   const dir = tempDir(t);
   const server = createServer({ socketPath: join(dir, 'sock'), memory: { kind: 'memfd', size: 64 * 1024 } });
@@ -35,7 +37,11 @@ test('a client whose memory is cut to 0 reports it, reads zeros, and maps it bac
   assert.equal(client.memory.shrunk, false);
   view[5] = 9;
   const other = await connect({ path: join(dir, 'sock'), timeoutMs: 5000 });
-  assert.equal(other.memory.map(4096, 4096)[5], 9, 'the window maps the memory again, and the server still admits peers');
+  assert.equal(
+    other.memory.map(4096, 4096)[5],
+    9,
+    'the window maps the memory again, and the server still admits peers',
+  );
   other.close();
   client.close();
   await server.close();

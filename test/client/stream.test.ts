@@ -51,9 +51,21 @@ const invalid: [string, Chunk[], RegExp][] = [
   ['a close before the memory', [msg(0), msg(1)], /closed the connection during the handshake/],
   ['half a message', [msg(0), { bytes: encode(1).subarray(0, 5) }], /in the middle of a message/],
   ['a peer id out of range after setup', [...HANDSHAKE.slice(0, 3), msg(70000, 'eventfd')], /invalid peer id 70000/],
-  ['a doorbell that is no eventfd (a memfd: a watcher on it would spin)', [...HANDSHAKE.slice(0, 3), msg(3, 'memfd')], /sent peer 3's vector 0 as an fd that is no eventfd/],
-  ['another peer\'s doorbell that is no eventfd', [...HANDSHAKE, msg(5, 'memfd')], /sent peer 5's vector 0 as an fd that is no eventfd/],
-  ['more than 256 vectors for a peer', [...HANDSHAKE.slice(0, 3), ...Array.from({ length: 257 }, () => msg(9, 'eventfd'))], /more than 256 vectors/],
+  [
+    'a doorbell that is no eventfd (a memfd: a watcher on it would spin)',
+    [...HANDSHAKE.slice(0, 3), msg(3, 'memfd')],
+    /sent peer 3's vector 0 as an fd that is no eventfd/,
+  ],
+  [
+    "another peer's doorbell that is no eventfd",
+    [...HANDSHAKE, msg(5, 'memfd')],
+    /sent peer 5's vector 0 as an fd that is no eventfd/,
+  ],
+  [
+    'more than 256 vectors for a peer',
+    [...HANDSHAKE.slice(0, 3), ...Array.from({ length: 257 }, () => msg(9, 'eventfd'))],
+    /more than 256 vectors/,
+  ],
 ];
 
 for (const [name, chunks, expected] of invalid) {

@@ -24,16 +24,20 @@ after(async () => {
 
 const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
 
-test('on a terminal: a prompt, line editing, history, and doorbells while at the prompt', { timeout: 30_000 }, async (t) => {
+test('on a terminal: a prompt, line editing, history, and doorbells while at the prompt', {
+  timeout: 30_000,
+}, async (t) => {
   const command = [process.execPath, MAIN, 'client', '-S', socketPath].map(quote).join(' ');
   const tty = new LineProcess(t, 'famez client on a pty', 'script', ['-qfec', command, '/dev/null']);
-  const type = (keys: string): void => { tty.child.stdin.write(keys); };
+  const type = (keys: string): void => {
+    tty.child.stdin.write(keys);
+  };
   const id = Number(/our_id = (\d+)/.exec(await tty.line(/^connected to .*, our_id = \d+\r?$/))![1]);
-  await tty.line(/int all: notify all vectors of all peers \(excepting us\)\r?$/);   // the help, shown once
+  await tty.line(/int all: notify all vectors of all peers \(excepting us\)\r?$/); // the help, shown once
 
-  type('dumx\x7fp\r');   // a typo, backspace, the right letter
+  type('dumx\x7fp\r'); // a typo, backspace, the right letter
   const first = await tty.lineIndex(new RegExp(`^our_id = ${id}\\r?$`));
-  type('\x1b[A\r');      // up arrow: the last line again
+  type('\x1b[A\r'); // up arrow: the last line again
   await tty.lineIndex(new RegExp(`^our_id = ${id}\\r?$`), 10_000, first + 1);
   assert.ok(!tty.stdout.some((line) => line.includes('invalid command')), tty.stdout.join('\n'));
 

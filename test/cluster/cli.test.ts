@@ -18,12 +18,20 @@ function famez(args: string[]): { status: number | null; stderr: string } {
   return { status: run.status, stderr: run.stderr };
 }
 
-test('cluster options without --cluster, or with a bad name, are refused in one line naming the option', { timeout: 60_000 }, () => {
+test('cluster options without --cluster, or with a bad name, are refused in one line naming the option', {
+  timeout: 60_000,
+}, () => {
   for (const [args, message] of [
     [['server', '--node', 'x'], /^famez server: --node needs --cluster URL: give the NATS server to join\n$/],
     [['fabric', '--cluster-name', 'y'], /^famez fabric: --cluster-name needs --cluster URL/],
-    [['fabric', '--cluster', 'nats://127.0.0.1:1', '--node', 'a.b'], /^famez fabric: node name "a\.b": use 1-64 letters, digits, - or _ .*; set --node\n$/],
-    [['server', '--cluster', 'nats://127.0.0.1:1', '--cluster-timeout', '10'], /invalid value "10" for --cluster-timeout: expected an integer from 1000 to 3600000/],
+    [
+      ['fabric', '--cluster', 'nats://127.0.0.1:1', '--node', 'a.b'],
+      /^famez fabric: node name "a\.b": use 1-64 letters, digits, - or _ .*; set --node\n$/,
+    ],
+    [
+      ['server', '--cluster', 'nats://127.0.0.1:1', '--cluster-timeout', '10'],
+      /invalid value "10" for --cluster-timeout: expected an integer from 1000 to 3600000/,
+    ],
   ] as const) {
     const { status, stderr } = famez([...args]);
     assert.equal(status, 2, `${args.join(' ')}: ${stderr}`);
@@ -32,10 +40,27 @@ test('cluster options without --cluster, or with a bad name, are refused in one 
   }
 });
 
-test('a host killed without a goodbye: messages to its peers fail in the sender\'s time-out, its peers leave after the cluster time-out, its name is free again after it', { timeout: 120_000, skip: natsMissing }, async (t) => {
+test("a host killed without a goodbye: messages to its peers fail in the sender's time-out, its peers leave after the cluster time-out, its name is free again after it", {
+  timeout: 120_000,
+  skip: natsMissing,
+}, async (t) => {
   const nats = await NatsServer.start(t);
   const dir = tempDir(t);
-  const args = ['fabric', '-S', join(dir, 'a.sock'), '-M', join(dir, 'a.mailbox'), '--cluster', nats.url, '--cluster-name', 'fab', '--node', 'a', '--cluster-timeout', '1500'];
+  const args = [
+    'fabric',
+    '-S',
+    join(dir, 'a.sock'),
+    '-M',
+    join(dir, 'a.mailbox'),
+    '--cluster',
+    nats.url,
+    '--cluster-name',
+    'fab',
+    '--node',
+    'a',
+    '--cluster-timeout',
+    '1500',
+  ];
   const child = new LineProcess(t, 'famez fabric a', process.execPath, [MAIN, ...args]);
   await child.line(/node a of cluster fab at nats:\/\/127\.0\.0\.1:\d+ \(hosts silent for 1500 ms leave\)/, 20_000);
   const b = await fabricHost(t, dir, 'b', nats.url, 1500);
@@ -43,7 +68,7 @@ test('a host killed without a goodbye: messages to its peers fail in the sender\
   t.after(() => onA.close());
   const onB = await connectFabric({ path: b.fabric.socketPath, replyTimeoutMs: 500 });
   t.after(() => onB.close());
-  await waitFor(() => onB.client.peers.has(onA.id), 'B\'s peer to know A\'s', 10_000);
+  await waitFor(() => onB.client.peers.has(onA.id), "B's peer to know A's", 10_000);
   await onB.send(onA.id, 'ping');
   await waitFor(() => b.fabric.mailbox.isFree(onB.id), 'the ping to be taken on host a', 10_000);
 
@@ -51,9 +76,12 @@ test('a host killed without a goodbye: messages to its peers fail in the sender\
   await child.exit();
   const refused = famez(args);
   assert.equal(refused.status, 1, refused.stderr);
-  assert.match(refused.stderr, /node "a" is already in cluster "fab": .*within 1500 ms\): give this one another --node\n$/);
+  assert.match(
+    refused.stderr,
+    /node "a" is already in cluster "fab": .*within 1500 ms\): give this one another --node\n$/,
+  );
   await assert.rejects(onB.send(onA.id, 'to a dead host'), /did not take the message within 500 ms/);
-  await waitFor(() => !b.fabric.server.peers.has(onA.id), 'A\'s peer to leave host b after the time-out', 10_000);
+  await waitFor(() => !b.fabric.server.peers.has(onA.id), "A's peer to leave host b after the time-out", 10_000);
 
   // Its name was claimed until the claim expired: a new `--node a` then joins.
   let restarted: LineProcess | undefined;

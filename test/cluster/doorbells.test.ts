@@ -9,15 +9,30 @@ import type { ClusterOptions } from '../../src/cluster/index.js';
 import { tempDir, waitFor } from '../server/helpers.js';
 import { NatsServer, natsMissing } from './nats-server.js';
 
-async function host(t: import('node:test').TestContext, dir: string, node: string, cluster: Omit<ClusterOptions, 'node'>): Promise<ClusteredServer> {
+async function host(
+  t: import('node:test').TestContext,
+  dir: string,
+  node: string,
+  cluster: Omit<ClusterOptions, 'node'>,
+): Promise<ClusteredServer> {
   const shm = `famez-cluster-${process.pid}-${node}`;
-  const clustered = await listenClusteredServer({ socketPath: join(dir, `${node}.sock`), memory: { kind: 'shm', name: shm, size: 65536 }, vectors: 4, listenFd: 'none' },
-    { ...cluster, node });
+  const clustered = await listenClusteredServer(
+    {
+      socketPath: join(dir, `${node}.sock`),
+      memory: { kind: 'shm', name: shm, size: 65536 },
+      vectors: 4,
+      listenFd: 'none',
+    },
+    { ...cluster, node },
+  );
   t.after(() => clustered.close());
   return clustered;
 }
 
-test('two servers joined only through nats-server: a client on each rings the other', { timeout: 60_000, skip: natsMissing }, async (t) => {
+test('two servers joined only through nats-server: a client on each rings the other', {
+  timeout: 60_000,
+  skip: natsMissing,
+}, async (t) => {
   const nats = await NatsServer.start(t);
   const dir = tempDir(t);
   const cluster = { url: nats.url, name: 'ring', timeoutMs: 2000 };
@@ -28,7 +43,10 @@ test('two servers joined only through nats-server: a client on each rings the ot
   const clientB: FamezClient = await connect({ path: b.server.socketPath });
   t.after(() => clientB.close());
   assert.notEqual(clientA.id, clientB.id, 'ids are unique across the cluster');
-  await waitFor(() => clientA.peers.has(clientB.id) && clientB.peers.has(clientA.id), 'each client to hear of the other as a peer');
+  await waitFor(
+    () => clientA.peers.has(clientB.id) && clientB.peers.has(clientA.id),
+    'each client to hear of the other as a peer',
+  );
 
   const heardB: Doorbell[] = [];
   const heardA: Doorbell[] = [];
@@ -47,15 +65,25 @@ test('two servers joined only through nats-server: a client on each rings the ot
   assert.equal(await gone, clientB.id);
 });
 
-test('a second instance with the same node name is refused in one line', { timeout: 60_000, skip: natsMissing }, async (t) => {
+test('a second instance with the same node name is refused in one line', {
+  timeout: 60_000,
+  skip: natsMissing,
+}, async (t) => {
   const nats = await NatsServer.start(t);
   const dir = tempDir(t);
   await host(t, dir, 'same', { url: nats.url, name: 'twice' });
-  await assert.rejects(host(t, dir, 'same', { url: nats.url, name: 'twice' }),
-    (error: Error) => /^node "same" is already in cluster "twice": .*give this one another --node$/.test(error.message) && !error.message.includes('\n'));
+  await assert.rejects(
+    host(t, dir, 'same', { url: nats.url, name: 'twice' }),
+    (error: Error) =>
+      /^node "same" is already in cluster "twice": .*give this one another --node$/.test(error.message) &&
+      !error.message.includes('\n'),
+  );
 });
 
-test('a peer that finds no id is told why: every id of the range is taken across the cluster, or NATS is out of reach', { timeout: 60_000, skip: natsMissing }, async (t) => {
+test('a peer that finds no id is told why: every id of the range is taken across the cluster, or NATS is out of reach', {
+  timeout: 60_000,
+  skip: natsMissing,
+}, async (t) => {
   const nats = await NatsServer.start(t);
   const dir = tempDir(t);
   const refusals = (clustered: ClusteredServer): string[] => {
@@ -68,20 +96,40 @@ test('a peer that finds no id is told why: every id of the range is taken across
     if (client) t.after(() => client.close());
   };
   // Ids 1 and 2 only: the first host claims both ahead.
-  const first = await listenClusteredServer({ socketPath: join(dir, 'f.sock'), memory: { kind: 'memfd', size: 65536 }, idRange: { first: 1, last: 2 }, listenFd: 'none' },
-    { url: nats.url, name: 'few', node: 'first', timeoutMs: 2000 });
+  const first = await listenClusteredServer(
+    {
+      socketPath: join(dir, 'f.sock'),
+      memory: { kind: 'memfd', size: 65536 },
+      idRange: { first: 1, last: 2 },
+      listenFd: 'none',
+    },
+    { url: nats.url, name: 'few', node: 'first', timeoutMs: 2000 },
+  );
   t.after(() => first.close());
-  const second = await listenClusteredServer({ socketPath: join(dir, 's.sock'), memory: { kind: 'memfd', size: 65536 }, idRange: { first: 1, last: 2 }, listenFd: 'none' },
-    { url: nats.url, name: 'few', node: 'second', timeoutMs: 2000 });
+  const second = await listenClusteredServer(
+    {
+      socketPath: join(dir, 's.sock'),
+      memory: { kind: 'memfd', size: 65536 },
+      idRange: { first: 1, last: 2 },
+      listenFd: 'none',
+    },
+    { url: nats.url, name: 'few', node: 'second', timeoutMs: 2000 },
+  );
   t.after(() => second.close());
   const refused = refusals(second);
   await tryJoin(second);
   await waitFor(() => refused.length === 1, 'the refusal', 10_000);
-  assert.equal(refused[0], 'no cluster id free: every id from 1 to 2 is taken across cluster few: wait for peers to leave, or start with more ids');
+  assert.equal(
+    refused[0],
+    'no cluster id free: every id from 1 to 2 is taken across cluster few: wait for peers to leave, or start with more ids',
+  );
 
   await nats.stop();
   await waitFor(() => second.node.noFreeId().includes('out of reach'), 'the host to see NATS gone', 10_000);
   await tryJoin(second);
   await waitFor(() => refused.length === 2, 'the second refusal', 10_000);
-  assert.match(refused[1]!, /^no cluster id free on this host: ids are claimed ahead from NATS at nats:\/\/127\.0\.0\.1:\d+, which is out of reach: the peer can join once NATS is back$/);
+  assert.match(
+    refused[1]!,
+    /^no cluster id free on this host: ids are claimed ahead from NATS at nats:\/\/127\.0\.0\.1:\d+, which is out of reach: the peer can join once NATS is back$/,
+  );
 });

@@ -4,12 +4,25 @@ import assert from 'node:assert/strict';
 import { changesFor, renamedChange } from '../../src/cluster/fault-sync.js';
 import { FaultState } from '../../src/switching/faults.js';
 
-test('a change on the link between two hosts is renamed after the other end; one between two other hosts is not ours', { timeout: 10_000 }, () => {
-  assert.deepEqual(renamedChange('two', 'one', { kind: 'link', link: 'host:two', up: false }), { kind: 'link', link: 'host:one', up: false });
+test('a change on the link between two hosts is renamed after the other end; one between two other hosts is not ours', {
+  timeout: 10_000,
+}, () => {
+  assert.deepEqual(renamedChange('two', 'one', { kind: 'link', link: 'host:two', up: false }), {
+    kind: 'link',
+    link: 'host:one',
+    up: false,
+  });
   assert.equal(renamedChange('three', 'one', { kind: 'link', link: 'host:two', up: false }), undefined);
-  assert.deepEqual(renamedChange('two', 'one', { kind: 'latency', link: 'peer:7', us: 5 }), { kind: 'latency', link: 'peer:7', us: 5 });
+  assert.deepEqual(renamedChange('two', 'one', { kind: 'latency', link: 'peer:7', us: 5 }), {
+    kind: 'latency',
+    link: 'peer:7',
+    us: 5,
+  });
   assert.deepEqual(renamedChange('two', 'one', { kind: 'clear' }), { kind: 'clear' });
-  assert.deepEqual(renamedChange('two', 'one', { kind: 'clear', link: 'host:two' }), { kind: 'clear', link: 'host:one' });
+  assert.deepEqual(renamedChange('two', 'one', { kind: 'clear', link: 'host:two' }), {
+    kind: 'clear',
+    link: 'host:one',
+  });
 });
 
 test('the changes for a link rebuild its faults exactly, whatever it had', { timeout: 10_000 }, () => {

@@ -8,7 +8,10 @@ import { tempDir, waitFor } from '../server/helpers.js';
 import { fabricHost, fabricPeer } from './hosts.js';
 import { NatsServer, natsMissing } from './nats-server.js';
 
-test('nats-server killed and restarted: local messages go on, remote ones fail in the sender\'s time-out, then the fabric heals; nothing lost or doubled', { timeout: 120_000, skip: natsMissing }, async (t) => {
+test("nats-server killed and restarted: local messages go on, remote ones fail in the sender's time-out, then the fabric heals; nothing lost or doubled", {
+  timeout: 120_000,
+  skip: natsMissing,
+}, async (t) => {
   const nats = await NatsServer.start(t);
   const dir = tempDir(t);
   const one = await fabricHost(t, dir, 'one', nats.url, 1500);
@@ -18,7 +21,11 @@ test('nats-server killed and restarted: local messages go on, remote ones fail i
   t.after(() => sender.close());
   const local = await fabricPeer(t, one, inboxes.local!);
   const remote = await fabricPeer(t, two, inboxes.remote!);
-  await waitFor(() => sender.client.peers.has(remote.id) && remote.client.peers.has(sender.id), 'both hosts to know each other\'s peers', 10_000);
+  await waitFor(
+    () => sender.client.peers.has(remote.id) && remote.client.peers.has(sender.id),
+    "both hosts to know each other's peers",
+    10_000,
+  );
 
   const delivered: number[] = [];
   let n = 0;
@@ -43,17 +50,29 @@ test('nats-server killed and restarted: local messages go on, remote ones fail i
   // A message to the other host fails in the sender's own time-out (and is not delivered later).
   assert.equal(await sendNumbered(remote.id), false);
   // The other host's peers leave after the cluster time-out.
-  await waitFor(() => !one.fabric.server.peers.has(remote.id), 'the remote peer to leave host one during the outage', 10_000);
+  await waitFor(
+    () => !one.fabric.server.peers.has(remote.id),
+    'the remote peer to leave host one during the outage',
+    10_000,
+  );
 
   await nats.restart();
-  await waitFor(() => one.fabric.server.peers.has(remote.id) && two.fabric.server.peers.has(sender.id), 'the cluster to heal', 30_000);
+  await waitFor(
+    () => one.fabric.server.peers.has(remote.id) && two.fabric.server.peers.has(sender.id),
+    'the cluster to heal',
+    30_000,
+  );
   await waitFor(() => remote.client.peers.has(sender.id), 'the remote peer to know the sender again', 10_000);
   for (let i = 0; i < 5; i++) assert.ok(await sendNumbered(remote.id), 'a remote message after the heal');
 
   await waitFor(() => inboxes.remote!.length >= delivered.length, 'every delivered message', 10_000);
   await new Promise((resolve) => setTimeout(resolve, 500)); // anything late would show now
   const got = inboxes.remote!.filter((m) => m.from === sender.id).map((m) => Number(m.body.slice(2)));
-  assert.deepEqual(got, delivered, 'the remote peer got exactly the messages its sender saw taken, once each, in order');
+  assert.deepEqual(
+    got,
+    delivered,
+    'the remote peer got exactly the messages its sender saw taken, once each, in order',
+  );
   const gotLocal = inboxes.local!.filter((m) => m.from === sender.id).length;
   assert.equal(gotLocal, 10);
 });

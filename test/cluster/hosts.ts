@@ -5,9 +5,18 @@ import { join } from 'node:path';
 import { connectFabric, type ChatMessage, type FabricOptions, type FabricPeer } from '../../src/fabric/index.js';
 import { listenClusteredFabric, type ClusteredFabric } from '../../src/cluster/index.js';
 
-export async function fabricHost(t: TestContext, dir: string, node: string, url: string, timeoutMs = 2000, options: FabricOptions = {}): Promise<ClusteredFabric> {
-  const clustered = await listenClusteredFabric({ socketPath: join(dir, `${node}.sock`), mailbox: join(dir, `${node}.mailbox`), ...options },
-    { url, name: 'fab', node, timeoutMs });
+export async function fabricHost(
+  t: TestContext,
+  dir: string,
+  node: string,
+  url: string,
+  timeoutMs = 2000,
+  options: FabricOptions = {},
+): Promise<ClusteredFabric> {
+  const clustered = await listenClusteredFabric(
+    { socketPath: join(dir, `${node}.sock`), mailbox: join(dir, `${node}.mailbox`), ...options },
+    { url, name: 'fab', node, timeoutMs },
+  );
   t.after(() => clustered.close());
   return clustered;
 }
@@ -18,4 +27,3 @@ export async function fabricPeer(t: TestContext, host: ClusteredFabric, inbox: C
   peer.on('message', (message) => inbox.push(message));
   return peer;
 }
-

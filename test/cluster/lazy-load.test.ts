@@ -16,23 +16,33 @@ const HOOK = `export async function resolve(specifier, context, next) {
 }`;
 
 function modules(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => entry.isDirectory() ? modules(join(dir, entry.name))
-    : entry.name.endsWith('.js') ? [join(dir, entry.name)] : []);
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? modules(join(dir, entry.name)) : entry.name.endsWith('.js') ? [join(dir, entry.name)] : [],
+  );
 }
 
 function runChild(body: string): { status: number | null; output: string } {
   const script = `import { register } from 'node:module';
 register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(HOOK)}));
 ${body}`;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { status: child.status, output: `${child.stdout}${child.stderr}` };
 }
 
 test('importing every module of famez (the CLI commands included) loads nothing of NATS', { timeout: 90_000 }, () => {
   // main.js runs the CLI when imported (it is what the others make up); web/page is the browser's.
-  const all = modules(SRC).filter((path) => relative(SRC, path) !== join('cli', 'main.js') && !relative(SRC, path).startsWith(join('web', 'page')))
+  const all = modules(SRC)
+    .filter(
+      (path) => relative(SRC, path) !== join('cli', 'main.js') && !relative(SRC, path).startsWith(join('web', 'page')),
+    )
     .map((path) => pathToFileURL(path).href);
-  assert.ok(all.some((url) => url.endsWith('/cluster/index.js')), 'the cluster module is among them');
+  assert.ok(
+    all.some((url) => url.endsWith('/cluster/index.js')),
+    'the cluster module is among them',
+  );
   const { status, output } = runChild(`for (const url of ${JSON.stringify(all)}) await import(url);
 console.log('imported', ${all.length});`);
   assert.equal(status, 0, output);

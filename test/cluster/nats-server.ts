@@ -8,10 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
-const BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((path) => existsSync(path));
+const BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((path) =>
+  existsSync(path),
+);
 
 /** Why the cluster tests cannot run here (no nats-server), or undefined. */
-export const natsMissing: string | undefined = BINARY ? undefined : 'nats-server is not installed (apt-get install nats-server)';
+export const natsMissing: string | undefined = BINARY
+  ? undefined
+  : 'nats-server is not installed (apt-get install nats-server)';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,7 +31,10 @@ export function freePort(): Promise<number> {
 function accepting(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -36,7 +43,12 @@ export class NatsServer {
   #child?: ChildProcess;
   #log = '';
 
-  private constructor(readonly port: number, readonly storeDir: string, readonly extra: string[] = [], readonly host = '127.0.0.1') {}
+  private constructor(
+    readonly port: number,
+    readonly storeDir: string,
+    readonly extra: string[] = [],
+    readonly host = '127.0.0.1',
+  ) {}
 
   get url(): string {
     return `nats://${this.host}:${this.port}`;
@@ -70,8 +82,14 @@ export class NatsServer {
   /** Starts it (again) on its port and store. */
   async restart(): Promise<void> {
     if (this.#child) throw new Error('nats-server is running');
-    const child = this.#child = spawn(BINARY!, ['-js', '-a', this.host, '-p', String(this.port), '-sd', this.storeDir, ...this.extra], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.on('data', (chunk: Buffer) => { this.#log += chunk.toString(); });
+    const child = (this.#child = spawn(
+      BINARY!,
+      ['-js', '-a', this.host, '-p', String(this.port), '-sd', this.storeDir, ...this.extra],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    ));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.#log += chunk.toString();
+    });
     const deadline = Date.now() + 20_000;
     while (!(await accepting(this.host, this.port))) {
       if (child.exitCode !== null) throw new Error(`nats-server exited ${child.exitCode}: ${this.#log}`);

@@ -37,18 +37,31 @@ function namespace(t: TestContext, name: string, side: number): { ns: string; ho
   const hostEnd = `fz${name[0]}${tag}h`;
   const nsEnd = `fz${name[0]}${tag}n`;
   assert.ok(ip('netns', 'add', ns), `ip netns add ${ns}`);
-  t.after(() => { ip('link', 'del', hostEnd); ip('netns', 'del', ns); });
+  t.after(() => {
+    ip('link', 'del', hostEnd);
+    ip('netns', 'del', ns);
+  });
   assert.ok(ip('link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', nsEnd));
   assert.ok(ip('link', 'set', nsEnd, 'netns', ns));
   assert.ok(ip('addr', 'add', `10.${net}.${side}.1/24`, 'dev', hostEnd) && ip('link', 'set', hostEnd, 'up'));
   const inside = (...args: string[]): boolean => ip('netns', 'exec', ns, 'ip', ...args);
-  assert.ok(inside('addr', 'add', `10.${net}.${side}.2/24`, 'dev', nsEnd) && inside('link', 'set', nsEnd, 'up') && inside('link', 'set', 'lo', 'up'));
+  assert.ok(
+    inside('addr', 'add', `10.${net}.${side}.2/24`, 'dev', nsEnd) &&
+      inside('link', 'set', nsEnd, 'up') &&
+      inside('link', 'set', 'lo', 'up'),
+  );
   assert.ok(inside('route', 'add', 'default', 'via', `10.${net}.${side}.1`));
-  const delayed = spawnSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', nsEnd, 'root', 'netem', 'delay', '5ms'], { stdio: 'ignore' }).status === 0;
+  const delayed =
+    spawnSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', nsEnd, 'root', 'netem', 'delay', '5ms'], {
+      stdio: 'ignore',
+    }).status === 0;
   return { ns, hostEnd, delayed };
 }
 
-test('two famez fabrics in their own network namespaces, joined only over veth: they message each other; a link down stops it, up heals it', { timeout: 120_000, skip: netnsMissing() }, async (t) => {
+test('two famez fabrics in their own network namespaces, joined only over veth: they message each other; a link down stops it, up heals it', {
+  timeout: 120_000,
+  skip: netnsMissing(),
+}, async (t) => {
   const east = namespace(t, 'east', 1);
   const west = namespace(t, 'west', 2);
   const nats = await NatsServer.start(t, [], `10.${net}.1.1`);
@@ -56,8 +69,26 @@ test('two famez fabrics in their own network namespaces, joined only over veth: 
   const hosts = [east, west].map((host, i) => {
     const node = i === 0 ? 'east' : 'west';
     const socket = join(dir, `${node}.sock`);
-    const famez = new LineProcess(t, `famez in ${host.ns}`, 'ip', ['netns', 'exec', host.ns, process.execPath, MAIN, 'fabric', '-S', socket, '-M', join(dir, `${node}.mailbox`),
-      '--cluster', nats.url, '--cluster-name', 'ns', '--node', node, '--cluster-timeout', '2000']);
+    const famez = new LineProcess(t, `famez in ${host.ns}`, 'ip', [
+      'netns',
+      'exec',
+      host.ns,
+      process.execPath,
+      MAIN,
+      'fabric',
+      '-S',
+      socket,
+      '-M',
+      join(dir, `${node}.mailbox`),
+      '--cluster',
+      nats.url,
+      '--cluster-name',
+      'ns',
+      '--node',
+      node,
+      '--cluster-timeout',
+      '2000',
+    ]);
     return { ...host, socket, famez };
   });
   for (const host of hosts) await host.famez.line(/node \w+ of cluster ns/, 30_000);
@@ -66,7 +97,12 @@ test('two famez fabrics in their own network namespaces, joined only over veth: 
   const b = await connectFabric({ path: hosts[1]!.socket });
   t.after(() => b.close());
   await waitFor(() => a.client.peers.has(b.id), 'east to know the west peer', 15_000);
-  const pong = (): Promise<void> => new Promise((resolve) => a.once('message', (message) => { if (message.body === 'pong') resolve(); }));
+  const pong = (): Promise<void> =>
+    new Promise((resolve) =>
+      a.once('message', (message) => {
+        if (message.body === 'pong') resolve();
+      }),
+    );
   let answer = pong();
   await a.send(b.id, 'ping');
   await answer;
@@ -76,16 +112,21 @@ test('two famez fabrics in their own network namespaces, joined only over veth: 
   await assert.rejects(a.send(b.id, 'ping'), /did not take the message within 1000 ms/);
   assert.ok(ip('link', 'set', west.hostEnd, 'up'));
   // The fabric heals (NATS reconnects): messages go through again.
-  await waitFor(async () => {
-    answer = pong();
-    try {
-      await a.send(b.id, 'ping');
-      await Promise.race([answer, new Promise((_, reject) => setTimeout(() => reject(new Error('no pong')), 2000))]);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'a ping to cross again after the link came back', 60_000, 500);
+  await waitFor(
+    async () => {
+      answer = pong();
+      try {
+        await a.send(b.id, 'ping');
+        await Promise.race([answer, new Promise((_, reject) => setTimeout(() => reject(new Error('no pong')), 2000))]);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    'a ping to cross again after the link came back',
+    60_000,
+    500,
+  );
   for (const host of hosts) host.famez.child.kill('SIGTERM');
   for (const host of hosts) assert.equal((await host.famez.exit(20_000)).code, 0);
 });

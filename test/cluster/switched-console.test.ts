@@ -13,14 +13,37 @@ import { tempDir, waitFor } from '../server/helpers.js';
 import { fabricHost } from './hosts.js';
 import { NatsServer, natsMissing } from './nats-server.js';
 
-test('famez fabric --switched --cluster on a terminal: down/up of a host link and isolate/rejoin of a peer change what crosses; faults and counters show both kinds of link', { timeout: 90_000, skip: natsMissing }, async (t) => {
+test('famez fabric --switched --cluster on a terminal: down/up of a host link and isolate/rejoin of a peer change what crosses; faults and counters show both kinds of link', {
+  timeout: 90_000,
+  skip: natsMissing,
+}, async (t) => {
   const nats = await NatsServer.start(t);
   const dir = tempDir(t);
   const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
   const socket = join(dir, 'one.sock');
-  const command = [process.execPath, MAIN, 'fabric', '--switched', '-S', socket, '-M', join(dir, 'one.mailbox'),
-    '--cluster', nats.url, '--cluster-name', 'fab', '--node', 'one'].map(quote).join(' ');
-  const tty = new LineProcess(t, 'famez fabric --switched --cluster on a pty', 'script', ['-qfec', command, '/dev/null']);
+  const command = [
+    process.execPath,
+    MAIN,
+    'fabric',
+    '--switched',
+    '-S',
+    socket,
+    '-M',
+    join(dir, 'one.mailbox'),
+    '--cluster',
+    nats.url,
+    '--cluster-name',
+    'fab',
+    '--node',
+    'one',
+  ]
+    .map(quote)
+    .join(' ');
+  const tty = new LineProcess(t, 'famez fabric --switched --cluster on a pty', 'script', [
+    '-qfec',
+    command,
+    '/dev/null',
+  ]);
   await tty.line(/node one of cluster fab/, 20_000);
   const two = await fabricHost(t, dir, 'two', nats.url, 2000, { switched: true });
   const here = await connectFabric({ path: socket, replyTimeoutMs: 500 });
@@ -28,9 +51,13 @@ test('famez fabric --switched --cluster on a terminal: down/up of a host link an
   const there = await connectFabric({ path: two.fabric.socketPath });
   t.after(() => there.close());
   const received: string[] = [];
-  there.on('message', (message) => { if (message.from === here.id) received.push(message.body); });
-  await waitFor(() => here.client.peers.has(there.id), 'host one\'s peer to know host two\'s', 10_000);
-  const type = (line: string): void => { tty.child.stdin.write(`${line}\r`); };
+  there.on('message', (message) => {
+    if (message.from === here.id) received.push(message.body);
+  });
+  await waitFor(() => here.client.peers.has(there.id), "host one's peer to know host two's", 10_000);
+  const type = (line: string): void => {
+    tty.child.stdin.write(`${line}\r`);
+  };
   const after = (pattern: RegExp): Promise<number> => tty.lineIndex(pattern, 10_000, tty.stdout.length);
 
   await here.send(there.id, 'first');
@@ -66,18 +93,53 @@ test('famez fabric --switched --cluster on a terminal: down/up of a host link an
   assert.deepEqual(await tty.exit(), { code: 0, signal: null });
 });
 
-test('famez server --switched --cluster on a terminal: host links and the router\'s in faults and counters; routes between the router\'s switches', { timeout: 60_000, skip: natsMissing }, async (t) => {
+test("famez server --switched --cluster on a terminal: host links and the router's in faults and counters; routes between the router's switches", {
+  timeout: 60_000,
+  skip: natsMissing,
+}, async (t) => {
   const nats = await NatsServer.start(t);
   const dir = tempDir(t);
   const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
-  const command = [process.execPath, MAIN, 'server', '--switched', '-S', join(dir, 'a.sock'), '-f', join(dir, 'a.mem'), '-l', '64K',
-    '--cluster', nats.url, '--cluster-name', 'srv', '--node', 'a'].map(quote).join(' ');
-  const tty = new LineProcess(t, 'famez server --switched --cluster on a pty', 'script', ['-qfec', command, '/dev/null']);
+  const command = [
+    process.execPath,
+    MAIN,
+    'server',
+    '--switched',
+    '-S',
+    join(dir, 'a.sock'),
+    '-f',
+    join(dir, 'a.mem'),
+    '-l',
+    '64K',
+    '--cluster',
+    nats.url,
+    '--cluster-name',
+    'srv',
+    '--node',
+    'a',
+  ]
+    .map(quote)
+    .join(' ');
+  const tty = new LineProcess(t, 'famez server --switched --cluster on a pty', 'script', [
+    '-qfec',
+    command,
+    '/dev/null',
+  ]);
   await tty.line(/node a of cluster srv/, 20_000);
-  const b = await listenClusteredServer({ socketPath: join(dir, 'b.sock'), memory: { kind: 'memfd', size: 65536 }, listenFd: 'none', switched: true, forwarding: new Router() },
-    { url: nats.url, name: 'srv', node: 'b' });
+  const b = await listenClusteredServer(
+    {
+      socketPath: join(dir, 'b.sock'),
+      memory: { kind: 'memfd', size: 65536 },
+      listenFd: 'none',
+      switched: true,
+      forwarding: new Router(),
+    },
+    { url: nats.url, name: 'srv', node: 'b' },
+  );
   t.after(() => b.close());
-  const type = (line: string): void => { tty.child.stdin.write(`${line}\r`); };
+  const type = (line: string): void => {
+    tty.child.stdin.write(`${line}\r`);
+  };
   const after = (pattern: RegExp): Promise<number> => tty.lineIndex(pattern, 10_000, tty.stdout.length);
   // Host b is known once the link to it can be taken down.
   for (let tries = 0; ; tries++) {

@@ -25,9 +25,17 @@ interface SwitchedHost extends ClusteredServer {
 
 async function switchedHost(t: TestContext, dir: string, node: string, url: string): Promise<SwitchedHost> {
   const router = new Router({ seed: 1 });
-  const clustered = await listenClusteredServer({
-    socketPath: join(dir, `${node}.sock`), memory: { kind: 'memfd', size: 65536 }, vectors: 4, listenFd: 'none', switched: true, forwarding: router,
-  }, { url, name: 'switched', node, timeoutMs: 2000 });
+  const clustered = await listenClusteredServer(
+    {
+      socketPath: join(dir, `${node}.sock`),
+      memory: { kind: 'memfd', size: 65536 },
+      vectors: 4,
+      listenFd: 'none',
+      switched: true,
+      forwarding: router,
+    },
+    { url, name: 'switched', node, timeoutMs: 2000 },
+  );
   t.after(() => clustered.close());
   return { ...clustered, router };
 }
@@ -47,14 +55,22 @@ async function client(t: TestContext, host: SwitchedHost): Promise<{ client: Fam
   return { client: joined, heard };
 }
 
-const counters = (host: SwitchedHost, id: number) => host.router.counters().get(`peer:${id}`) ?? { forwarded: 0, dropped: 0 };
+const counters = (host: SwitchedHost, id: number) =>
+  host.router.counters().get(`peer:${id}`) ?? { forwarded: 0, dropped: 0 };
 
-test('switched servers over NATS: rings cross both routers, isolate cuts a peer\'s cross-host traffic both ways, rejoin restores it', { timeout: 60_000, skip: natsMissing }, async (t) => {
+test("switched servers over NATS: rings cross both routers, isolate cuts a peer's cross-host traffic both ways, rejoin restores it", {
+  timeout: 60_000,
+  skip: natsMissing,
+}, async (t) => {
   const { a, b } = await twoSwitchedHosts(t);
   const one = await client(t, a);
   const two = await client(t, b);
   const [idA, idB] = [one.client.id, two.client.id];
-  await waitFor(() => one.client.peers.has(idB) && two.client.peers.has(idA), 'each client to hear of the other', 10_000);
+  await waitFor(
+    () => one.client.peers.has(idB) && two.client.peers.has(idA),
+    'each client to hear of the other',
+    10_000,
+  );
 
   one.client.ring(idB, 2);
   await waitFor(() => two.heard.length > 0, 'B to be rung from host a', 10_000);
@@ -63,44 +79,84 @@ test('switched servers over NATS: rings cross both routers, isolate cuts a peer\
   assert.deepEqual([one.heard, two.heard], [[{ vector: 1, count: 1 }], [{ vector: 2, count: 1 }]]);
   // Both rings crossed both peers' own links on both hosts.
   for (const host of [a, b]) {
-    for (const id of [idA, idB]) assert.equal(counters(host, id).forwarded, 2, `peer:${id} on host ${host.node.plan.node}: ${JSON.stringify(counters(host, id))}`);
+    for (const id of [idA, idB])
+      assert.equal(
+        counters(host, id).forwarded,
+        2,
+        `peer:${id} on host ${host.node.plan.node}: ${JSON.stringify(counters(host, id))}`,
+      );
   }
 
   // A isolated on its own host: its ring to B is lost in host a's router, B's ring to it in host a's router too.
   a.router.apply(isolate(idA));
   one.client.ring(idB, 3);
-  await waitFor(() => counters(a, idA).dropped === 1, 'A\'s ring to be dropped on its own link', 10_000);
+  await waitFor(() => counters(a, idA).dropped === 1, "A's ring to be dropped on its own link", 10_000);
   two.client.ring(idA, 3);
-  await waitFor(() => counters(a, idA).dropped === 2, 'B\'s ring to A to be dropped on A\'s link on host a', 10_000);
-  assert.equal(counters(b, idB).forwarded, 3, 'B\'s ring passed host b\'s router and crossed to host a');
+  await waitFor(() => counters(a, idA).dropped === 2, "B's ring to A to be dropped on A's link on host a", 10_000);
+  assert.equal(counters(b, idB).forwarded, 3, "B's ring passed host b's router and crossed to host a");
 
   a.router.apply(isolate(idA, false));
   one.client.ring(idB, 0);
   two.client.ring(idA, 0);
   await waitFor(() => one.heard.length === 2 && two.heard.length === 2, 'the rings after rejoin', 10_000);
   // What was rung while isolated never arrives (NATS keeps one sender's order: it would have come first).
-  assert.deepEqual([one.heard, two.heard], [[{ vector: 1, count: 1 }, { vector: 0, count: 1 }], [{ vector: 2, count: 1 }, { vector: 0, count: 1 }]]);
-  assert.deepEqual({ ...counters(a, idA), delayed: 0 }, { forwarded: 4, dropped: 2, delayed: 0, messages: 0, bytes: 0 });
+  assert.deepEqual(
+    [one.heard, two.heard],
+    [
+      [
+        { vector: 1, count: 1 },
+        { vector: 0, count: 1 },
+      ],
+      [
+        { vector: 2, count: 1 },
+        { vector: 0, count: 1 },
+      ],
+    ],
+  );
+  assert.deepEqual(
+    { ...counters(a, idA), delayed: 0 },
+    { forwarded: 4, dropped: 2, delayed: 0, messages: 0, bytes: 0 },
+  );
 });
 
-test('a switched server in a cluster on the web: remote peers on their host\'s switch, not on this socket; the host link from the router\'s switch', { timeout: 60_000, skip: natsMissing }, async (t) => {
+test("a switched server in a cluster on the web: remote peers on their host's switch, not on this socket; the host link from the router's switch", {
+  timeout: 60_000,
+  skip: natsMissing,
+}, async (t) => {
   const { a, b } = await twoSwitchedHosts(t);
   const hosts = clusterSwitching(a.node, (id) => a.server.peers.get(id)?.credentials !== undefined);
-  const web = createWebServer({ source: serverSource(a.server), switching: switchedClusterSwitching(routerSwitching(a.router), a.router, hosts, a.node), port: 0 });
+  const web = createWebServer({
+    source: serverSource(a.server),
+    switching: switchedClusterSwitching(routerSwitching(a.router), a.router, hosts, a.node),
+    port: 0,
+  });
   await web.listen();
   t.after(() => web.close());
   const here = await client(t, a);
   const there = await client(t, b);
-  await waitFor(() => here.client.peers.has(there.client.id), 'host a\'s client to know host b\'s', 10_000);
-  const graph = await (await fetch(`${web.url}/api/v1/topology`)).json() as { nodes: Array<{ id: string }>; links: TopologyLink[] };
-  const ends = (node: string) => graph.links.filter((link) => link.source === node).map((link) => [link.target, link.kind, link.name]);
-  assert.ok(graph.nodes.some((node) => node.id === `peer-${there.client.id}`), JSON.stringify(graph.nodes));
+  await waitFor(() => here.client.peers.has(there.client.id), "host a's client to know host b's", 10_000);
+  const graph = (await (await fetch(`${web.url}/api/v1/topology`)).json()) as {
+    nodes: Array<{ id: string }>;
+    links: TopologyLink[];
+  };
+  const ends = (node: string) =>
+    graph.links.filter((link) => link.source === node).map((link) => [link.target, link.kind, link.name]);
+  assert.ok(
+    graph.nodes.some((node) => node.id === `peer-${there.client.id}`),
+    JSON.stringify(graph.nodes),
+  );
   assert.deepEqual(ends(`peer-${there.client.id}`), [['switch:b', 'peer-link', `peer:${there.client.id}`]]);
-  assert.deepEqual(ends(`peer-${here.client.id}`).sort(), [['server', 'socket', undefined], ['switch:switch', 'peer-link', `peer:${here.client.id}`]]);
+  assert.deepEqual(ends(`peer-${here.client.id}`).sort(), [
+    ['server', 'socket', undefined],
+    ['switch:switch', 'peer-link', `peer:${here.client.id}`],
+  ]);
   assert.deepEqual(ends('switch:switch'), [['switch:b', 'switch-link', 'host:b']]);
 });
 
-test('a ring names its sender on the wire, checked; a node that names another node\'s peer rings as one of its own', { timeout: 60_000, skip: natsMissing }, async (t) => {
+test("a ring names its sender on the wire, checked; a node that names another node's peer rings as one of its own", {
+  timeout: 60_000,
+  skip: natsMissing,
+}, async (t) => {
   const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
   assert.equal(decodeWire(bytes('{"t":"ring","node":"a","to":1,"vector":0,"count":1,"from":65536}')), 'a bad ring');
   assert.equal(decodeWire(bytes('{"t":"ring","node":"a","to":1,"vector":0,"count":1,"from":"2"}')), 'a bad ring');
@@ -114,13 +170,27 @@ test('a ring names its sender on the wire, checked; a node that names another no
   t.after(() => rogue.close());
   // A node on NATS claims its id in the bucket as famez does (its word alone is not believed).
   await (await new Kvm(rogue).open('famez-switched')).create('id.4000', new TextEncoder().encode('rogue'));
-  rogue.publish('famez.switched.state', encodeWire({ t: 'state', node: 'rogue', instance: 'r', peers: [{ id: 4000 }] }));
-  await waitFor(() => here.client.peers.has(4000) && here.client.peers.has(there.client.id), 'host a\'s client to know both remote peers', 10_000);
+  rogue.publish(
+    'famez.switched.state',
+    encodeWire({ t: 'state', node: 'rogue', instance: 'r', peers: [{ id: 4000 }] }),
+  );
+  await waitFor(
+    () => here.client.peers.has(4000) && here.client.peers.has(there.client.id),
+    "host a's client to know both remote peers",
+    10_000,
+  );
   // Host b's peer isolated on host a: the rogue cannot ring past that by naming it.
   a.router.apply(isolate(there.client.id));
-  rogue.publish('famez.switched.to.a', encodeWire({ t: 'ring', node: 'rogue', to: here.client.id, vector: 1, count: 1, from: there.client.id }));
-  await waitFor(() => here.heard.length === 1, 'the rogue\'s ring', 10_000);
+  rogue.publish(
+    'famez.switched.to.a',
+    encodeWire({ t: 'ring', node: 'rogue', to: here.client.id, vector: 1, count: 1, from: there.client.id }),
+  );
+  await waitFor(() => here.heard.length === 1, "the rogue's ring", 10_000);
   assert.deepEqual(here.heard, [{ vector: 1, count: 1 }]);
-  assert.equal(counters(a, 4000).forwarded, 1, 'counted on the rogue\'s own peer\'s link');
-  assert.equal(counters(a, there.client.id).forwarded + counters(a, there.client.id).dropped, 0, 'nothing on the named peer\'s link');
+  assert.equal(counters(a, 4000).forwarded, 1, "counted on the rogue's own peer's link");
+  assert.equal(
+    counters(a, there.client.id).forwarded + counters(a, there.client.id).dropped,
+    0,
+    "nothing on the named peer's link",
+  );
 });

@@ -17,7 +17,6 @@ const skip = skipE2e;
 const dir = useGuests('famez-e2e-fabric-');
 let fabrics = 0;
 
-
 const SLOT = 512;
 const BUF = 128;
 const BUFLEN = 64;
@@ -38,8 +37,13 @@ function release(f: Fabric): void {
 async function fabric(options: { replyTimeoutMs?: number } = {}): Promise<Fabric> {
   const n = fabrics++;
   const f = createFabric({
-    socketPath: join(dir, `sock${n}`), mailbox: join(dir, `mailbox${n}`),
-    nClients: 14, mode: 'managing', ids: 'lowest', recycle: true, ...options,
+    socketPath: join(dir, `sock${n}`),
+    mailbox: join(dir, `mailbox${n}`),
+    nClients: 14,
+    mode: 'managing',
+    ids: 'lowest',
+    recycle: true,
+    ...options,
   });
   await f.listen();
   return f;
@@ -62,7 +66,10 @@ function doorbell(client: FamezClient, vector: number, timeoutMs = 30_000): Prom
   });
 }
 
-test('a guest with vectors=16 on famez fabric reads the globals, pings the switch through the mailbox and takes its pong', { skip, timeout: 120_000 }, async () => {
+test('a guest with vectors=16 on famez fabric reads the globals, pings the switch through the mailbox and takes its pong', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   // A shell step of the TCG guest can take a while on a loaded machine: give
   // it 10 s (FAME-Z's switch waits ~1 s) to hand the switch's slot back, so
   // that a slow guest cannot make the switch take its slot back in its stead.
@@ -89,7 +96,7 @@ test('a guest with vectors=16 on famez fabric reads the globals, pings the switc
       { op: 'read', off: theirs + BUFLEN },
       { op: 'read', off: theirs + BUF },
       { op: 'write', off: theirs + BUFLEN, val: 0 },
-      { op: 'waitmem', off: HOLD, val: 1 },   // stays connected while the host looks
+      { op: 'waitmem', off: HOLD, val: 1 }, // stays connected while the host looks
     ];
     const guest = startGuest({ socket: f.socketPath, vectors: 16, steps, name: 'pinger' });
     try {
@@ -104,21 +111,45 @@ test('a guest with vectors=16 on famez fabric reads the globals, pings the switc
       // The guest is still connected (it waits for HOLD): what the fabric holds now is the guest's doing.
       // The switch notices the hand-back on its next look at its slot (every 16 ms at most while a message is out).
       await waitFor(() => sent.length > 0, 'the switch to see its slot handed back', 2000);
-      assert.equal(f.mailbox.isFree(SWITCH), true, 'the guest handed the switch\'s slot back');
-      assert.equal(f.mailbox.isFree(me), true, 'the switch handed the guest\'s slot back');
+      assert.equal(f.mailbox.isFree(SWITCH), true, "the guest handed the switch's slot back");
+      assert.equal(f.mailbox.isFree(me), true, "the switch handed the guest's slot back");
       const state = f.ports.get(me);
       assert.ok(state, 'the guest is a port of the fabric');
-      assert.deepEqual({ received: state.received, sent: state.sent, live: state.live, cclass: state.cclass, linkState: state.linkState },
-        { received: 1, sent: 1, live: true, cclass: 'Driverless QEMU', linkState: 'up' });
-      assert.deepEqual(messages.map((m) => [m.from, m.nodename, m.text, m.body, m.tracker]), [[me, '', 'ping', 'ping', undefined]],
-        'the switch read "ping" from the guest\'s slot');
-      assert.deepEqual(sent, [{ to: me, text: 'pong!EZT=1' }], 'the guest took the pong (with the switch\'s first tracker)');
+      assert.deepEqual(
+        {
+          received: state.received,
+          sent: state.sent,
+          live: state.live,
+          cclass: state.cclass,
+          linkState: state.linkState,
+        },
+        { received: 1, sent: 1, live: true, cclass: 'Driverless QEMU', linkState: 'up' },
+      );
+      assert.deepEqual(
+        messages.map((m) => [m.from, m.nodename, m.text, m.body, m.tracker]),
+        [[me, '', 'ping', 'ping', undefined]],
+        'the switch read "ping" from the guest\'s slot',
+      );
+      assert.deepEqual(
+        sent,
+        [{ to: me, text: 'pong!EZT=1' }],
+        "the guest took the pong (with the switch's first tracker)",
+      );
       release(f);
 
       const end = await guest.finished(60_000);
       const reads = end.events.flatMap((e) => (e.event === 'read' ? [[e.off, e.val]] : []));
-      assert.deepEqual(reads.slice(0, 5), [[0, 512], [8, 128], [16, 14], [24, 16], [32, 15]],
-        'globals: slotsize, buf_offset, nClients, nEvents, server_id');
+      assert.deepEqual(
+        reads.slice(0, 5),
+        [
+          [0, 512],
+          [8, 128],
+          [16, 14],
+          [24, 16],
+          [32, 15],
+        ],
+        'globals: slotsize, buf_offset, nClients, nEvents, server_id',
+      );
 
       const waits = end.events.filter((e) => e.event === 'wait');
       assert.equal(waits.length, 1);
@@ -129,7 +160,7 @@ test('a guest with vectors=16 on famez fabric reads the globals, pings the switc
 
       const pong = sent[0]!.text;
       assert.deepEqual(reads.slice(5), [
-        [mine + BUFLEN, 0],          // the switch handed the guest's slot back
+        [mine + BUFLEN, 0], // the switch handed the guest's slot back
         [theirs + BUFLEN, pong.length],
         [theirs + BUF, PONG],
       ]);
@@ -143,11 +174,14 @@ test('a guest with vectors=16 on famez fabric reads the globals, pings the switc
   }
 });
 
-test('recycling: a guest stays up while peer 2 leaves and comes back 10 times; they ring each other every time', { skip, timeout: 150_000 }, async () => {
+test('recycling: a guest stays up while peer 2 leaves and comes back 10 times; they ring each other every time', {
+  skip,
+  timeout: 150_000,
+}, async () => {
   const ROUNDS = 10;
   const GUEST = 1;
   const HOST = 2;
-  const FLAG = HOST * SLOT + BUF;   // a word in peer 2's buf: the round the host is in
+  const FLAG = HOST * SLOT + BUF; // a word in peer 2's buf: the round the host is in
   const f = await fabric();
   const warnings: string[] = [];
   f.on('warning', (w) => warnings.push(w));
@@ -156,7 +190,7 @@ test('recycling: a guest stays up while peer 2 leaves and comes back 10 times; t
     for (let i = 1; i <= ROUNDS; i++) {
       steps.push({ op: 'waitmem', off: FLAG, val: i }, { op: 'ring', peer: HOST, vector: GUEST }, { op: 'wait' });
     }
-    steps.push({ op: 'waitmem', off: HOLD, val: 1 });   // stays connected while the host looks
+    steps.push({ op: 'waitmem', off: HOLD, val: 1 }); // stays connected while the host looks
     const guest = startGuest({ socket: f.socketPath, vectors: 16, steps, name: 'stayer' });
     try {
       const ready = await guest.waitFor('ready', 90_000);
@@ -171,8 +205,15 @@ test('recycling: a guest stays up while peer 2 leaves and comes back 10 times; t
         let closed = false;
         try {
           assert.equal(host.id, HOST, `round ${i}: the same id again`);
-          assert.deepEqual([...host.peers].sort((a, b) => a[0] - b[0]), [[GUEST, 16], [HOST, 16], [SWITCH, 16]],
-            `round ${i}: the guest and the switch with 16 vectors each`);
+          assert.deepEqual(
+            [...host.peers].sort((a, b) => a[0] - b[0]),
+            [
+              [GUEST, 16],
+              [HOST, 16],
+              [SWITCH, 16],
+            ],
+            `round ${i}: the guest and the switch with 16 vectors each`,
+          );
           assert.ok(f.ports.has(HOST), `round ${i}: peer 2 is a port`);
           const rung = doorbell(host, GUEST);
           new DataView(host.memory.map(0, 8192).buffer).setUint32(FLAG, i, true);
@@ -204,9 +245,14 @@ test('recycling: a guest stays up while peer 2 leaves and comes back 10 times; t
         assert.deepEqual(w.event === 'wait' && w.pending, [HOST], `round ${i + 1}: only peer 2's vector was pending`);
       }
       const waitmems = end.events.filter((e) => e.event === 'waitmem' && e.off === FLAG);
-      assert.deepEqual(waitmems.map((e) => e.event === 'waitmem' && e.ok), Array(ROUNDS).fill(true));
-      assert.deepEqual(end.events.filter((e) => e.event === 'ring').map((e) => e.event === 'ring' && [e.peer, e.vector]),
-        Array(ROUNDS).fill([HOST, GUEST]));
+      assert.deepEqual(
+        waitmems.map((e) => e.event === 'waitmem' && e.ok),
+        Array(ROUNDS).fill(true),
+      );
+      assert.deepEqual(
+        end.events.filter((e) => e.event === 'ring').map((e) => e.event === 'ring' && [e.peer, e.vector]),
+        Array(ROUNDS).fill([HOST, GUEST]),
+      );
       assert.deepEqual(warnings, []);
     } finally {
       await guest.kill();
@@ -216,19 +262,22 @@ test('recycling: a guest stays up while peer 2 leaves and comes back 10 times; t
   }
 });
 
-test('famez chat and a guest: the guest\'s message is printed by the chat; the chat\'s reaches the guest, which hands the slot back', { skip, timeout: 120_000 }, async (t) => {
+test("famez chat and a guest: the guest's message is printed by the chat; the chat's reaches the guest, which hands the slot back", {
+  skip,
+  timeout: 120_000,
+}, async (t) => {
   const f = await fabric();
   try {
     const guestId = 1;
     const chatId = 2;
-    const HI = 0x21216968;     // "hi!!"
+    const HI = 0x21216968; // "hi!!"
     const steps: GuestStep[] = [
-      { op: 'waitmem', off: HOLD, val: 1 },             // the chat is up
+      { op: 'waitmem', off: HOLD, val: 1 }, // the chat is up
       { op: 'write', off: guestId * SLOT + BUF, val: HI },
       { op: 'write', off: guestId * SLOT + BUFLEN, val: 4 },
       { op: 'write', off: guestId * SLOT + BUFLEN + 4, val: 0 },
       { op: 'ring', peer: chatId, vector: guestId },
-      { op: 'wait' },                                    // the chat's message
+      { op: 'wait' }, // the chat's message
       { op: 'read', off: chatId * SLOT + BUFLEN },
       { op: 'read', off: chatId * SLOT + BUF },
       { op: 'write', off: chatId * SLOT + BUFLEN, val: 0 },
@@ -241,17 +290,24 @@ test('famez chat and a guest: the guest\'s message is printed by the chat; the c
       const ready = JSON.parse(await chat.line(/"event":"ready"/)) as { id: number; nodename: string };
       assert.deepEqual([ready.id, ready.nodename], [chatId, 'z02']);
       release(f);
-      const heard = JSON.parse(await chat.line(/"event":"message","from":1,/, 60_000)) as { from: number; body: string };
-      assert.deepEqual([heard.from, heard.body], [guestId, 'hi!!'], 'the chat printed the guest\'s message');
-      assert.equal(f.mailbox.isFree(guestId), true, 'the chat handed the guest\'s slot back');
+      const heard = JSON.parse(await chat.line(/"event":"message","from":1,/, 60_000)) as {
+        from: number;
+        body: string;
+      };
+      assert.deepEqual([heard.from, heard.body], [guestId, 'hi!!'], "the chat printed the guest's message");
+      assert.equal(f.mailbox.isFree(guestId), true, "the chat handed the guest's slot back");
 
       chat.send('send 1 ABCD');
       const done = JSON.parse(await chat.line(/"command":"send 1 ABCD"/, 60_000)) as { ok: boolean };
       assert.equal(done.ok, true, 'the send resolved: the guest took the message');
       const wait = await guest.waitFor('wait', 10_000);
-      assert.deepEqual(wait.pending, [chatId], 'rung on the chat\'s vector');
+      assert.deepEqual(wait.pending, [chatId], "rung on the chat's vector");
       const reads = guest.events.flatMap((e) => (e.event === 'read' ? [e.val] : []));
-      assert.deepEqual(reads, ['ABCD!EZT=1'.length, 0x44434241], 'the guest read "ABCD" and its tracker from the chat\'s slot');
+      assert.deepEqual(
+        reads,
+        ['ABCD!EZT=1'.length, 0x44434241],
+        'the guest read "ABCD" and its tracker from the chat\'s slot',
+      );
       new DataView(f.mailbox.view.buffer, f.mailbox.view.byteOffset).setUint32(HOLD, 2, true);
       await guest.finished(60_000);
       chat.send('quit');

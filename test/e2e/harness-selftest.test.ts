@@ -5,7 +5,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  encodeStep, guestAvailable, kernelCommandLine, parseConsole, parseLine, PUB_MAGIC, qemuArgs, repoRoot,
+  encodeStep,
+  guestAvailable,
+  kernelCommandLine,
+  parseConsole,
+  parseLine,
+  PUB_MAGIC,
+  qemuArgs,
+  repoRoot,
   type GuestEvent,
 } from './harness.js';
 
@@ -30,7 +37,10 @@ function only<K extends GuestEvent['event']>(events: GuestEvent[], name: K): Ext
 describe('e2e harness: console parsing', () => {
   it('parses a captured console into typed events', () => {
     const events = parseConsole(SAMPLE);
-    assert.deepEqual(events.map((e) => e.event), ['ready', 'pub', 'wait', 'ring', 'wait', 'error']);
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['ready', 'pub', 'wait', 'ring', 'wait', 'error'],
+    );
     const [ready] = only(events, 'ready');
     assert.equal(ready!.id, 0);
     assert.equal(ready!.dev, '0000:00:02.0');
@@ -69,7 +79,10 @@ describe('e2e harness: console parsing', () => {
       'FAMEZ id=? error reason=no-ivshmem-device',
     ].join('\n');
     const events = parseConsole(text);
-    assert.deepEqual(events.map((e) => e.event), ['write', 'read', 'waitmem', 'waitmem', 'sleep', 'wait', 'done', 'error']);
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['write', 'read', 'waitmem', 'waitmem', 'sleep', 'wait', 'done', 'error'],
+    );
     assert.equal(only(events, 'write')[0]!.val, 0xcafef00d);
     assert.equal(only(events, 'read')[0]!.off, 32);
     const [late, ok] = only(events, 'waitmem');
@@ -87,11 +100,15 @@ describe('e2e harness: console parsing', () => {
 
   it('ignores everything that is not a whole FAMEZ line', () => {
     for (const line of [
-      '', 'Booting from ROM...', '[    2.567378] reboot: Power down', 'FAMEZ', 'FAMEZ id=x ready',
-      'FAMEZ id=0 ready dev=0000:00:02.0',            // fields missing
-      'FAMEZ id=0 ring peer=zero vector=0',            // not a number
-      'FAMEZ id=0 launch off=0',                       // unknown event
-      'FAMEZ id=0 pub off=0 val=0x465a0000 junk',      // not key=value
+      '',
+      'Booting from ROM...',
+      '[    2.567378] reboot: Power down',
+      'FAMEZ',
+      'FAMEZ id=x ready',
+      'FAMEZ id=0 ready dev=0000:00:02.0', // fields missing
+      'FAMEZ id=0 ring peer=zero vector=0', // not a number
+      'FAMEZ id=0 launch off=0', // unknown event
+      'FAMEZ id=0 pub off=0 val=0x465a0000 junk', // not key=value
     ]) {
       assert.equal(parseLine(line), undefined, line);
     }
@@ -134,8 +151,14 @@ describe('e2e harness: steps and QEMU arguments', () => {
 
   it('builds the kernel command line and QEMU arguments', () => {
     assert.equal(kernelCommandLine(), 'console=ttyS0 quiet panic=-1');
-    assert.equal(kernelCommandLine([{ op: 'pub', off: 0 }, 'wait:100']), 'console=ttyS0 quiet panic=-1 famez=pub:0,wait:100');
-    const args = qemuArgs({ socket: '/tmp/x.sock', vectors: 4, steps: [{ op: 'pub', off: 0 }] }, { kernel: '/k', initrd: '/i' });
+    assert.equal(
+      kernelCommandLine([{ op: 'pub', off: 0 }, 'wait:100']),
+      'console=ttyS0 quiet panic=-1 famez=pub:0,wait:100',
+    );
+    const args = qemuArgs(
+      { socket: '/tmp/x.sock', vectors: 4, steps: [{ op: 'pub', off: 0 }] },
+      { kernel: '/k', initrd: '/i' },
+    );
     const after = (flag: string) => args[args.indexOf(flag) + 1];
     assert.equal(after('-kernel'), '/k');
     assert.equal(after('-initrd'), '/i');
@@ -159,7 +182,8 @@ describe('e2e harness: steps and QEMU arguments', () => {
     try {
       assert.deepEqual(guestAvailable(), { ok: false, reason: 'FAMEZ_E2E=0' });
     } finally {
-      if (saved === undefined) delete process.env.FAMEZ_E2E; else process.env.FAMEZ_E2E = saved;
+      if (saved === undefined) delete process.env.FAMEZ_E2E;
+      else process.env.FAMEZ_E2E = saved;
     }
     const a = guestAvailable();
     assert.equal(typeof a.ok, 'boolean');

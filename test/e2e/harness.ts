@@ -100,7 +100,8 @@ const MAX_CMDLINE = 2047;
 export function kernelCommandLine(steps: ReadonlyArray<GuestStep | string> = []): string {
   const base = 'console=ttyS0 quiet panic=-1';
   const line = steps.length ? `${base} famez=${steps.map(encodeStep).join(',')}` : base;
-  if (line.length > MAX_CMDLINE) throw new RangeError(`guest steps too long for the kernel command line (${line.length} bytes)`);
+  if (line.length > MAX_CMDLINE)
+    throw new RangeError(`guest steps too long for the kernel command line (${line.length} bytes)`);
   return line;
 }
 
@@ -118,23 +119,44 @@ interface EventBase {
 }
 export interface ReadyEvent extends EventBase {
   event: 'ready';
-  dev: string; bar0: number; bar2: number;
+  dev: string;
+  bar0: number;
+  bar2: number;
   /** Shared memory size (BAR2) in bytes. */
   size: number;
   /** MSI-X vectors of the device. */
   vectors: number;
   uptimeMs: number;
 }
-export interface PubEvent extends EventBase { event: 'pub'; off: number; val: number }
-export interface WriteEvent extends EventBase { event: 'write'; off: number; val: number }
-export interface ReadEvent extends EventBase { event: 'read'; off: number; val: number }
+export interface PubEvent extends EventBase {
+  event: 'pub';
+  off: number;
+  val: number;
+}
+export interface WriteEvent extends EventBase {
+  event: 'write';
+  off: number;
+  val: number;
+}
+export interface ReadEvent extends EventBase {
+  event: 'read';
+  off: number;
+  val: number;
+}
 export interface WaitmemEvent extends EventBase {
-  event: 'waitmem'; off: number; want: number;
+  event: 'waitmem';
+  off: number;
+  want: number;
   /** The last value read. */
   val: number;
-  ok: boolean; afterMs: number;
+  ok: boolean;
+  afterMs: number;
 }
-export interface RingEvent extends EventBase { event: 'ring'; peer: number; vector: number }
+export interface RingEvent extends EventBase {
+  event: 'ring';
+  peer: number;
+  vector: number;
+}
 export interface WaitEvent extends EventBase {
   event: 'wait';
   /** A doorbell arrived (false: timed out). */
@@ -144,16 +166,30 @@ export interface WaitEvent extends EventBase {
   pendingMask: bigint;
   afterMs: number;
 }
-export interface SleepEvent extends EventBase { event: 'sleep'; ms: number }
-export interface DoneEvent extends EventBase { event: 'done'; uptimeMs: number }
+export interface SleepEvent extends EventBase {
+  event: 'sleep';
+  ms: number;
+}
+export interface DoneEvent extends EventBase {
+  event: 'done';
+  uptimeMs: number;
+}
 export interface ErrorEvent extends EventBase {
   event: 'error';
   /** e.g. no-ivshmem-device, bad-offset, no-peer-published, bad-step. */
   reason: string;
 }
 export type GuestEvent =
-  | ReadyEvent | PubEvent | WriteEvent | ReadEvent | WaitmemEvent | RingEvent
-  | WaitEvent | SleepEvent | DoneEvent | ErrorEvent;
+  | ReadyEvent
+  | PubEvent
+  | WriteEvent
+  | ReadEvent
+  | WaitmemEvent
+  | RingEvent
+  | WaitEvent
+  | SleepEvent
+  | DoneEvent
+  | ErrorEvent;
 export type GuestEventName = GuestEvent['event'];
 
 const LINE_RE = /^FAMEZ id=([0-9]+|\?) ([a-z]+)((?: [a-z][a-z0-9_]*=\S*)*)$/;
@@ -195,8 +231,14 @@ export function parseLine(raw: string): GuestEvent | undefined {
     switch (m[2]) {
       case 'ready':
         return {
-          ...base, event: 'ready', dev: s('dev'), bar0: n('bar0'), bar2: n('bar2'), size: n('size'),
-          vectors: n('vectors'), uptimeMs: n('uptime_ms'),
+          ...base,
+          event: 'ready',
+          dev: s('dev'),
+          bar0: n('bar0'),
+          bar2: n('bar2'),
+          size: n('size'),
+          vectors: n('vectors'),
+          uptimeMs: n('uptime_ms'),
         };
       case 'pub':
       case 'write':
@@ -204,8 +246,13 @@ export function parseLine(raw: string): GuestEvent | undefined {
         return { ...base, event: m[2], off: n('off'), val: n('val') };
       case 'waitmem':
         return {
-          ...base, event: 'waitmem', off: n('off'), want: n('want'), val: n('val'),
-          ok: s('result') === 'ok', afterMs: n('after_ms'),
+          ...base,
+          event: 'waitmem',
+          off: n('off'),
+          want: n('want'),
+          val: n('val'),
+          ok: s('result') === 'ok',
+          afterMs: n('after_ms'),
         };
       case 'ring':
         return { ...base, event: 'ring', peer: n('peer'), vector: n('vector') };
@@ -213,14 +260,27 @@ export function parseLine(raw: string): GuestEvent | undefined {
         const mask = BigInt.asUintN(64, BigInt(s('pending')));
         const pending: number[] = [];
         for (let v = 0; v < 64; v++) if ((mask >> BigInt(v)) & 1n) pending.push(v);
-        return { ...base, event: 'wait', ok: s('result') === 'irq', pending, pendingMask: mask, afterMs: n('after_ms') };
+        return {
+          ...base,
+          event: 'wait',
+          ok: s('result') === 'irq',
+          pending,
+          pendingMask: mask,
+          afterMs: n('after_ms'),
+        };
       }
       case 'sleep':
         return { ...base, event: 'sleep', ms: n('ms') };
       case 'done':
         return { ...base, event: 'done', uptimeMs: n('uptime_ms') };
       case 'error':
-        return { ...base, event: 'error', reason: Object.entries(fields).map(([k, v]) => (k === 'reason' ? v : `${k}=${v}`)).join(' ') };
+        return {
+          ...base,
+          event: 'error',
+          reason: Object.entries(fields)
+            .map(([k, v]) => (k === 'reason' ? v : `${k}=${v}`))
+            .join(' '),
+        };
       default:
         return undefined;
     }
@@ -241,7 +301,10 @@ export function parseConsole(text: string): GuestEvent[] {
 
 // ------------------------------------------------------------------ image
 
-export interface GuestImage { kernel: string; initrd: string }
+export interface GuestImage {
+  kernel: string;
+  initrd: string;
+}
 
 /** The repository root: the nearest directory above this file whose package.json names "famez". */
 export function repoRoot(): string {
@@ -251,7 +314,9 @@ export function repoRoot(): string {
     if (existsSync(pkg)) {
       try {
         if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'famez') return dir;
-      } catch { /* keep looking */ }
+      } catch {
+        /* keep looking */
+      }
     }
     const up = path.dirname(dir);
     if (up === dir) throw new Error('famez e2e: cannot find the repository root (package.json named famez)');
@@ -276,7 +341,9 @@ function onPath(cmd: string): boolean {
     try {
       accessSync(path.join(dir, cmd), constants.X_OK);
       return true;
-    } catch { /* next */ }
+    } catch {
+      /* next */
+    }
   }
   return false;
 }
@@ -333,12 +400,19 @@ export function runBuildScript(script: string, outDir: string, what: string): Pr
   return new Promise<void>((resolve, reject) => {
     const child = spawn('bash', [script, outDir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     child.on('error', (err) => reject(new Error(`famez tests: cannot run ${script}: ${err.message}`)));
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`famez tests: ${what} build failed (${signal ?? `exit ${code}`}): ${out.trim() || 'no output'}`));
+      else
+        reject(
+          new Error(`famez tests: ${what} build failed (${signal ?? `exit ${code}`}): ${out.trim() || 'no output'}`),
+        );
     });
   });
 }
@@ -353,10 +427,13 @@ export function ensureGuest(): Promise<GuestImage> {
   const dir = guestCacheDir();
   building ??= runBuildScript(path.join(repoRoot(), 'test', 'e2e', 'guest', 'build.sh'), dir, 'guest').then(() => {
     const image = { kernel: path.join(dir, 'vmlinuz'), initrd: path.join(dir, 'initrd.gz') };
-    if (!existsSync(image.kernel) || !existsSync(image.initrd)) throw new Error(`famez tests: the guest build left no ${image.kernel} and ${image.initrd}`);
+    if (!existsSync(image.kernel) || !existsSync(image.initrd))
+      throw new Error(`famez tests: the guest build left no ${image.kernel} and ${image.initrd}`);
     return image;
   });
-  building.catch(() => { building = undefined; });   // let a later call retry
+  building.catch(() => {
+    building = undefined;
+  }); // let a later call retry
   return building;
 }
 
@@ -397,7 +474,12 @@ export interface GuestExit {
 
 /** A failure of an e2e guest; `output` is the whole console capture. */
 export class GuestError extends Error {
-  constructor(message: string, readonly guest: string, readonly output: string, readonly events: readonly GuestEvent[]) {
+  constructor(
+    message: string,
+    readonly guest: string,
+    readonly output: string,
+    readonly events: readonly GuestEvent[],
+  ) {
     super(`${guest}: ${message}\n${formatOutput(output)}`);
     this.name = 'GuestError';
   }
@@ -407,7 +489,10 @@ const TAIL_LINES = 80;
 function formatOutput(output: string): string {
   const lines = output.replace(ESCAPES_RE, '').split('\n');
   if (lines.at(-1) === '') lines.pop();
-  const shown = lines.length > TAIL_LINES ? [`(... ${lines.length - TAIL_LINES} earlier lines)`, ...lines.slice(-TAIL_LINES)] : lines;
+  const shown =
+    lines.length > TAIL_LINES
+      ? [`(... ${lines.length - TAIL_LINES} earlier lines)`, ...lines.slice(-TAIL_LINES)]
+      : lines;
   return `--- console output (${lines.length} lines) ---\n${shown.join('\n')}\n--- end of console output ---`;
 }
 
@@ -436,8 +521,16 @@ export interface Guest {
    * timeout (default 60000 ms), when QEMU exits first, or when the guest
    * reports an `error` event that does not match.
    */
-  waitFor<K extends GuestEventName>(event: K, timeoutMs?: number, options?: WaitForOptions): Promise<Extract<GuestEvent, { event: K }>>;
-  waitFor<E extends GuestEvent>(match: (e: GuestEvent) => e is E, timeoutMs?: number, options?: WaitForOptions): Promise<E>;
+  waitFor<K extends GuestEventName>(
+    event: K,
+    timeoutMs?: number,
+    options?: WaitForOptions,
+  ): Promise<Extract<GuestEvent, { event: K }>>;
+  waitFor<E extends GuestEvent>(
+    match: (e: GuestEvent) => e is E,
+    timeoutMs?: number,
+    options?: WaitForOptions,
+  ): Promise<E>;
   waitFor(match: (e: GuestEvent) => boolean, timeoutMs?: number, options?: WaitForOptions): Promise<GuestEvent>;
   /**
    * Waits for QEMU to exit (default 60000 ms) and checks that the guest ran to
@@ -451,16 +544,31 @@ export interface Guest {
 /** QEMU's arguments for a guest. */
 export function qemuArgs(options: GuestOptions, image: GuestImage): string[] {
   const vectors = options.vectors ?? 1;
-  if (!Number.isInteger(vectors) || vectors < 1 || vectors > 64) throw new RangeError(`vectors ${vectors}: 1..64 supported`);
+  if (!Number.isInteger(vectors) || vectors < 1 || vectors > 64)
+    throw new RangeError(`vectors ${vectors}: 1..64 supported`);
   const device = options.device ?? 'ivshmem-doorbell';
   if (options.socket.includes(',')) throw new RangeError(`socket path must not contain ',': ${options.socket}`);
   return [
-    '-machine', 'q35,accel=tcg', '-cpu', 'max', '-m', String(options.ramMiB ?? 256),
-    '-nographic', '-no-reboot', '-nic', 'none',
-    '-kernel', image.kernel, '-initrd', image.initrd,
-    '-append', kernelCommandLine(options.steps),
-    '-chardev', `socket,path=${options.socket},id=iv`,
-    '-device', `${device},chardev=iv,vectors=${vectors}`,
+    '-machine',
+    'q35,accel=tcg',
+    '-cpu',
+    'max',
+    '-m',
+    String(options.ramMiB ?? 256),
+    '-nographic',
+    '-no-reboot',
+    '-nic',
+    'none',
+    '-kernel',
+    image.kernel,
+    '-initrd',
+    image.initrd,
+    '-append',
+    kernelCommandLine(options.steps),
+    '-chardev',
+    `socket,path=${options.socket},id=iv`,
+    '-device',
+    `${device},chardev=iv,vectors=${vectors}`,
     ...(options.extraArgs ?? []),
   ];
 }
@@ -481,11 +589,13 @@ export function startGuest(options: GuestOptions): Guest {
 
   if (!exitHook) {
     exitHook = true;
-    process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+    process.on('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
   }
 
   const events: GuestEvent[] = [];
-  const listeners = new Set<(e: GuestEvent | null) => void>();   // null: QEMU exited
+  const listeners = new Set<(e: GuestEvent | null) => void>(); // null: QEMU exited
   let output = '';
   let partial = '';
   let running = true;
@@ -495,11 +605,14 @@ export function startGuest(options: GuestOptions): Guest {
   const append = (text: string) => {
     if (output.length < MAX_OUTPUT) output += text;
   };
-  const note = (line: string) => {   // a whole line of the harness's or QEMU's own
+  const note = (line: string) => {
+    // a whole line of the harness's or QEMU's own
     append(`${output === '' || output.endsWith('\n') ? '' : '\n'}${line}\n`);
   };
   let exitInfo = '';
-  const emit = (e: GuestEvent | null) => { for (const l of [...listeners]) l(e); };
+  const emit = (e: GuestEvent | null) => {
+    for (const l of [...listeners]) l(e);
+  };
   const onLine = (line: string) => {
     const e = parseLine(line);
     if (!e) return;
@@ -536,11 +649,17 @@ export function startGuest(options: GuestOptions): Guest {
 
   const exited = new Promise<GuestExit>((resolve) => {
     let spawnError: Error | undefined;
-    child.on('error', (err) => { spawnError = err; });
+    child.on('error', (err) => {
+      spawnError = err;
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       live.delete(child);
-      if (partial) { append('\n'); onLine(partial); partial = ''; }
+      if (partial) {
+        append('\n');
+        onLine(partial);
+        partial = '';
+      }
       if (errPartial) note(`[qemu] ${errPartial}`);
       if (spawnError) note(`[harness] cannot run ${qemu}: ${spawnError.message}`);
       exitInfo = signal ? `signal ${signal}` : `code ${code}`;
@@ -550,22 +669,29 @@ export function startGuest(options: GuestOptions): Guest {
     });
   });
 
-  const describe = (match: unknown): string =>
-    typeof match === 'string' ? `'${match}'` : 'a matching event';
+  const describe = (match: unknown): string => (typeof match === 'string' ? `'${match}'` : 'a matching event');
 
-  function waitFor(match: GuestEventName | ((e: GuestEvent) => boolean), timeoutMs = 60000, opts: WaitForOptions = {}): Promise<GuestEvent> {
+  function waitFor(
+    match: GuestEventName | ((e: GuestEvent) => boolean),
+    timeoutMs = 60000,
+    opts: WaitForOptions = {},
+  ): Promise<GuestEvent> {
     const test = typeof match === 'string' ? (e: GuestEvent) => e.event === match : match;
     return new Promise<GuestEvent>((resolve, reject) => {
       let from = 0;
       if (opts.after) {
         const i = events.indexOf(opts.after);
-        if (i < 0) { reject(new Error('waitFor: `after` is not an event of this guest')); return; }
+        if (i < 0) {
+          reject(new Error('waitFor: `after` is not an event of this guest'));
+          return;
+        }
         from = i + 1;
       }
       const finish = (err: GuestError | null, e?: GuestEvent) => {
         clearTimeout(t);
         listeners.delete(check);
-        if (err) reject(err); else resolve(e!);
+        if (err) reject(err);
+        else resolve(e!);
       };
       const check = (e: GuestEvent | null) => {
         if (e === null) {
@@ -573,7 +699,9 @@ export function startGuest(options: GuestOptions): Guest {
         } else if (test(e)) {
           finish(null, e);
         } else if (e.event === 'error') {
-          finish(new GuestError(`guest reported "${e.line}" while waiting for ${describe(match)}`, name, output, events));
+          finish(
+            new GuestError(`guest reported "${e.line}" while waiting for ${describe(match)}`, name, output, events),
+          );
         }
       };
       const t = setTimeout(() => {
@@ -590,7 +718,9 @@ export function startGuest(options: GuestOptions): Guest {
 
   async function finished(timeoutMs = 60000): Promise<GuestExit> {
     let t: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((r) => { t = setTimeout(() => r('timeout'), timeoutMs); });
+    const timeout = new Promise<'timeout'>((r) => {
+      t = setTimeout(() => r('timeout'), timeoutMs);
+    });
     const r = await Promise.race([exited, timeout]);
     clearTimeout(t);
     if (r === 'timeout') throw new GuestError(`still running after ${timeoutMs} ms`, name, output, events);
@@ -598,9 +728,15 @@ export function startGuest(options: GuestOptions): Guest {
     if (error) throw new GuestError(`guest reported "${error.line}"`, name, r.output, r.events);
     if (r.timedOut) throw new GuestError('killed by the harness timeout', name, r.output, r.events);
     if (!r.events.some((e) => e.event === 'done')) {
-      throw new GuestError(`QEMU exited (${r.signal ?? `code ${r.code}`}) before the guest was done`, name, r.output, r.events);
+      throw new GuestError(
+        `QEMU exited (${r.signal ?? `code ${r.code}`}) before the guest was done`,
+        name,
+        r.output,
+        r.events,
+      );
     }
-    if (r.code !== 0) throw new GuestError(`QEMU exited with ${r.signal ?? `code ${r.code}`}`, name, r.output, r.events);
+    if (r.code !== 0)
+      throw new GuestError(`QEMU exited with ${r.signal ?? `code ${r.code}`}`, name, r.output, r.events);
     return r;
   }
 
@@ -608,19 +744,31 @@ export function startGuest(options: GuestOptions): Guest {
     if (running) {
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 2000);
-      try { return await exited; } finally { clearTimeout(t); }
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(t);
+      }
     }
     return exited;
   }
 
   return {
     name,
-    get pid() { return child.pid; },
+    get pid() {
+      return child.pid;
+    },
     argv,
     events,
-    get output() { return output; },
-    get id() { return id; },
-    get running() { return running; },
+    get output() {
+      return output;
+    },
+    get id() {
+      return id;
+    },
+    get running() {
+      return running;
+    },
     exited,
     waitFor: waitFor as Guest['waitFor'],
     finished,

@@ -10,7 +10,7 @@ import { connect } from '../../src/client/index.js';
 import { nextEvent, sleep, tempDir, waitFor } from '../server/helpers.js';
 import { start } from './harness.js';
 
-test('the mailbox: globals, peer ids, the switch\'s names; a newcomer is Driverless QEMU; a leaver\'s names are cleared', async (t) => {
+test("the mailbox: globals, peer ids, the switch's names; a newcomer is Driverless QEMU; a leaver's names are cleared", async (t) => {
   const h = await start(t);
   assert.equal(statSync(join(h.dir, 'mailbox')).size, 8192);
   const a = await h.peer();
@@ -22,7 +22,13 @@ test('the mailbox: globals, peer ids, the switch\'s names; a newcomer is Driverl
   assert.equal(a.mailbox.cclass(1), 'Driverless QEMU');
   assert.equal(a.mailbox.nodename(1), '');
   // Every peer has 16 vectors; the server is peer 15, advertised like any peer.
-  assert.deepEqual([...a.client.peers].sort((x, y) => x[0] - y[0]), [[1, 16], [15, 16]]);
+  assert.deepEqual(
+    [...a.client.peers].sort((x, y) => x[0] - y[0]),
+    [
+      [1, 16],
+      [15, 16],
+    ],
+  );
   const b = await h.peer({ nodename: 'z02', cclass: 'Debugger' });
   assert.equal(b.id, 2);
   assert.equal(a.mailbox.nodename(2), 'z02');
@@ -44,7 +50,10 @@ test('the switch answers ping, Link CTL Peer-Attribute, and the whole RFC → CT
   await a.send(15, 'ping');
   const pong = await a.expect(15, 'pong');
   assert.equal(pong.tracker, 2, 'the answer carries the next tracker');
-  assert.deepEqual(heard.map((m) => [m.from, m.nodename, m.body, m.tracker]), [[1, 'z01', 'ping', 1]]);
+  assert.deepEqual(
+    heard.map((m) => [m.from, m.nodename, m.body, m.tracker]),
+    [[1, 'z01', 'ping', 1]],
+  );
 
   await a.send(15, 'Link CTL Peer-Attribute');
   await a.expect(15, 'Link CTL ACK cclass=FabricSwitch,CID0=1500,SID0=27');
@@ -61,8 +70,24 @@ test('the switch answers ping, Link CTL Peer-Attribute, and the whole RFC → CT
   await a.send(15, 'Link CTL ACK cclass=Debugger,CID0=100,SID0=27');
   assert.equal((await attributes)[1], 'attributes');
   const port = h.fabric.ports.get(1)!;
-  assert.deepEqual({ cid: port.cid, sid: port.sid, linkState: port.linkState, peerAttributes: port.peerAttributes, nodename: port.nodename, cclass: port.cclass },
-    { cid: 100, sid: 27, linkState: 'configured', peerAttributes: { cclass: 'Debugger', CID0: '100', SID0: '27' }, nodename: 'z01', cclass: 'Debugger' });
+  assert.deepEqual(
+    {
+      cid: port.cid,
+      sid: port.sid,
+      linkState: port.linkState,
+      peerAttributes: port.peerAttributes,
+      nodename: port.nodename,
+      cclass: port.cclass,
+    },
+    {
+      cid: 100,
+      sid: 27,
+      linkState: 'configured',
+      peerAttributes: { cclass: 'Debugger', CID0: '100', SID0: '27' },
+      nodename: 'z01',
+      cclass: 'Debugger',
+    },
+  );
   assert.equal(port.received, 5);
   await waitFor(() => port.sent === 4, 'four messages from the switch taken');
   await h.done();
@@ -73,18 +98,39 @@ test('malformed link messages are logged and answered with nothing', async (t) =
   const a = await h.peer();
   const warnings: string[] = [];
   let warned = 0;
-  h.fabric.on('warning', (w) => { warnings.push(w); warned++; });
-  h.fabric.on('debug', (w) => warnings.push(w));   // after the first, a port's warnings are rate-limited to debug lines
-  const bad = ['Link RFC', 'Link RFC TTC=5ms', 'Standalone Acknowledgment Tag=99,Reason=OK', 'Link CTL NAK nope',
-    'Link CTL Bogus', 'CTL-Write Space=0', 'frobnicate the widgets'];
+  h.fabric.on('warning', (w) => {
+    warnings.push(w);
+    warned++;
+  });
+  h.fabric.on('debug', (w) => warnings.push(w)); // after the first, a port's warnings are rate-limited to debug lines
+  const bad = [
+    'Link RFC',
+    'Link RFC TTC=5ms',
+    'Standalone Acknowledgment Tag=99,Reason=OK',
+    'Link CTL NAK nope',
+    'Link CTL Bogus',
+    'CTL-Write Space=0',
+    'frobnicate the widgets',
+  ];
   for (const body of bad) await a.send(15, body);
   await a.send(15, 'ping');
   await a.expect(15, 'pong');
   await sleep(20);
   assert.deepEqual(a.received, [], 'nothing but the pong');
   assert.equal(warned, 1, 'one warning a second for the port; the rest at -v');
-  for (const [i, pattern] of [/without TTC/, /microseconds/, /unknown tag 99/, /NAK nope/, /unknown Link CTL/, /CTL-Write without a valid PFMCID/, /unknown request "frobnicate/].entries()) {
-    assert.ok(warnings.some((w) => pattern.test(w)), `warning for "${bad[i]}": ${warnings.join(' | ')}`);
+  for (const [i, pattern] of [
+    /without TTC/,
+    /microseconds/,
+    /unknown tag 99/,
+    /NAK nope/,
+    /unknown Link CTL/,
+    /CTL-Write without a valid PFMCID/,
+    /unknown request "frobnicate/,
+  ].entries()) {
+    assert.ok(
+      warnings.some((w) => pattern.test(w)),
+      `warning for "${bad[i]}": ${warnings.join(' | ')}`,
+    );
   }
   await h.done();
 });
@@ -127,7 +173,7 @@ test('send() from the switch: resolves when taken; refused to a peer without a l
   await h.done();
 });
 
-test('--noPFM greets a peer once it has shown a driver, on the switch\'s vector; RFC is not answered; --silent takes no part', async (t) => {
+test("--noPFM greets a peer once it has shown a driver, on the switch's vector; RFC is not answered; --silent takes no part", async (t) => {
   const h = await start(t, { mode: 'unmanaged' });
   const a = await h.peer();
   assert.equal(a.mailbox.nodename(15), 'Z-server');
@@ -158,7 +204,7 @@ test('a full fabric refuses the next peer as famez server does, and nobody else 
   assert.match((await refused)[1], /full/);
   await sleep(20);
   assert.deepEqual([...a.client.peers.keys()].sort(), [1, 2, 3], 'two clients and the switch (id 3)');
-  assert.equal(a.layout.size, 4096, '4 slots of 512 bytes round up to QEMU\'s 4 KiB minimum');
+  assert.equal(a.layout.size, 4096, "4 slots of 512 bytes round up to QEMU's 4 KiB minimum");
   await h.done();
 });
 

@@ -37,7 +37,11 @@ export async function start(t: TestContext, options: FabricOptions = {}): Promis
   t.after(closeAll);
   await fabric.listen();
   return {
-    fabric, path, dir, warnings, errors,
+    fabric,
+    path,
+    dir,
+    warnings,
+    errors,
     async peer(names) {
       const peer = await MailboxPeer.connect(path, names);
       closers.push(peer);
@@ -54,4 +58,3 @@ export async function start(t: TestContext, options: FabricOptions = {}): Promis
     },
   };
 }
-

@@ -40,7 +40,7 @@ test('hostile slot contents and doorbell floods from one peer: warnings (rate-li
   const memory = bad.memory.map(0, 8192);
   const raw = view64(memory);
   const slot = (id: number): number => id * 512;
-  const absent = [0, 4, 7, 9, 14, 15];   // vector 0, ids nobody has, and the switch's own id
+  const absent = [0, 4, 7, 9, 14, 15]; // vector 0, ids nobody has, and the switch's own id
 
   let hostileRings = 0;
   let rounds = 0;
@@ -52,7 +52,15 @@ test('hostile slot contents and doorbell floods from one peer: warnings (rate-li
       switch (int(6)) {
         case 0: {
           // buflen past the buffer: just past it, 2^63, 2^64-1, anything.
-          const huge = [385n, 386n, 512n, 2n ** 63n, 2n ** 64n - 1n, 2n ** 32n, BigInt(int(2 ** 30)) << BigInt(int(34))][int(7)]!;
+          const huge = [
+            385n,
+            386n,
+            512n,
+            2n ** 63n,
+            2n ** 64n - 1n,
+            2n ** 32n,
+            BigInt(int(2 ** 30)) << BigInt(int(34)),
+          ][int(7)]!;
           for (let i = own + 128; i < own + 512; i++) memory[i] = int(256);
           raw.setBigUint64(own + 64, huge, true);
           break;
@@ -86,7 +94,7 @@ test('hostile slot contents and doorbell floods from one peer: warnings (rate-li
           raw.setBigUint64(own + 64, 0n, true);
           break;
         case 5:
-          break;   // rings only
+          break; // rings only
       }
       // Thousands of rings on its own vector, then vector 0 and vectors of ids without a peer.
       const burst = 50 + int(250);
@@ -114,41 +122,65 @@ test('hostile slot contents and doorbell floods from one peer: warnings (rate-li
     await hostile;
   }
   const seconds = (performance.now() - started) / 1000;
-  t.diagnostic(`${rounds} hostile rounds, ${hostileRings} hostile doorbells, ${h.warnings.length} warnings in ${seconds.toFixed(2)} s; ` +
-    `the good peers did ${doneA.length} and ${doneB.length} round trips`);
+  t.diagnostic(
+    `${rounds} hostile rounds, ${hostileRings} hostile doorbells, ${h.warnings.length} warnings in ${seconds.toFixed(2)} s; ` +
+      `the good peers did ${doneA.length} and ${doneB.length} round trips`,
+  );
 
-  assert.ok(doneA.length >= 50 && doneB.length >= 50, `every ping of the good peers got its pong: ${doneA.length} and ${doneB.length}`);
+  assert.ok(
+    doneA.length >= 50 && doneB.length >= 50,
+    `every ping of the good peers got its pong: ${doneA.length} and ${doneB.length}`,
+  );
   assert.deepEqual(h.errors, [], 'no error event');
   assert.ok(hostileRings >= 30_000, `${hostileRings} hostile doorbells`);
   // Warnings about each kind of hostility were given ...
   for (const [what, pattern] of [
     // (one kind: a bad message, whether its length or its bytes are wrong)
-    ['a bad message', /peer 3: slot 3: (buflen \d+ is past the 384-byte buffer|the message is not UTF-8 text): ignored/],
+    [
+      'a bad message',
+      /peer 3: slot 3: (buflen \d+ is past the 384-byte buffer|the message is not UTF-8 text): ignored/,
+    ],
     ['vector 0', /doorbell on vector 0 \(slot 0 holds the globals; no peer has id 0\): ignored/],
     ['an id without a peer', /doorbell on vector (4|7|9|14), but no peer has id \1: ignored/],
-    ['the switch\'s own id', /doorbell on vector 15, which no client id can have: ignored/],
-    ['a good peer\'s garbage nodename', /peer (1|2): slot \1: the nodename (has no NUL|is not UTF-8)/],
+    ["the switch's own id", /doorbell on vector 15, which no client id can have: ignored/],
+    ["a good peer's garbage nodename", /peer (1|2): slot \1: the nodename (has no NUL|is not UTF-8)/],
   ] as const) {
-    assert.ok(h.warnings.some((w) => pattern.test(w)), `a warning for ${what}: ${h.warnings.slice(0, 30).join(' | ')}`);
+    assert.ok(
+      h.warnings.some((w) => pattern.test(w)),
+      `a warning for ${what}: ${h.warnings.slice(0, 30).join(' | ')}`,
+    );
   }
   // ... but rate-limited: a handful per kind and second, not one per doorbell or message.
-  assert.ok(h.warnings.length < 100, `${h.warnings.length} warnings for ${hostileRings} doorbells: ${h.warnings.slice(0, 40).join(' | ')}`);
+  assert.ok(
+    h.warnings.length < 100,
+    `${h.warnings.length} warnings for ${hostileRings} doorbells: ${h.warnings.slice(0, 40).join(' | ')}`,
+  );
   assert.ok(h.warnings.length * 100 < hostileRings);
-  assert.ok(h.warnings.some((w) => /\(\d+ more like it since the last\)/.test(w)), 'what was left out is counted in the next line');
+  assert.ok(
+    h.warnings.some((w) => /\(\d+ more like it since the last\)/.test(w)),
+    'what was left out is counted in the next line',
+  );
   // Per kind: at most one line a second (and one to begin with).
   const perKind = new Map<string, number>();
   for (const w of h.warnings) {
-    const kind = w.replace(/ \(\d+ more like it since the last\)$/, '').replace(/\(\d+ rings?\)/, '').replace(/buflen \d+ is past the 384-byte buffer|the message is not UTF-8 text/, 'bad');
+    const kind = w
+      .replace(/ \(\d+ more like it since the last\)$/, '')
+      .replace(/\(\d+ rings?\)/, '')
+      .replace(/buflen \d+ is past the 384-byte buffer|the message is not UTF-8 text/, 'bad');
     perKind.set(kind, (perKind.get(kind) ?? 0) + 1);
   }
-  for (const [kind, count] of perKind) assert.ok(count <= Math.ceil(seconds) + 1, `${count} warnings in ${seconds.toFixed(2)} s: ${kind}`);
+  for (const [kind, count] of perKind)
+    assert.ok(count <= Math.ceil(seconds) + 1, `${count} warnings in ${seconds.toFixed(2)} s: ${kind}`);
 
   // The switch still lists the good peers (and the hostile one), live, with what they sent.
   const ports = h.fabric.ports;
   assert.ok(ports.has(a.id) && ports.has(b.id), `ports: ${[...ports.keys()].join(', ')}`);
   assert.ok(ports.get(a.id)!.received >= doneA.length && ports.get(b.id)!.received >= doneB.length);
   assert.ok(ports.get(a.id)!.live && ports.get(b.id)!.live);
-  await waitFor(() => ports.get(a.id)!.sent >= doneA.length && ports.get(b.id)!.sent >= doneB.length, 'the switch to count its pongs taken');
+  await waitFor(
+    () => ports.get(a.id)!.sent >= doneA.length && ports.get(b.id)!.sent >= doneB.length,
+    'the switch to count its pongs taken',
+  );
   // The globals and the switch's own slot are intact.
   assert.deepEqual(a.mailbox.globals(), { nClients: 14, nEvents: 16, serverId: 15, size: 8192 });
   assert.equal(a.mailbox.nodename(15), 'Z-switch');
@@ -161,7 +193,7 @@ test('hostile slot contents and doorbell floods from one peer: warnings (rate-li
   assert.deepEqual(h.errors, [], 'no error event while closing');
 });
 
-test('a peer that asks for replies but never hands the switch\'s slot back: a good peer is answered after the timeout, and the bad one is muted', async (t) => {
+test("a peer that asks for replies but never hands the switch's slot back: a good peer is answered after the timeout, and the bad one is muted", async (t) => {
   const h = await start(t, { replyTimeoutMs: 100 });
   const good = await h.peer({ nodename: 'good', cclass: 'Debugger' });
   const bad = await h.peer({ nodename: 'bad', cclass: 'Debugger' });
@@ -169,17 +201,23 @@ test('a peer that asks for replies but never hands the switch\'s slot back: a go
   await good.expect(15, 'pong');
 
   bad.takes = false;
-  await bad.send(15, 'ping');             // the pong to it stays in the switch's slot
-  await waitFor(() => !h.fabric.mailbox.isFree(15), 'the switch\'s pong to the bad peer to sit in its slot');
+  await bad.send(15, 'ping'); // the pong to it stays in the switch's slot
+  await waitFor(() => !h.fabric.mailbox.isFree(15), "the switch's pong to the bad peer to sit in its slot");
   const asked = performance.now();
   await good.send(15, 'ping');
-  const pong = await good.expect(15, 'pong', 'the good peer\'s pong after the timeout');
+  const pong = await good.expect(15, 'pong', "the good peer's pong after the timeout");
   const waited = performance.now() - asked;
   assert.ok(waited >= 50, `the good peer's pong waited ${waited.toFixed(0)} ms behind the slot the bad peer kept`);
   assert.ok(waited < 1000, `answered ${waited.toFixed(0)} ms later: once the 100 ms timeout took the slot back`);
   assert.equal(typeof pong.tracker, 'number');
-  assert.ok(h.warnings.some((w) => /peer 2 did not take the switch's message within 100 ms: slot taken back, its requests unanswered for 1000 ms/.test(w)),
-    h.warnings.join(' | '));
+  assert.ok(
+    h.warnings.some((w) =>
+      /peer 2 did not take the switch's message within 100 ms: slot taken back, its requests unanswered for 1000 ms/.test(
+        w,
+      ),
+    ),
+    h.warnings.join(' | '),
+  );
   assert.equal(h.fabric.ports.get(bad.id)!.live, false, 'the bad peer shows no live driver any more');
   await assert.rejects(h.fabric.send(bad.id, 'hello'), /no live driver/);
   assert.deepEqual(bad.received, [], 'the bad peer took nothing');
@@ -189,15 +227,19 @@ test('a peer that asks for replies but never hands the switch\'s slot back: a go
   const mutedFrom = performance.now();
   for (let i = 0; i < 3; i++) {
     await bad.send(15, 'ping');
-    await waitFor(() => bad.mailbox.isFree(bad.id), 'the switch to read the muted peer\'s ping');
+    await waitFor(() => bad.mailbox.isFree(bad.id), "the switch to read the muted peer's ping");
     await good.send(15, 'ping');
     await good.expect(15, 'pong', 'the good peer answered while the bad one is muted');
   }
   await sleep(100);
   assert.ok(performance.now() - mutedFrom < 900, 'still inside the mute');
   assert.deepEqual(bad.received, [], 'no answer to a muted peer');
-  assert.ok(h.warnings.some((w) => /peer 2 kept the switch's slot past the timeout: its requests go unanswered for 1000 ms/.test(w)),
-    h.warnings.join(' | '));
+  assert.ok(
+    h.warnings.some((w) =>
+      /peer 2 kept the switch's slot past the timeout: its requests go unanswered for 1000 ms/.test(w),
+    ),
+    h.warnings.join(' | '),
+  );
   assert.deepEqual(h.errors, []);
 
   // Once the mute is over, it is answered again (and live again).
@@ -215,11 +257,15 @@ test('a flood of distinct requests the switch does not know, from one peer: one 
   const flooder = await h.peer();
   const messages = 400;
   let taken = 0;
-  h.fabric.on('message', (m) => { if (m.from === flooder.id) taken++; });
+  h.fabric.on('message', (m) => {
+    if (m.from === flooder.id) taken++;
+  });
   const started = performance.now();
   for (let i = 0; i < messages; i++) {
     // Valid UTF-8, no tracker, never a request the switch knows.
-    const junk = Array.from({ length: 1 + Math.floor(random() * 40) }, () => String.fromCharCode(0x21 + Math.floor(random() * 94))).join('');
+    const junk = Array.from({ length: 1 + Math.floor(random() * 40) }, () =>
+      String.fromCharCode(0x21 + Math.floor(random() * 94)),
+    ).join('');
     await flooder.send(15, `zz${i}${junk}`, true);
   }
   await waitFor(() => flooder.mailbox.isFree(flooder.id) && taken === messages, 'the switch to read every message');
@@ -229,8 +275,10 @@ test('a flood of distinct requests the switch does not know, from one peer: one 
   const about = h.warnings.filter((w) => /unknown request/.test(w));
   t.diagnostic(`${messages} messages in ${seconds.toFixed(2)} s: ${about.length} warnings`);
   assert.ok(about.length >= 1, 'the first is reported');
-  assert.ok(about.length <= 2 * Math.ceil(seconds) + 2,
-    `${about.length} warnings for ${messages} unknown requests from one peer in ${seconds.toFixed(2)} s (rate-limited per peer and kind?): ${about.slice(0, 5).join(' | ')}`);
+  assert.ok(
+    about.length <= 2 * Math.ceil(seconds) + 2,
+    `${about.length} warnings for ${messages} unknown requests from one peer in ${seconds.toFixed(2)} s (rate-limited per peer and kind?): ${about.slice(0, 5).join(' | ')}`,
+  );
   assert.deepEqual(h.errors, []);
   await h.done();
 });

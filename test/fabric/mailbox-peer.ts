@@ -57,7 +57,9 @@ export class MailboxPeer {
   /** The next message from `from` whose body matches, waiting for it. */
   async expect(from: number, body: string | RegExp, what = `a message "${body}" from ${from}`): Promise<Received> {
     return waitFor(() => {
-      const at = this.received.findIndex((m) => m.from === from && (typeof body === 'string' ? m.body === body : body.test(m.body)));
+      const at = this.received.findIndex(
+        (m) => m.from === from && (typeof body === 'string' ? m.body === body : body.test(m.body)),
+      );
       return at < 0 ? undefined : this.received.splice(at, 1)[0];
     }, what);
   }

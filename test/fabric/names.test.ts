@@ -9,10 +9,14 @@ import type { Port } from '../../src/fabric/switch.js';
 import { waitFor } from '../helpers/fds.js';
 import { start } from './harness.js';
 
-test('a peer that leaves right after acknowledging its link: the port is configured under its own names', { timeout: 20_000 }, async (t) => {
+test('a peer that leaves right after acknowledging its link: the port is configured under its own names', {
+  timeout: 20_000,
+}, async (t) => {
   const h = await start(t);
   const configured: Port[] = [];
-  h.fabric.on('link', (port, change) => { if (change === 'configured') configured.push({ ...port }); });
+  h.fabric.on('link', (port, change) => {
+    if (change === 'configured') configured.push({ ...port });
+  });
   const peer = await connectFabric({ path: h.path });
   peer.on('message', ({ body }) => {
     // The peer answers a CTL-Write with its Standalone Acknowledgment once this

@@ -3,14 +3,21 @@ import { waitFor } from '../server/helpers.js';
 import type { MailboxPeer } from './mailbox-peer.js';
 
 /** Runs `attempt` until it succeeds within `ms` (a cut loses what was in flight): how many tries failed. */
-export async function retried(attempt: (ms: number) => Promise<void>, what: string, deadlineMs = 20_000): Promise<number> {
+export async function retried(
+  attempt: (ms: number) => Promise<void>,
+  what: string,
+  deadlineMs = 20_000,
+): Promise<number> {
   const end = Date.now() + deadlineMs;
   for (let failed = 0; ; failed++) {
     try {
       await attempt(1500);
       return failed;
     } catch (error) {
-      if (Date.now() > end) throw new Error(`${what}: no success within ${deadlineMs} ms (${failed + 1} tries): ${(error as Error).message}`);
+      if (Date.now() > end)
+        throw new Error(
+          `${what}: no success within ${deadlineMs} ms (${failed + 1} tries): ${(error as Error).message}`,
+        );
     }
   }
 }

@@ -13,7 +13,10 @@ import { start } from './harness.js';
 const TWO_SWITCHES = topologyFromJson({
   switches: ['left', 'right'],
   links: [{ name: 'trunk', between: ['left', 'right'], latencyUs: 200 }],
-  peers: [{ nodename: 'alpha', switch: 'left', port: 1 }, { nodename: 'beta', switch: 'right', port: 1 }],
+  peers: [
+    { nodename: 'alpha', switch: 'left', port: 1 },
+    { nodename: 'beta', switch: 'right', port: 1 },
+  ],
 });
 
 /** The link exchange that makes a port configured. */
@@ -24,7 +27,7 @@ async function configure(peer: MailboxPeer): Promise<void> {
   await peer.expect(15, 'Link CTL Peer-Attribute');
 }
 
-test('switched fabric: peer messages pass the router, counted in messages and bytes from the sender\'s slot, which the receiver still takes', async (t) => {
+test("switched fabric: peer messages pass the router, counted in messages and bytes from the sender's slot, which the receiver still takes", async (t) => {
   const h = await start(t, { switched: true, topology: TWO_SWITCHES, seed: 1 });
   const a = await h.peer({ nodename: 'alpha', cclass: 'Debugger' });
   const b = await h.peer({ nodename: 'beta', cclass: 'Debugger' });
@@ -38,10 +41,17 @@ test('switched fabric: peer messages pass the router, counted in messages and by
   await b.send(a.id, 'back');
   await a.expect(b.id, 'back');
   const counters = h.fabric.router!.counters();
-  const bytes = 10 * 'hello 0!EZT=1'.length + 1 + 'back!EZT=1'.length;   // !EZT=10 is one byte longer
+  const bytes = 10 * 'hello 0!EZT=1'.length + 1 + 'back!EZT=1'.length; // !EZT=10 is one byte longer
   assert.deepEqual(counters.get('trunk'), { forwarded: 11, dropped: 0, delayed: 11, messages: 11, bytes });
-  assert.deepEqual(trace.map((e) => e.text), [...Array.from({ length: 10 }, (_, i) => `hello ${i}!EZT=${i + 1}`), 'back!EZT=1']);
-  assert.deepEqual(trace[0]!.links, [`peer:${a.id}`, 'trunk', `peer:${b.id}`], 'alpha on left, beta on right: across the trunk');
+  assert.deepEqual(
+    trace.map((e) => e.text),
+    [...Array.from({ length: 10 }, (_, i) => `hello ${i}!EZT=${i + 1}`), 'back!EZT=1'],
+  );
+  assert.deepEqual(
+    trace[0]!.links,
+    [`peer:${a.id}`, 'trunk', `peer:${b.id}`],
+    'alpha on left, beta on right: across the trunk',
+  );
   assert.equal(trace[0]!.delayUs, 200);
   await h.done();
 });
@@ -50,7 +60,7 @@ test('switched fabric: a fault change is told to every configured peer; a link d
   const h = await start(t, { switched: true, topology: TWO_SWITCHES });
   const a = await h.peer({ nodename: 'alpha', cclass: 'Debugger' });
   const b = await h.peer({ nodename: 'beta', cclass: 'Debugger' });
-  const c = await h.peer({ nodename: 'gamma', cclass: 'Debugger' });   // not configured: not told
+  const c = await h.peer({ nodename: 'gamma', cclass: 'Debugger' }); // not configured: not told
   await configure(a);
   await configure(b);
   const faults: string[] = [];

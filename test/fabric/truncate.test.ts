@@ -25,7 +25,13 @@ function pingers(peers: MailboxPeer[]): { pongs: number[]; stop(): Promise<void>
       pongs[i]!++;
     }
   });
-  return { pongs, stop: async () => { stopped = true; await Promise.all(loops); } };
+  return {
+    pongs,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+    },
+  };
 }
 
 async function survivesCut(h: Harness, cut: () => Promise<void>): Promise<void> {
@@ -40,17 +46,32 @@ async function survivesCut(h: Harness, cut: () => Promise<void>): Promise<void> 
   await waitFor(() => ping.pongs.every((n) => n >= 2), 'pongs before the cut', 10_000);
 
   await cut();
-  const repaired = await waitFor(() => h.warnings.find((line) => line.includes('was cut')), 'the fabric to repair the mailbox', 10_000);
+  const repaired = await waitFor(
+    () => h.warnings.find((line) => line.includes('was cut')),
+    'the fabric to repair the mailbox',
+    10_000,
+  );
   assert.match(repaired, new RegExp(`mailbox ${h.fabric.mailboxPath} was cut to 0 bytes`));
-  assert.equal(h.warnings.filter((line) => line.includes('was cut')).length, 1, `one line for one cut: ${h.warnings.join(' | ')}`);
+  assert.equal(
+    h.warnings.filter((line) => line.includes('was cut')).length,
+    1,
+    `one line for one cut: ${h.warnings.join(' | ')}`,
+  );
   const after = [...ping.pongs];
-  await waitFor(() => ping.pongs.every((n, i) => n >= after[i]! + 3), () => `pongs after the repair (${ping.pongs} from ${after})`, 20_000);
+  await waitFor(
+    () => ping.pongs.every((n, i) => n >= after[i]! + 3),
+    () => `pongs after the repair (${ping.pongs} from ${after})`,
+    20_000,
+  );
   await ping.stop();
   await retried((ms) => hello(a, b, 1, ms), 'a to b after the cut');
   await retried((ms) => hello(b, a, 1, ms), 'b to a after the cut');
   // A peer's own mapping breaks only if it touched the memory while it was short.
-  await waitFor(() => memoryEvents.length === 0 || memoryEvents.at(-1) === `restored ${h.fabric.layout.size}`,
-    () => `the client to map the memory back (${memoryEvents})`, 10_000);
+  await waitFor(
+    () => memoryEvents.length === 0 || memoryEvents.at(-1) === `restored ${h.fabric.layout.size}`,
+    () => `the client to map the memory back (${memoryEvents})`,
+    10_000,
+  );
   if (memoryEvents.length > 0) assert.match(memoryEvents[0]!, /^shrunk \d+$/, memoryEvents.join(', '));
   assert.equal(a.client.memory.shrunk, false);
   assert.equal(h.fabric.mailbox.globals().nClients, h.fabric.layout.nClients, 'the globals are back');
@@ -58,7 +79,9 @@ async function survivesCut(h: Harness, cut: () => Promise<void>): Promise<void> 
   await h.done();
 }
 
-test('a peer in another process ftruncates the mailbox to 0 while two peers ping the switch and each other: the fabric repairs it and the pings resume', { timeout: 90_000 }, async (t) => {
+test('a peer in another process ftruncates the mailbox to 0 while two peers ping the switch and each other: the fabric repairs it and the pings resume', {
+  timeout: 90_000,
+}, async (t) => {
   const h = await start(t);
   await survivesCut(h, async () => {
     const script = `
@@ -76,7 +99,9 @@ test('a peer in another process ftruncates the mailbox to 0 while two peers ping
   });
 });
 
-test('the mailbox cut from outside with truncate -s 0: the fabric repairs it and the pings resume', { timeout: 90_000 }, async (t) => {
+test('the mailbox cut from outside with truncate -s 0: the fabric repairs it and the pings resume', {
+  timeout: 90_000,
+}, async (t) => {
   const h = await start(t);
   await survivesCut(h, async () => {
     const result = spawnSync('truncate', ['-s', '0', h.fabric.mailboxPath!], { timeout: 10_000 });

@@ -4,7 +4,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
-import { chmodSync, existsSync, readdirSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  readdirSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +27,9 @@ import { readableCopy } from '../helpers/readable-copy.js';
 
 /** Tests that compare root with nobody, or fill sockets with fds in flight, need root (CI runs as root). */
 const IS_ROOT = process.geteuid?.() === 0;
-const NEEDS_ROOT_FOR_NOBODY = IS_ROOT ? false : 'needs root: it connects as nobody and as root to compare them (CI runs as root)';
+const NEEDS_ROOT_FOR_NOBODY = IS_ROOT
+  ? false
+  : 'needs root: it connects as nobody and as root to compare them (CI runs as root)';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -30,27 +44,51 @@ async function startServer(command: string[], args: string[], socket: string): P
   const [program, ...rest] = [...command, process.execPath, MAIN, 'server', '-S', socket, ...args];
   const child = spawn(program!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  child.stdout!.on('data', (chunk: Buffer) => { log += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { log += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    log += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    log += chunk.toString();
+  });
   let exit: number | null | undefined;
-  child.on('exit', (code) => { exit = code; });
+  child.on('exit', (code) => {
+    exit = code;
+  });
   // Ready once the socket listens (its log may go to a file).
-  await waitFor(() => {
-    if (exit !== undefined) throw new Error(`server exited ${exit}: ${log}`);
-    return listeningSockets().has(socket);
-  }, 'the server to listen', 10_000);
+  await waitFor(
+    () => {
+      if (exit !== undefined) throw new Error(`server exited ${exit}: ${log}`);
+      return listeningSockets().has(socket);
+    },
+    'the server to listen',
+    10_000,
+  );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, log: () => log, stop: () => { child.kill('SIGTERM'); return exited; } };
+  return {
+    child,
+    log: () => log,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }
 
 // As another user the kernel caps the fds in flight over UNIX sockets at RLIMIT_NOFILE
 // (ETOOMANYREFS), so a peer is cut off mid-handshake there instead of refused.
 test('out of fds: new peers are refused cleanly, and admitted again once fds are free', {
-  timeout: 60_000, skip: IS_ROOT ? false : 'needs root: for other users the kernel caps fds in flight at RLIMIT_NOFILE (ETOOMANYREFS) (CI runs as root)',
+  timeout: 60_000,
+  skip: IS_ROOT
+    ? false
+    : 'needs root: for other users the kernel caps fds in flight at RLIMIT_NOFILE (ETOOMANYREFS) (CI runs as root)',
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-fds-'));
   const socket = join(dir, 'sock');
-  const server = await startServer(['prlimit', '--nofile=80:80'], ['-M', `famez-fds-${process.pid}`, '-l', '64K', '-n', '4'], socket);
+  const server = await startServer(
+    ['prlimit', '--nofile=80:80'],
+    ['-M', `famez-fds-${process.pid}`, '-l', '64K', '-n', '4'],
+    socket,
+  );
   const clients: FamezClient[] = [];
   try {
     let refusal: Error | undefined;
@@ -80,13 +118,18 @@ test('out of fds: new peers are refused cleanly, and admitted again once fds are
   }
 });
 
-test('fds are held back for the next join: HTTP connections that take every other fd do not keep a peer out', { timeout: 60_000 }, async () => {
+test('fds are held back for the next join: HTTP connections that take every other fd do not keep a peer out', {
+  timeout: 60_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-reserve-'));
   const socket = join(dir, 'sock');
   const port = await freePort();
   const limit = 80;
-  const server = await startServer(['prlimit', `--nofile=${limit}:${limit}`],
-    ['-M', `famez-reserve-${process.pid}`, '-l', '64K', '-n', '4', '--http', `127.0.0.1:${port}`], socket);
+  const server = await startServer(
+    ['prlimit', `--nofile=${limit}:${limit}`],
+    ['-M', `famez-reserve-${process.pid}`, '-l', '64K', '-n', '4', '--http', `127.0.0.1:${port}`],
+    socket,
+  );
   const sockets: Socket[] = [];
   const clients: FamezClient[] = [];
   try {
@@ -96,10 +139,16 @@ test('fds are held back for the next join: HTTP connections that take every othe
     const serverFds = (): number => readdirSync(`/proc/${server.child.pid}/fd`).length;
     for (let i = 0; i < limit + 16; i++) {
       const tcp = createConnection({ host: '127.0.0.1', port });
-      tcp.on('error', () => { /* closed by the server when it is out of fds */ });
+      tcp.on('error', () => {
+        /* closed by the server when it is out of fds */
+      });
       sockets.push(tcp);
     }
-    await waitFor(() => serverFds() >= limit, `the server to reach its fd limit of ${limit} (it has ${serverFds()})`, 20_000);
+    await waitFor(
+      () => serverFds() >= limit,
+      `the server to reach its fd limit of ${limit} (it has ${serverFds()})`,
+      20_000,
+    );
     const second = await withTimeout(connect({ path: socket }), 'a peer to join while HTTP holds every other fd', 5000);
     clients.push(second);
     await waitFor(() => first.peers.has(second.id), 'the first peer to hear of the second');
@@ -141,14 +190,24 @@ async function retryConnect(path: string): Promise<FamezClient> {
   }
 }
 
-test('--allow-uid admits only the listed users; a refused peer is logged with its pid and uid', { timeout: 60_000, skip: NEEDS_ROOT_FOR_NOBODY }, async () => {
+test('--allow-uid admits only the listed users; a refused peer is logged with its pid and uid', {
+  timeout: 60_000,
+  skip: NEEDS_ROOT_FOR_NOBODY,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-uid-'));
   chmodSync(dir, 0o755);
   const socket = join(dir, 'sock');
-  const server = await startServer([], ['-M', `famez-uid-${process.pid}`, '-l', '64K', '--allow-uid', 'root', '--socket-mode', '0666'], socket);
+  const server = await startServer(
+    [],
+    ['-M', `famez-uid-${process.pid}`, '-l', '64K', '--allow-uid', 'root', '--socket-mode', '0666'],
+    socket,
+  );
   try {
     assert.match(await connectAsNobody(socket), /^refused: the server refused this client/);
-    await waitFor(() => /peer refused \(pid \d+, uid 65534\): uid 65534 \/ gid 65534 is not in --allow-uid/.test(server.log()), 'refusal logged');
+    await waitFor(
+      () => /peer refused \(pid \d+, uid 65534\): uid 65534 \/ gid 65534 is not in --allow-uid/.test(server.log()),
+      'refusal logged',
+    );
     const root = await connect({ path: socket });
     assert.equal(root.id, 0, 'the refused peer used no id');
     root.close();
@@ -167,9 +226,16 @@ async function connectAsNobody(socket: string): Promise<string> {
   try {
     const script = `import { connect } from ${JSON.stringify(join(library, 'dist', 'src', 'index.js'))};
       connect({ path: ${JSON.stringify(socket)} }).then((c) => { console.log('admitted'); c.close(); }, (e) => console.log('refused:', e.message));`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, cwd: '/', stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      uid: 65534,
+      gid: 65534,
+      cwd: '/',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
     await new Promise((resolve) => child.on('exit', resolve));
     return output.trim();
   } finally {
@@ -177,12 +243,29 @@ async function connectAsNobody(socket: string): Promise<string> {
   }
 }
 
-test('--allow-gid admits by group; --socket-group and --socket-mode let that group open the socket', { timeout: 60_000, skip: NEEDS_ROOT_FOR_NOBODY }, async () => {
+test('--allow-gid admits by group; --socket-group and --socket-mode let that group open the socket', {
+  timeout: 60_000,
+  skip: NEEDS_ROOT_FOR_NOBODY,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-gid-'));
   chmodSync(dir, 0o755);
   const socket = join(dir, 'sock');
-  const server = await startServer([], ['-M', `famez-gid-${process.pid}`, '-l', '64K', '--allow-gid', 'nogroup',
-    '--socket-group', 'nogroup', '--socket-mode', '0660'], socket);
+  const server = await startServer(
+    [],
+    [
+      '-M',
+      `famez-gid-${process.pid}`,
+      '-l',
+      '64K',
+      '--allow-gid',
+      'nogroup',
+      '--socket-group',
+      'nogroup',
+      '--socket-mode',
+      '0660',
+    ],
+    socket,
+  );
   try {
     const stats = statSync(socket);
     assert.equal(stats.mode & 0o777, 0o660);
@@ -195,10 +278,14 @@ test('--allow-gid admits by group; --socket-group and --socket-mode let that gro
   }
 });
 
-test('SIGHUP reopens the log file; -v logs each peer\'s eventfds', { timeout: 60_000 }, async () => {
+test("SIGHUP reopens the log file; -v logs each peer's eventfds", { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-hup-'));
   const logFile = join(dir, 'famez.log');
-  const server = await startServer([], ['-M', `famez-hup-${process.pid}`, '-l', '64K', '-n', '2', '-v', '--log-file', logFile], join(dir, 'sock'));
+  const server = await startServer(
+    [],
+    ['-M', `famez-hup-${process.pid}`, '-l', '64K', '-n', '2', '-v', '--log-file', logFile],
+    join(dir, 'sock'),
+  );
   try {
     await waitFor(() => readFileSync(logFile, 'utf8').includes('listening on'), 'first log line');
     renameSync(logFile, `${logFile}.1`);
@@ -213,7 +300,10 @@ test('SIGHUP reopens the log file; -v logs each peer\'s eventfds', { timeout: 60
         return false;
       }
     }, 'the new log file to get the next lines');
-    assert.match(readFileSync(logFile, 'utf8'), new RegExp(`peer 0 joined \\(pid \\d+, uid ${process.getuid!()}, gid ${process.getgid!()}\\)`));
+    assert.match(
+      readFileSync(logFile, 'utf8'),
+      new RegExp(`peer 0 joined \\(pid \\d+, uid ${process.getuid!()}, gid ${process.getgid!()}\\)`),
+    );
     assert.doesNotMatch(readFileSync(`${logFile}.1`, 'utf8'), /peer 0 joined/);
   } finally {
     await finish(server, dir, 'famez-hup');
@@ -226,7 +316,11 @@ test('the pid file is never written through a symlink', { timeout: 60_000 }, asy
   writeFileSync(target, 'keep me\n');
   const pidFile = join(dir, 'pid');
   symlinkSync(target, pidFile);
-  const server = await startServer([], ['-M', `famez-pid-${process.pid}`, '-l', '64K', '-p', pidFile], join(dir, 'sock'));
+  const server = await startServer(
+    [],
+    ['-M', `famez-pid-${process.pid}`, '-l', '64K', '-p', pidFile],
+    join(dir, 'sock'),
+  );
   try {
     // The pid file is written just after the socket listens.
     await waitFor(() => lstatSync(pidFile).isFile(), 'the pid file replaces the symlink');

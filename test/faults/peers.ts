@@ -9,7 +9,10 @@ import { waitFor, withTimeout } from '../helpers/fds.js';
 
 /** Asserts that a and b still ring each other on every vector. */
 export async function assertRingEachOther(a: FamezClient, b: FamezClient): Promise<void> {
-  for (const [from, to] of [[a, b], [b, a]] as const) {
+  for (const [from, to] of [
+    [a, b],
+    [b, a],
+  ] as const) {
     for (let vector = 0; vector < to.vectors; vector++) {
       const rung = once(to, 'doorbell');
       from.ring(to.id, vector);
@@ -63,6 +66,6 @@ export async function rawJoin(path: string, vectors: number): Promise<{ socket: 
       else sys.close(fd);
     }
     return own.length === vectors;
-  }, 'the raw peer\'s handshake');
+  }, "the raw peer's handshake");
   return { socket, id: Number(values[1]), own };
 }

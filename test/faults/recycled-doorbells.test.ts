@@ -39,13 +39,19 @@ async function leaveWithUnreadRings(server: FamezServer, a: FamezClient, vectors
   const left = new Promise((resolve) => server.once('peer-left', resolve));
   sys.close(leaver.socket);
   await left;
-  a.ring(leaver.id, 0);   // while the id is vacant
+  a.ring(leaver.id, 0); // while the id is vacant
   await waitFor(() => pendingCount(leaver.own[0]!) === 1, 'the ring to the vacant id');
   leaver.own.forEach(sys.close);
   return leaver.id;
 }
 
-async function newcomerSeesNoStaleRing(t: TestContext, server: FamezServer, a: FamezClient, id: number, vectors: number): Promise<void> {
+async function newcomerSeesNoStaleRing(
+  t: TestContext,
+  server: FamezServer,
+  a: FamezClient,
+  id: number,
+  vectors: number,
+): Promise<void> {
   const binary = compilePeer(t);
   if (!binary) return;
   const peer = new LineProcess(t, 'doorbell-peer', binary, [server.socketPath, String(vectors)]);
@@ -58,23 +64,32 @@ async function newcomerSeesNoStaleRing(t: TestContext, server: FamezServer, a: F
 for (const switched of [false, true]) {
   const mode = switched ? 'switched' : 'plain';
 
-  test(`famez server (${mode}, recycling): a new holder of an id finds no ring meant for the last one`, TIMEOUT, async (t) => {
-    const fds = fdBaseline();
-    const vectors = 2;
-    const server = createServer({
-      socketPath: join(tempDir(t), 'sock'), memory: { kind: 'memfd', size: 1 << 16 }, vectors, recycle: true, ids: 'lowest', switched,
-    });
-    await server.listen();
-    const a = await connect({ path: server.socketPath });
-    try {
-      const id = await leaveWithUnreadRings(server, a, vectors);
-      await newcomerSeesNoStaleRing(t, server, a, id, vectors);
-    } finally {
-      a.close();
-      await server.close();
-    }
-    await fds.check();
-  });
+  test(
+    `famez server (${mode}, recycling): a new holder of an id finds no ring meant for the last one`,
+    TIMEOUT,
+    async (t) => {
+      const fds = fdBaseline();
+      const vectors = 2;
+      const server = createServer({
+        socketPath: join(tempDir(t), 'sock'),
+        memory: { kind: 'memfd', size: 1 << 16 },
+        vectors,
+        recycle: true,
+        ids: 'lowest',
+        switched,
+      });
+      await server.listen();
+      const a = await connect({ path: server.socketPath });
+      try {
+        const id = await leaveWithUnreadRings(server, a, vectors);
+        await newcomerSeesNoStaleRing(t, server, a, id, vectors);
+      } finally {
+        a.close();
+        await server.close();
+      }
+      await fds.check();
+    },
+  );
 
   test(`famez fabric (${mode}): a new holder of an id finds no ring meant for the last one`, TIMEOUT, async (t) => {
     const fds = fdBaseline();

@@ -45,14 +45,23 @@ function misbehave(path: string, fault: Fault): sys.Fd | undefined {
 
 const SOAK_ROUNDS = Number(process.env.FAMEZ_SOAK_ROUNDS ?? 300);
 
-test('random faulty peers do not disturb the others, and leave no fd behind', { timeout: 60_000 + SOAK_ROUNDS * 20 }, async () => {
+test('random faulty peers do not disturb the others, and leave no fd behind', {
+  timeout: 60_000 + SOAK_ROUNDS * 20,
+}, async () => {
   const rounds = SOAK_ROUNDS;
   const dir = mkdtempSync(join(tmpdir(), 'famez-soak-'));
   const path = join(dir, 'sock');
   const baseline = openFdCount();
-  const server = createServer({ socketPath: path, memory: { kind: 'memfd', size: 1 << 16 }, vectors: 2, maxQueue: 256 });
+  const server = createServer({
+    socketPath: path,
+    memory: { kind: 'memfd', size: 1 << 16 },
+    vectors: 2,
+    maxQueue: 256,
+  });
   const reasons = new Map<string, number>();
-  const count = (reason: string): void => { reasons.set(reason, (reasons.get(reason) ?? 0) + 1); };
+  const count = (reason: string): void => {
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  };
   server.on('peer-left', (_, reason) => count(reason));
   server.on('peer-refused', (_, reason) => count(reason));
   await server.listen();
@@ -74,7 +83,10 @@ test('random faulty peers do not disturb the others, and leave no fd behind', { 
       if (round % 50 === 49) await assertRingEachOther(a, b);
     }
     open.forEach((entry) => sys.close(entry.fd));
-    await waitFor(() => server.peers.size === 2, () => `only the good peers to remain (have ${[...server.peers.keys()]})`);
+    await waitFor(
+      () => server.peers.size === 2,
+      () => `only the good peers to remain (have ${[...server.peers.keys()]})`,
+    );
     await assertRingEachOther(a, b);
     const sent = (reasons.get('sent data (peers must not send)') ?? 0) + (reasons.get('sent data before joining') ?? 0);
     assert.ok(sent > 0, `peers that sent bytes were dropped for it: ${[...reasons]}`);
@@ -89,7 +101,9 @@ test('random faulty peers do not disturb the others, and leave no fd behind', { 
   assert.equal(openFdCount(), baseline, 'fds back to baseline');
 });
 
-test('a peer SIGKILLed in the middle of its handshake is announced gone; the others carry on', { timeout: 60_000 }, async () => {
+test('a peer SIGKILLed in the middle of its handshake is announced gone; the others carry on', {
+  timeout: 60_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'famez-kill-'));
   const path = join(dir, 'sock');
   await warmUpChildProcesses();
@@ -102,7 +116,9 @@ test('a peer SIGKILLed in the middle of its handshake is announced gone; the oth
       const fd = sys.connect(${JSON.stringify(path)});
       setTimeout(() => { const got = sys.receive(fd, 8); console.log('read', got && got.bytes.length); }, 100);
       setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise((resolve) => child.stdout!.once('data', resolve));
     const joined = [...server.peers.keys()].find((id) => id !== a.id && id !== b.id)!;
     assert.notEqual(joined, undefined);
@@ -123,7 +139,9 @@ test('a peer SIGKILLed in the middle of its handshake is announced gone; the oth
 
 // ---- truncation rounds: the mailbox cut under a fabric, again and again ----
 
-test('the mailbox cut at random sizes, by a peer and from outside: the fabric repairs every cut, pings go on, fds at baseline', { timeout: 600_000 }, async (t) => {
+test('the mailbox cut at random sizes, by a peer and from outside: the fabric repairs every cut, pings go on, fds at baseline', {
+  timeout: 600_000,
+}, async (t) => {
   const rounds = Math.max(10, Math.ceil(SOAK_ROUNDS / 10));
   const h = await start(t);
   const good = await h.peer({ nodename: 'good', cclass: 'Debugger' });
@@ -155,12 +173,21 @@ test('the mailbox cut at random sizes, by a peer and from outside: the fabric re
 
 for (const switched of [false, true]) {
   const rounds = Math.ceil(SOAK_ROUNDS / 2);
-  test(`recycled ids under churn (${switched ? 'switched' : 'plain'}): no newcomer inherits a ring, no fd is left`, { timeout: 60_000 + rounds * 50 }, async () => {
+  test(`recycled ids under churn (${switched ? 'switched' : 'plain'}): no newcomer inherits a ring, no fd is left`, {
+    timeout: 60_000 + rounds * 50,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'famez-recycle-soak-'));
     const path = join(dir, 'sock');
     const baseline = openFdCount();
     const vectors = 2;
-    const server = createServer({ socketPath: path, memory: { kind: 'memfd', size: 1 << 16 }, vectors, recycle: true, ids: 'lowest', switched });
+    const server = createServer({
+      socketPath: path,
+      memory: { kind: 'memfd', size: 1 << 16 },
+      vectors,
+      recycle: true,
+      ids: 'lowest',
+      switched,
+    });
     const errors: Error[] = [];
     server.on('error', (error) => errors.push(error));
     await server.listen();
@@ -192,7 +219,7 @@ for (const switched of [false, true]) {
           if (random(2) === 0) {
             const vector = random(vectors);
             const before = pendingCount(peer.own[vector]!);
-            a.ring(peer.id, vector);   // while the id is vacant
+            a.ring(peer.id, vector); // while the id is vacant
             rings++;
             await waitFor(() => pendingCount(peer.own[vector]!) > before, `the ring to vacant id ${peer.id}`);
           }
@@ -210,6 +237,9 @@ for (const switched of [false, true]) {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
     }
-    await waitFor(() => openFdCount() === baseline, () => `fds back to baseline (${openFdCount()} open, ${baseline} before)`);
+    await waitFor(
+      () => openFdCount() === baseline,
+      () => `fds back to baseline (${openFdCount()} open, ${baseline} before)`,
+    );
   });
 }

@@ -134,10 +134,12 @@ export function withNoFdLeak(fn: (scope: FdScope) => unknown): () => Promise<voi
     const after = openFds();
     const leaked = [...after].filter(([fd, target]) => before.get(fd) !== target);
     const lost = [...before].filter(([fd, target]) => after.get(fd) !== target);
-    assert.ok(leaked.length === 0 && lost.length === 0,
+    assert.ok(
+      leaked.length === 0 && lost.length === 0,
       `fd leak: ${before.size} fds open before the test, ${after.size} after` +
-      (leaked.length ? `; left open: ${describeFds(leaked)}` : '') +
-      (lost.length ? `; closed that the test did not open: ${describeFds(lost)}` : ''));
+        (leaked.length ? `; left open: ${describeFds(leaked)}` : '') +
+        (lost.length ? `; closed that the test did not open: ${describeFds(lost)}` : ''),
+    );
   };
 }
 
@@ -159,13 +161,18 @@ type Maybe<T> = T | undefined | null | false;
  * undefined, null or false, and resolves with that; rejects with a clear
  * message after `ms` (`what` may be a function, to describe the state then).
  */
-export async function waitFor<T>(condition: () => Maybe<T> | Promise<Maybe<T>>, what: string | (() => string),
-  ms = 5000, interval = 2): Promise<T> {
+export async function waitFor<T>(
+  condition: () => Maybe<T> | Promise<Maybe<T>>,
+  what: string | (() => string),
+  ms = 5000,
+  interval = 2,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const value = await condition();
     if (value !== undefined && value !== null && value !== false) return value;
-    if (Date.now() >= end) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}`);
+    if (Date.now() >= end)
+      throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await sleep(interval);
   }
 }

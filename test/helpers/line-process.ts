@@ -12,13 +12,23 @@ export class LineProcess {
   #waiters: (() => void)[] = [];
 
   /** Starts `program`; the test's end kills it if it is still running. */
-  constructor(t: TestContext, readonly name: string, program: string, args: string[]) {
+  constructor(
+    t: TestContext,
+    readonly name: string,
+    program: string,
+    args: string[],
+  ) {
     this.child = spawn(program, args);
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => {
-      resolve({ code, signal });
-      this.#notify();
-    }));
-    for (const [stream, lines] of [[this.child.stdout, this.stdout], [this.child.stderr, this.stderr]] as const) {
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code, signal) => {
+        resolve({ code, signal });
+        this.#notify();
+      }),
+    );
+    for (const [stream, lines] of [
+      [this.child.stdout, this.stdout],
+      [this.child.stderr, this.stderr],
+    ] as const) {
       let partial = '';
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {
@@ -28,7 +38,9 @@ export class LineProcess {
         this.#notify();
       });
     }
-    this.child.stdin.on('error', () => { /* the program is gone; its exit says why */ });
+    this.child.stdin.on('error', () => {
+      /* the program is gone; its exit says why */
+    });
     t.after(() => {
       if (this.running) this.child.kill('SIGKILL');
     });
@@ -63,11 +75,18 @@ export class LineProcess {
     for (;;) {
       const found = this.stdout.findIndex((line, i) => i >= from && pattern.test(line));
       if (found >= 0) return found;
-      if (!this.running) assert.fail(`${this.name} exited (${this.child.exitCode ?? this.child.signalCode}) without printing ${pattern}; ${this.#describe()}`);
-      if (Date.now() > deadline) assert.fail(`${this.name}: no line ${pattern} within ${timeoutMs} ms; ${this.#describe()}`);
+      if (!this.running)
+        assert.fail(
+          `${this.name} exited (${this.child.exitCode ?? this.child.signalCode}) without printing ${pattern}; ${this.#describe()}`,
+        );
+      if (Date.now() > deadline)
+        assert.fail(`${this.name}: no line ${pattern} within ${timeoutMs} ms; ${this.#describe()}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 100);
-        this.#waiters.push(() => { clearTimeout(timer); resolve(); });
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   }

@@ -8,13 +8,29 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** What `npm pack` reads; everything else in the checkout is left out. */
-const PACK_INPUTS = ['package.json', 'package-lock.json', 'binding.gyp', 'tsconfig.json', 'native', 'scripts', 'src', 'guest-agent', 'systemd'];
+const PACK_INPUTS = [
+  'package.json',
+  'package-lock.json',
+  'binding.gyp',
+  'tsconfig.json',
+  'native',
+  'scripts',
+  'src',
+  'guest-agent',
+  'systemd',
+];
 
 /** Runs a program to completion; throws with its output unless it exits 0. */
-export function run(program: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeout?: number }): SpawnSyncReturns<string> {
+export function run(
+  program: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeout?: number },
+): SpawnSyncReturns<string> {
   const result = spawnSync(program, args, { ...options, encoding: 'utf8', timeout: options.timeout ?? 60_000 });
   if (result.status !== 0) {
-    throw new Error(`${program} ${args.join(' ')} exited ${result.status ?? result.signal}${result.error ? ` (${result.error.message})` : ''}\n${result.stdout}\n${result.stderr}`);
+    throw new Error(
+      `${program} ${args.join(' ')} exited ${result.status ?? result.signal}${result.error ? ` (${result.error.message})` : ''}\n${result.stdout}\n${result.stderr}`,
+    );
   }
   return result;
 }
@@ -50,10 +66,15 @@ export function pack(dir: string): string {
  */
 function linkModules(copy: string): void {
   const modules = join(ROOT, 'node_modules');
-  const runtime = new Set(run('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, env: plainEnv({}) }).stdout
-    .split('\n').filter((path) => path.startsWith(`${modules}/`)).map((path) => relative(modules, path)));
-  const entries = readdirSync(modules).flatMap((name) => name.startsWith('@')
-    ? readdirSync(join(modules, name)).map((inner) => `${name}/${inner}`) : [name]);
+  const runtime = new Set(
+    run('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, env: plainEnv({}) })
+      .stdout.split('\n')
+      .filter((path) => path.startsWith(`${modules}/`))
+      .map((path) => relative(modules, path)),
+  );
+  const entries = readdirSync(modules).flatMap((name) =>
+    name.startsWith('@') ? readdirSync(join(modules, name)).map((inner) => `${name}/${inner}`) : [name],
+  );
   for (const name of entries) {
     const target = join(copy, 'node_modules', name);
     mkdirSync(dirname(target), { recursive: true });

@@ -28,14 +28,22 @@ async function qemuClient(t: TestContext, socketPath: string): Promise<QemuClien
 
 /** QEMU's client learns of peers asynchronously: dumps until each of `clients` knows `count` peers (itself included). */
 function knowAll(clients: QemuClient[], count: number): Promise<Dump[]> {
-  return waitFor(async () => {
-    const dumps: Dump[] = [];
-    for (const client of clients) dumps.push(await client.dump());
-    return dumps.every((dump) => dump.peers.size === count) && dumps;
-  }, `${clients.length} QEMU client(s) to know all ${count} peers`, 10_000, 50);
+  return waitFor(
+    async () => {
+      const dumps: Dump[] = [];
+      for (const client of clients) dumps.push(await client.dump());
+      return dumps.every((dump) => dump.peers.size === count) && dumps;
+    },
+    `${clients.length} QEMU client(s) to know all ${count} peers`,
+    10_000,
+    50,
+  );
 }
 
-test('QEMU\'s ivshmem-client joins famez server and dumps the peer table famez holds', { skip, timeout: 60_000 }, async (t) => {
+test("QEMU's ivshmem-client joins famez server and dumps the peer table famez holds", {
+  skip,
+  timeout: 60_000,
+}, async (t) => {
   const { server, socketPath } = await famezServer(t);
   const a = await qemuClient(t, socketPath);
   const b = await qemuClient(t, socketPath);
@@ -50,13 +58,27 @@ test('QEMU\'s ivshmem-client joins famez server and dumps the peer table famez h
     assert.deepEqual([...dump.peers.keys()].sort(), [0, 1, 2], `every peer in ${dump.lines.join(' | ')}`);
     for (const [id, fds] of dump.peers) {
       assert.equal(fds.length, 2, `peer ${id} has both vectors`);
-      assert.ok(fds.every((fd) => fd > 2), `fds ${fds} are real descriptors`);
+      assert.ok(
+        fds.every((fd) => fd > 2),
+        `fds ${fds} are real descriptors`,
+      );
     }
   }
-  assert.deepEqual([...host.peers].sort(), [[0, 2], [1, 2], [2, 2]], 'the famez client sees the same table');
+  assert.deepEqual(
+    [...host.peers].sort(),
+    [
+      [0, 2],
+      [1, 2],
+      [2, 2],
+    ],
+    'the famez client sees the same table',
+  );
 });
 
-test('QEMU\'s ivshmem-client and famez clients ring each other in every direction through famez server', { skip, timeout: 60_000 }, async (t) => {
+test("QEMU's ivshmem-client and famez clients ring each other in every direction through famez server", {
+  skip,
+  timeout: 60_000,
+}, async (t) => {
   const { socketPath } = await famezServer(t);
   const a = await qemuClient(t, socketPath);
   const b = await qemuClient(t, socketPath);
@@ -87,7 +109,7 @@ test('QEMU\'s ivshmem-client and famez clients ring each other in every directio
   await a.line(/cannot find peer_id = 999$/, 10_000, mark);
 });
 
-test('QEMU\'s ivshmem-client follows peers leaving and joining famez server', { skip, timeout: 60_000 }, async (t) => {
+test("QEMU's ivshmem-client follows peers leaving and joining famez server", { skip, timeout: 60_000 }, async (t) => {
   const { socketPath } = await famezServer(t);
   const a = await qemuClient(t, socketPath);
   const b = await qemuClient(t, socketPath);
@@ -95,16 +117,21 @@ test('QEMU\'s ivshmem-client follows peers leaving and joining famez server', { 
   const idB = (await b.dump()).ourId;
   const hasPeers = async (ids: number[]): Promise<boolean> =>
     JSON.stringify([...(await a.dump()).peers.keys()].sort()) === JSON.stringify(ids);
-  await waitFor(() => hasPeers([0, 1, 2]), 'QEMU\'s client to learn of both other peers (it hears of them asynchronously)', 10_000, 50);
+  await waitFor(
+    () => hasPeers([0, 1, 2]),
+    "QEMU's client to learn of both other peers (it hears of them asynchronously)",
+    10_000,
+    50,
+  );
 
   host.close();
   b.child.kill('SIGKILL');
-  await waitFor(() => hasPeers([0]), 'QEMU\'s client to drop the famez client and the killed QEMU client', 10_000, 50);
+  await waitFor(() => hasPeers([0]), "QEMU's client to drop the famez client and the killed QEMU client", 10_000, 50);
 
   const late = await connect({ path: socketPath });
   t.after(() => late.close());
-  assert.equal(late.id, 3, 'ids rotate, as with QEMU\'s server');
-  await waitFor(() => hasPeers([0, 3]), 'QEMU\'s client to see the newcomer', 10_000, 50);
+  assert.equal(late.id, 3, "ids rotate, as with QEMU's server");
+  await waitFor(() => hasPeers([0, 3]), "QEMU's client to see the newcomer", 10_000, 50);
   assert.ok(!late.peers.has(idB));
   await a.hears(() => late.ring(0, 0), 0, 0);
 });

@@ -27,16 +27,21 @@ let built: QemuTools | undefined;
 /** Builds QEMU's two programs once (cheap when cached) and returns their paths. */
 function ensureQemuTools(): Promise<QemuTools> {
   const dir = qemuToolsDir();
-  building ??= runBuildScript(path.join(repoRoot(), 'test', 'interop', 'build-qemu-tools.sh'), dir, 'QEMU ivshmem tools').then(() => {
+  building ??= runBuildScript(
+    path.join(repoRoot(), 'test', 'interop', 'build-qemu-tools.sh'),
+    dir,
+    'QEMU ivshmem tools',
+  ).then(() => {
     const tools = { server: path.join(dir, 'ivshmem-server'), client: path.join(dir, 'ivshmem-client') };
-    if (!existsSync(tools.server) || !existsSync(tools.client)) throw new Error(`famez tests: the QEMU tools build left no binaries in ${dir}`);
+    if (!existsSync(tools.server) || !existsSync(tools.client))
+      throw new Error(`famez tests: the QEMU tools build left no binaries in ${dir}`);
     return tools;
   });
   return building;
 }
 
 function builtTools(): QemuTools {
-  if (!built) throw new Error('famez tests: QEMU\'s tools are not built: call useQemuTools() in the test file');
+  if (!built) throw new Error("famez tests: QEMU's tools are not built: call useQemuTools() in the test file");
   return built;
 }
 
@@ -103,7 +108,9 @@ export class Console extends LineProcess {
     this.send('help');
     const start = await this.lineIndex(/^(cmd> )*our_id = \d+$/, 10_000, from);
     const end = await this.lineIndex(HELP_FIRST, 10_000, start);
-    const lines = this.stdout.slice(start, end).map((line) => line.replace(PROMPT, ''))
+    const lines = this.stdout
+      .slice(start, end)
+      .map((line) => line.replace(PROMPT, ''))
       .filter((line) => /^(our_id|peer_id) = |^ {2}vector /.test(line));
     return parseDump(lines);
   }
@@ -151,13 +158,22 @@ export class FamezConsole extends Console {
 
 /** QEMU's ivshmem-server, unchanged, in the foreground (-v: it logs each peer). */
 export class QemuServer extends LineProcess {
-  constructor(t: TestContext, readonly socketPath: string, args: string[]) {
+  constructor(
+    t: TestContext,
+    readonly socketPath: string,
+    args: string[],
+  ) {
     super(t, 'QEMU ivshmem-server', 'stdbuf', ['-oL', builtTools().server, '-F', '-v', '-S', socketPath, ...args]);
   }
 
   /** Resolves once the socket listens (read from /proc/net/unix: no probe peer). */
   async ready(): Promise<void> {
-    await waitFor(() => listeningSockets().has(this.socketPath) || !this.running, `${this.name} to listen on ${this.socketPath}`, 10_000, 20);
+    await waitFor(
+      () => listeningSockets().has(this.socketPath) || !this.running,
+      `${this.name} to listen on ${this.socketPath}`,
+      10_000,
+      20,
+    );
     if (!this.running) throw new Error(`${this.name} exited: ${this.stderr.join(' | ')}`);
   }
 }

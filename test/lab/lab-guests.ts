@@ -23,13 +23,17 @@ export function consoleLog(dir: string, name: string): string {
 
 /** Processes whose command line names `text` (QEMU's carries the lab's paths). */
 export function processesNaming(text: string): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
-    } catch {
-      return false;
-    }
-  }).map(Number).filter((pid) => pid !== process.pid);
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .filter((pid) => pid !== process.pid);
 }
 
 /** The table's rows, split into cells: port, nodename, CID, link, console. */

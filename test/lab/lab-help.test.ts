@@ -9,12 +9,15 @@ import { LAB_OPTIONS } from '../../src/cli/lab-command.js';
 const repoFile = (name: string) => readFileSync(new URL(`../../../${name}`, import.meta.url), 'utf8');
 
 /** The options as a user writes them: --long, or -x where README prefers the short form. */
-const options = Object.entries(LAB_OPTIONS).map(([name, spec]) => ({ long: `--${name}`, short: 'short' in spec ? `-${spec.short}` : undefined }));
+const options = Object.entries(LAB_OPTIONS).map(([name, spec]) => ({
+  long: `--${name}`,
+  short: 'short' in spec ? `-${spec.short}` : undefined,
+}));
 
 /** The console commands the agent lists in its own help ("send DEST TEXT", ...). */
 function agentCommands(): string[] {
   const listed = /say\("commands: ([^"(]+)/.exec(repoFile('guest-agent/agent.c'));
-  assert.ok(listed, 'the agent\'s help line');
+  assert.ok(listed, "the agent's help line");
   return listed[1]!.trim().split(' | ');
 }
 
@@ -24,19 +27,29 @@ test('famez lab --help: every option, famez lab down, every guest command; famez
   assert.equal(help.stderr, '');
   const optionLines = help.stdout.split('\n').filter((line) => /^ {2}(-\w, | {4})--/.test(line));
   for (const { long, short } of options) {
-    assert.ok(optionLines.some((line) => line.split(/[ ,]+/).includes(long) && (!short || line.startsWith(`  ${short}, ${long}`))), long);
+    assert.ok(
+      optionLines.some(
+        (line) => line.split(/[ ,]+/).includes(long) && (!short || line.startsWith(`  ${short}, ${long}`)),
+      ),
+      long,
+    );
   }
   assert.match(help.stdout, /^ +famez lab down \[--dir DIR\]$/m);
   for (const command of agentCommands()) assert.ok(help.stdout.includes(command), `guest command ${command}`);
   assert.equal(famez(['help', 'lab']).stdout, help.stdout);
 });
 
-test('docs/lab.md\'s famez lab section names every option and famez lab down', () => {
+test("docs/lab.md's famez lab section names every option and famez lab down", () => {
   const page = repoFile('docs/lab.md');
   const section = page.slice(page.indexOf('# VMs: famez lab'), page.indexOf('## Your own VMs'));
   assert.ok(section.length > 100, 'the section is there');
   for (const { long, short } of options.filter((o) => o.long !== '--help')) {
-    assert.ok(section.includes(`${long} `) || section.includes(`${long}\``) || (short !== undefined && section.includes(`${short} `)), long);
+    assert.ok(
+      section.includes(`${long} `) ||
+        section.includes(`${long}\``) ||
+        (short !== undefined && section.includes(`${short} `)),
+      long,
+    );
   }
   assert.match(section, /famez lab down/);
 });

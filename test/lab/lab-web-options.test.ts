@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { famez } from '../cli/cli.js';
 
-test('famez lab --http on a non-loopback address without a token is refused before anything starts, naming --http-token and --http-public', { timeout: 20_000 }, (t) => {
+test('famez lab --http on a non-loopback address without a token is refused before anything starts, naming --http-token and --http-public', {
+  timeout: 20_000,
+}, (t) => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'famez-lab-web-'));
   t.after(() => rmSync(scratch, { recursive: true, force: true }));
   const dir = path.join(scratch, 'state');
@@ -17,7 +19,8 @@ test('famez lab --http on a non-loopback address without a token is refused befo
   assert.equal(run.stderr.trim().split('\n').length, 1, 'one line');
   assert.equal(existsSync(dir), false, 'no state directory was made');
   const help = famez(['lab', '--help']);
-  for (const option of ['--http-token', '--http-public', '--http-allow-host', '--http-events']) assert.match(help.stdout, new RegExp(option));
+  for (const option of ['--http-token', '--http-public', '--http-allow-host', '--http-events'])
+    assert.match(help.stdout, new RegExp(option));
 });
 
 test('famez lab --http-token without --http is refused with one line', { timeout: 20_000 }, () => {

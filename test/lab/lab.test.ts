@@ -25,7 +25,10 @@ function typed(line: string): Promise<{ status: number | null; stdout: string; s
   });
 }
 
-test('famez lab -n 2 --fam: chat, guest to guest, fabric-attached memory, a second lab refused, famez lab down', { skip: skipE2e, timeout: 300_000 }, async (t) => {
+test('famez lab -n 2 --fam: chat, guest to guest, fabric-attached memory, a second lab refused, famez lab down', {
+  skip: skipE2e,
+  timeout: 300_000,
+}, async (t) => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'famez-lab-test-'));
   t.after(() => rmSync(scratch, { recursive: true, force: true }));
   const dir = path.join(scratch, 'state');
@@ -39,16 +42,27 @@ test('famez lab -n 2 --fam: chat, guest to guest, fabric-attached memory, a seco
 
   // The table: both links configured, CIDs from the switch (id * 100), in port order.
   const rows = tableRows(lab.stdout);
-  assert.deepEqual(rows.map(([port]) => Number(port)), rows.map(([port]) => Number(port)).sort((a, b) => a - b));
-  assert.deepEqual(rows.map(([, name, cid, link]) => [name, Number(cid), link]).sort(),
-    rows.map(([port, name]) => [name, Number(port) * 100, 'configured']).sort());
+  assert.deepEqual(
+    rows.map(([port]) => Number(port)),
+    rows.map(([port]) => Number(port)).sort((a, b) => a - b),
+  );
+  assert.deepEqual(
+    rows.map(([, name, cid, link]) => [name, Number(cid), link]).sort(),
+    rows.map(([port, name]) => [name, Number(port) * 100, 'configured']).sort(),
+  );
   assert.deepEqual(rows.map((row) => row[1]).sort(), ['lab1', 'lab2']);
   assert.match(lab.stdout.join('\n'), new RegExp(`socat - UNIX-CONNECT:${dir}/lab1\\.console`));
 
   // The page's line: the fabric's API lists both guests.
   const pageUrl = (await lab.line(/^the fabric's page: http:\/\/127\.0\.0\.1:\d+\/$/)).split(' ').at(-1)!;
-  const { peers } = await (await fetch(`${pageUrl}api/v1/peers`)).json() as { peers: { nodename?: string }[] };
-  assert.deepEqual(peers.map((peer) => peer.nodename).filter((name) => name?.startsWith('lab')).sort(), ['lab1', 'lab2']);
+  const { peers } = (await (await fetch(`${pageUrl}api/v1/peers`)).json()) as { peers: { nodename?: string }[] };
+  assert.deepEqual(
+    peers
+      .map((peer) => peer.nodename)
+      .filter((name) => name?.startsWith('lab'))
+      .sort(),
+    ['lab1', 'lab2'],
+  );
 
   // The printed chat command, typed into a shell elsewhere, pings both guests and gets pong from each.
   const chat = await typed(`${chatCommand} -c 'ping lab1; wait message lab1 20; ping lab2; wait message lab2 20'`);
@@ -58,12 +72,32 @@ test('famez lab -n 2 --fam: chat, guest to guest, fabric-attached memory, a seco
 
   // Guest A's message reaches guest B through the mailbox; A writes the FAM, B reads it.
   await typeOn(path.join(dir, 'lab1.console'), 'send lab2 hello from lab1');
-  await waitFor(() => /famez: from \d+ \(lab1\): hello from lab1/.test(consoleLog(dir, 'lab2')), () => consoleLog(dir, 'lab2'), 30_000, 100);
-  await waitFor(() => /famez: sent to \d+: hello from lab1/.test(consoleLog(dir, 'lab1')), () => consoleLog(dir, 'lab1'), 30_000, 100);
+  await waitFor(
+    () => /famez: from \d+ \(lab1\): hello from lab1/.test(consoleLog(dir, 'lab2')),
+    () => consoleLog(dir, 'lab2'),
+    30_000,
+    100,
+  );
+  await waitFor(
+    () => /famez: sent to \d+: hello from lab1/.test(consoleLog(dir, 'lab1')),
+    () => consoleLog(dir, 'lab1'),
+    30_000,
+    100,
+  );
   await typeOn(path.join(dir, 'lab1.console'), 'fam write 64 fabric memory');
-  await waitFor(() => consoleLog(dir, 'lab1').includes('famez: fam wrote 13 bytes at 64'), () => consoleLog(dir, 'lab1'), 30_000, 100);
+  await waitFor(
+    () => consoleLog(dir, 'lab1').includes('famez: fam wrote 13 bytes at 64'),
+    () => consoleLog(dir, 'lab1'),
+    30_000,
+    100,
+  );
   await typeOn(path.join(dir, 'lab2.console'), 'fam read 64 13');
-  await waitFor(() => consoleLog(dir, 'lab2').includes('famez: fam read 13 at 64: fabric memory'), () => consoleLog(dir, 'lab2'), 30_000, 100);
+  await waitFor(
+    () => consoleLog(dir, 'lab2').includes('famez: fam read 13 at 64: fabric memory'),
+    () => consoleLog(dir, 'lab2'),
+    30_000,
+    100,
+  );
 
   // A second lab on the same paths is refused, and the first carries on.
   const second = await famezAsync(['lab', '-n', '1', '--tcg', '--dir', dir], 30_000);
@@ -74,7 +108,7 @@ test('famez lab -n 2 --fam: chat, guest to guest, fabric-attached memory, a seco
   assert.match(again.stdout, /lab2 -> "pong"/);
 
   // famez lab down: the lab exits 0 and leaves nothing behind; the FAM file keeps what was written.
-  assert.ok(processesNaming(dir).length >= 2, 'both QEMUs run with the lab\'s paths');
+  assert.ok(processesNaming(dir).length >= 2, "both QEMUs run with the lab's paths");
   const stopLine = await lab.line(/^stop: Ctrl-C, or /);
   assert.equal(stopLine, `stop: Ctrl-C, or ${shellLine([MAIN, 'lab', 'down', '--dir', dir])}`);
   const down = await typed(stopLine.slice('stop: Ctrl-C, or '.length));

@@ -12,7 +12,10 @@ import { ensureGuest, kernelCommandLine, parseConsole, PUB_MAGIC, QEMU, skipE2e,
 
 const dir = useGuests('famez-qemu-args-');
 
-test('famez qemu-args output, verbatim, attaches a real guest to famez server with the same options', { skip: skipE2e, timeout: 120_000 }, async (t) => {
+test('famez qemu-args output, verbatim, attaches a real guest to famez server with the same options', {
+  skip: skipE2e,
+  timeout: 120_000,
+}, async (t) => {
   const shm = `famez-qemu-args-${process.pid}`;
   t.after(() => rmSync(`/dev/shm/${shm}`, { force: true }));
   const options = ['-S', join(dir, 'iv.sock'), '-M', shm, '-l', '2M', '-n', '3'];
@@ -21,12 +24,26 @@ test('famez qemu-args output, verbatim, attaches a real guest to famez server wi
 
   const printed = famez(['qemu-args', ...options, '--form', 'doorbell']);
   assert.equal(printed.status, 0, printed.stderr);
-  const stanza = printed.stdout.trim().split(' ');   // no word needs quoting here: the shell would split it the same way
+  const stanza = printed.stdout.trim().split(' '); // no word needs quoting here: the shell would split it the same way
 
   const image = await ensureGuest();
   const guest = new LineProcess(t, 'QEMU guest', QEMU, [
-    '-machine', 'q35,accel=tcg', '-cpu', 'max', '-m', '256', '-nographic', '-no-reboot', '-nic', 'none',
-    '-kernel', image.kernel, '-initrd', image.initrd, '-append', kernelCommandLine([{ op: 'pub', off: 0 }]),
+    '-machine',
+    'q35,accel=tcg',
+    '-cpu',
+    'max',
+    '-m',
+    '256',
+    '-nographic',
+    '-no-reboot',
+    '-nic',
+    'none',
+    '-kernel',
+    image.kernel,
+    '-initrd',
+    image.initrd,
+    '-append',
+    kernelCommandLine([{ op: 'pub', off: 0 }]),
     ...stanza,
   ]);
   assert.deepEqual(await guest.exit(90_000), { code: 0, signal: null }, guest.stderr.join('\n'));
@@ -41,5 +58,9 @@ test('famez qemu-args output, verbatim, attaches a real guest to famez server wi
   t.after(() => host.close());
   const bytes = host.memory.map(0, 4096);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  assert.equal(view.getUint32(0, true), (PUB_MAGIC | ready.id!) >>> 0, 'the guest wrote its tag into the server\'s memory');
+  assert.equal(
+    view.getUint32(0, true),
+    (PUB_MAGIC | ready.id!) >>> 0,
+    "the guest wrote its tag into the server's memory",
+  );
 });

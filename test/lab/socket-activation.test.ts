@@ -15,12 +15,28 @@ import { takeSystemdListener } from '../../src/server/socket-activation.js';
 
 const dir = useQemuTools();
 
-test('an inherited listening socket (systemd-socket-activate) serves QEMU\'s ivshmem-client and a famez client', { skip, timeout: 60_000 }, async (t) => {
+test("an inherited listening socket (systemd-socket-activate) serves QEMU's ivshmem-client and a famez client", {
+  skip,
+  timeout: 60_000,
+}, async (t) => {
   const socketPath = join(dir, 'activated.sock');
   const shm = `famez-activation-${process.pid}`;
   t.after(() => rmSync(`/dev/shm/${shm}`, { force: true }));
-  const server = new LineProcess(t, 'systemd-socket-activate', 'systemd-socket-activate',
-    ['-l', socketPath, process.execPath, MAIN, 'server', '-S', socketPath, '-M', shm, '-l', '1M', '-n', '2']);
+  const server = new LineProcess(t, 'systemd-socket-activate', 'systemd-socket-activate', [
+    '-l',
+    socketPath,
+    process.execPath,
+    MAIN,
+    'server',
+    '-S',
+    socketPath,
+    '-M',
+    shm,
+    '-l',
+    '1M',
+    '-n',
+    '2',
+  ]);
   await waitFor(() => existsSync(socketPath), 'systemd-socket-activate to listen', 10_000, 20);
 
   // The first connection makes systemd-socket-activate exec famez, which takes fd 3.
@@ -29,10 +45,15 @@ test('an inherited listening socket (systemd-socket-activate) serves QEMU\'s ivs
   await server.line(/^.* listening on .*: shm famez-activation-\d+ \(1 MiB\), 2 vectors/);
   const famez = new FamezConsole(t, socketPath);
   const famezId = await famez.connected();
-  const qemuDump = await waitFor(async () => {
-    const dump = await qemu.dump();
-    return dump.peers.size === 2 && dump;
-  }, 'QEMU\'s client to see the famez client', 10_000, 50);
+  const qemuDump = await waitFor(
+    async () => {
+      const dump = await qemu.dump();
+      return dump.peers.size === 2 && dump;
+    },
+    "QEMU's client to see the famez client",
+    10_000,
+    50,
+  );
   assert.ok(qemuDump.peers.has(famezId));
 
   // Doorbells both ways through the inherited socket's server.

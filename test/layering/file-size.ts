@@ -28,8 +28,11 @@ export function lineCount(text: string): number {
 
 /** Every file the rules cover in the checkout at `root`, with its size and limit. */
 export function sourceSizes(root: string, rules = SIZE_RULES): SourceSize[] {
-  return rules.flatMap(({ folders, extension, maxLines }) => folders.flatMap((folder) => filesUnder(root, folder, extension))
-    .map((file) => ({ file, lines: lineCount(readFileSync(join(root, file), 'utf8')), maxLines })));
+  return rules.flatMap(({ folders, extension, maxLines }) =>
+    folders
+      .flatMap((folder) => filesUnder(root, folder, extension))
+      .map((file) => ({ file, lines: lineCount(readFileSync(join(root, file), 'utf8')), maxLines })),
+  );
 }
 
 /**
@@ -39,8 +42,11 @@ export function sourceSizes(root: string, rules = SIZE_RULES): SourceSize[] {
 export function sizeViolations(sizes: readonly SourceSize[], allowed: readonly string[]): string[] {
   const over = sizes.filter((s) => s.lines > s.maxLines);
   return [
-    ...over.filter((s) => !allowed.includes(s.file)).map((s) => `${s.file}: ${s.lines} lines, over ${s.maxLines}: split it by concern`),
-    ...allowed.filter((file) => !over.some((s) => s.file === file))
+    ...over
+      .filter((s) => !allowed.includes(s.file))
+      .map((s) => `${s.file}: ${s.lines} lines, over ${s.maxLines}: split it by concern`),
+    ...allowed
+      .filter((file) => !over.some((s) => s.file === file))
       .map((file) => `${file} is on the size allow-list but is not over its limit (or is gone): take it off the list`),
   ];
 }

@@ -4,7 +4,17 @@ import type { ImportEdge } from './import-graph.js';
 
 /** Lowest first; a folder may import its own layer's folder and lower layers only. */
 export const LAYERS: readonly (readonly string[])[] = [
-  ['sys'], ['protocol'], ['memory'], ['server', 'client'], ['mailbox'], ['switching'], ['fabric'], ['cluster'], ['web'], ['lab'], ['cli'],
+  ['sys'],
+  ['protocol'],
+  ['memory'],
+  ['server', 'client'],
+  ['mailbox'],
+  ['switching'],
+  ['fabric'],
+  ['cluster'],
+  ['web'],
+  ['lab'],
+  ['cli'],
 ];
 
 /** All that src/switching may take from src/server: the forwarding policy's interface. */
@@ -12,7 +22,12 @@ export const POLICY_INTERFACE = 'src/server/forwarding.ts';
 
 /** The fabric's peer side: the files a fabric peer (and `famez chat`) may load from src/fabric. */
 export const FABRIC_PEER_FILES = [
-  'src/fabric/peer.ts', 'src/fabric/peer-types.ts', 'src/fabric/courier.ts', 'src/fabric/link.ts', 'src/fabric/payload.ts', 'src/fabric/common.ts',
+  'src/fabric/peer.ts',
+  'src/fabric/peer-types.ts',
+  'src/fabric/courier.ts',
+  'src/fabric/link.ts',
+  'src/fabric/payload.ts',
+  'src/fabric/common.ts',
 ];
 /** Where the peer side starts: the library's peer and the chat command. */
 export const FABRIC_PEER_ENTRIES = ['src/fabric/peer.ts', 'src/cli/chat-command.ts'];
@@ -35,7 +50,9 @@ export function layerViolations(edges: readonly ImportEdge[]): string[] {
     if (a === undefined || b === undefined || a === b) continue;
     const [ra, rb] = [rankOf(a), rankOf(b)];
     if (ra < 0 || rb < 0) {
-      out.push(`${from} -> ${to}: src/${ra < 0 ? a : b} is in no layer (add it to LAYERS in test/layering/rules.ts and DESIGN.md)`);
+      out.push(
+        `${from} -> ${to}: src/${ra < 0 ? a : b} is in no layer (add it to LAYERS in test/layering/rules.ts and DESIGN.md)`,
+      );
     } else if (ra < rb) {
       out.push(`${from} -> ${to}: src/${a} is below src/${b} (${LAYERS.map((l) => l.join('/')).join(' < ')})`);
     } else if (ra === rb) {
@@ -47,7 +64,8 @@ export function layerViolations(edges: readonly ImportEdge[]): string[] {
 
 /** src/switching takes from src/server only the policy interface. */
 export function switchingViolations(edges: readonly ImportEdge[]): string[] {
-  return edges.filter(({ from, to }) => folderOf(from) === 'switching' && folderOf(to) === 'server' && to !== POLICY_INTERFACE)
+  return edges
+    .filter(({ from, to }) => folderOf(from) === 'switching' && folderOf(to) === 'server' && to !== POLICY_INTERFACE)
     .map(({ from, to }) => `${from} -> ${to}: src/switching takes only ${POLICY_INTERFACE} from src/server`);
 }
 
@@ -74,20 +92,36 @@ function reach(edges: readonly ImportEdge[], entries: readonly string[]): Map<st
 }
 
 /** The fabric's peer side loads nothing of its host side, nor the server or switching under it. */
-export function peerSideViolations(edges: readonly ImportEdge[], entries = FABRIC_PEER_ENTRIES, peerFiles = FABRIC_PEER_FILES): string[] {
+export function peerSideViolations(
+  edges: readonly ImportEdge[],
+  entries = FABRIC_PEER_ENTRIES,
+  peerFiles = FABRIC_PEER_FILES,
+): string[] {
   const out: string[] = [];
   for (const [file, path] of reach(edges, entries)) {
     const folder = folderOf(file);
     const hostSide = folder === 'fabric' ? !peerFiles.includes(file) : folder === 'server' || folder === 'switching';
-    if (hostSide) out.push(`${path.join(' -> ')}: the fabric's peer side reaches ${file} (peer files: FABRIC_PEER_FILES in test/layering/rules.ts)`);
+    if (hostSide)
+      out.push(
+        `${path.join(' -> ')}: the fabric's peer side reaches ${file} (peer files: FABRIC_PEER_FILES in test/layering/rules.ts)`,
+      );
   }
   return out;
 }
 
 /** `famez server` (--switched and --http too) loads nothing of src/fabric when it runs; type imports load nothing. */
 export function serverCommandViolations(edges: readonly ImportEdge[], entry = 'src/cli/server-command.ts'): string[] {
-  return [...reach(edges.filter((e) => !e.typeOnly), [entry])].filter(([file]) => folderOf(file) === 'fabric')
-    .map(([file, path]) => `${path.join(' -> ')}: famez server loads ${file} (take what it needs from src/switching or lower)`);
+  return [
+    ...reach(
+      edges.filter((e) => !e.typeOnly),
+      [entry],
+    ),
+  ]
+    .filter(([file]) => folderOf(file) === 'fabric')
+    .map(
+      ([file, path]) =>
+        `${path.join(' -> ')}: famez server loads ${file} (take what it needs from src/switching or lower)`,
+    );
 }
 
 /** Import cycles (strongly connected components of more than one file, or a file importing itself). */

@@ -19,7 +19,9 @@ async function serve(socketPath: string, memory: BackingSpec, warnings: string[]
   return server;
 }
 
-test('file: 5 GiB becomes a sparse 8 GiB file, with a warning; reopened without size it keeps its contents', { timeout: 60_000 }, async (t) => {
+test('file: 5 GiB becomes a sparse 8 GiB file, with a warning; reopened without size it keeps its contents', {
+  timeout: 60_000,
+}, async (t) => {
   const fds = fdBaseline();
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
@@ -54,7 +56,10 @@ test('file: 5 GiB becomes a sparse 8 GiB file, with a warning; reopened without 
   assert.equal(server.memory.size, 8 * GiB);
   client = await connect({ path: sock });
   assert.deepEqual(client.memory.map(6 * GiB, 4096), pattern);
-  assert.equal(client.memory.map(6 * GiB - 4096, 4096).some((b) => b !== 0), false);
+  assert.equal(
+    client.memory.map(6 * GiB - 4096, 4096).some((b) => b !== 0),
+    false,
+  );
   client.close();
   await server.close();
   // Also visible in the file itself.
@@ -69,7 +74,9 @@ test('file: 5 GiB becomes a sparse 8 GiB file, with a warning; reopened without 
   await fds.check();
 });
 
-test('file: an existing file of another size is refused, untouched, unless truncate', { timeout: 60_000 }, async (t) => {
+test('file: an existing file of another size is refused, untouched, unless truncate', {
+  timeout: 60_000,
+}, async (t) => {
   const fds = fdBaseline();
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
@@ -78,8 +85,10 @@ test('file: an existing file of another size is refused, untouched, unless trunc
   content.write('header', 0);
   writeFileSync(file, content);
 
-  await assert.rejects(serve(sock, { kind: 'file', path: file, size: 16384 }), (error: Error) =>
-    error instanceof BackingError && /8 KiB/.test(error.message) && /16 KiB/.test(error.message));
+  await assert.rejects(
+    serve(sock, { kind: 'file', path: file, size: 16384 }),
+    (error: Error) => error instanceof BackingError && /8 KiB/.test(error.message) && /16 KiB/.test(error.message),
+  );
   assert.deepEqual(readFileSync(file), content);
   assert.equal(existsSync(sock), false, 'a refused backing leaves no socket');
   // Smaller, too.
@@ -95,21 +104,28 @@ test('file: an existing file of another size is refused, untouched, unless trunc
   const client = await connect({ path: sock });
   const view = client.memory.map();
   assert.deepEqual(Buffer.from(view.subarray(0, 8192)), content);
-  assert.equal(view.subarray(8192).some((b) => b !== 0), false);
+  assert.equal(
+    view.subarray(8192).some((b) => b !== 0),
+    false,
+  );
   client.close();
   await server.close();
   await fds.check();
 });
 
-test('file: an existing file whose size is not a power of two is refused, untouched', { timeout: 60_000 }, async (t) => {
+test('file: an existing file whose size is not a power of two is refused, untouched', {
+  timeout: 60_000,
+}, async (t) => {
   const fds = fdBaseline();
   const dir = tempDir(t);
   const sock = join(dir, 'sock');
   const file = join(dir, 'odd.img');
   const content = Buffer.alloc(5000, 0x42);
   writeFileSync(file, content);
-  await assert.rejects(serve(sock, { kind: 'file', path: file }), (error: Error) =>
-    error instanceof BackingError && /power of two/.test(error.message));
+  await assert.rejects(
+    serve(sock, { kind: 'file', path: file }),
+    (error: Error) => error instanceof BackingError && /power of two/.test(error.message),
+  );
   assert.deepEqual(readFileSync(file), content);
   await assert.rejects(serve(sock, { kind: 'file', path: file, size: 5000 }), BackingError);
   assert.deepEqual(readFileSync(file), content);
@@ -120,7 +136,10 @@ test('file: a path that is not a regular file is refused', { timeout: 60_000 }, 
   const fds = fdBaseline();
   const dir = tempDir(t);
   await assert.rejects(serve(join(dir, 'sock'), { kind: 'file', path: dir, size: 4096 }), BackingError);
-  await assert.rejects(serve(join(dir, 'sock'), { kind: 'file', path: join(dir, 'missing', 'x.img'), size: 4096 }), BackingError);
+  await assert.rejects(
+    serve(join(dir, 'sock'), { kind: 'file', path: join(dir, 'missing', 'x.img'), size: 4096 }),
+    BackingError,
+  );
   await fds.check();
 });
 

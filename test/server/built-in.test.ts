@@ -6,8 +6,9 @@ import type { BuiltInDoorbell } from '../../src/server/index.js';
 import { connect, type Doorbell } from '../../src/client/index.js';
 import { nextEvent, RawPeer, show, sleep, startServer as start, waitFor } from './helpers.js';
 
-
-test('a built-in peer is advertised after the other peers and before the newcomer\'s own batch; it rings and is rung', { timeout: 60_000 }, async (t) => {
+test("a built-in peer is advertised after the other peers and before the newcomer's own batch; it rings and is rung", {
+  timeout: 60_000,
+}, async (t) => {
   const h = await start(t, { vectors: 4, ids: 'lowest', idRange: { first: 1, last: 2 } });
   const switchPeer = h.server.addBuiltInPeer(3);
   const a = await h.client();
@@ -16,7 +17,21 @@ test('a built-in peer is advertised after the other peers and before the newcome
   const raw = RawPeer.connect(h.path);
   t.after(() => raw.close());
   assert.deepEqual(show(await raw.take(15)), [
-    '0', '2', '-1+fd', '1+fd', '1+fd', '1+fd', '1+fd', '3+fd', '3+fd', '3+fd', '3+fd', '2+fd', '2+fd', '2+fd', '2+fd',
+    '0',
+    '2',
+    '-1+fd',
+    '1+fd',
+    '1+fd',
+    '1+fd',
+    '1+fd',
+    '3+fd',
+    '3+fd',
+    '3+fd',
+    '3+fd',
+    '2+fd',
+    '2+fd',
+    '2+fd',
+    '2+fd',
   ]);
   const rawGone = nextEvent<[number]>(a, 'peer-gone');
   raw.close();
@@ -42,7 +57,9 @@ test('a built-in peer is advertised after the other peers and before the newcome
   await h.done();
 });
 
-test('a peer beyond the id range is refused as a full server is; the built-in peer does not count against maxPeers', { timeout: 60_000 }, async (t) => {
+test('a peer beyond the id range is refused as a full server is; the built-in peer does not count against maxPeers', {
+  timeout: 60_000,
+}, async (t) => {
   const h = await start(t, { ids: 'random', idRange: { first: 1, last: 2 }, maxPeers: 2 });
   h.server.addBuiltInPeer(3);
   const ids = new Set([(await h.client()).id, (await h.client()).id]);
@@ -53,7 +70,9 @@ test('a peer beyond the id range is refused as a full server is; the built-in pe
   await h.done();
 });
 
-test('recycling: a peer that comes back on the same id gets the same doorbells and the others hear nothing', { timeout: 60_000 }, async (t) => {
+test('recycling: a peer that comes back on the same id gets the same doorbells and the others hear nothing', {
+  timeout: 60_000,
+}, async (t) => {
   const h = await start(t, { vectors: 2, ids: 'lowest', idRange: { first: 1, last: 9 }, recycle: true });
   const stay = await h.client();
   const gone: number[] = [];

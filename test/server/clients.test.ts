@@ -67,8 +67,20 @@ test('two clients ring each other on every vector, share memory, see each other 
   const b = await h.client();
   assert.equal((await aSawPeer)[0], b.id);
   assert.notEqual(a.id, b.id);
-  assert.deepEqual([...a.peers].sort(), [[a.id, 3], [b.id, 3]].sort());
-  assert.deepEqual([...b.peers].sort(), [[a.id, 3], [b.id, 3]].sort());
+  assert.deepEqual(
+    [...a.peers].sort(),
+    [
+      [a.id, 3],
+      [b.id, 3],
+    ].sort(),
+  );
+  assert.deepEqual(
+    [...b.peers].sort(),
+    [
+      [a.id, 3],
+      [b.id, 3],
+    ].sort(),
+  );
   assert.equal(a.vectors, 3);
   assert.deepEqual([...h.server.peers.keys()].sort(), [a.id, b.id].sort());
   assert.equal(h.server.peers.get(a.id)!.vectors, 3);
@@ -89,7 +101,13 @@ test('two clients ring each other on every vector, share memory, see each other 
   // Ringing all vectors reaches each one once.
   a.ring(b.id, 'all');
   await waitFor(() => bLog.length === 6, "B's three doorbells");
-  assert.deepEqual(bLog.slice(3).map((d) => d.vector).sort(), [0, 1, 2]);
+  assert.deepEqual(
+    bLog
+      .slice(3)
+      .map((d) => d.vector)
+      .sort(),
+    [0, 1, 2],
+  );
   assert.throws(() => a.ring(b.id, 3), RangeError);
 
   // Memory writes are seen by the other side.
@@ -137,7 +155,11 @@ test('legacy: clients and server on the QEMU <= 2.4 protocol ring each other', {
   assert.equal((await bSaw)[0], 0);
   assert.equal((await cSaw)[0], 0);
   assert.equal(d.id, 0);
-  assert.deepEqual([...d.peers].sort(), [[0, 2], [1, 2], [2, 2]]);
+  assert.deepEqual([...d.peers].sort(), [
+    [0, 2],
+    [1, 2],
+    [2, 2],
+  ]);
   const rung = nextEvent<[Doorbell]>(d, 'doorbell');
   c.ring(d.id, 1);
   assert.deepEqual((await rung)[0], { vector: 1, count: 1 });
@@ -151,7 +173,10 @@ test('legacy: clients and server on the QEMU <= 2.4 protocol ring each other', {
 test("ids 'rotate' (default): 0, 1, 2, and after 1 leaves the next is 3", { timeout: 60_000 }, async (t) => {
   const h = await start(t);
   const clients = [await h.client(), await h.client(), await h.client()];
-  assert.deepEqual(clients.map((c) => c.id), [0, 1, 2]);
+  assert.deepEqual(
+    clients.map((c) => c.id),
+    [0, 1, 2],
+  );
   const left = nextEvent(h.server, 'peer-left');
   clients[1]!.close();
   await left;
@@ -162,7 +187,10 @@ test("ids 'rotate' (default): 0, 1, 2, and after 1 leaves the next is 3", { time
 test("ids 'lowest': the freed id 1 is given again", { timeout: 60_000 }, async (t) => {
   const h = await start(t, { ids: 'lowest' });
   const clients = [await h.client(), await h.client(), await h.client()];
-  assert.deepEqual(clients.map((c) => c.id), [0, 1, 2]);
+  assert.deepEqual(
+    clients.map((c) => c.id),
+    [0, 1, 2],
+  );
   const left = nextEvent(h.server, 'peer-left');
   clients[1]!.close();
   await left;
@@ -171,7 +199,9 @@ test("ids 'lowest': the freed id 1 is given again", { timeout: 60_000 }, async (
   await h.done();
 });
 
-test('maxPeers: the extra peer gets only REFUSAL_VERSION then EOF; the others hear nothing', { timeout: 60_000 }, async (t) => {
+test('maxPeers: the extra peer gets only REFUSAL_VERSION then EOF; the others hear nothing', {
+  timeout: 60_000,
+}, async (t) => {
   const h = await start(t, { maxPeers: 2, vectors: 2 });
   const a = h.raw();
   await a.take(3 + 2);
@@ -190,8 +220,10 @@ test('maxPeers: the extra peer gets only REFUSAL_VERSION then EOF; the others he
   assert.equal(h.server.peers.size, 2);
 
   // connect() rejects with an error that says what happened.
-  await assert.rejects(connect({ path: h.path, timeoutMs: 2000 }), (error: Error) =>
-    error instanceof ProtocolError && /refused/.test(error.message));
+  await assert.rejects(
+    connect({ path: h.path, timeoutMs: 2000 }),
+    (error: Error) => error instanceof ProtocolError && /refused/.test(error.message),
+  );
   await a.expectNothing();
   await b.expectNothing();
 
@@ -203,7 +235,9 @@ test('maxPeers: the extra peer gets only REFUSAL_VERSION then EOF; the others he
   await h.done();
 });
 
-test('admit hook: a refusal is sent as REFUSAL_VERSION; the hook sees our pid, uid and gid', { timeout: 60_000 }, async (t) => {
+test('admit hook: a refusal is sent as REFUSAL_VERSION; the hook sees our pid, uid and gid', {
+  timeout: 60_000,
+}, async (t) => {
   const seen: sys.Credentials[] = [];
   let allow = false;
   const h = await start(t, {
@@ -275,7 +309,9 @@ test('a peer that closes mid-handshake does not disturb the others', { timeout: 
   await h.done();
 });
 
-test('a peer that never reads is dropped once its queue is full; the server keeps serving', { timeout: 60_000 }, async (t) => {
+test('a peer that never reads is dropped once its queue is full; the server keeps serving', {
+  timeout: 60_000,
+}, async (t) => {
   const h = await start(t, { vectors: 4, maxQueue: 64 });
   const stuck = h.raw(); // never reads
   let dropped: [PeerInfo, string] | undefined;
@@ -318,7 +354,10 @@ test('a peer that never reads is dropped once its queue is full; the server keep
   await sleep(20);
   for (const d of told) assert.equal(d.gone.filter((id) => id === 0).length, 1);
   // Nobody else was dropped.
-  assert.ok(all.every((d) => !d.eof), 'a reading peer was dropped');
+  assert.ok(
+    all.every((d) => !d.eof),
+    'a reading peer was dropped',
+  );
   assert.equal(h.server.peers.size, present.length);
 
   // The server keeps serving: newcomers join and ring each other.
@@ -334,7 +373,9 @@ test('a peer that never reads is dropped once its queue is full; the server keep
   await h.done();
 });
 
-test('a newcomer whose own handshake exceeds maxQueue is not dropped while it reads', { timeout: 60_000 }, async (t) => {
+test('a newcomer whose own handshake exceeds maxQueue is not dropped while it reads', {
+  timeout: 60_000,
+}, async (t) => {
   const h = await start(t, { vectors: 4, maxQueue: 64 });
   const drainers: DrainingPeer[] = [];
   t.after(() => drainers.forEach((peer) => peer.close()));

@@ -27,10 +27,16 @@ export function fdBaseline(): { count: number; check(what?: string): Promise<voi
     async check(what = 'fds') {
       for (let i = 0; i < 50 && openFdCount() !== before.size; i++) await sleep(10);
       const after = openFds();
-      const added = [...after].filter(([fd, target]) => before.get(fd) !== target).map(([fd, target]) => `${fd}->${target}`);
-      const removed = [...before].filter(([fd, target]) => after.get(fd) !== target).map(([fd, target]) => `${fd}->${target}`);
+      const added = [...after]
+        .filter(([fd, target]) => before.get(fd) !== target)
+        .map(([fd, target]) => `${fd}->${target}`);
+      const removed = [...before]
+        .filter(([fd, target]) => after.get(fd) !== target)
+        .map(([fd, target]) => `${fd}->${target}`);
       if (added.length > 0 || removed.length > 0) {
-        assert.fail(`${what}: ${after.size} open, ${before.size} before; left open: ${added.slice(0, 20).join(' ')}; closed: ${removed.slice(0, 20).join(' ')}`);
+        assert.fail(
+          `${what}: ${after.size} open, ${before.size} before; left open: ${added.slice(0, 20).join(' ')}; closed: ${removed.slice(0, 20).join(' ')}`,
+        );
       }
     },
   };
@@ -39,7 +45,11 @@ export function fdBaseline(): { count: number; check(what?: string): Promise<voi
 // ------------------------------------------------------------------ time
 
 /** The arguments of the next `event`, or a failure after `timeoutMs`. */
-export function nextEvent<T extends unknown[] = unknown[]>(emitter: EventEmitter<any>, event: string, timeoutMs = 5000): Promise<T> {
+export function nextEvent<T extends unknown[] = unknown[]>(
+  emitter: EventEmitter<any>,
+  event: string,
+  timeoutMs = 5000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       emitter.off(event, listener);
@@ -133,8 +143,14 @@ export class RawPeer {
     for (;;) {
       this.poll();
       if (this.received.length - this.#cursor >= count) break;
-      if (this.#eof) assert.fail(`end of stream after ${this.received.length - this.#cursor} of ${count} messages: ${show(this.received.slice(this.#cursor)).join(' ')}`);
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${count} messages, got ${show(this.received.slice(this.#cursor)).join(' ')}`);
+      if (this.#eof)
+        assert.fail(
+          `end of stream after ${this.received.length - this.#cursor} of ${count} messages: ${show(this.received.slice(this.#cursor)).join(' ')}`,
+        );
+      if (Date.now() > deadline)
+        assert.fail(
+          `timed out waiting for ${count} messages, got ${show(this.received.slice(this.#cursor)).join(' ')}`,
+        );
       await sleep(1);
     }
     const messages = this.received.slice(this.#cursor, this.#cursor + count);
@@ -152,7 +168,14 @@ export class RawPeer {
 
   /** Waits for the end of stream, with nothing more before it. */
   async expectEof(timeoutMs = 5000): Promise<void> {
-    await waitFor(() => { this.poll(); return this.#eof; }, 'end of stream', timeoutMs);
+    await waitFor(
+      () => {
+        this.poll();
+        return this.#eof;
+      },
+      'end of stream',
+      timeoutMs,
+    );
     assert.deepEqual(show(this.received.slice(this.#cursor)), [], 'messages before end of stream');
   }
 
@@ -233,7 +256,8 @@ export class DrainingPeer {
 
   /** Resolves once `vectors` of its own doorbells have arrived; fails at end of stream. */
   async established(vectors: number, timeoutMs = 5000): Promise<void> {
-    const state = (): string => `peer ${this.id} handshake (${this.messages} messages, ${this.ownVectors} own vectors${this.eof ? ', then end of stream' : ''})`;
+    const state = (): string =>
+      `peer ${this.id} handshake (${this.messages} messages, ${this.ownVectors} own vectors${this.eof ? ', then end of stream' : ''})`;
     const done = (): boolean => this.ownVectors >= vectors || this.eof;
     if (!done()) {
       await new Promise<void>((resolve, reject) => {
@@ -271,7 +295,10 @@ export async function startServer(t: TestContext, options: ServerOptions = {}) {
   const path = join(tempDir(t), 'sock');
   const server = createServer({ socketPath: path, memory: { kind: 'memfd', size: 1 << 16 }, ...options });
   const clients: FamezClient[] = [];
-  t.after(async () => { clients.forEach((c) => c.close()); await server.close(); });
+  t.after(async () => {
+    clients.forEach((c) => c.close());
+    await server.close();
+  });
   await server.listen();
   return {
     server,

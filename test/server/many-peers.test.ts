@@ -13,7 +13,9 @@ import { openFdCount, tempDir, waitFor } from './helpers.js';
 const PEERS = 1000;
 const VECTORS = 4;
 
-test(`${PEERS} peers with ${VECTORS} vectors join one server, get distinct ids, and leave no fd behind`, { timeout: 240_000 }, async (t) => {
+test(`${PEERS} peers with ${VECTORS} vectors join one server, get distinct ids, and leave no fd behind`, {
+  timeout: 240_000,
+}, async (t) => {
   const dir = tempDir(t);
   const child = spawn(process.execPath, [fileURLToPath(new URL('./swarm-child.js', import.meta.url))], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -25,14 +27,19 @@ test(`${PEERS} peers with ${VECTORS} vectors join one server, get distinct ids, 
   const replies = createInterface({ input: child.stdout });
   const pending: ((line: string) => void)[] = [];
   replies.on('line', (line) => pending.shift()?.(line));
-  const ask = (command: string): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the peer process exited (${code})`)));
-    pending.push((line) => resolve(JSON.parse(line) as Record<string, unknown>));
-    child.stdin.write(`${command}\n`);
-  });
+  const ask = (command: string): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`the peer process exited (${code})`)));
+      pending.push((line) => resolve(JSON.parse(line) as Record<string, unknown>));
+      child.stdin.write(`${command}\n`);
+    });
 
   const beforeServer = openFdCount();
-  const server = createServer({ socketPath: join(dir, 'sock'), memory: { kind: 'memfd', size: 1 << 20 }, vectors: VECTORS });
+  const server = createServer({
+    socketPath: join(dir, 'sock'),
+    memory: { kind: 'memfd', size: 1 << 20 },
+    vectors: VECTORS,
+  });
   t.after(() => server.close());
   const left: string[] = [];
   server.on('peer-left', (_peer, reason) => left.push(reason));
@@ -45,17 +52,28 @@ test(`${PEERS} peers with ${VECTORS} vectors join one server, get distinct ids, 
   t.diagnostic(`${PEERS} joins took ${joined.ms} ms`);
   assert.equal(ids.length, PEERS);
   assert.equal(new Set(ids).size, PEERS, 'ids are not distinct');
-  assert.deepEqual(ids, Array.from({ length: PEERS }, (_, i) => i), "rotate hands out 0, 1, 2, ...");
+  assert.deepEqual(
+    ids,
+    Array.from({ length: PEERS }, (_, i) => i),
+    'rotate hands out 0, 1, 2, ...',
+  );
   assert.equal(joined.dropped, 0);
   assert.deepEqual(left, [], 'no peer was dropped');
   assert.equal(server.peers.size, PEERS);
-  assert.deepEqual([...server.peers.keys()].sort((a, b) => a - b), ids);
+  assert.deepEqual(
+    [...server.peers.keys()].sort((a, b) => a - b),
+    ids,
+  );
   assert.ok([...server.peers.values()].every((peer) => peer.vectors === VECTORS));
   // The server holds one socket and VECTORS eventfds per peer, no more.
   assert.equal(openFdCount(), listening + PEERS * (1 + VECTORS));
 
   assert.deepEqual(await ask('close'), { closed: PEERS });
-  await waitFor(() => server.peers.size === 0, () => `every peer to leave (${server.peers.size} left)`, 20_000);
+  await waitFor(
+    () => server.peers.size === 0,
+    () => `every peer to leave (${server.peers.size} left)`,
+    20_000,
+  );
   assert.equal(left.length, PEERS);
   assert.equal(openFdCount(), listening, 'fds after every peer left');
   await server.close();

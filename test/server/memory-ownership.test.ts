@@ -23,13 +23,18 @@ function shmName(t: TestContext): string {
   t.after(() => {
     try {
       sys.shmUnlink(`/${name}`);
-    } catch { /* not there */ }
+    } catch {
+      /* not there */
+    }
   });
   return name;
 }
 
 function refuses(spec: BackingSpec, message: string): void {
-  assert.throws(() => openBacking(spec), (error: Error) => error instanceof BackingError && error.message === message);
+  assert.throws(
+    () => openBacking(spec),
+    (error: Error) => error instanceof BackingError && error.message === message,
+  );
 }
 
 test('a backing file that others may write is refused untouched, and accepted with trustExisting', TIMEOUT, (t) => {
@@ -37,8 +42,11 @@ test('a backing file that others may write is refused untouched, and accepted wi
   const file = join(tempDir(t), 'fam.img');
   writeFileSync(file, Buffer.alloc(4096, 7));
   chmodSync(file, 0o666);
-  refuses({ kind: 'file', path: file }, `backing file ${file} exists with mode 0666: group or others may write it: chmod go-w it if it is yours, ` +
-    'or remove it or name another, or give --trust-existing-memory if you trust it');
+  refuses(
+    { kind: 'file', path: file },
+    `backing file ${file} exists with mode 0666: group or others may write it: chmod go-w it if it is yours, ` +
+      'or remove it or name another, or give --trust-existing-memory if you trust it',
+  );
   assert.deepEqual(readFileSync(file), Buffer.alloc(4096, 7));
   const backing = openBacking({ kind: 'file', path: file, trustExisting: true });
   assert.equal(backing.size, 4096);
@@ -53,8 +61,11 @@ test('a shm object that others may write is refused untouched', TIMEOUT, (t) => 
   sys.truncate(fd, 8192);
   sys.close(fd);
   chmodSync(`/dev/shm/${name}`, 0o662);
-  refuses({ kind: 'shm', name }, `shared memory /${name} exists with mode 0662: group or others may write it: chmod go-w it if it is yours, ` +
-    `or remove it (rm /dev/shm/${name}) or name another with -M, or give --trust-existing-memory if you trust it`);
+  refuses(
+    { kind: 'shm', name },
+    `shared memory /${name} exists with mode 0662: group or others may write it: chmod go-w it if it is yours, ` +
+      `or remove it (rm /dev/shm/${name}) or name another with -M, or give --trust-existing-memory if you trust it`,
+  );
   assert.equal(statSync(`/dev/shm/${name}`).size, 8192);
   chmodSync(`/dev/shm/${name}`, 0o640);
   const backing = openBacking({ kind: 'shm', name });
@@ -62,14 +73,20 @@ test('a shm object that others may write is refused untouched', TIMEOUT, (t) => 
   backing.close();
 });
 
-test('a shm object or file that another uid owns is refused', { ...TIMEOUT, skip: IS_ROOT ? false : 'needs root to give a file to another uid (CI runs as root)' }, (t) => {
+test('a shm object or file that another uid owns is refused', {
+  ...TIMEOUT,
+  skip: IS_ROOT ? false : 'needs root to give a file to another uid (CI runs as root)',
+}, (t) => {
   const name = shmName(t);
   const fd = sys.shmOpen(`/${name}`, { create: true }, 0o600);
   sys.truncate(fd, 4096);
   sys.close(fd);
   chownSync(`/dev/shm/${name}`, 65534, 65534);
-  refuses({ kind: 'shm', name }, `shared memory /${name} exists and belongs to uid 65534, not to famez's uid ${uid} (that user could read and change ` +
-    `what the peers share): remove it (rm /dev/shm/${name}) or name another with -M, or give --trust-existing-memory if you trust it`);
+  refuses(
+    { kind: 'shm', name },
+    `shared memory /${name} exists and belongs to uid 65534, not to famez's uid ${uid} (that user could read and change ` +
+      `what the peers share): remove it (rm /dev/shm/${name}) or name another with -M, or give --trust-existing-memory if you trust it`,
+  );
   const file = join(tempDir(t), 'fam.img');
   writeFileSync(file, Buffer.alloc(4096));
   chownSync(file, 65534, 65534);
@@ -77,14 +94,17 @@ test('a shm object or file that another uid owns is refused', { ...TIMEOUT, skip
   openBacking({ kind: 'file', path: file, trustExisting: true }).close();
 });
 
-test('a symlink or a FIFO at a backing file\'s path is refused (no hang), the target untouched', TIMEOUT, (t) => {
+test("a symlink or a FIFO at a backing file's path is refused (no hang), the target untouched", TIMEOUT, (t) => {
   const fds = fdBaseline();
   const dir = tempDir(t);
   const target = join(dir, 'precious');
   writeFileSync(target, 'not memory');
   const link = join(dir, 'fam.img');
   symlinkSync(target, link);
-  refuses({ kind: 'file', path: link, size: 4096 }, `cannot open backing file ${link}: it is a symlink: name the file itself`);
+  refuses(
+    { kind: 'file', path: link, size: 4096 },
+    `cannot open backing file ${link}: it is a symlink: name the file itself`,
+  );
   assert.equal(readFileSync(target, 'utf8'), 'not memory');
   const fifo = join(dir, 'fifo');
   execFileSync('mkfifo', [fifo]);
@@ -103,7 +123,10 @@ test('new objects are made 0600 whatever the umask, and say so (created)', TIMEO
     process.umask(previous);
   }
   assert.equal(statSync(file).mode & 0o777, 0o600);
-  refuses({ kind: 'file', path: file, exclusive: true }, `cannot create backing file ${file}: it appeared while famez was starting (someone else made it): remove it and start again`);
+  refuses(
+    { kind: 'file', path: file, exclusive: true },
+    `cannot create backing file ${file}: it appeared while famez was starting (someone else made it): remove it and start again`,
+  );
 });
 
 test('a failed start removes the shm object and the file it made, and keeps those it did not', TIMEOUT, async (t) => {
@@ -128,13 +151,20 @@ test('the fabric refuses a mailbox that others may write, untouched, and one of 
   const mailbox = join(dir, 'mailbox');
   writeFileSync(mailbox, Buffer.alloc(8192, 3));
   chmodSync(mailbox, 0o666);
-  await assert.rejects(createFabric({ socketPath: join(dir, 'sock'), mailbox }).listen(), (error: Error) =>
-    error.message === `mailbox ${mailbox} exists with mode 0666: group or others may write it: chmod go-w it if it is yours, or remove it, or name another with -M`);
+  await assert.rejects(
+    createFabric({ socketPath: join(dir, 'sock'), mailbox }).listen(),
+    (error: Error) =>
+      error.message ===
+      `mailbox ${mailbox} exists with mode 0666: group or others may write it: chmod go-w it if it is yours, or remove it, or name another with -M`,
+  );
   assert.deepEqual(readFileSync(mailbox), Buffer.alloc(8192, 3));
   if (IS_ROOT) {
     chmodSync(mailbox, 0o600);
     chownSync(mailbox, 65534, 65534);
-    await assert.rejects(createFabric({ socketPath: join(dir, 'sock'), mailbox }).listen(), /belongs to uid 65534, not to famez's uid 0 \(that user could read every message\)/);
+    await assert.rejects(
+      createFabric({ socketPath: join(dir, 'sock'), mailbox }).listen(),
+      /belongs to uid 65534, not to famez's uid 0 \(that user could read every message\)/,
+    );
     assert.deepEqual(readFileSync(mailbox), Buffer.alloc(8192, 3));
   }
   await fds.check();

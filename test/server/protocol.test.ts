@@ -37,7 +37,11 @@ for (const protocol of ['qemu', 'legacy'] as const) {
       const fds = fdBaseline();
       const dir = tempDir(t);
       const server = createServer({
-        socketPath: join(dir, 'sock'), memory: { kind: 'memfd', size: MEMORY_SIZE }, vectors, protocol, ids: 'lowest',
+        socketPath: join(dir, 'sock'),
+        memory: { kind: 'memfd', size: MEMORY_SIZE },
+        vectors,
+        protocol,
+        ids: 'lowest',
       });
       const peers: RawPeer[] = [];
       t.after(async () => {
@@ -52,14 +56,23 @@ for (const protocol of ['qemu', 'legacy'] as const) {
       };
 
       const a = join_();
-      assert.deepEqual(show(await a.take(expectedJoin(protocol, 0, [], vectors).length)), expectedJoin(protocol, 0, [], vectors));
+      assert.deepEqual(
+        show(await a.take(expectedJoin(protocol, 0, [], vectors).length)),
+        expectedJoin(protocol, 0, [], vectors),
+      );
 
       const b = join_();
-      assert.deepEqual(show(await b.take(expectedJoin(protocol, 1, [0], vectors).length)), expectedJoin(protocol, 1, [0], vectors));
+      assert.deepEqual(
+        show(await b.take(expectedJoin(protocol, 1, [0], vectors).length)),
+        expectedJoin(protocol, 1, [0], vectors),
+      );
       assert.deepEqual(show(await a.take(vectors)), times('1+fd', vectors));
 
       const c = join_();
-      assert.deepEqual(show(await c.take(expectedJoin(protocol, 2, [0, 1], vectors).length)), expectedJoin(protocol, 2, [0, 1], vectors));
+      assert.deepEqual(
+        show(await c.take(expectedJoin(protocol, 2, [0, 1], vectors).length)),
+        expectedJoin(protocol, 2, [0, 1], vectors),
+      );
       assert.deepEqual(show(await a.take(vectors)), times('2+fd', vectors));
       assert.deepEqual(show(await b.take(vectors)), times('2+fd', vectors));
 
@@ -86,12 +99,17 @@ for (const protocol of ['qemu', 'legacy'] as const) {
         assert.match(readlinkSync(`/proc/self/fd/${memory.fd}`), /^\/memfd:/);
         assert.equal(sys.stat(memory.fd!).size, MEMORY_SIZE);
         for (const m of peer.received) {
-          if (m.fd !== undefined && m !== memory) assert.equal(readlinkSync(`/proc/self/fd/${m.fd}`), 'anon_inode:[eventfd]');
+          if (m.fd !== undefined && m !== memory)
+            assert.equal(readlinkSync(`/proc/self/fd/${m.fd}`), 'anon_inode:[eventfd]');
         }
       }
 
       // A received eventfd for peer X, rung, is seen on X's own copy of that vector, and only there.
-      const ids = new Map<RawPeer, number>([[a, 0], [c, 2], [d, 1]]);
+      const ids = new Map<RawPeer, number>([
+        [a, 0],
+        [c, 2],
+        [d, 1],
+      ]);
       const tables = new Map(live.map((peer) => [peer, doorbells(protocol, peer.received)]));
       for (const peer of live) {
         assert.deepEqual([...tables.get(peer)!.keys()].sort(), [0, 1, 2], 'doorbell table after B left and D joined');
@@ -105,15 +123,21 @@ for (const protocol of ['qemu', 'legacy'] as const) {
           for (let v = 0; v < vectors; v++) {
             assert.equal(sys.ringEventfd(theirs[v]!, 1), true);
             const seen = own(target).map((fd) => sys.drainEventfd(fd));
-            assert.deepEqual(seen, Array.from({ length: vectors }, (_, u) => (u === v ? 1 : 0)),
-              `peer ${ids.get(sender)} rang vector ${v} of peer ${ids.get(target)}`);
-            for (const other of live) if (other !== target) assert.ok(own(other).every((fd) => sys.drainEventfd(fd) === 0));
+            assert.deepEqual(
+              seen,
+              Array.from({ length: vectors }, (_, u) => (u === v ? 1 : 0)),
+              `peer ${ids.get(sender)} rang vector ${v} of peer ${ids.get(target)}`,
+            );
+            for (const other of live)
+              if (other !== target) assert.ok(own(other).every((fd) => sys.drainEventfd(fd) === 0));
           }
         }
       }
 
       // Every peer's memory fd is the same memory.
-      const views = live.map((peer) => new Uint8Array(sys.map(peer.received.find((m) => m.value === -1)!.fd!, 0, 4096)));
+      const views = live.map(
+        (peer) => new Uint8Array(sys.map(peer.received.find((m) => m.value === -1)!.fd!, 0, 4096)),
+      );
       try {
         views[0]![100] = 0x5a;
         views[1]![101] = 0xa5;

@@ -2,7 +2,16 @@
 // non-sockets never touched, symlinks never followed, modes exact.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, readFileSync, readlinkSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createServer, SocketPathError, type FamezServer, type ServerOptions } from '../../src/server/index.js';
 import { connect } from '../../src/client/index.js';
@@ -41,7 +50,10 @@ test('a live server is not displaced', { timeout: 60_000 }, async (t) => {
   await first.listen();
   const identity = lstatSync(path).ino;
   const second = server(path);
-  await assert.rejects(second.listen(), (error: Error) => error instanceof SocketPathError && /another server/.test(error.message));
+  await assert.rejects(
+    second.listen(),
+    (error: Error) => error instanceof SocketPathError && /another server/.test(error.message),
+  );
   assert.equal(lstatSync(path).ino, identity, 'the socket file was replaced');
   // The first server still works.
   const a = await connect({ path });
@@ -77,7 +89,10 @@ test('a regular file at the path is never removed', { timeout: 60_000 }, async (
   const path = join(tempDir(t), 'sock');
   writeFileSync(path, 'precious data\n');
   const s = server(path);
-  await assert.rejects(s.listen(), (error: Error) => error instanceof SocketPathError && /not a socket/.test(error.message));
+  await assert.rejects(
+    s.listen(),
+    (error: Error) => error instanceof SocketPathError && /not a socket/.test(error.message),
+  );
   assert.equal(readFileSync(path, 'utf8'), 'precious data\n');
   await s.close();
   assert.equal(readFileSync(path, 'utf8'), 'precious data\n');
@@ -92,7 +107,10 @@ test('a symlink at the path is refused and not followed', { timeout: 60_000 }, a
   const target = join(dir, 'elsewhere');
   symlinkSync(target, path);
   const s = server(path);
-  await assert.rejects(s.listen(), (error: Error) => error instanceof SocketPathError && /symbolic link/.test(error.message));
+  await assert.rejects(
+    s.listen(),
+    (error: Error) => error instanceof SocketPathError && /symbolic link/.test(error.message),
+  );
   assert.equal(existsSync(target), false, 'the socket was created through the symlink');
   assert.equal(readlinkSync(path), target);
   // Pointing at a stale socket: neither the link nor the socket is removed.
@@ -114,7 +132,9 @@ test('a symlink at the path is refused and not followed', { timeout: 60_000 }, a
   await fds.check();
 });
 
-test('socket file mode: 0600 by default, exactly socketMode when given, whatever the umask', { timeout: 60_000 }, async (t) => {
+test('socket file mode: 0600 by default, exactly socketMode when given, whatever the umask', {
+  timeout: 60_000,
+}, async (t) => {
   const fds = fdBaseline();
   const dir = tempDir(t);
   const a = server(join(dir, 'a'));
@@ -143,7 +163,10 @@ test('a socket path in a missing directory is refused and nothing is left open',
   const fds = fdBaseline();
   const dir = join(tempDir(t), 'missing');
   const s = server(join(dir, 'sock'));
-  await assert.rejects(s.listen(), { name: 'SocketPathError', message: `cannot listen on ${dir}/sock: the directory ${dir} does not exist: create it, or choose another path with -S` });
+  await assert.rejects(s.listen(), {
+    name: 'SocketPathError',
+    message: `cannot listen on ${dir}/sock: the directory ${dir} does not exist: create it, or choose another path with -S`,
+  });
   await s.close();
   await fds.check();
 });
@@ -170,7 +193,9 @@ test('close() removes the socket file, and only its own', { timeout: 60_000 }, a
   await fds.check();
 });
 
-test('a closed server refuses to listen again, leaving nothing; a new one on the same path serves and closes normally', { timeout: 20_000 }, async (t) => {
+test('a closed server refuses to listen again, leaving nothing; a new one on the same path serves and closes normally', {
+  timeout: 20_000,
+}, async (t) => {
   const fds = fdBaseline();
   const path = join(tempDir(t), 'sock');
   const first = server(path);

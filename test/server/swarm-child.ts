@@ -19,7 +19,11 @@ async function join(path: string, count: number, vectors: number): Promise<void>
     peers.push(peer);
     await peer.established(vectors, 20_000);
   }
-  reply({ ids: peers.map((peer) => peer.id), ms: Date.now() - started, dropped: peers.filter((peer) => peer.eof).length });
+  reply({
+    ids: peers.map((peer) => peer.id),
+    ms: Date.now() - started,
+    dropped: peers.filter((peer) => peer.eof).length,
+  });
 }
 
 const lines = createInterface({ input: process.stdin });

@@ -111,8 +111,12 @@ export function startProcess(command: string, args: string[], timeoutMs = 10_000
   let stdout = '';
   let stderr = '';
   let timedOut = false;
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
   const timer = setTimeout(() => {
     timedOut = true;
     child.kill('SIGKILL');
@@ -151,8 +155,10 @@ export { warmUpChildProcesses } from '../helpers/fds.js';
 
 /** Formats a child's result for assertion messages. */
 export function explain(result: ChildResult): string {
-  return `code ${result.code}, signal ${result.signal}, timedOut ${result.timedOut}, ` +
-    `${result.ms} ms\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
+  return (
+    `code ${result.code}, signal ${result.signal}, timedOut ${result.timedOut}, ` +
+    `${result.ms} ms\nstdout: ${result.stdout}\nstderr: ${result.stderr}`
+  );
 }
 
 /** Waits (with a deadline) for a Python helper to finish its part and exit 0. */

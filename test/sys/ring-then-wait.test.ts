@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import * as sys from '../../src/sys/index.js';
 
-test('ringThenWaitEventfd rings the one, then returns the other\'s count, or 0 after the timeout', { timeout: 10_000 }, () => {
+test("ringThenWaitEventfd rings the one, then returns the other's count, or 0 after the timeout", {
+  timeout: 10_000,
+}, () => {
   const [ring, wait] = sys.createEventfds(2);
   try {
     assert.equal(sys.ringThenWaitEventfd(ring!, wait!, 10), 0, 'nothing rang: timeout');
@@ -13,7 +15,10 @@ test('ringThenWaitEventfd rings the one, then returns the other\'s count, or 0 a
     sys.ringEventfd(wait!, 4);
     assert.equal(sys.ringThenWaitEventfd(ring!, wait!, 10), 4);
     assert.equal(sys.drainEventfd(wait!), 0, 'the count was taken');
-    assert.throws(() => sys.ringThenWaitEventfd(ring!, wait!, -2), /eventfdRingWait\(ringFd: number, waitFd: number, timeoutMs: integer >= -1\)/);
+    assert.throws(
+      () => sys.ringThenWaitEventfd(ring!, wait!, -2),
+      /eventfdRingWait\(ringFd: number, waitFd: number, timeoutMs: integer >= -1\)/,
+    );
     assert.throws(() => sys.ringThenWaitEventfd(-1, wait!, 0), TypeError);
   } finally {
     sys.close(ring!);
@@ -21,11 +26,18 @@ test('ringThenWaitEventfd rings the one, then returns the other\'s count, or 0 a
   }
 });
 
-test('ping-pong with a worker thread: each hop one ringThenWaitEventfd, no ring lost', { timeout: 20_000 }, async () => {
+test('ping-pong with a worker thread: each hop one ringThenWaitEventfd, no ring lost', {
+  timeout: 20_000,
+}, async () => {
   const [toWorker, toMain] = sys.createEventfds(2);
   const rounds = 500;
-  const worker = new Worker(new URL('./ring-then-wait-echo.js', import.meta.url), { workerData: { waitFd: toWorker, ringFd: toMain, rounds } });
-  const finished = new Promise<number>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+  const worker = new Worker(new URL('./ring-then-wait-echo.js', import.meta.url), {
+    workerData: { waitFd: toWorker, ringFd: toMain, rounds },
+  });
+  const finished = new Promise<number>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
   try {
     let answered = sys.ringThenWaitEventfd(toWorker!, toMain!, 5000);
     while (answered < rounds) answered += sys.ringThenWaitEventfd(toWorker!, toMain!, 5000) || Infinity;

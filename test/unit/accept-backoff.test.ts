@@ -8,7 +8,10 @@ import { fdBaseline } from '../server/helpers.js';
 
 test('accept backoff: 100 ms, doubling to 5 s, and from the start again after an accept', { timeout: 5000 }, () => {
   const backoff = new AcceptBackoff();
-  assert.deepEqual(Array.from({ length: 8 }, () => backoff.next()), [100, 200, 400, 800, 1600, 3200, 5000, 5000]);
+  assert.deepEqual(
+    Array.from({ length: 8 }, () => backoff.next()),
+    [100, 200, 400, 800, 1600, 3200, 5000, 5000],
+  );
   backoff.reset();
   assert.equal(backoff.next(), 100);
 });

@@ -47,8 +47,11 @@ test('the default protocol is qemu', () => {
 
 test('rejects a version other than 0', () => {
   for (const version of [1, -1, 2, 65535]) {
-    assert.throws(() => new ClientStream('qemu').feed(version), (e: Error) =>
-      e instanceof ProtocolError && e.message.includes(`version ${version}`), `version ${version}`);
+    assert.throws(
+      () => new ClientStream('qemu').feed(version),
+      (e: Error) => e instanceof ProtocolError && e.message.includes(`version ${version}`),
+      `version ${version}`,
+    );
   }
   assert.throws(() => new ClientStream('qemu').feed(2n ** 60n), ProtocolError);
 });
@@ -58,8 +61,10 @@ test('rejects a version message that carries an fd', () => {
 });
 
 test('rejects the refusal version with a message that says the server refused', () => {
-  assert.throws(() => new ClientStream('qemu').feed(0x7fffffff), (e: Error) =>
-    e instanceof ProtocolError && /refused/.test(e.message));
+  assert.throws(
+    () => new ClientStream('qemu').feed(0x7fffffff),
+    (e: Error) => e instanceof ProtocolError && /refused/.test(e.message),
+  );
 });
 
 test('rejects an id out of range or with an fd', () => {
@@ -96,7 +101,8 @@ test('rejects a value out of range after setup', () => {
 
 test('accepts 256 vectors for a peer and rejects the 257th', () => {
   const stream = established();
-  for (let v = 0; v < 256; v++) assert.deepEqual(stream.feed(5, 1000 + v), { type: 'vector', peer: 5, vector: v, fd: 1000 + v });
+  for (let v = 0; v < 256; v++)
+    assert.deepEqual(stream.feed(5, 1000 + v), { type: 'vector', peer: 5, vector: v, fd: 1000 + v });
   assert.throws(() => stream.feed(5, 2000), ProtocolError);
   // Other peers are counted separately.
   assert.deepEqual(stream.feed(6, 3000), { type: 'vector', peer: 6, vector: 0, fd: 3000 });
@@ -108,5 +114,8 @@ test('legacy established stream rejects the same bad values', () => {
 });
 
 test("legacy: the server's own legacy refusal (-2) is reported as a refusal", () => {
-  assert.throws(() => new ClientStream('legacy').feed(-2), (e: Error) => e instanceof ProtocolError && /refused/.test(e.message));
+  assert.throws(
+    () => new ClientStream('legacy').feed(-2),
+    (e: Error) => e instanceof ProtocolError && /refused/.test(e.message),
+  );
 });

@@ -49,7 +49,13 @@ function outcomes(): Outcome {
   const settled: Array<[string, 'ok' | Error]> = [];
   return {
     settled,
-    letter: (to, text) => ({ to, text, done: (error) => { settled.push([text, error ?? 'ok']); } }),
+    letter: (to, text) => ({
+      to,
+      text,
+      done: (error) => {
+        settled.push([text, error ?? 'ok']);
+      },
+    }),
     result: (text) => {
       const all = settled.filter(([t]) => t === text);
       assert.ok(all.length <= 1, `done() called ${all.length} times for "${text}"`);
@@ -58,7 +64,10 @@ function outcomes(): Outcome {
   };
 }
 
-function courier(t: TestContext, options: CourierOptions = {}): { slot: FakeSlot; courier: Courier; timeouts: number[] } {
+function courier(
+  t: TestContext,
+  options: CourierOptions = {},
+): { slot: FakeSlot; courier: Courier; timeouts: number[] } {
   const slot = new FakeSlot();
   const timeouts: number[] = [];
   const c = new Courier(slot, { onTimeout: (to) => timeouts.push(to), ...options });
@@ -82,7 +91,7 @@ test('one letter out at a time, in FIFO order; the next leaves as soon as poke()
   assert.deepEqual(slot.texts(), ['one'], 'poking a slot still out changes nothing');
   assert.equal(o.result('one'), undefined);
 
-  slot.free = true;   // the receiver took it
+  slot.free = true; // the receiver took it
   c.poke();
   assert.equal(o.result('one'), 'ok');
   assert.deepEqual(slot.texts(), ['one', 'two'], 'the next left in the same poke()');
@@ -91,23 +100,39 @@ test('one letter out at a time, in FIFO order; the next leaves as soon as poke()
   c.poke();
   slot.free = true;
   c.poke();
-  assert.deepEqual(slot.deliveries, [{ to: 3, text: 'one' }, { to: 4, text: 'two' }, { to: 3, text: 'three' }, { to: 5, text: 'four' }]);
-  assert.deepEqual(o.settled, [['one', 'ok'], ['two', 'ok'], ['three', 'ok']]);
+  assert.deepEqual(slot.deliveries, [
+    { to: 3, text: 'one' },
+    { to: 4, text: 'two' },
+    { to: 3, text: 'three' },
+    { to: 5, text: 'four' },
+  ]);
+  assert.deepEqual(o.settled, [
+    ['one', 'ok'],
+    ['two', 'ok'],
+    ['three', 'ok'],
+  ]);
   slot.free = true;
   c.poke();
-  assert.deepEqual(o.settled.map(([text]) => text), ['one', 'two', 'three', 'four']);
+  assert.deepEqual(
+    o.settled.map(([text]) => text),
+    ['one', 'two', 'three', 'four'],
+  );
   assert.equal(c.pending, 0);
   c.poke();
   assert.equal(slot.deliveries.length, 4, 'an empty courier delivers nothing');
-  assert.deepEqual(slot.calls.filter((call) => call === 'takeBack'), [], 'nothing was taken back');
+  assert.deepEqual(
+    slot.calls.filter((call) => call === 'takeBack'),
+    [],
+    'nothing was taken back',
+  );
 });
 
-test('without poke(), the courier\'s own timer notices a freed slot soon (it backs off to 16 ms, well under the timeout)', async (t) => {
+test("without poke(), the courier's own timer notices a freed slot soon (it backs off to 16 ms, well under the timeout)", async (t) => {
   const { slot, courier: c } = courier(t, { timeoutMs: 5000 });
   const o = outcomes();
   c.send(o.letter(1, 'a'));
   c.send(o.letter(1, 'b'));
-  await sleep(60);   // past the back-off to its slowest poll
+  await sleep(60); // past the back-off to its slowest poll
   assert.deepEqual(slot.texts(), ['a']);
   const polls = slot.isFreeCalls;
   assert.ok(polls >= 3 && polls <= 40, `the slot was polled ${polls} times in 60 ms (1, 2, 4, 8, 16, 16 ms ...)`);
@@ -159,7 +184,14 @@ test('timeouts in a row: each letter gets the whole timeout, each times out once
   for (const text of ['a', 'b', 'c']) c.send(o.letter(text.charCodeAt(0) - 96, text));
   await waitFor(() => o.settled.length === 3, 'all three to time out', 3000, 1);
   assert.deepEqual(timeouts, [1, 2, 3]);
-  assert.deepEqual(o.settled.map(([text, result]) => [text, result instanceof TimeoutError]), [['a', true], ['b', true], ['c', true]]);
+  assert.deepEqual(
+    o.settled.map(([text, result]) => [text, result instanceof TimeoutError]),
+    [
+      ['a', true],
+      ['b', true],
+      ['c', true],
+    ],
+  );
   assert.deepEqual(slot.calls, ['deliver 1 a', 'takeBack', 'deliver 2 b', 'takeBack', 'deliver 3 c', 'takeBack']);
   assert.equal(c.pending, 0);
 });
@@ -175,7 +207,7 @@ test('maxQueuedPerPort: letters for one receiver beyond the bound are refused (t
   assert.equal(c.send(o.letter(4, 'b3')), false);
   assert.equal(c.pending, 4);
   slot.free = true;
-  c.poke();   // a1 taken, a2 out
+  c.poke(); // a1 taken, a2 out
   assert.equal(c.send(o.letter(3, 'a4')), true, 'room again once one was taken');
   assert.equal(c.send(o.letter(3, 'a5')), false);
   for (let i = 0; i < 4; i++) {
@@ -186,7 +218,10 @@ test('maxQueuedPerPort: letters for one receiver beyond the bound are refused (t
   assert.equal(o.result('a3'), undefined, 'a refused letter is never settled');
   assert.equal(o.result('b3'), undefined);
   assert.equal(o.result('a5'), undefined);
-  assert.deepEqual(o.settled.map(([text]) => text), ['a1', 'a2', 'b1', 'b2', 'a4']);
+  assert.deepEqual(
+    o.settled.map(([text]) => text),
+    ['a1', 'a2', 'b1', 'b2', 'a4'],
+  );
   // The default bound is 16.
   const d = courier(t, { timeoutMs: 5000 });
   let accepted = 0;
@@ -247,7 +282,7 @@ test('drop(to) of a port with only queued letters leaves the letter out alone', 
   assert.equal((o.result('q-2') as Error).message, 'gone');
   assert.equal(o.result('out-1'), undefined);
   assert.deepEqual(slot.calls, ['deliver 1 out-1'], 'not taken back');
-  c.drop(9, 'nobody');   // a port with nothing: nothing happens
+  c.drop(9, 'nobody'); // a port with nothing: nothing happens
   assert.equal(c.pending, 2);
   slot.free = true;
   c.poke();
@@ -272,7 +307,7 @@ test('close(): everything waiting fails, the one out included, and no timer is l
   assert.deepEqual(timeouts, [], 'no timeout after close');
   assert.equal(slot.isFreeCalls, polls, 'no timer polls the slot after close');
   assert.deepEqual(slot.texts(), ['out']);
-  c.close();   // twice: harmless
+  c.close(); // twice: harmless
   assert.equal(o.settled.length, 3, 'each letter settled once');
 });
 

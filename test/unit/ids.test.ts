@@ -77,10 +77,22 @@ test("'lowest' reuses the lowest free id", () => {
 test('undefined when all 65536 ids are taken, for both policies', () => {
   for (const policy of ['rotate', 'lowest'] as const) {
     const allocator = new IdAllocator(policy);
-    assert.equal(allocator.allocate(() => true), undefined, policy);
+    assert.equal(
+      allocator.allocate(() => true),
+      undefined,
+      policy,
+    );
     // ... and the last free one is found wherever it is.
-    assert.equal(allocator.allocate((id) => id !== 65535), 65535, policy);
-    assert.equal(allocator.allocate((id) => id !== 0), 0, policy);
+    assert.equal(
+      allocator.allocate((id) => id !== 65535),
+      65535,
+      policy,
+    );
+    assert.equal(
+      allocator.allocate((id) => id !== 0),
+      0,
+      policy,
+    );
   }
 });
 
@@ -94,14 +106,26 @@ test("a range: 'lowest' and 'rotate' stay within it; 'random' gives every free i
       assert.ok(id !== undefined && id >= 1 && id <= 14 && !taken.has(id), `${policy}: ${id}`);
       taken.add(id);
     }
-    assert.equal(allocator.allocate((candidate) => taken.has(candidate)), undefined, `${policy}: full`);
+    assert.equal(
+      allocator.allocate((candidate) => taken.has(candidate)),
+      undefined,
+      `${policy}: full`,
+    );
     taken.delete(7);
-    assert.equal(allocator.allocate((candidate) => taken.has(candidate)), 7, `${policy}: the one free id`);
+    assert.equal(
+      allocator.allocate((candidate) => taken.has(candidate)),
+      7,
+      `${policy}: the one free id`,
+    );
   }
   const seen = new Set<number>();
   const random = new IdAllocator('random', range);
   for (let i = 0; i < 500; i++) seen.add(random.allocate(() => false)!);
-  assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 14 }, (_, i) => i + 1), 'random reaches every id');
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    Array.from({ length: 14 }, (_, i) => i + 1),
+    'random reaches every id',
+  );
   assert.throws(() => new IdAllocator('lowest', { first: 5, last: 4 }), RangeError);
   assert.throws(() => new IdAllocator('lowest', { first: 0, last: 65536 }), RangeError);
 });

@@ -4,8 +4,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BUF_OFFSET, BUF_SIZE, GLOBALS, MAX_CLIENTS, MAX_MESSAGE, MAX_NAME, NAME_SIZE, SLOT, SLOT_SIZE,
-  Mailbox, MailboxError, geometry,
+  BUF_OFFSET,
+  BUF_SIZE,
+  GLOBALS,
+  MAX_CLIENTS,
+  MAX_MESSAGE,
+  MAX_NAME,
+  NAME_SIZE,
+  SLOT,
+  SLOT_SIZE,
+  Mailbox,
+  MailboxError,
+  geometry,
 } from '../../src/mailbox/index.js';
 
 const u64 = (view: Uint8Array, offset: number): bigint =>
@@ -30,7 +40,7 @@ function isError(type: new (...args: never[]) => Error, ...patterns: RegExp[]): 
   };
 }
 
-test('the layout constants are FAME-Z\'s', () => {
+test("the layout constants are FAME-Z's", () => {
   assert.equal(SLOT_SIZE, 512);
   assert.equal(BUF_OFFSET, 128);
   assert.equal(BUF_SIZE, 384);
@@ -39,11 +49,21 @@ test('the layout constants are FAME-Z\'s', () => {
   assert.equal(MAX_NAME, 31);
   assert.equal(MAX_CLIENTS, 62);
   assert.deepEqual({ ...GLOBALS }, { slotsize: 0, bufOffset: 8, nClients: 16, nEvents: 24, serverId: 32 });
-  assert.deepEqual({ ...SLOT }, { nodename: 0, cclass: 32, buflen: 64, peerId: 72, lastResponder: 80, peerSID: 88, peerCID: 96, buf: 128 });
+  assert.deepEqual(
+    { ...SLOT },
+    { nodename: 0, cclass: 32, buflen: 64, peerId: 72, lastResponder: 80, peerSID: 88, peerCID: 96, buf: 128 },
+  );
 });
 
 test('geometry(): nEvents = n + 2, serverId = n + 1, size = max(4096, next power of two of (n + 2) * 512)', () => {
-  const cases: Array<[number, number]> = [[1, 4096], [2, 4096], [6, 4096], [14, 8192], [30, 16384], [62, 32768]];
+  const cases: Array<[number, number]> = [
+    [1, 4096],
+    [2, 4096],
+    [6, 4096],
+    [14, 8192],
+    [30, 16384],
+    [62, 32768],
+  ];
   for (const [n, size] of cases) {
     assert.deepEqual(geometry(n), { nClients: n, nEvents: n + 2, serverId: n + 1, size }, `${n} clients`);
     // The rule itself, independently of the table.
@@ -64,18 +84,18 @@ test('geometry(): anything but an integer from 1 to 62 is a RangeError', () => {
   }
 });
 
-test('format(): the globals and every slot\'s peer_id at their exact byte offsets, everything else zero', () => {
-  const view = new Uint8Array(8192).fill(0xa5);   // garbage to be wiped
+test("format(): the globals and every slot's peer_id at their exact byte offsets, everything else zero", () => {
+  const view = new Uint8Array(8192).fill(0xa5); // garbage to be wiped
   const layout = new Mailbox(view).format(14);
   assert.deepEqual(layout, { nClients: 14, nEvents: 16, serverId: 15, size: 8192 });
   // slot 0: slotsize 512 @0, buf_offset 128 @8, nClients 14 @16, nEvents 16 @24, server_id 15 @32.
-  assert.deepEqual([...view.subarray(0, 40)], [
-    0x00, 0x02, 0, 0, 0, 0, 0, 0,
-    0x80, 0x00, 0, 0, 0, 0, 0, 0,
-    14, 0, 0, 0, 0, 0, 0, 0,
-    16, 0, 0, 0, 0, 0, 0, 0,
-    15, 0, 0, 0, 0, 0, 0, 0,
-  ]);
+  assert.deepEqual(
+    [...view.subarray(0, 40)],
+    [
+      0x00, 0x02, 0, 0, 0, 0, 0, 0, 0x80, 0x00, 0, 0, 0, 0, 0, 0, 14, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 15,
+      0, 0, 0, 0, 0, 0, 0,
+    ],
+  );
   assert.equal(u64(view, 0), 512n);
   assert.equal(u64(view, 8), 128n);
   assert.equal(u64(view, 16), 14n);
@@ -113,7 +133,7 @@ test('format(): the smallest and the largest fabric; a memory too small is a Mai
   assert.throws(() => new Mailbox(new Uint8Array(65536)).format(63), RangeError);
 });
 
-test('a Mailbox over a view that does not start at its buffer\'s beginning uses the view\'s offsets', () => {
+test("a Mailbox over a view that does not start at its buffer's beginning uses the view's offsets", () => {
   const backing = new Uint8Array(100 + 8192 + 100).fill(0x11);
   const view = backing.subarray(100, 100 + 8192);
   const mailbox = new Mailbox(view);
@@ -137,7 +157,10 @@ test('globals(): read back after format(), also from a view of slot 0 alone', ()
 });
 
 test('globals(): zeroed memory or wrong values are no IVSHMSG fabric (MailboxError)', () => {
-  assert.throws(() => new Mailbox(new Uint8Array(8192)).globals(), isError(MailboxError, /not an IVSHMSG fabric/, /slotsize 0/));
+  assert.throws(
+    () => new Mailbox(new Uint8Array(8192)).globals(),
+    isError(MailboxError, /not an IVSHMSG fabric/, /slotsize 0/),
+  );
   const wrong: Array<[string, number, bigint]> = [
     ['slotsize 1024', GLOBALS.slotsize, 1024n],
     ['buf_offset 64', GLOBALS.bufOffset, 64n],
@@ -149,13 +172,21 @@ test('globals(): zeroed memory or wrong values are no IVSHMSG fabric (MailboxErr
   for (const [what, offset, value] of wrong) {
     const { view } = fresh(14);
     setU64(view, offset, value);
-    assert.throws(() => new Mailbox(view).globals(), isError(MailboxError, /not an IVSHMSG fabric/, new RegExp(String(value))), what);
+    assert.throws(
+      () => new Mailbox(view).globals(),
+      isError(MailboxError, /not an IVSHMSG fabric/, new RegExp(String(value))),
+      what,
+    );
   }
   // An ivshmem memory full of other data.
   const random = new Uint8Array(8192).map((_, i) => (i * 37 + 11) & 0xff);
   assert.throws(() => new Mailbox(random).globals(), isError(MailboxError, /not an IVSHMSG fabric/));
   // Plausible nClients whose nEvents / server_id disagree.
-  for (const [what, offset, value] of [['nEvents 17', GLOBALS.nEvents, 17n], ['server_id 14', GLOBALS.serverId, 14n], ['server_id 2^64-1', GLOBALS.serverId, 2n ** 64n - 1n]] as const) {
+  for (const [what, offset, value] of [
+    ['nEvents 17', GLOBALS.nEvents, 17n],
+    ['server_id 14', GLOBALS.serverId, 14n],
+    ['server_id 2^64-1', GLOBALS.serverId, 2n ** 64n - 1n],
+  ] as const) {
     const { view } = fresh(14);
     setU64(view, offset, value);
     assert.throws(() => new Mailbox(view).globals(), isError(MailboxError, /globals disagree/, /nClients 14/), what);
@@ -183,7 +214,10 @@ test('names: round trip, the 31-byte limit (in bytes, not characters), cleared n
   assert.equal(mailbox.nodename(4), longest);
   assert.equal(mailbox.cclass(4), 'c'.repeat(31));
   assert.equal(view[4 * 512 + 31], 0, 'the NUL in the last byte');
-  assert.throws(() => mailbox.setNames(4, { nodename: 'n'.repeat(32) }), isError(MailboxError, /at most 31 bytes, not 32/));
+  assert.throws(
+    () => mailbox.setNames(4, { nodename: 'n'.repeat(32) }),
+    isError(MailboxError, /at most 31 bytes, not 32/),
+  );
   assert.throws(() => mailbox.setNames(4, { cclass: 'c'.repeat(100) }), isError(MailboxError, /cclass/, /not 100/));
   // Multi-byte: 15 × é = 30 bytes fits, 16 × é = 32 bytes does not, though it is 16 characters.
   mailbox.setNames(5, { nodename: 'é'.repeat(15) });
@@ -209,7 +243,7 @@ test('names: round trip, the 31-byte limit (in bytes, not characters), cleared n
 
 test('hostile names: no NUL in the 32 bytes, not UTF-8 → MailboxError naming the slot and the field', () => {
   const { view, mailbox } = fresh();
-  view.fill(0x41, 6 * 512, 6 * 512 + 32);   // 32 × 'A', no NUL; the cclass after it is fine
+  view.fill(0x41, 6 * 512, 6 * 512 + 32); // 32 × 'A', no NUL; the cclass after it is fine
   assert.throws(() => mailbox.nodename(6), isError(MailboxError, /slot 6/, /nodename/, /no NUL in its 32 bytes/));
   assert.equal(mailbox.cclass(6), '', 'the name does not run into the next field');
   view.fill(0x42, 6 * 512 + 32, 6 * 512 + 64);
@@ -217,11 +251,11 @@ test('hostile names: no NUL in the 32 bytes, not UTF-8 → MailboxError naming t
 
   view.set([0xff, 0xfe, 0x41, 0], 7 * 512);
   assert.throws(() => mailbox.nodename(7), isError(MailboxError, /slot 7/, /nodename/, /not UTF-8/));
-  view.set([0xc3, 0x28, 0], 7 * 512 + 32);      // a broken two-byte sequence
+  view.set([0xc3, 0x28, 0], 7 * 512 + 32); // a broken two-byte sequence
   assert.throws(() => mailbox.cclass(7), isError(MailboxError, /slot 7/, /cclass/, /not UTF-8/));
-  view.set([0xed, 0xa0, 0x80, 0], 8 * 512);     // an encoded surrogate
+  view.set([0xed, 0xa0, 0x80, 0], 8 * 512); // an encoded surrogate
   assert.throws(() => mailbox.nodename(8), isError(MailboxError, /slot 8/, /not UTF-8/));
-  view.set([0xc0, 0xaf, 0], 8 * 512);           // an overlong '/'
+  view.set([0xc0, 0xaf, 0], 8 * 512); // an overlong '/'
   assert.throws(() => mailbox.nodename(8), isError(MailboxError, /slot 8/, /not UTF-8/));
   // Bytes after the NUL do not matter.
   view.set([0x6f, 0x6b, 0, 0xff, 0xff, 0xff], 9 * 512);
@@ -232,7 +266,7 @@ test('hostile names: no NUL in the 32 bytes, not UTF-8 → MailboxError naming t
   assert.equal(mailbox.cclass(6), 'too');
 });
 
-test('put/take: round trip (multi-byte UTF-8 too), buflen in bytes, the buffer\'s tail zeroed, take() hands the slot back', () => {
+test("put/take: round trip (multi-byte UTF-8 too), buflen in bytes, the buffer's tail zeroed, take() hands the slot back", () => {
   const { view, mailbox } = fresh();
   assert.equal(mailbox.isFree(2), true);
   mailbox.put(2, 'ping!EZT=1');
@@ -276,7 +310,7 @@ test('put: at most 383 bytes (in bytes: a 383-byte message fits, 384 does not, n
   assert.equal(mailbox.take(5), max);
   assert.throws(() => mailbox.put(5, 'm'.repeat(384)), isError(MailboxError, /at most 383 bytes, not 384/));
   assert.throws(() => mailbox.put(5, 'é'.repeat(192)), isError(MailboxError, /not 384/));
-  mailbox.put(5, 'é'.repeat(191) + 'x');   // 383 bytes
+  mailbox.put(5, 'é'.repeat(191) + 'x'); // 383 bytes
   assert.equal(mailbox.take(5), 'é'.repeat(191) + 'x');
   // A refused message leaves the slot as it was.
   mailbox.put(5, 'before');
@@ -291,7 +325,7 @@ test('put: at most 383 bytes (in bytes: a 383-byte message fits, 384 does not, n
 test('take(): a buflen of exactly 384 reads the whole buffer and nothing past it', () => {
   const { view, mailbox } = fresh();
   view.fill(0x71, 3 * 512 + 128, 3 * 512 + 512);
-  view.fill(0x72, 4 * 512, 4 * 512 + 31);   // slot 4's nodename, right after
+  view.fill(0x72, 4 * 512, 4 * 512 + 31); // slot 4's nodename, right after
   setU64(view, 3 * 512 + 64, 384n);
   assert.equal(mailbox.take(3), 'q'.repeat(384));
   assert.equal(mailbox.buflen(3), 0n);
@@ -304,7 +338,11 @@ test('hostile buflen past the 384-byte buffer (385, 2^63, 2^64-1, ...) → Mailb
     setU64(view, 9 * 512 + 64, bad);
     assert.equal(mailbox.buflen(9), bad, 'buflen reads the whole u64');
     assert.equal(mailbox.isFree(9), false);
-    assert.throws(() => mailbox.take(9), isError(MailboxError, /slot 9/, new RegExp(`buflen ${bad}`), /384/), String(bad));
+    assert.throws(
+      () => mailbox.take(9),
+      isError(MailboxError, /slot 9/, new RegExp(`buflen ${bad}`), /384/),
+      String(bad),
+    );
     assert.equal(mailbox.buflen(9), 0n, `slot handed back after buflen ${bad}`);
     assert.equal(mailbox.isFree(9), true);
   }
@@ -316,8 +354,16 @@ test('hostile buflen past the 384-byte buffer (385, 2^63, 2^64-1, ...) → Mailb
 test('hostile bytes that are not UTF-8 → MailboxError naming the slot; the slot is handed back', () => {
   const { view, mailbox } = fresh();
   const bad: number[][] = [
-    [0xff], [0xfe, 0xff], [0x80], [0xc3, 0x28], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xed, 0xa0, 0x80],
-    [0xc0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0x70, 0x69, 0x6e, 0x67, 0xff],
+    [0xff],
+    [0xfe, 0xff],
+    [0x80],
+    [0xc3, 0x28],
+    [0xe2, 0x82],
+    [0xf0, 0x9f, 0x98],
+    [0xed, 0xa0, 0x80],
+    [0xc0, 0x80],
+    [0xf4, 0x90, 0x80, 0x80],
+    [0x70, 0x69, 0x6e, 0x67, 0xff],
   ];
   for (const bytes of bad) {
     view.set(bytes, 11 * 512 + 128);
@@ -355,7 +401,7 @@ test('handBack() and fields: buflen 0; field/setField read and write each u64 at
 });
 
 test('a slot out of range (0, past the memory, negative, fractional, NaN) is a RangeError, and nothing is written', () => {
-  const { view, mailbox } = fresh();   // 16 slots: 0 (globals), 1..15
+  const { view, mailbox } = fresh(); // 16 slots: 0 (globals), 1..15
   const before = Uint8Array.from(view);
   const calls: Array<[string, (id: number) => unknown]> = [
     ['nodename', (id) => mailbox.nodename(id)],
@@ -380,7 +426,9 @@ test('a slot out of range (0, past the memory, negative, fractional, NaN) is a R
       }
       const changed = view.findIndex((byte, i) => byte !== before[i]);
       if (changed >= 0) {
-        problems.push(`${name}(${id}) wrote byte ${changed} (slot ${Math.floor(changed / 512)}, offset ${changed % 512})`);
+        problems.push(
+          `${name}(${id}) wrote byte ${changed} (slot ${Math.floor(changed / 512)}, offset ${changed % 512})`,
+        );
         view.set(before);
       }
     }

@@ -3,8 +3,23 @@
 // variant, and the formatters (each parsed back).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatArguments, formatPayload, parseArguments, parsePayload, TRACKER_TOKEN, words } from '../../src/fabric/payload.js';
-import { ctlWrite, linkAck, linkRfc, parseRequest, PEER_ATTRIBUTE_REQUEST, standaloneAck, type Request } from '../../src/fabric/link.js';
+import {
+  formatArguments,
+  formatPayload,
+  parseArguments,
+  parsePayload,
+  TRACKER_TOKEN,
+  words,
+} from '../../src/fabric/payload.js';
+import {
+  ctlWrite,
+  linkAck,
+  linkRfc,
+  parseRequest,
+  PEER_ATTRIBUTE_REQUEST,
+  standaloneAck,
+  type Request,
+} from '../../src/fabric/link.js';
 
 test('parsePayload: the tracker !EZT=<n> at the end is split off', () => {
   assert.equal(TRACKER_TOKEN, '!EZT=');
@@ -18,8 +33,24 @@ test('parsePayload: the tracker !EZT=<n> at the end is split off', () => {
 });
 
 test('parsePayload: no tracker, or a malformed one, leaves the whole text as the body', () => {
-  for (const text of ['ping', '', 'ping!EZT', 'ping!EZ=5', 'ping!ezt=5', 'ping!EZT=', 'ping!EZT=x', 'ping!EZT=5x', 'ping!EZT=-1',
-    'ping!EZT=1.5', 'ping!EZT= 5', 'ping!EZT=5 ', 'ping!EZT=+5', 'ping!EZT=1e3', `ping!EZT=${'1'.repeat(16)}`, 'ping!EZT=٣']) {
+  for (const text of [
+    'ping',
+    '',
+    'ping!EZT',
+    'ping!EZ=5',
+    'ping!ezt=5',
+    'ping!EZT=',
+    'ping!EZT=x',
+    'ping!EZT=5x',
+    'ping!EZT=-1',
+    'ping!EZT=1.5',
+    'ping!EZT= 5',
+    'ping!EZT=5 ',
+    'ping!EZT=+5',
+    'ping!EZT=1e3',
+    `ping!EZT=${'1'.repeat(16)}`,
+    'ping!EZT=٣',
+  ]) {
     const parsed = parsePayload(text);
     assert.deepEqual(parsed, { body: text }, JSON.stringify(text));
     assert.equal('tracker' in parsed, false);
@@ -39,7 +70,12 @@ test('formatPayload: body then tracker; no tracker, no token; parsePayload reads
   assert.equal(formatPayload('pong', 0), 'pong!EZT=0');
   assert.equal(formatPayload('pong'), 'pong');
   assert.equal(formatPayload('', 1), '!EZT=1');
-  for (const [body, tracker] of [['ping', 1], ['Link CTL ACK cclass=FabricSwitch,CID0=1500,SID0=27', 42], ['héllo ✓', 3], ['', 0]] as const) {
+  for (const [body, tracker] of [
+    ['ping', 1],
+    ['Link CTL ACK cclass=FabricSwitch,CID0=1500,SID0=27', 42],
+    ['héllo ✓', 3],
+    ['', 0],
+  ] as const) {
     assert.deepEqual(parsePayload(formatPayload(body, tracker)), { body, tracker });
   }
   assert.deepEqual(parsePayload(formatPayload('ping')), { body: 'ping' });
@@ -55,7 +91,11 @@ test('words: split on any run of white space, no empty words', () => {
 
 test('parseArguments: key=value items, trimmed; items without a key or "=" left out; the last duplicate wins', () => {
   assert.deepEqual(parseArguments('a=1, b = x'), { a: '1', b: 'x' });
-  assert.deepEqual(parseArguments('cclass=FabricSwitch,CID0=1500,SID0=27'), { cclass: 'FabricSwitch', CID0: '1500', SID0: '27' });
+  assert.deepEqual(parseArguments('cclass=FabricSwitch,CID0=1500,SID0=27'), {
+    cclass: 'FabricSwitch',
+    CID0: '1500',
+    SID0: '27',
+  });
   assert.deepEqual(parseArguments('  key  =  spaced value  '), { key: 'spaced value' });
   assert.deepEqual(parseArguments('lonely'), {});
   assert.deepEqual(parseArguments('x,y=2,z'), { y: '2' });
@@ -95,10 +135,15 @@ test('parseRequest: ping, pong, dump alone (with any white space around them)', 
 test('parseRequest: Link CTL Peer-Attribute, ACK, NAK; anything else after Link CTL is bad', () => {
   assert.deepEqual(parseRequest(PEER_ATTRIBUTE_REQUEST), { kind: 'peer-attribute' });
   assert.deepEqual(parseRequest('Link  CTL   Peer-Attribute '), { kind: 'peer-attribute' });
-  assert.deepEqual(parseRequest('Link CTL ACK cclass=FabricSwitch,CID0=1500,SID0=27'),
-    { kind: 'ack', attributes: { cclass: 'FabricSwitch', CID0: '1500', SID0: '27' } });
-  assert.deepEqual(parseRequest('Link CTL ACK cclass=Driverless  QEMU,CID0=0,SID0=0'),
-    { kind: 'ack', attributes: { cclass: 'Driverless QEMU', CID0: '0', SID0: '0' } }, 'a value with a space');
+  assert.deepEqual(parseRequest('Link CTL ACK cclass=FabricSwitch,CID0=1500,SID0=27'), {
+    kind: 'ack',
+    attributes: { cclass: 'FabricSwitch', CID0: '1500', SID0: '27' },
+  });
+  assert.deepEqual(
+    parseRequest('Link CTL ACK cclass=Driverless  QEMU,CID0=0,SID0=0'),
+    { kind: 'ack', attributes: { cclass: 'Driverless QEMU', CID0: '0', SID0: '0' } },
+    'a value with a space',
+  );
   assert.deepEqual(parseRequest('Link CTL ACK'), { kind: 'ack', attributes: {} });
   assert.deepEqual(parseRequest('Link CTL ACK garbage'), { kind: 'ack', attributes: {} });
   assert.deepEqual(parseRequest('Link CTL NAK no such thing'), { kind: 'nak', detail: 'no such thing' });
@@ -117,7 +162,10 @@ test('parseRequest: Link CTL Peer-Attribute, ACK, NAK; anything else after Link 
   // "Link" without CTL or RFC is no link request at all.
   assert.deepEqual(parseRequest('Link'), { kind: 'other', words: ['Link'] });
   assert.deepEqual(parseRequest('Link Up'), { kind: 'other', words: ['Link', 'Up'] });
-  assert.deepEqual(parseRequest('link CTL Peer-Attribute'), { kind: 'other', words: ['link', 'CTL', 'Peer-Attribute'] });
+  assert.deepEqual(parseRequest('link CTL Peer-Attribute'), {
+    kind: 'other',
+    words: ['link', 'CTL', 'Peer-Attribute'],
+  });
 });
 
 test('parseRequest: Link RFC with and without TTC (the switch judges the value)', () => {
@@ -133,34 +181,60 @@ test('parseRequest: Link RFC with and without TTC (the switch judges the value)'
   }
 });
 
-test('parseRequest: CTL-Write with every field; the formatter\'s text parses back to the same write', () => {
+test("parseRequest: CTL-Write with every field; the formatter's text parses back to the same write", () => {
   const write = { space: 0, pfmCid: 1500, pfmSid: 27, cid: 300, sid: 27, tag: '4' };
   const text = ctlWrite(write);
   assert.equal(text, 'CTL-Write Space=0,PFMCID=1500,PFMSID=27,CID=300,SID=27,Tag=4');
   assert.deepEqual(parseRequest(text), { kind: 'ctl-write', write });
-  assert.deepEqual(parseRequest('CTL-Write Tag=x9, SID=1 ,CID=2,PFMSID=3,PFMCID=4,Space=5'),
-    { kind: 'ctl-write', write: { space: 5, pfmCid: 4, pfmSid: 3, cid: 2, sid: 1, tag: 'x9' } }, 'any order, spaces');
+  assert.deepEqual(
+    parseRequest('CTL-Write Tag=x9, SID=1 ,CID=2,PFMSID=3,PFMCID=4,Space=5'),
+    { kind: 'ctl-write', write: { space: 5, pfmCid: 4, pfmSid: 3, cid: 2, sid: 1, tag: 'x9' } },
+    'any order, spaces',
+  );
 });
 
 test('parseRequest: a CTL-Write missing (or with an invalid) each field is bad, naming the field', () => {
   const full: Record<string, string> = { Space: '0', PFMCID: '1500', PFMSID: '27', CID: '100', SID: '27', Tag: '1' };
   const body = (values: Record<string, string>): string =>
-    `CTL-Write ${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(',')}`;
+    `CTL-Write ${Object.entries(values)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')}`;
   for (const key of Object.keys(full)) {
     const without = { ...full };
     delete without[key];
-    assert.deepEqual(parseRequest(body(without)), { kind: 'bad', why: `CTL-Write without a valid ${key}` }, `without ${key}`);
-    assert.deepEqual(parseRequest(body({ ...full, [key]: '' })), { kind: 'bad', why: `CTL-Write without a valid ${key}` }, `${key} empty`);
+    assert.deepEqual(
+      parseRequest(body(without)),
+      { kind: 'bad', why: `CTL-Write without a valid ${key}` },
+      `without ${key}`,
+    );
+    assert.deepEqual(
+      parseRequest(body({ ...full, [key]: '' })),
+      { kind: 'bad', why: `CTL-Write without a valid ${key}` },
+      `${key} empty`,
+    );
   }
   for (const key of ['Space', 'PFMCID', 'PFMSID', 'CID', 'SID']) {
     for (const value of ['x', '-1', '1.5', '0x10', '1e3', '1'.repeat(16)]) {
-      assert.deepEqual(parseRequest(body({ ...full, [key]: value })), { kind: 'bad', why: `CTL-Write without a valid ${key}` }, `${key}=${value}`);
+      assert.deepEqual(
+        parseRequest(body({ ...full, [key]: value })),
+        { kind: 'bad', why: `CTL-Write without a valid ${key}` },
+        `${key}=${value}`,
+      );
     }
   }
-  assert.deepEqual(parseRequest('CTL-Write'), { kind: 'bad', why: 'CTL-Write without a valid Space, PFMCID, PFMSID, CID, SID, Tag' });
-  assert.deepEqual(parseRequest('CTL-Write Space=0'), { kind: 'bad', why: 'CTL-Write without a valid PFMCID, PFMSID, CID, SID, Tag' });
-  assert.deepEqual(parseRequest('CTL-Write space=0,pfmcid=1,pfmsid=2,cid=3,sid=4,tag=5'),
-    { kind: 'bad', why: 'CTL-Write without a valid Space, PFMCID, PFMSID, CID, SID, Tag' }, 'keys are case-sensitive');
+  assert.deepEqual(parseRequest('CTL-Write'), {
+    kind: 'bad',
+    why: 'CTL-Write without a valid Space, PFMCID, PFMSID, CID, SID, Tag',
+  });
+  assert.deepEqual(parseRequest('CTL-Write Space=0'), {
+    kind: 'bad',
+    why: 'CTL-Write without a valid PFMCID, PFMSID, CID, SID, Tag',
+  });
+  assert.deepEqual(
+    parseRequest('CTL-Write space=0,pfmcid=1,pfmsid=2,cid=3,sid=4,tag=5'),
+    { kind: 'bad', why: 'CTL-Write without a valid Space, PFMCID, PFMSID, CID, SID, Tag' },
+    'keys are case-sensitive',
+  );
 });
 
 test('parseRequest: Standalone Acknowledgment with Tag and Reason, and without either', () => {
@@ -168,7 +242,9 @@ test('parseRequest: Standalone Acknowledgment with Tag and Reason, and without e
   assert.equal(standaloneAck('7', 'Busy'), 'Standalone Acknowledgment Tag=7,Reason=Busy');
   const fields = (body: string): [string, string | undefined, string | undefined] => {
     const request = parseRequest(body);
-    return request.kind === 'standalone-ack' ? [request.kind, request.tag, request.reason] : [request.kind, undefined, undefined];
+    return request.kind === 'standalone-ack'
+      ? [request.kind, request.tag, request.reason]
+      : [request.kind, undefined, undefined];
   };
   assert.deepEqual(fields(standaloneAck('7')), ['standalone-ack', '7', 'OK']);
   assert.deepEqual(fields(standaloneAck('12', 'Refused')), ['standalone-ack', '12', 'Refused']);
@@ -181,15 +257,23 @@ test('parseRequest: Standalone Acknowledgment with Tag and Reason, and without e
 });
 
 test('the formatters: Link CTL ACK, Link RFC; every message of the exchange parses back after a tracker round trip', () => {
-  assert.equal(linkAck({ cclass: 'FabricSwitch', CID0: 1500, SID0: 27 }), 'Link CTL ACK cclass=FabricSwitch,CID0=1500,SID0=27');
+  assert.equal(
+    linkAck({ cclass: 'FabricSwitch', CID0: 1500, SID0: 27 }),
+    'Link CTL ACK cclass=FabricSwitch,CID0=1500,SID0=27',
+  );
   assert.equal(linkRfc(), 'Link RFC TTC=27us');
   assert.equal(linkRfc('5us'), 'Link RFC TTC=5us');
   const exchange: Array<[string, Request]> = [
     [linkRfc(), { kind: 'rfc', ttc: '27us' }],
-    [ctlWrite({ space: 0, pfmCid: 1500, pfmSid: 27, cid: 100, sid: 27, tag: '1' }),
-      { kind: 'ctl-write', write: { space: 0, pfmCid: 1500, pfmSid: 27, cid: 100, sid: 27, tag: '1' } }],
+    [
+      ctlWrite({ space: 0, pfmCid: 1500, pfmSid: 27, cid: 100, sid: 27, tag: '1' }),
+      { kind: 'ctl-write', write: { space: 0, pfmCid: 1500, pfmSid: 27, cid: 100, sid: 27, tag: '1' } },
+    ],
     [PEER_ATTRIBUTE_REQUEST, { kind: 'peer-attribute' }],
-    [linkAck({ cclass: 'Debugger', CID0: 100, SID0: 27 }), { kind: 'ack', attributes: { cclass: 'Debugger', CID0: '100', SID0: '27' } }],
+    [
+      linkAck({ cclass: 'Debugger', CID0: 100, SID0: 27 }),
+      { kind: 'ack', attributes: { cclass: 'Debugger', CID0: '100', SID0: '27' } },
+    ],
   ];
   for (const [i, [text, request]] of exchange.entries()) {
     const { body, tracker } = parsePayload(formatPayload(text, i + 1));

@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatSize, isPowerOfTwo, MAX_SIZE, MIN_SIZE, nextPowerOfTwo, parseSize } from '../../src/memory/size.js';
 
-const K = 1024, M = K ** 2, G = K ** 3, T = K ** 4;
+const K = 1024,
+  M = K ** 2,
+  G = K ** 3,
+  T = K ** 4;
 
 test('parseSize: plain bytes and K/M/G/T suffixes (powers of 1024)', () => {
   assert.equal(parseSize('4096'), 4096);
@@ -24,14 +27,21 @@ test('parseSize: the range is 4K..16T inclusive', () => {
   assert.equal(MAX_SIZE, 16 * T);
   assert.equal(parseSize(String(4 * K)), 4 * K);
   for (const text of ['4095', '1K', '3K', '0', '0K', '17T', '16385G', `${16 * T + 1}`, '99999999999T']) {
-    assert.throws(() => parseSize(text), (e: Error) => e instanceof RangeError && /range/.test(e.message), text);
+    assert.throws(
+      () => parseSize(text),
+      (e: Error) => e instanceof RangeError && /range/.test(e.message),
+      text,
+    );
   }
 });
 
 test('parseSize: bad text is refused with a one-line message that quotes it', () => {
   for (const text of ['', 'abc', '4Q', '4.5M', '-4K', '4 M M', 'M', '0x1000', '1e6', '4KK', '4Mb2']) {
-    assert.throws(() => parseSize(text), (e: Error) => e instanceof RangeError && e.message.includes(`"${text}"`) &&
-      !e.message.includes('\n'), JSON.stringify(text));
+    assert.throws(
+      () => parseSize(text),
+      (e: Error) => e instanceof RangeError && e.message.includes(`"${text}"`) && !e.message.includes('\n'),
+      JSON.stringify(text),
+    );
   }
 });
 

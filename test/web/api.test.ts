@@ -15,32 +15,64 @@ test('GET /api/v1/server, /peers, /topology and /system describe the fabric', as
   const server = await (await h.get('/api/v1/server')).json();
   assert.equal(server.kind, 'fabric');
   assert.equal(server.socketPath, h.path);
-  assert.deepEqual(server.memory, { kind: 'file', size: 8192, description: `file ${h.fabric.mailboxPath}`, path: h.fabric.mailboxPath });
+  assert.deepEqual(server.memory, {
+    kind: 'file',
+    size: 8192,
+    description: `file ${h.fabric.mailboxPath}`,
+    path: h.fabric.mailboxPath,
+  });
   assert.equal(server.vectors, 16);
   assert.equal(server.peers, 1);
   assert.equal(server.write, false);
   assert.equal(server.options.mode, 'managing');
 
   const { peers } = await (await h.get('/api/v1/peers')).json();
-  assert.deepEqual(peers.map((p: { id: number }) => p.id), [1, 15]);
+  assert.deepEqual(
+    peers.map((p: { id: number }) => p.id),
+    [1, 15],
+  );
   const [one, sw] = peers;
   assert.equal(one.vectors, 16);
   assert.equal(one.credentials.pid, process.pid);
   assert.equal(one.credentials.uid, process.getuid!());
   assert.ok(!Number.isNaN(Date.parse(one.joinedAt)));
-  assert.deepEqual({ nodename: one.nodename, cclass: one.cclass, cid: one.cid, sid: one.sid, linkState: one.linkState, received: one.received, sent: one.sent, builtIn: one.builtIn },
-    { nodename: 'z01', cclass: 'Debugger', cid: 0, sid: 0, linkState: 'up', received: 1, sent: 1, builtIn: false });
-  assert.deepEqual({ nodename: sw.nodename, cid: sw.cid, sid: sw.sid, builtIn: sw.builtIn }, { nodename: 'Z-switch', cid: 1500, sid: 27, builtIn: true });
+  assert.deepEqual(
+    {
+      nodename: one.nodename,
+      cclass: one.cclass,
+      cid: one.cid,
+      sid: one.sid,
+      linkState: one.linkState,
+      received: one.received,
+      sent: one.sent,
+      builtIn: one.builtIn,
+    },
+    { nodename: 'z01', cclass: 'Debugger', cid: 0, sid: 0, linkState: 'up', received: 1, sent: 1, builtIn: false },
+  );
+  assert.deepEqual(
+    { nodename: sw.nodename, cid: sw.cid, sid: sw.sid, builtIn: sw.builtIn },
+    { nodename: 'Z-switch', cid: 1500, sid: 27, builtIn: true },
+  );
 
   const topology = await (await h.get('/api/v1/topology')).json();
-  assert.deepEqual({ directed: topology.directed, multigraph: topology.multigraph, kind: topology.graph.kind }, { directed: false, multigraph: false, kind: 'fabric' });
-  assert.deepEqual(topology.nodes.map((n: { id: string; kind: string }) => [n.id, n.kind]), [['switch-15', 'switch'], ['peer-1', 'peer']]);
+  assert.deepEqual(
+    { directed: topology.directed, multigraph: topology.multigraph, kind: topology.graph.kind },
+    { directed: false, multigraph: false, kind: 'fabric' },
+  );
+  assert.deepEqual(
+    topology.nodes.map((n: { id: string; kind: string }) => [n.id, n.kind]),
+    [
+      ['switch-15', 'switch'],
+      ['peer-1', 'peer'],
+    ],
+  );
   assert.deepEqual(topology.links, [{ source: 'peer-1', target: 'switch-15', kind: 'port', state: 'up' }]);
 
   const system = await h.get('/system');
   assert.equal(system.headers.get('access-control-allow-origin'), '*');
   assert.deepEqual(await system.json(), {
-    nClients: 14, server_ivshmsg_id: 15,
+    nClients: 14,
+    server_ivshmsg_id: 15,
     nodes: [
       { ivshmsg_id: 1, id: 'z01', cclass: 'Debugger', hardware: 'debugger', group: 'port_1' },
       { ivshmsg_id: 15, id: 'Z-switch', cclass: 'FabricSwitch', hardware: 'switch', group: 'port_15' },
@@ -64,7 +96,10 @@ test('the event stream delivers joins, messages (with the token), link changes a
   const tag = /Tag=(\d+)/.exec(write.body)![1];
   await peer.send(peer.serverId, `Standalone Acknowledgment Tag=${tag},Reason=OK`);
   const message = await stream.expect('message', (data) => data.body === 'Link RFC TTC=27us');
-  assert.deepEqual({ from: message.data.from, to: message.data.to, nodename: message.data.nodename }, { from: peer.id, to: 15, nodename: 'z01' });
+  assert.deepEqual(
+    { from: message.data.from, to: message.data.to, nodename: message.data.nodename },
+    { from: peer.id, to: 15, nodename: 'z01' },
+  );
   await stream.expect('sent', (data) => data.to === peer.id && String(data.text).startsWith('CTL-Write'));
   const link = await stream.expect('link', (data) => data.change === 'configured');
   assert.deepEqual((link.data.peer as { cid: number; linkState: string }).cid, peer.id * 100);
@@ -73,7 +108,11 @@ test('the event stream delivers joins, messages (with the token), link changes a
   const left = await stream.expect('peer-left', (data) => data.id === peer.id);
   assert.equal(left.data.nodename, 'z01');
   const ids = stream.events.map((event) => Number(event.id));
-  assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'event ids rise');
+  assert.deepEqual(
+    ids,
+    [...ids].sort((a, b) => a - b),
+    'event ids rise',
+  );
   await stream.close();
   await h.done();
 });

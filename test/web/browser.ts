@@ -14,8 +14,17 @@ export async function openBrowser(args: string[] = []): Promise<{ context: Brows
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1400, height: 820 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', ...args],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      ...args,
+    ],
   });
   return {
     context,

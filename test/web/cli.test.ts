@@ -11,7 +11,17 @@ test('famez fabric --http serves the API on loopback; the log line says where', 
   const dir = tempDir(t);
   const token = join(dir, 'token');
   writeFileSync(token, `${TOKEN}\n`, { mode: 0o600 });
-  const fabric = new Famez(t, ['fabric', '-S', join(dir, 'sock'), '-M', join(dir, 'mailbox'), '--http', '0', '--http-token', token]);
+  const fabric = new Famez(t, [
+    'fabric',
+    '-S',
+    join(dir, 'sock'),
+    '-M',
+    join(dir, 'mailbox'),
+    '--http',
+    '0',
+    '--http-token',
+    token,
+  ]);
   const line = await fabric.line(/web on (http:\/\/\S+)\/ /);
   const url = /web on (http:\/\/\S+)\/ /.exec(line)![1]!;
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -36,10 +46,26 @@ test('famez fabric --switched --http: a fault posted with the token is applied, 
   const dir = tempDir(t);
   const token = join(dir, 'token');
   writeFileSync(token, `${TOKEN}\n`, { mode: 0o600 });
-  const fabric = new Famez(t, ['fabric', '--switched', '-S', join(dir, 'sock'), '-M', join(dir, 'mailbox'), '--http', '0', '--http-token', token]);
+  const fabric = new Famez(t, [
+    'fabric',
+    '--switched',
+    '-S',
+    join(dir, 'sock'),
+    '-M',
+    join(dir, 'mailbox'),
+    '--http',
+    '0',
+    '--http-token',
+    token,
+  ]);
   const url = /web on (http:\/\/\S+)\/ /.exec(await fabric.line(/web on (http:\/\/\S+)\/ /))![1]!;
-  const post = (body: unknown, auth = true): Promise<Response> => call(`${url}/api/v1/faults`, 'POST',
-    { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${TOKEN}` } : {}) }, JSON.stringify(body));
+  const post = (body: unknown, auth = true): Promise<Response> =>
+    call(
+      `${url}/api/v1/faults`,
+      'POST',
+      { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${TOKEN}` } : {}) },
+      JSON.stringify(body),
+    );
   assert.equal((await post({ command: 'isolate 1' }, false)).status, 401, 'no token, no change');
   const applied = await post({ command: 'isolate 1' });
   assert.equal(applied.status, 200, await applied.clone().text());

@@ -10,7 +10,10 @@ test('messages and traces pass at most N a second; joins, faults and warnings al
   const budget = new EventBudget(3, () => now);
   const message: SourceEvent = { type: 'message', from: 1, to: 15, nodename: 'z01', body: 'ping' };
   const warning: SourceEvent = { type: 'warning', text: 'careful' };
-  assert.deepEqual(Array.from({ length: 10 }, () => budget.allows(message)), [true, true, true, false, false, false, false, false, false, false]);
+  assert.deepEqual(
+    Array.from({ length: 10 }, () => budget.allows(message)),
+    [true, true, true, false, false, false, false, false, false, false],
+  );
   assert.equal(budget.allows(warning), true);
   assert.equal(budget.allows({ type: 'fault', change: { kind: 'clear' }, text: 'every fault cleared' }), true);
   assert.equal(budget.skipped, 7);

@@ -43,7 +43,12 @@ export class EventClient {
       if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trimStart());
     }
     const type = fields.get('event');
-    if (type) this.events.push({ id: fields.get('id'), type, data: JSON.parse(fields.get('data') ?? '{}') as Record<string, unknown> });
+    if (type)
+      this.events.push({
+        id: fields.get('id'),
+        type,
+        data: JSON.parse(fields.get('data') ?? '{}') as Record<string, unknown>,
+      });
   }
 
   /** The first event of `type` whose data matches `match`, waiting for it. */

@@ -18,9 +18,12 @@ test('an event-stream client that stops reading is dropped; a reading one gets e
   const stuck = connect(web.address.port, '127.0.0.1');
   await once(stuck, 'connect');
   stuck.write('GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n');
-  stuck.pause();   // never reads: the kernel buffers fill, then the server's
+  stuck.pause(); // never reads: the kernel buffers fill, then the server's
   const reader = await EventClient.open(web.url);
-  await waitFor(async () => (await (await call(`${web.url}/metrics`, 'GET')).text()).includes('famez_web_event_clients 2'), 'both clients attached');
+  await waitFor(
+    async () => (await (await call(`${web.url}/metrics`, 'GET')).text()).includes('famez_web_event_clients 2'),
+    'both clients attached',
+  );
   // Events until the stuck client is dropped (the kernel takes megabytes first).
   const text = 'x'.repeat(8192);
   const metrics = async (): Promise<string> => (await call(`${web.url}/metrics`, 'GET')).text();
@@ -55,7 +58,7 @@ test('a request that never finishes its headers does not block others', async (t
   t.after(() => web.close());
   const slow = connect(web.address.port, '127.0.0.1');
   await once(slow, 'connect');
-  slow.write('GET /api/v1/peers HTTP/1.1\r\nHost: localhost\r\n');   // and nothing more
+  slow.write('GET /api/v1/peers HTTP/1.1\r\nHost: localhost\r\n'); // and nothing more
   const res = await call(`${web.url}/api/v1/peers`, 'GET');
   assert.deepEqual(await res.json(), { peers: [] });
   slow.destroy();

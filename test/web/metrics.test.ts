@@ -50,7 +50,7 @@ test('refusals are counted by reason; a plain server shows its peers on one sock
   assert.equal(samples.find((s) => s.name === 'famez_peer_refusals_total' && s.labels.reason === 'full')?.value, 1);
 });
 
-test('queue depths: each peer\'s send queue, and the switch\'s outbox holding a message its receiver has not taken', async (t) => {
+test("queue depths: each peer's send queue, and the switch's outbox holding a message its receiver has not taken", async (t) => {
   const h = await startWeb(t, {}, { replyTimeoutMs: 60_000 });
   const peer = await h.peer({ nodename: 'z01', cclass: 'Debugger' });
   peer.takes = false;
@@ -59,7 +59,15 @@ test('queue depths: each peer\'s send queue, and the switch\'s outbox holding a 
   const { types, samples } = parsePrometheus(await (await h.get('/metrics')).text());
   assert.equal(types.get('famez_peer_send_queue'), 'gauge');
   assert.equal(samples.find((s) => s.name === 'famez_peer_send_queue' && s.labels.peer === String(peer.id))?.value, 0);
-  assert.equal(samples.find((s) => s.name === 'famez_switch_outbox')?.value, 1, 'the pong waits for the peer to take it');
-  assert.equal(samples.some((s) => s.name.startsWith('famez_link_')), false, 'no link metrics without switched doorbells');
+  assert.equal(
+    samples.find((s) => s.name === 'famez_switch_outbox')?.value,
+    1,
+    'the pong waits for the peer to take it',
+  );
+  assert.equal(
+    samples.some((s) => s.name.startsWith('famez_link_')),
+    false,
+    'no link metrics without switched doorbells',
+  );
   await h.done();
 });

@@ -17,16 +17,31 @@ const SCREENSHOTS = join(ROOT, 'test-results', 'web');
 
 /** Each node group: its id, title, the opacity it is drawn with (its own and its ancestors') and whether it lies in the viewport. */
 function nodesAsDrawn(page: Page): Promise<Array<{ id: string; title: string; opacity: number; inside: boolean }>> {
-  return page.$$eval('g.node', (groups) => groups.map((group) => {
-    let opacity = 1;
-    for (let element: Element | null = group; element; element = element.parentElement) opacity *= Number(getComputedStyle(element).opacity);
-    const box = group.getBoundingClientRect();
-    const inside = box.width > 0 && box.left >= 0 && box.top >= 0 && box.right <= window.innerWidth && box.bottom <= window.innerHeight;
-    return { id: group.getAttribute('data-id') ?? '', title: group.querySelector('text.title')?.textContent ?? '', opacity, inside };
-  }));
+  return page.$$eval('g.node', (groups) =>
+    groups.map((group) => {
+      let opacity = 1;
+      for (let element: Element | null = group; element; element = element.parentElement)
+        opacity *= Number(getComputedStyle(element).opacity);
+      const box = group.getBoundingClientRect();
+      const inside =
+        box.width > 0 &&
+        box.left >= 0 &&
+        box.top >= 0 &&
+        box.right <= window.innerWidth &&
+        box.bottom <= window.innerHeight;
+      return {
+        id: group.getAttribute('data-id') ?? '',
+        title: group.querySelector('text.title')?.textContent ?? '',
+        opacity,
+        inside,
+      };
+    }),
+  );
 }
 
-test('at load the page shows the whole fabric at once; counters from the API; a name written after the join shows; messages travel on their links', { timeout: 90_000 }, async (t) => {
+test('at load the page shows the whole fabric at once; counters from the API; a name written after the join shows; messages travel on their links', {
+  timeout: 90_000,
+}, async (t) => {
   const h = await startWeb(t, {}, { switched: true });
   const peers = [];
   for (const nodename of ['z01', 'z02', 'z03']) {
@@ -51,14 +66,25 @@ test('at load the page shows the whole fabric at once; counters from the API; a 
   const drawn = await nodesAsDrawn(page);
   const ids = ['switch-15', 'switch:switch', ...peers.map((peer) => `peer-${peer.id}`), `peer-${driverless.id}`];
   assert.deepEqual(drawn.map((node) => node.id).sort(), [...ids].sort());
-  for (const node of drawn) assert.ok(node.opacity > 0 && node.inside, `${node.id} is drawn in view: ${JSON.stringify(node)}`);
-  assert.deepEqual(drawn.filter((node) => /^peer-/.test(node.id)).map((node) => node.title).sort(), ['peer 4', 'z01', 'z02', 'z03']);
+  for (const node of drawn)
+    assert.ok(node.opacity > 0 && node.inside, `${node.id} is drawn in view: ${JSON.stringify(node)}`);
+  assert.deepEqual(
+    drawn
+      .filter((node) => /^peer-/.test(node.id))
+      .map((node) => node.title)
+      .sort(),
+    ['peer 4', 'z01', 'z02', 'z03'],
+  );
   await page.waitForSelector(`#messages:text("${total}")`);
 
   // A driver writes its names and sends nothing: the page follows the slot, as /system does.
   driverless.mailbox.setNames(driverless.id, { nodename: 'late-name', cclass: 'Debugger' });
   await page.waitForSelector(`[data-id="peer-${driverless.id}"] text.title:text("late-name")`);
-  assert.ok(((await (await h.get('/system')).json()) as { nodes: Array<{ id: string }> }).nodes.some((node) => node.id === 'late-name'));
+  assert.ok(
+    ((await (await h.get('/system')).json()) as { nodes: Array<{ id: string }> }).nodes.some(
+      (node) => node.id === 'late-name',
+    ),
+  );
 
   // Between peers: a dot travels the links the doorbell crossed; the link's counter moves.
   await peers[0]!.send(peers[1]!.id, 'hop');
@@ -72,13 +98,16 @@ test('at load the page shows the whole fabric at once; counters from the API; a 
   await still.emulateMedia({ reducedMotion: 'reduce' });
   await still.goto(h.url);
   await still.waitForSelector(`[data-id="peer-${driverless.id}"] text.title:text("late-name")`, { state: 'attached' });
-  for (const node of await nodesAsDrawn(still)) assert.ok(node.opacity > 0 && node.inside, `reduced motion: ${node.id} in view`);
+  for (const node of await nodesAsDrawn(still))
+    assert.ok(node.opacity > 0 && node.inside, `reduced motion: ${node.id} in view`);
   await still.waitForSelector('#state:text("live")');
   await still.evaluate(() => {
     const page = window as unknown as { pulses: number };
     page.pulses = 0;
-    new MutationObserver((records) => { for (const record of records) page.pulses += [...record.addedNodes].filter((node) => (node as Element).classList?.contains('pulse')).length; })
-      .observe(document.getElementById('graph')!, { childList: true, subtree: true });
+    new MutationObserver((records) => {
+      for (const record of records)
+        page.pulses += [...record.addedNodes].filter((node) => (node as Element).classList?.contains('pulse')).length;
+    }).observe(document.getElementById('graph')!, { childList: true, subtree: true });
   });
   await peers[1]!.send(peers[2]!.id, 'hop again');
   await peers[2]!.expect(peers[1]!.id, 'hop again');

@@ -17,10 +17,16 @@ const SCREENSHOTS = join(ROOT, 'test-results', 'web');
 const TWO_SWITCHES = topologyFromJson({
   switches: ['left', 'right'],
   links: [{ name: 'trunk', between: ['left', 'right'], latencyUs: 200 }],
-  peers: ['z01', 'z02', 'z03', 'z04'].map((nodename, i) => ({ nodename, switch: i < 2 ? 'left' : 'right', port: i % 2 + 1 })),
+  peers: ['z01', 'z02', 'z03', 'z04'].map((nodename, i) => ({
+    nodename,
+    switch: i < 2 ? 'left' : 'right',
+    port: (i % 2) + 1,
+  })),
 });
 
-test('the page follows joins, leaves, messages and faults live; message text only with the token', { timeout: 60_000 }, async (t) => {
+test('the page follows joins, leaves, messages and faults live; message text only with the token', {
+  timeout: 60_000,
+}, async (t) => {
   const h = await startWeb(t, { token: TOKEN }, { switched: true, topology: TWO_SWITCHES, seed: 1 });
   const router = h.fabric.router!;
   const browser = await openBrowser();
@@ -28,7 +34,9 @@ test('the page follows joins, leaves, messages and faults live; message text onl
   const page = await browser.context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
   await page.goto(h.url);
   await page.waitForSelector('[data-id="switch-15"]');
   await page.waitForSelector('#state:text("live")');
@@ -54,7 +62,10 @@ test('the page follows joins, leaves, messages and faults live; message text onl
   await peers[3]!.send(peers[3]!.serverId, 'ping');
   await page.waitForSelector('#trace li.message:has-text("z04 (4) → switch: ping")');
   await page.waitForSelector('#trace li.sent:has-text("switch → 4: pong")');
-  assert.match(await page.textContent(`[data-id="peer-${peers[0]!.id}"]`) ?? '', /z01.*Debugger.*CID 100 · SID 27 · configured/);
+  assert.match(
+    (await page.textContent(`[data-id="peer-${peers[0]!.id}"]`)) ?? '',
+    /z01.*Debugger.*CID 100 · SID 27 · configured/,
+  );
 
   // One leaves: gone from the graph; one more joins and leaves at once.
   peers[4]!.client.close();
@@ -75,14 +86,21 @@ test('the page follows joins, leaves, messages and faults live; message text onl
   // A message between peers crosses the trunk; the sampled trace shows it.
   await peers[0]!.send(peers[2]!.id, 'across the trunk');
   await peers[2]!.expect(peers[0]!.id, 'across the trunk');
-  await page.waitForSelector('#trace li.trace:has-text("z01 (1) → z03 (3) \\"across the trunk\\" via peer:1, trunk, peer:3 (200 µs)")');
-  await page.waitForSelector('text.link-label[data-link="trunk"]:has-text("trunk 200 µs") >> tspan.count:text("1 fwd")');
+  await page.waitForSelector(
+    '#trace li.trace:has-text("z01 (1) → z03 (3) \\"across the trunk\\" via peer:1, trunk, peer:3 (200 µs)")',
+  );
+  await page.waitForSelector(
+    'text.link-label[data-link="trunk"]:has-text("trunk 200 µs") >> tspan.count:text("1 fwd")',
+  );
 
   // Faults from the page: the trunk down, latency on z02's link, z04 isolated; each reaches the router and shows.
   await page.waitForSelector('#fault-link option[value="trunk"]', { state: 'attached' });
   await page.selectOption('#fault-link', 'trunk');
   await page.click('#faults button[data-action="down"]');
-  await waitFor(() => router.faults().some(([link, faults]) => link === 'trunk' && faults.down), 'the trunk to go down in the router');
+  await waitFor(
+    () => router.faults().some(([link, faults]) => link === 'trunk' && faults.down),
+    'the trunk to go down in the router',
+  );
   await page.waitForSelector('line.link.switch-link.down[data-link="trunk"]');
   await page.waitForSelector('#trace li.fault:has-text("fault: link trunk down")');
   await page.waitForSelector('#result:text("applied: link trunk down")');
@@ -90,13 +108,21 @@ test('the page follows joins, leaves, messages and faults live; message text onl
   await page.selectOption('#fault-link', `peer:${peers[1]!.id}`);
   await page.fill('#fault-us', '500');
   await page.click('#faults button[data-action="latency"]');
-  await page.waitForSelector(`text.link-label.faulty[data-link="peer:${peers[1]!.id}"] >> tspan.what:text("peer:${peers[1]!.id} · +500 µs")`);
+  await page.waitForSelector(
+    `text.link-label.faulty[data-link="peer:${peers[1]!.id}"] >> tspan.what:text("peer:${peers[1]!.id} · +500 µs")`,
+  );
   await page.selectOption('#fault-peer', String(peers[3]!.id));
   await page.click('#faults button[data-action="isolate"]');
-  await waitFor(() => router.faults().some(([link, faults]) => link === `peer:${peers[3]!.id}` && faults.down), 'z04 to be isolated');
+  await waitFor(
+    () => router.faults().some(([link, faults]) => link === `peer:${peers[3]!.id}` && faults.down),
+    'z04 to be isolated',
+  );
   await page.waitForSelector(`line.link.peer-link.down[data-link="peer:${peers[3]!.id}"]`);
   await page.waitForSelector('#faulty:text("3")');
-  const style = await page.$eval('line.link[data-link="trunk"]', (line) => ({ dash: getComputedStyle(line).strokeDasharray, stroke: getComputedStyle(line).stroke }));
+  const style = await page.$eval('line.link[data-link="trunk"]', (line) => ({
+    dash: getComputedStyle(line).strokeDasharray,
+    stroke: getComputedStyle(line).stroke,
+  }));
   assert.notEqual(style.dash, 'none', 'a link down is dashed');
   assert.equal(style.stroke, 'rgb(255, 107, 107)', 'and red');
 
@@ -106,7 +132,10 @@ test('the page follows joins, leaves, messages and faults live; message text onl
   await page.screenshot({ path: file });
   t.diagnostic(`screenshot: ${file}`);
   console.log(`screenshot of the page: ${file}`);
-  assert.deepEqual(errors.filter((e) => !/app\.js\.map/.test(e)), []);
+  assert.deepEqual(
+    errors.filter((e) => !/app\.js\.map/.test(e)),
+    [],
+  );
   await browser.close();
   await h.done();
 });

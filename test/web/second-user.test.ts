@@ -22,7 +22,9 @@ const decoder = new TextDecoder();
 for await (const chunk of res.body) for (const line of decoder.decode(chunk, { stream: true }).split('\\n')) if (line.startsWith('data:') || line.startsWith('event:')) console.log(line);
 `;
 
-test('another local user reads names, ids and sizes but no message text, and not the token', { timeout: 30_000 }, async (t) => {
+test('another local user reads names, ids and sizes but no message text, and not the token', {
+  timeout: 30_000,
+}, async (t) => {
   if (process.getuid?.() !== 0) {
     t.skip('needs root: setpriv --reuid=nobody changes user only for root');
     return;
@@ -31,7 +33,17 @@ test('another local user reads names, ids and sizes but no message text, and not
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, TOKEN, { mode: 0o600 });
   const h = await startWeb(t, { token: TOKEN });
-  const nobody = new LineProcess(t, 'nobody', 'setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '--input-type=module', '-e', SNOOP, h.url, tokenFile]);
+  const nobody = new LineProcess(t, 'nobody', 'setpriv', [
+    '--reuid=nobody',
+    '--regid=nogroup',
+    '--clear-groups',
+    process.execPath,
+    '--input-type=module',
+    '-e',
+    SNOOP,
+    h.url,
+    tokenFile,
+  ]);
   assert.match(await nobody.line(/^token file: /), /^token file: EACCES$/);
   assert.equal(await nobody.line(/^server: /), 'server: messageText=false');
   await nobody.line(/^stream: 200$/);
@@ -42,7 +54,10 @@ test('another local user reads names, ids and sizes but no message text, and not
   await peer.send(peer.serverId, 'ping');
   await peer.expect(peer.serverId, 'pong');
   await nobody.line(/^data: .*"from":15,"to":1,"bytes":\d+/);
-  assert.ok(!nobody.stdout.some((line) => /secret-password|"body"|"text":"pong/.test(line)), `nobody saw no text: ${nobody.stdout.join(' | ')}`);
+  assert.ok(
+    !nobody.stdout.some((line) => /secret-password|"body"|"text":"pong/.test(line)),
+    `nobody saw no text: ${nobody.stdout.join(' | ')}`,
+  );
   nobody.child.kill();
   await nobody.exited;
   await h.done();

@@ -18,10 +18,16 @@ test('without --http-token the write API is off', async (t) => {
 test('a message from the switch needs the bearer token, and reaches the port', async (t) => {
   const h = await startWeb(t, { token: TOKEN });
   const peer = await h.peer({ nodename: 'z01', cclass: 'Debugger' });
-  await peer.send(peer.serverId, 'ping');   // a live driver: the switch may send to it
+  await peer.send(peer.serverId, 'ping'); // a live driver: the switch may send to it
   await peer.expect(peer.serverId, 'pong');
   const body = JSON.stringify({ to: peer.id, text: 'hello from the web' });
-  for (const headers of [{}, { Authorization: 'Bearer wrong-token' }, { Authorization: `Bearer ${TOKEN} extra` }, { Authorization: `Basic ${TOKEN}` }, { Cookie: `token=${TOKEN}` }]) {
+  for (const headers of [
+    {},
+    { Authorization: 'Bearer wrong-token' },
+    { Authorization: `Bearer ${TOKEN} extra` },
+    { Authorization: `Basic ${TOKEN}` },
+    { Cookie: `token=${TOKEN}` },
+  ]) {
     const res = await h.post('/api/v1/messages', body, headers as Record<string, string>);
     assert.equal(res.status, 401, JSON.stringify(headers));
     assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/);

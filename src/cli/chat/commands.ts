@@ -9,13 +9,13 @@ export const CHAT_HELP_LINES = [
   'dest/src can be an id, a nodename, "server" (or "switch"), "all" or "others"',
   '',
   'h[elp]\n\tthis message',
-  'd[ump]\n\tpeers, our link and the switch\'s attributes',
+  "d[ump]\n\tpeers, our link and the switch's attributes",
   'l[ink] ARGS\n\tsend "Link ARGS" to the switch (such as: link CTL Peer-Attribute)',
   'p[ing] dest\n\tshorthand for "send dest ping"',
   'q[uit]\n\tleave',
   'r[fc]\n\tsend "Link RFC TTC=27us" to the switch',
   's[end] dest [text...]\n\tsend text from this client',
-  'sp[oof] src dest [text...]\n\tlike send, from another peer\'s slot',
+  "sp[oof] src dest [text...]\n\tlike send, from another peer's slot",
   'w[ho]\n\tlist all peers',
   'wait message [from|any [seconds]]\n\twait for a message (from that sender only) not yet waited for',
   'wait peer <id> [seconds]\n\twait until a peer is present',
@@ -25,7 +25,9 @@ const DEFAULT_WAIT_SECONDS = 10;
 
 /** Python's repr of a dict of strings, as FAME-Z's dump prints it. */
 function pythonDict(values: Record<string, string>): string {
-  return `{${Object.entries(values).map(([key, value]) => `'${key}': '${value}'`).join(', ')}}`;
+  return `{${Object.entries(values)
+    .map(([key, value]) => `'${key}': '${value}'`)
+    .join(', ')}}`;
 }
 
 export class ChatConsole {
@@ -44,33 +46,47 @@ export class ChatConsole {
   }
 
   async execute(command: string): Promise<Result> {
-    const words = command.trim().split(/\s+/).filter((word) => word !== '');
+    const words = command
+      .trim()
+      .split(/\s+/)
+      .filter((word) => word !== '');
     const [verb = '', ...args] = words;
     const text = (skip: number): string => args.slice(skip).join(' ');
     switch (verb.toLowerCase()) {
-      case 'h': case 'help': case '?':
+      case 'h':
+      case 'help':
+      case '?':
         return { lines: CHAT_HELP_LINES, data: CHAT_HELP_LINES };
-      case 'd': case 'dump':
+      case 'd':
+      case 'dump':
         return this.#dump();
-      case 'w': case 'who':
+      case 'w':
+      case 'who':
         return this.#who();
-      case 'p': case 'ping':
+      case 'p':
+      case 'ping':
         if (args.length !== 1) throw new CommandError('usage: ping dest');
         return this.#send(args[0]!, 'ping');
-      case 's': case 'send':
+      case 's':
+      case 'send':
         if (args.length < 1) throw new CommandError('usage: send dest [text...]');
         return this.#send(args[0]!, text(1));
-      case 'sp': case 'spoof':
+      case 'sp':
+      case 'spoof':
         if (args.length < 2) throw new CommandError('usage: spoof src dest [text...]');
         return this.#send(args[1]!, text(2), args[0]!);
-      case 'l': case 'link':
+      case 'l':
+      case 'link':
         if (args.length < 1) throw new CommandError('usage: link ARGS (such as: link CTL Peer-Attribute)');
         return this.#send('server', `Link ${text(0)}`);
-      case 'r': case 'rfc':
+      case 'r':
+      case 'rfc':
         return this.#send('server', linkRfc());
       case 'wait':
         return this.#wait(args);
-      case 'q': case 'quit': case 'exit':
+      case 'q':
+      case 'quit':
+      case 'exit':
         return { lines: [], quit: true };
       default:
         throw new CommandError(`Unrecognized command "${verb}", try "help"`);
@@ -137,7 +153,9 @@ export class ChatConsole {
       lines: [
         '',
         `This ID = ${String(this.#peer.id).padStart(2)} (${this.#peer.nodename})`,
-        ...peers.filter((p) => p.id !== this.#peer.id).map((p) => `Peer ID = ${String(p.id).padStart(2)} (${p.nodename})`),
+        ...peers
+          .filter((p) => p.id !== this.#peer.id)
+          .map((p) => `Peer ID = ${String(p.id).padStart(2)} (${p.nodename})`),
       ],
       data: { id: this.#peer.id, nodename: this.#peer.nodename, peers },
     };

@@ -36,8 +36,16 @@ const MAX_READ = 1 << 20;
 /** Parses 123 or 0x7b; `what` names the value in the error. */
 function number(word: Word | undefined, what: string): number {
   const text = word?.text;
-  const value = text === undefined ? NaN : /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value)) throw new CommandError(`invalid ${what} "${text ?? ''}": expected a number (decimal or 0x hex)`);
+  const value =
+    text === undefined
+      ? NaN
+      : /^0x[0-9a-f]+$/i.test(text)
+        ? parseInt(text, 16)
+        : /^\d+$/.test(text)
+          ? Number(text)
+          : NaN;
+  if (!Number.isSafeInteger(value))
+    throw new CommandError(`invalid ${what} "${text ?? ''}": expected a number (decimal or 0x hex)`);
   return value;
 }
 
@@ -132,7 +140,8 @@ export class Console {
   #read(args: Word[]): Result {
     const offset = number(args[0], 'offset');
     const length = args[1] === undefined ? Math.min(64, this.#client.memory.size - offset) : number(args[1], 'length');
-    if (length > MAX_READ) throw new CommandError(`length ${length} is too long: read at most ${MAX_READ} bytes at once`);
+    if (length > MAX_READ)
+      throw new CommandError(`length ${length} is too long: read at most ${MAX_READ} bytes at once`);
     const bytes = this.#window(offset, length, (view) => view.slice());
     return { lines: hexdump(bytes, offset), data: { offset, length, hex: Buffer.from(bytes).toString('hex') } };
   }
@@ -144,7 +153,8 @@ export class Console {
     let bytes: Uint8Array;
     if (value.quoted) bytes = new TextEncoder().encode(value.text);
     else if (/^0x([0-9a-f]{2})+$/i.test(value.text)) bytes = Buffer.from(value.text.slice(2), 'hex');
-    else throw new CommandError(`invalid data ${value.text}: write "quoted text" or 0x followed by pairs of hex digits`);
+    else
+      throw new CommandError(`invalid data ${value.text}: write "quoted text" or 0x followed by pairs of hex digits`);
     this.#window(offset, bytes.length, (view) => view.set(bytes));
     return { lines: [`wrote ${bytes.length} bytes at ${offset}`], data: { offset, length: bytes.length } };
   }
@@ -155,7 +165,10 @@ export class Console {
     const byte = number(args[2], 'byte');
     if (byte > 255) throw new CommandError(`invalid byte ${byte}: expected 0..255`);
     this.#window(offset, length, (view) => view.fill(byte));
-    return { lines: [`filled ${length} bytes at ${offset} with 0x${byte.toString(16).padStart(2, '0')}`], data: { offset, length, byte } };
+    return {
+      lines: [`filled ${length} bytes at ${offset} with 0x${byte.toString(16).padStart(2, '0')}`],
+      data: { offset, length, byte },
+    };
   }
 
   async #wait(args: Word[]): Promise<Result> {
@@ -173,7 +186,10 @@ export class Console {
         return undefined;
       };
       const got = await this.#wakeup.until(take, seconds);
-      if (got === undefined) throw new CommandError(`timeout: no doorbell${vector === undefined ? '' : ` on vector ${vector}`} within ${seconds} s`);
+      if (got === undefined)
+        throw new CommandError(
+          `timeout: no doorbell${vector === undefined ? '' : ` on vector ${vector}`} within ${seconds} s`,
+        );
       return { lines: [`doorbell on vector ${got}`], data: { vector: got } };
     }
     if (what?.text === 'peer') {

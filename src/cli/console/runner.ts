@@ -32,8 +32,12 @@ export interface ConsoleRun {
 export function runConsole(run: ConsoleRun): Promise<number> {
   const one = (command: string): Promise<boolean | 'quit'> => execute(run, command);
   const interactive = run.commands === undefined && process.stdin.isTTY === true;
-  const body = run.commands !== undefined ? script(splitCommands(run.commands), one)
-    : interactive ? prompt(run, one) : script(stdinCommands(), one);
+  const body =
+    run.commands !== undefined
+      ? script(splitCommands(run.commands), one)
+      : interactive
+        ? prompt(run, one)
+        : script(stdinCommands(), one);
   // Whatever ended the run (quit, end of input, the connection lost), stdin must not keep the process alive.
   return Promise.race([run.lost, body]).finally(() => process.stdin.destroy());
 }
@@ -53,7 +57,10 @@ async function execute(run: ConsoleRun, command: string): Promise<boolean | 'qui
 }
 
 /** Commands in order; the first failure ends the run with status 1. */
-async function script(commands: Iterable<string> | AsyncIterable<string>, one: (command: string) => Promise<boolean | 'quit'>): Promise<number> {
+async function script(
+  commands: Iterable<string> | AsyncIterable<string>,
+  one: (command: string) => Promise<boolean | 'quit'>,
+): Promise<number> {
   for await (const command of commands) {
     const outcome = await one(command);
     if (outcome === 'quit') return 0;
@@ -79,7 +86,7 @@ async function prompt(run: ConsoleRun, one: (command: string) => Promise<boolean
   try {
     for await (const line of rl) {
       for (const command of splitCommands(line)) {
-        if (await one(command) === 'quit') return 0;
+        if ((await one(command)) === 'quit') return 0;
       }
       rl.setPrompt(run.prompt());
       rl.prompt();

@@ -24,9 +24,17 @@ export function splitWords(command: string): Word[] {
   const words: Word[] = [];
   const pattern = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
   for (let match = pattern.exec(command); match; match = pattern.exec(command)) {
-    words.push(match[1] !== undefined
-      ? { text: match[1].replace(/\\(.)/g, (_, c: string) => ({ n: '\n', t: '\t', 0: '\0' } as Record<string, string>)[c] ?? c), quoted: true }
-      : { text: match[2]!, quoted: false });
+    words.push(
+      match[1] !== undefined
+        ? {
+            text: match[1].replace(
+              /\\(.)/g,
+              (_, c: string) => (({ n: '\n', t: '\t', 0: '\0' }) as Record<string, string>)[c] ?? c,
+            ),
+            quoted: true,
+          }
+        : { text: match[2]!, quoted: false },
+    );
   }
   return words;
 }

@@ -21,7 +21,7 @@ function show(graph: NodeLinkGraph): void {
   byId('peers').textContent = String(graph.nodes.filter((node) => node.kind === 'peer').length);
   byId('faulty').textContent = String(graph.links.filter((link) => Object.keys(link.faults ?? {}).length > 0).length);
   // The API's totals: the counter starts from them and comes back to them.
-  if (graph.graph.messages !== undefined) byId('messages').textContent = String(messages = graph.graph.messages);
+  if (graph.graph.messages !== undefined) byId('messages').textContent = String((messages = graph.graph.messages));
   if (!byId('faults').hidden) faultChoices(graph);
 }
 
@@ -29,11 +29,21 @@ let refreshing: Promise<void> | undefined;
 let again = false;
 /** Fetches the topology; calls made meanwhile fetch once more after it. */
 function refresh(): void {
-  if (refreshing) { again = true; return; }
-  refreshing = fetch('/api/v1/topology').then((res) => res.json() as Promise<NodeLinkGraph>).then(show).catch(() => undefined).finally(() => {
-    refreshing = undefined;
-    if (again) { again = false; refresh(); }
-  });
+  if (refreshing !== undefined) {
+    again = true;
+    return;
+  }
+  refreshing = fetch('/api/v1/topology')
+    .then((res) => res.json() as Promise<NodeLinkGraph>)
+    .then(show)
+    .catch(() => undefined)
+    .finally(() => {
+      refreshing = undefined;
+      if (again) {
+        again = false;
+        refresh();
+      }
+    });
 }
 
 function trace(type: string, text: string): void {
@@ -53,28 +63,63 @@ function trace(type: string, text: string): void {
 
 const name = (peer: number, nodename?: string): string => (nodename ? `${nodename} (${peer})` : `peer ${peer}`);
 /** Message text, or its size when the server holds it back (no token). */
-const said = (text: string | undefined, bytes: number | undefined): string => (text === undefined ? `(${bytes ?? 0} bytes, text hidden)` : text.replace(/!EZT=\d+$/, ''));
+const said = (text: string | undefined, bytes: number | undefined): string =>
+  text === undefined ? `(${bytes ?? 0} bytes, text hidden)` : text.replace(/!EZT=\d+$/, '');
 
 type Handler = (data: never) => void;
 const handlers: Record<string, Handler> = {
-  'peer-joined': ({ peer }: { peer: PeerView }) => { trace('peer-joined', `${name(peer.id, peer.nodename)} joined`); refresh(); },
-  'peer-left': ({ id, nodename, reason }: { id: number; nodename?: string; reason: string }) => { trace('peer-left', `${name(id, nodename)} left: ${reason}`); refresh(); },
-  'peer-refused': ({ reason }: { reason: string }) => trace('peer-refused', `refused: ${reason}`),
-  link: ({ change, peer }: { change: string; peer: PeerView }) => {
-    trace('link', change === 'configured' ? `${name(peer.id, peer.nodename)} configured: CID ${peer.cid}, SID ${peer.sid}` : `${name(peer.id, peer.nodename)}: ${Object.entries(peer.peerAttributes ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`);
+  'peer-joined': ({ peer }: { peer: PeerView }) => {
+    trace('peer-joined', `${name(peer.id, peer.nodename)} joined`);
     refresh();
   },
-  message: ({ from, to, nodename, body, bytes }: { from: number; to: number; nodename: string; body?: string; bytes?: number }) => {
-    counted(); pulse(from, to); trace('message', `${name(from, nodename)} → switch: ${said(body, bytes)}`);
-    refresh();   // a message may carry new names
+  'peer-left': ({ id, nodename, reason }: { id: number; nodename?: string; reason: string }) => {
+    trace('peer-left', `${name(id, nodename)} left: ${reason}`);
+    refresh();
   },
-  sent: ({ from, to, text, bytes }: { from: number; to: number; text?: string; bytes?: number }) => { counted(); pulse(from, to); trace('sent', `switch → ${to}: ${said(text, bytes)}`); },
+  'peer-refused': ({ reason }: { reason: string }) => trace('peer-refused', `refused: ${reason}`),
+  link: ({ change, peer }: { change: string; peer: PeerView }) => {
+    trace(
+      'link',
+      change === 'configured'
+        ? `${name(peer.id, peer.nodename)} configured: CID ${peer.cid}, SID ${peer.sid}`
+        : `${name(peer.id, peer.nodename)}: ${Object.entries(peer.peerAttributes ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')}`,
+    );
+    refresh();
+  },
+  message: ({
+    from,
+    to,
+    nodename,
+    body,
+    bytes,
+  }: {
+    from: number;
+    to: number;
+    nodename: string;
+    body?: string;
+    bytes?: number;
+  }) => {
+    counted();
+    pulse(from, to);
+    trace('message', `${name(from, nodename)} → switch: ${said(body, bytes)}`);
+    refresh(); // a message may carry new names
+  },
+  sent: ({ from, to, text, bytes }: { from: number; to: number; text?: string; bytes?: number }) => {
+    counted();
+    pulse(from, to);
+    trace('sent', `switch → ${to}: ${said(text, bytes)}`);
+  },
   warning: ({ text }: { text: string }) => trace('warning', text),
-  fault: ({ text }: { text: string }) => { trace('fault', `fault: ${text}`); refresh(); },
+  fault: ({ text }: { text: string }) => {
+    trace('fault', `fault: ${text}`);
+    refresh();
+  },
   trace: (entry: DoorbellTrace & { bytes?: number }) => {
     if (entry.passed > 0) pulse(entry.from, entry.to, entry.links);
     trace('trace', doorbellLine(entry));
-    refresh();   // the counters moved
+    refresh(); // the counters moved
   },
 };
 
@@ -85,15 +130,34 @@ function counted(): void {
 /** A sampled doorbell as a trace line: who rang whom, across which links, and what became of it. */
 function doorbellLine(entry: DoorbellTrace & { bytes?: number }): string {
   const who = (id: number): string => name(id, nodeOfPeer(id)?.nodename);
-  const what = entry.text === undefined && entry.bytes === undefined ? `ring ${entry.vector}` : entry.text === undefined ? said(undefined, entry.bytes) : `"${said(entry.text, undefined)}"`;
-  const fate = entry.outcome === 'dropped' ? `lost: ${entry.reason ?? 'dropped'}` : entry.outcome === 'delayed' ? `${entry.delayUs} µs` : 'at once';
+  const what =
+    entry.text === undefined && entry.bytes === undefined
+      ? `ring ${entry.vector}`
+      : entry.text === undefined
+        ? said(undefined, entry.bytes)
+        : `"${said(entry.text, undefined)}"`;
+  const fate =
+    entry.outcome === 'dropped'
+      ? `lost: ${entry.reason ?? 'dropped'}`
+      : entry.outcome === 'delayed'
+        ? `${entry.delayUs} µs`
+        : 'at once';
   return `${who(entry.from)} → ${who(entry.to)} ${what} via ${entry.links.join(', ')} (${fate})`;
 }
 
 const stream = readEvents('/api/v1/events', authorization, {
-  open() { byId('live').className = 'on'; byId('state').textContent = 'live'; refresh(); },
-  error() { byId('live').className = ''; byId('state').textContent = 'reconnecting'; },
-  event(type, data) { handlers[type]?.(data as never); },
+  open() {
+    byId('live').className = 'on';
+    byId('state').textContent = 'live';
+    refresh();
+  },
+  error() {
+    byId('live').className = '';
+    byId('state').textContent = 'reconnecting';
+  },
+  event(type, data) {
+    handlers[type]?.(data as never);
+  },
 });
 
 /** Says whether message text is shown, and why not. */
@@ -111,11 +175,11 @@ async function unlock(): Promise<void> {
   const result = byId('result');
   const res = await fetch('/api/v1/server', { headers: typed ? { Authorization: `Bearer ${typed}` } : {} });
   if (!res.ok) {
-    result.textContent = `${res.status}: ${(await res.json() as { error?: string }).error ?? 'refused'}`;
+    result.textContent = `${res.status}: ${((await res.json()) as { error?: string }).error ?? 'refused'}`;
     return;
   }
   token = typed;
-  textNote(await res.json() as ServerView);
+  textNote((await res.json()) as ServerView);
   result.textContent = token ? 'token taken: message text shown' : '';
   stream.restart();
 }
@@ -132,30 +196,50 @@ function controls(server: ServerView): void {
   if (!server.write) return;
   if (server.switched) {
     faultControls(post);
-    refresh();   // the links to choose from
+    refresh(); // the links to choose from
   }
   if (server.kind !== 'fabric') return;
   const send = byId<HTMLFormElement>('send');
   send.hidden = false;
   send.addEventListener('submit', (event) => {
     event.preventDefault();
-    post('/api/v1/messages', { to: Number(byId<HTMLInputElement>('to').value), text: byId<HTMLInputElement>('text').value }, 'taken by the port');
+    post(
+      '/api/v1/messages',
+      { to: Number(byId<HTMLInputElement>('to').value), text: byId<HTMLInputElement>('text').value },
+      'taken by the port',
+    );
   });
 }
 
 /** A write call with the token typed in the page; the answer (or error) goes under the controls. */
 function post(path: string, body: Record<string, unknown>, done: string): void {
   const result = byId('result');
-  const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${byId<HTMLInputElement>('token').value.trim()}` };
+  const headers = {
+    'Content-Type': 'application/json',
+    Authorization: `Bearer ${byId<HTMLInputElement>('token').value.trim()}`,
+  };
   result.textContent = 'sending…';
-  fetch(path, { method: 'POST', headers, body: JSON.stringify(body) }).then(async (res) => {
-    const answer = await res.json() as { error?: string; applied?: string };
-    result.textContent = res.ok ? (answer.applied ? `${done}: ${answer.applied}` : done) : `${res.status}: ${answer.error}`;
-  }, (error: Error) => { result.textContent = error.message; });
+  fetch(path, { method: 'POST', headers, body: JSON.stringify(body) }).then(
+    async (res) => {
+      const answer = (await res.json()) as { error?: string; applied?: string };
+      result.textContent = res.ok
+        ? answer.applied
+          ? `${done}: ${answer.applied}`
+          : done
+        : `${res.status}: ${answer.error}`;
+    },
+    (error: Error) => {
+      result.textContent = error.message;
+    },
+  );
 }
 
 legend();
-void fetch('/api/v1/server').then((res) => res.json() as Promise<ServerView>).then(controls);
+void fetch('/api/v1/server')
+  .then((res) => res.json() as Promise<ServerView>)
+  .then(controls);
 refresh();
 // Names written into a slot and link states come with no event of their own.
-setInterval(() => { if (document.visibilityState === 'visible') refresh(); }, POLL_MS);
+setInterval(() => {
+  if (document.visibilityState === 'visible') refresh();
+}, POLL_MS);

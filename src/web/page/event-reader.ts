@@ -34,7 +34,11 @@ export function readEvents(url: string, headers: () => Record<string, string>, h
 
   /** Reads the stream until it ends; the status of a refusal, if refused. */
   const connect = async (abort: AbortController): Promise<number | undefined> => {
-    const res = await fetch(url, { headers: { Accept: 'text/event-stream', ...headers(), ...(lastId ? { 'Last-Event-ID': lastId } : {}) }, signal: abort.signal, cache: 'no-store' });
+    const res = await fetch(url, {
+      headers: { Accept: 'text/event-stream', ...headers(), ...(lastId ? { 'Last-Event-ID': lastId } : {}) },
+      signal: abort.signal,
+      cache: 'no-store',
+    });
     if (!res.ok || !res.body) return res.status;
     handlers.open();
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -55,11 +59,15 @@ export function readEvents(url: string, headers: () => Record<string, string>, h
   const run = (): void => {
     const abort = new AbortController();
     current = abort;
-    void connect(abort).catch(() => undefined).then((status) => {
-      if (abort.signal.aborted || current !== abort) return;
-      handlers.error(status);
-      setTimeout(() => { if (current === abort) run(); }, 1000);
-    });
+    void connect(abort)
+      .catch(() => undefined)
+      .then((status) => {
+        if (abort.signal.aborted || current !== abort) return;
+        handlers.error(status);
+        setTimeout(() => {
+          if (current === abort) run();
+        }, 1000);
+      });
   };
 
   run();

@@ -8,11 +8,18 @@ const byId = <T extends HTMLElement>(id: string): T => document.getElementById(i
 function body(action: string): Record<string, unknown> {
   const link = byId<HTMLSelectElement>('fault-link').value;
   switch (action) {
-    case 'down': case 'up': return { action, link };
-    case 'latency': return { action, link, us: Number(byId<HTMLInputElement>('fault-us').value) };
-    case 'drop': return { action, link, probability: Number(byId<HTMLInputElement>('fault-p').value) };
-    case 'isolate': case 'rejoin': return { action, peer: Number(byId<HTMLSelectElement>('fault-peer').value) };
-    default: return { action };
+    case 'down':
+    case 'up':
+      return { action, link };
+    case 'latency':
+      return { action, link, us: Number(byId<HTMLInputElement>('fault-us').value) };
+    case 'drop':
+      return { action, link, probability: Number(byId<HTMLInputElement>('fault-p').value) };
+    case 'isolate':
+    case 'rejoin':
+      return { action, peer: Number(byId<HTMLSelectElement>('fault-peer').value) };
+    default:
+      return { action };
   }
 }
 
@@ -37,8 +44,20 @@ function options(select: HTMLSelectElement, values: Array<[string, string]>): vo
 export function faultChoices(graph: NodeLinkGraph): void {
   const links = graph.links.filter((link) => link.name !== undefined);
   // Switch links first: they are what is usually taken down.
-  links.sort((a, b) => (a.kind === b.kind ? (a.name ?? '').localeCompare(b.name ?? '', undefined, { numeric: true }) : a.kind === 'switch-link' ? -1 : 1));
-  options(byId('fault-link'), links.map((link) => [link.name!, link.name!]));
+  links.sort((a, b) =>
+    a.kind === b.kind
+      ? (a.name ?? '').localeCompare(b.name ?? '', undefined, { numeric: true })
+      : a.kind === 'switch-link'
+        ? -1
+        : 1,
+  );
+  options(
+    byId('fault-link'),
+    links.map((link) => [link.name!, link.name!]),
+  );
   const peers = graph.nodes.filter((node) => node.kind === 'peer' && node.peer !== undefined);
-  options(byId('fault-peer'), peers.map((node) => [String(node.peer), node.nodename ? `${node.nodename} (${node.peer})` : `peer ${node.peer}`]));
+  options(
+    byId('fault-peer'),
+    peers.map((node) => [String(node.peer), node.nodename ? `${node.nodename} (${node.peer})` : `peer ${node.peer}`]),
+  );
 }

@@ -31,17 +31,28 @@ const size = (): { width: number; height: number } => {
   const box = (svg.node() as SVGSVGElement).getBoundingClientRect();
   return { width: box.width || 800, height: box.height || 600 };
 };
-const radius = (): number => { const { width, height } = size(); return Math.max(140, Math.min(width, height) / 2 - 90); };
+const radius = (): number => {
+  const { width, height } = size();
+  return Math.max(140, Math.min(width, height) / 2 - 90);
+};
 
-const simulation = d3.forceSimulation<GraphNode>()
+const simulation = d3
+  .forceSimulation<GraphNode>()
   .force('charge', d3.forceManyBody<GraphNode>().strength(-420))
-  .force('link', d3.forceLink<GraphNode, GraphLink>().id((node) => node.id)
-    .distance((link) => (link.kind === 'switch-link' ? 220 : link.kind === 'peer-link' ? 130 : 170))
-    .strength((link) => (switched && link.kind === 'port' ? 0 : 0.4)))
+  .force(
+    'link',
+    d3
+      .forceLink<GraphNode, GraphLink>()
+      .id((node) => node.id)
+      .distance((link) => (link.kind === 'switch-link' ? 220 : link.kind === 'peer-link' ? 130 : 170))
+      .strength((link) => (switched && link.kind === 'port' ? 0 : 0.4)),
+  )
   .force('collide', d3.forceCollide<GraphNode>(62))
   .on('tick', draw)
   // For whoever waits for a still picture (the page test's screenshot).
-  .on('end', () => { document.body.dataset.settled = 'true'; })
+  .on('end', () => {
+    document.body.dataset.settled = 'true';
+  })
   .stop();
 
 export function isDataSwitch(node: TopologyNode): boolean {
@@ -51,8 +62,16 @@ export function isDataSwitch(node: TopologyNode): boolean {
 function place(): void {
   const { width, height } = size();
   const carriers = [...nodes.values()].filter(isDataSwitch).length;
-  simulation.force('radial', d3.forceRadial<GraphNode>((node) => (node.kind === 'peer' ? radius() : carriers > 1 ? radius() * 0.42 : 0), width / 2, height / 2)
-    .strength((node) => (node.kind === 'peer' ? 0.6 : 0.9)));
+  simulation.force(
+    'radial',
+    d3
+      .forceRadial<GraphNode>(
+        (node) => (node.kind === 'peer' ? radius() : carriers > 1 ? radius() * 0.42 : 0),
+        width / 2,
+        height / 2,
+      )
+      .strength((node) => (node.kind === 'peer' ? 0.6 : 0.9)),
+  );
   for (const node of nodes.values()) {
     if (node.kind === 'peer' || isDataSwitch(node)) continue;
     // The manager: in the middle, or in a corner when switches carry the doorbells.
@@ -65,15 +84,24 @@ function label(node: GraphNode): { title: string; sub: string; ids: string } {
   if (node.kind === 'server') return { title: 'famez server', sub: 'ivshmem', ids: '' };
   if (isDataSwitch(node)) return { title: '', sub: '', ids: '' };
   const title = node.nodename || (node.kind === 'switch' ? 'switch' : `peer ${node.peer}`);
-  const ids = node.cid === undefined ? '' : `CID ${node.cid} · SID ${node.sid}${node.kind === 'peer' ? ` · ${node.linkState}` : ''}`;
+  const ids =
+    node.cid === undefined
+      ? ''
+      : `CID ${node.cid} · SID ${node.sid}${node.kind === 'peer' ? ` · ${node.linkState}` : ''}`;
   return { title, sub: node.cclass ?? '', ids };
 }
 
 function render(): void {
   const linkSelection = linkLayer.selectAll<SVGLineElement, GraphLink>('line').data(links, (link) => link.key);
   linkSelection.exit().remove();
-  linkSelection.enter().append('line').merge(linkSelection)
-    .attr('class', (link) => `link ${link.kind} ${linkClass(link.data)}${switched && link.kind === 'port' ? ' managed' : ''}`)
+  linkSelection
+    .enter()
+    .append('line')
+    .merge(linkSelection)
+    .attr(
+      'class',
+      (link) => `link ${link.kind} ${linkClass(link.data)}${switched && link.kind === 'port' ? ' managed' : ''}`,
+    )
     .attr('data-link', (link) => link.data.name ?? null);
   const captioned = links.filter((link) => link.data.name !== undefined);
   const labels = labelLayer.selectAll<SVGTextElement, GraphLink>('text').data(captioned, (link) => link.key);
@@ -81,13 +109,16 @@ function render(): void {
   const entered = labels.enter().append('text');
   entered.append('tspan').attr('class', 'what').attr('x', 0);
   entered.append('tspan').attr('class', 'count').attr('x', 0).attr('dy', 13);
-  const captions = entered.merge(labels)
+  const captions = entered
+    .merge(labels)
     .attr('class', (link) => `link-label ${linkClass(link.data)}`)
     .attr('data-link', (link) => link.data.name!);
   captions.select('tspan.what').text((link) => linkCaption(link.data)[0]);
   captions.select('tspan.count').text((link) => linkCaption(link.data)[1]);
 
-  const nodeSelection = nodeLayer.selectAll<SVGGElement, GraphNode>('g.node').data([...nodes.values()], (node) => node.id);
+  const nodeSelection = nodeLayer
+    .selectAll<SVGGElement, GraphNode>('g.node')
+    .data([...nodes.values()], (node) => node.id);
   const leaving = nodeSelection.exit<GraphNode>().attr('data-id', null);
   if (still()) leaving.remove();
   else leaving.transition().duration(250).style('opacity', 0).remove();
@@ -95,18 +126,32 @@ function render(): void {
   const entering = nodeSelection.enter().append('g');
   entering.each(function (node) {
     const group = d3.select(this);
-    if (isDataSwitch(node)) group.append('rect').attr('x', -40).attr('y', -18).attr('width', 80).attr('height', 36).attr('rx', 8);
-    else if (node.kind === 'switch') group.append('rect').attr('x', -46).attr('y', -30).attr('width', 92).attr('height', 60).attr('rx', 12);
+    if (isDataSwitch(node))
+      group.append('rect').attr('x', -40).attr('y', -18).attr('width', 80).attr('height', 36).attr('rx', 8);
+    else if (node.kind === 'switch')
+      group.append('rect').attr('x', -46).attr('y', -30).attr('width', 92).attr('height', 60).attr('rx', 12);
     else group.append('circle').attr('r', node.kind === 'server' ? 40 : 28);
     group.append('text').attr('class', 'id').attr('dy', 5);
-    group.append('text').attr('class', 'title').attr('dy', node.kind === 'switch' ? 48 : 46);
-    group.append('text').attr('class', 'sub').attr('dy', node.kind === 'switch' ? 63 : 61);
-    group.append('text').attr('class', 'sub ids').attr('dy', node.kind === 'switch' ? 78 : 76);
+    group
+      .append('text')
+      .attr('class', 'title')
+      .attr('dy', node.kind === 'switch' ? 48 : 46);
+    group
+      .append('text')
+      .attr('class', 'sub')
+      .attr('dy', node.kind === 'switch' ? 63 : 61);
+    group
+      .append('text')
+      .attr('class', 'sub ids')
+      .attr('dy', node.kind === 'switch' ? 78 : 76);
   });
-  const all = entering.merge(nodeSelection)
-    .attr('class', (node) => `node ${node.kind} ${isDataSwitch(node) ? 'data' : node.linkState ?? ''}`)
+  const all = entering
+    .merge(nodeSelection)
+    .attr('class', (node) => `node ${node.kind} ${isDataSwitch(node) ? 'data' : (node.linkState ?? '')}`)
     .attr('data-id', (node) => node.id);
-  all.select('text.id').text((node) => (isDataSwitch(node) ? node.name ?? '' : node.peer === undefined ? '' : String(node.peer)));
+  all
+    .select('text.id')
+    .text((node) => (isDataSwitch(node) ? (node.name ?? '') : node.peer === undefined ? '' : String(node.peer)));
   all.select('text.title').text((node) => label(node).title);
   all.select('text.sub:not(.ids)').text((node) => label(node).sub);
   all.select('text.ids').text((node) => label(node).ids);
@@ -115,12 +160,22 @@ function render(): void {
 
 function draw(): void {
   const at = (end: string | number | GraphNode): GraphNode => end as GraphNode;
-  linkLayer.selectAll<SVGLineElement, GraphLink>('line')
-    .attr('x1', (link) => at(link.source).x ?? 0).attr('y1', (link) => at(link.source).y ?? 0)
-    .attr('x2', (link) => at(link.target).x ?? 0).attr('y2', (link) => at(link.target).y ?? 0);
-  labelLayer.selectAll<SVGTextElement, GraphLink>('text').attr('transform', (link) =>
-    `translate(${((at(link.source).x ?? 0) + (at(link.target).x ?? 0)) / 2},${((at(link.source).y ?? 0) + (at(link.target).y ?? 0)) / 2 - 4})`);
-  nodeLayer.selectAll<SVGGElement, GraphNode>('g.node').attr('transform', (node) => `translate(${node.x ?? 0},${node.y ?? 0})`);
+  linkLayer
+    .selectAll<SVGLineElement, GraphLink>('line')
+    .attr('x1', (link) => at(link.source).x ?? 0)
+    .attr('y1', (link) => at(link.source).y ?? 0)
+    .attr('x2', (link) => at(link.target).x ?? 0)
+    .attr('y2', (link) => at(link.target).y ?? 0);
+  labelLayer
+    .selectAll<SVGTextElement, GraphLink>('text')
+    .attr(
+      'transform',
+      (link) =>
+        `translate(${((at(link.source).x ?? 0) + (at(link.target).x ?? 0)) / 2},${((at(link.source).y ?? 0) + (at(link.target).y ?? 0)) / 2 - 4})`,
+    );
+  nodeLayer
+    .selectAll<SVGGElement, GraphNode>('g.node')
+    .attr('transform', (node) => `translate(${node.x ?? 0},${node.y ?? 0})`);
 }
 
 /** Where a new node starts: peers spread evenly on the circle, switches near the middle. */
@@ -137,7 +192,13 @@ function start(node: TopologyNode, index: number, count: number): { x: number; y
  * names and states change in place).
  */
 export function update(graph: NodeLinkGraph): void {
-  const fresh = graph.links.map((link) => ({ key: `${link.source}|${link.target}|${link.kind}`, source: link.source, target: link.target, kind: link.kind, data: link }));
+  const fresh = graph.links.map((link) => ({
+    key: `${link.source}|${link.target}|${link.kind}`,
+    source: link.source,
+    target: link.target,
+    kind: link.kind,
+    data: link,
+  }));
   const nextShape = [...graph.nodes.map((node) => node.id), ...fresh.map((link) => link.key)].join('\n');
   switched = graph.nodes.some(isDataSwitch);
   if (nodes.size > 0 && nextShape === shape) {
@@ -199,25 +260,56 @@ function route(from: number, to: number, via: readonly string[]): GraphNode[] {
 export function pulse(from: number, to: number, via: readonly string[] = []): void {
   const points = route(from, to, via);
   if (points.length < 2 || still()) return;
-  let dot = pulseLayer.append('circle').attr('class', 'pulse').attr('r', 6).attr('cx', points[0]!.x ?? 0).attr('cy', points[0]!.y ?? 0)
-    .transition().duration(0);
+  let dot = pulseLayer
+    .append('circle')
+    .attr('class', 'pulse')
+    .attr('r', 6)
+    .attr('cx', points[0]!.x ?? 0)
+    .attr('cy', points[0]!.y ?? 0)
+    .transition()
+    .duration(0);
   const legMs = Math.max(200, 700 / (points.length - 1));
-  for (const point of points.slice(1)) dot = dot.transition().duration(legMs).ease(d3.easeLinear).attr('cx', point.x ?? 0).attr('cy', point.y ?? 0);
+  for (const point of points.slice(1))
+    dot = dot
+      .transition()
+      .duration(legMs)
+      .ease(d3.easeLinear)
+      .attr('cx', point.x ?? 0)
+      .attr('cy', point.y ?? 0);
   dot.transition().duration(150).attr('r', 12).style('opacity', 0).remove();
 }
 
 export function legend(): void {
   const { height } = size();
-  const entries: Array<[string, string]> = [['configured', 'var(--configured)'], ['link up', 'var(--up)'], ['no driver yet', 'var(--driverless)'], ['message', 'var(--msg)'],
-    ['switched link', 'var(--fabric)'], ['link down', 'var(--warn)']];
+  const entries: Array<[string, string]> = [
+    ['configured', 'var(--configured)'],
+    ['link up', 'var(--up)'],
+    ['no driver yet', 'var(--driverless)'],
+    ['message', 'var(--msg)'],
+    ['switched link', 'var(--fabric)'],
+    ['link down', 'var(--warn)'],
+  ];
   const group = svg.append('g').attr('transform', `translate(18,${height - 18 - entries.length * 18})`);
   entries.forEach(([text, color], i) => {
-    group.append('circle').attr('cx', 6).attr('cy', i * 18).attr('r', 5).style('fill', color);
-    group.append('text').attr('class', 'legend').attr('x', 18).attr('y', i * 18 + 4).text(text);
+    group
+      .append('circle')
+      .attr('cx', 6)
+      .attr('cy', i * 18)
+      .attr('r', 5)
+      .style('fill', color);
+    group
+      .append('text')
+      .attr('class', 'legend')
+      .attr('x', 18)
+      .attr('y', i * 18 + 4)
+      .text(text);
   });
 }
 
 window.addEventListener('resize', () => {
   place();
-  if (still()) { simulation.tick(100); draw(); } else simulation.alpha(0.3).restart();
+  if (still()) {
+    simulation.tick(100);
+    draw();
+  } else simulation.alpha(0.3).restart();
 });

@@ -4,14 +4,18 @@ import type { TopologyLink } from '../model.js';
 
 /** Two lines: the name with its latency and faults, then the counters. */
 export function linkCaption(link: TopologyLink): [string, string] {
-  const parts = [link.kind === 'switch-link' && link.latencyUs ? `${link.name} ${link.latencyUs} µs` : link.name ?? ''];
+  const parts = [
+    link.kind === 'switch-link' && link.latencyUs ? `${link.name} ${link.latencyUs} µs` : (link.name ?? ''),
+  ];
   const faults = link.faults ?? {};
   if (faults.down) parts.push('DOWN');
   if (faults.addedUs) parts.push(`+${faults.addedUs} µs`);
   if (faults.dropProbability) parts.push(`drop ${faults.dropProbability}`);
   if (faults.rate) parts.push(`${faults.rate.perSecond}/s`);
   const counters = link.counters;
-  const counted = counters ? [`${counters.forwarded} fwd`, ...(counters.dropped ? [`${counters.dropped} lost`] : [])] : [];
+  const counted = counters
+    ? [`${counters.forwarded} fwd`, ...(counters.dropped ? [`${counters.dropped} lost`] : [])]
+    : [];
   return [parts.join(' · '), counted.join(' · ')];
 }
 
