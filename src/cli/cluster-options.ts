@@ -1,7 +1,7 @@
 // The --cluster options of famez server, fabric and lab, and the wrapper that
 // joins the cluster before the service listens. Secrets come from the
 // environment, never from argv (other users can read argv in ps).
-import type { ClusterNode, ClusterOptions, IdSpace } from '../cluster/index.js';
+import type { Clustered, ClusterNode, ClusterOptions, IdSource } from '../cluster/index.js';
 import { describeChange } from '../switching/faults.js';
 import type { Logger } from './logger.js';
 import type { Service } from './service.js';
@@ -87,12 +87,15 @@ export async function checkClusterOptions(command: string, options: ClusterOptio
  */
 export class LazyCluster {
   readonly options: ClusterOptions;
-  readonly ids: IdSpace;
+  readonly #ids: IdSource;
+  readonly #switched: boolean;
   #node?: ClusterNode;
+  #clustered?: Clustered;
 
-  constructor(options: ClusterOptions, ids: IdSpace) {
+  constructor(options: ClusterOptions, ids: IdSource, switched: boolean) {
     this.options = options;
-    this.ids = ids;
+    this.#ids = ids;
+    this.#switched = switched;
   }
 
   /** For ServerOptions.reserved: every id until the node has joined and claimed its own. */
@@ -103,22 +106,15 @@ export class LazyCluster {
     return this.#node;
   }
 
-  /** Joins the cluster before the service listens, attaches it once listening, leaves it before the service closes. */
+  /** The service in the cluster's one lifecycle (src/cluster/assembly.ts), with the cluster's events logged. */
   wrap(service: Service, attach: (node: ClusterNode) => Promise<void>, log: Logger): Service {
     return {
       ...service,
       listen: async () => {
-        const { ClusterNode } = await import('../cluster/node.js');
-        const node = (this.#node = new ClusterNode(this.options, this.ids));
+        const { clusterNode, idSpace, listenClustered } = await import('../cluster/index.js');
+        const node = (this.#node = clusterNode(this.options, idSpace(this.#ids), { switched: this.#switched }));
         logClusterEvents(node, log);
-        await node.join();
-        try {
-          await service.listen();
-          await attach(node);
-        } catch (error) {
-          await node.close();
-          throw error;
-        }
+        this.#clustered = await listenClustered(node, service, attach);
       },
       announce: () => {
         service.announce();
@@ -128,10 +124,7 @@ export class LazyCluster {
           `node ${plan.node} of cluster ${plan.name} at ${plan.url} (hosts silent for ${plan.timeoutMs} ms leave)`,
         );
       },
-      close: async () => {
-        await this.#node?.close();
-        await service.close();
-      },
+      close: () => (this.#clustered ? this.#clustered.close() : service.close()),
     };
   }
 }
@@ -155,7 +148,7 @@ function logClusterEvents(node: ClusterNode, log: Logger): void {
     {
       on: (_event, listener) =>
         node.links.on('fault', (change) => {
-          if (!node.routerTakes?.(change)) listener(change, describeChange(change));
+          if (!node.routerTakes(change)) listener(change, describeChange(change));
         }),
     },
     log,

@@ -165,7 +165,7 @@ export async function runFabric(args: string[]): Promise<number> {
   return runService(COMMAND, plan, (log) => {
     const { nClients, ids } = plan.fabric;
     const cluster =
-      plan.cluster && new LazyCluster(plan.cluster, { range: { first: 1, last: nClients }, random: ids === 'random' });
+      plan.cluster && new LazyCluster(plan.cluster, { kind: 'fabric', nClients, ids }, !!plan.fabric.switched);
     let clusterView: SwitchingSource | undefined;
     const fabric = createFabric({ ...plan.fabric, reserved: cluster?.reserved, noFreeId: cluster?.noFreeId });
     logFabricEvents(fabric, log, plan.verbosity);
@@ -202,8 +202,8 @@ export async function runFabric(args: string[]): Promise<number> {
             async (node) => {
               const [{ attachFabric }, { clusterSwitching }, { switchedClusterSwitching }] = await Promise.all([
                 import('../cluster/fabric-cluster.js'),
-                import('./cluster-web.js'),
-                import('./cluster-switched.js'),
+                import('../web/cluster-web.js'),
+                import('../web/cluster-switched.js'),
               ]);
               attachFabric(fabric, node);
               const hosts = clusterSwitching(node, (id) => fabric.ports.has(id));

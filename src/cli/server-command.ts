@@ -159,7 +159,7 @@ export async function runServer(args: string[]): Promise<number> {
     const router = switched ? new Router({ topology, seed }) : undefined;
     const cluster =
       plan.cluster &&
-      new LazyCluster(plan.cluster, { range: { first: 0, last: 65535 }, random: plan.server.ids === 'random' });
+      new LazyCluster(plan.cluster, { kind: 'server', idRange: plan.server.idRange, ids: plan.server.ids }, !!switched);
     let clusterView: SwitchingSource | undefined;
     const server = createServer({
       ...plan.server,
@@ -219,8 +219,8 @@ export async function runServer(args: string[]): Promise<number> {
             async (node) => {
               const [{ attachServer }, { clusterSwitching }, { switchedClusterSwitching }] = await Promise.all([
                 import('../cluster/server-cluster.js'),
-                import('./cluster-web.js'),
-                import('./cluster-switched.js'),
+                import('../web/cluster-web.js'),
+                import('../web/cluster-switched.js'),
               ]);
               attachServer(server, node, router);
               const hosts = clusterSwitching(node, (id) => server.peers.get(id)?.credentials !== undefined);

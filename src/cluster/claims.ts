@@ -2,25 +2,22 @@
 // create() (compare-and-set: it fails when the key exists) and kept with
 // update() at its last revision on every heartbeat; the bucket's TTL drops a
 // key nobody refreshed, so a silent node's ids become free after the time-out.
-import type { KV } from './nats.js';
+import { ClaimConflict, type ClaimStore } from './bus.js';
 import { ClusterError, type ClusterPlan } from './options.js';
 
-/** The KV said the key is someone else's (not a lost connection). */
-function isConflict(error: unknown): boolean {
-  return /wrong last sequence|key exists|already exists/i.test((error as Error).message);
-}
+const isConflict = (error: unknown): boolean => error instanceof ClaimConflict;
 
 export class Claims {
-  readonly #kv: KV;
-  readonly #plan: ClusterPlan;
+  readonly #kv: ClaimStore;
+  readonly #plan: Pick<ClusterPlan, 'node' | 'name' | 'timeoutMs'>;
   /** Our keys and their last revisions. */
   readonly #owned = new Map<string, number>();
-  readonly #value: Uint8Array;
+  readonly #value: string;
 
-  constructor(kv: KV, plan: ClusterPlan) {
+  constructor(kv: ClaimStore, plan: Pick<ClusterPlan, 'node' | 'name' | 'timeoutMs'>) {
     this.#kv = kv;
     this.#plan = plan;
-    this.#value = new TextEncoder().encode(plan.node);
+    this.#value = plan.node;
   }
 
   /** Claims this node's name: refused when another instance holds it. */
@@ -49,15 +46,19 @@ export class Claims {
   }
 
   /** The node that holds `id` in the bucket, if any (a node's word that it holds an id is checked here). */
-  async holder(id: number): Promise<string | undefined> {
-    const entry = await this.#kv.get(`id.${id}`);
-    return entry?.operation === 'PUT' ? entry.string() : undefined;
+  holder(id: number): Promise<string | undefined> {
+    return this.#kv.get(`id.${id}`);
+  }
+
+  /** Whether node `node` holds its name in the bucket (a node's word that it is a member is checked here). */
+  async isMember(node: string): Promise<boolean> {
+    return (await this.#kv.get(`node.${node}`)) === node;
   }
 
   /** The ids in the bucket now (ours and the others'). */
   async takenIds(): Promise<Set<number>> {
     const ids = new Set<number>();
-    for await (const key of await this.#kv.keys('id.>')) ids.add(Number(key.slice(3)));
+    for (const key of await this.#kv.keys('id.')) ids.add(Number(key.slice(3)));
     return ids;
   }
 
@@ -91,6 +92,6 @@ export class Claims {
     const revision = this.#owned.get(key);
     if (revision === undefined) return;
     this.#owned.delete(key);
-    await this.#kv.purge(key, { previousSeq: revision }).catch(() => {});
+    await this.#kv.purge(key, revision).catch(() => {});
   }
 }

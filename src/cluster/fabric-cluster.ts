@@ -10,7 +10,9 @@ import { MailboxError, type Mailbox } from '../mailbox/index.js';
 import { Bridge } from './bridge.js';
 import { isHostLink } from './links.js';
 import { routerFaultsPeerLinks } from './router-faults.js';
-import { ClusterNode, type IdSpace } from './node.js';
+import { listenClustered } from './assembly.js';
+import { idSpace } from './id-space.js';
+import { ClusterNode, type ClusterNodeDeps } from './node.js';
 import type { ClusterOptions } from './options.js';
 import { SlotWatch } from './slot-watch.js';
 import type { Directed } from './wire.js';
@@ -19,11 +21,6 @@ export interface ClusteredFabric {
   fabric: Fabric;
   node: ClusterNode;
   close(): Promise<void>;
-}
-
-/** The ids a fabric with these options gives: 1..nClients. */
-export function fabricIdSpace(fabric: Fabric, options: Pick<FabricOptions, 'ids'> = {}): IdSpace {
-  return { range: { first: 1, last: fabric.layout.nClients }, random: options.ids === 'random' };
 }
 
 /**
@@ -79,13 +76,7 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
   // A change to the cluster's links, from here or another host, is news to the local peers as a switched fabric's is
   // (switched, the router tells of its own: the peers' links).
   const router = fabric.router;
-  if (router)
-    routerFaultsPeerLinks(
-      node,
-      (id) => bridge.isLocal(id),
-      (change) => router.apply(change),
-      warn,
-    );
+  if (router) routerFaultsPeerLinks(node, (change) => router.apply(change), warn);
   node.links.on('fault', (change) => {
     if (!router || isHostLink(change.link)) fabric.tellFault(change);
   });
@@ -115,29 +106,22 @@ function namesOf(mailbox: Mailbox, id: number): { nodename?: string; cclass?: st
 }
 
 /** Joins the cluster, then opens the fabric with ids unique across it. */
-export async function listenClusteredFabric(options: FabricOptions, cluster: ClusterOptions): Promise<ClusteredFabric> {
+export async function listenClusteredFabric(
+  options: FabricOptions,
+  cluster: ClusterOptions,
+  deps: ClusterNodeDeps = {},
+): Promise<ClusteredFabric> {
   let node: ClusterNode | undefined;
   const fabric = createFabric({
     ...options,
     reserved: (id) => node?.reserved(id) ?? true,
     noFreeId: () => node?.noFreeId() ?? 'not in the cluster yet',
   });
-  node = await ClusterNode.join(cluster, fabricIdSpace(fabric, options));
-  try {
-    await fabric.listen();
-    attachFabric(fabric, node);
-  } catch (error) {
-    await node.close();
-    await fabric.close();
-    throw error;
-  }
+  node = new ClusterNode(cluster, idSpace({ kind: 'fabric', nClients: fabric.layout.nClients, ids: options.ids }), {
+    switched: fabric.router !== undefined,
+    ...deps,
+  });
   const joined = node;
-  return {
-    fabric,
-    node: joined,
-    close: async () => {
-      await joined.close();
-      await fabric.close();
-    },
-  };
+  const clustered = await listenClustered(joined, fabric, () => attachFabric(fabric, joined));
+  return { fabric, ...clustered };
 }

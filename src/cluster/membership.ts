@@ -1,7 +1,8 @@
 // What this node knows of the others: each node's run (instance), when it was
-// last heard, and the peers it holds. A node's heartbeat is its word; a new
-// peer counts only once the KV says the node holds its id, and an id this
-// node or a third node holds is refused.
+// last heard, and the peers it holds. A node counts once the KV says it holds
+// its name; a node's heartbeat is its word, and a new peer counts only once
+// the KV says the node holds its id (an id this node or a third one holds is
+// refused). Everything is bounded: nodes, peers per node, checks under way.
 import type { NodeState, RemotePeer } from './wire.js';
 
 interface RemoteNode {
@@ -13,29 +14,45 @@ interface RemoteNode {
 export interface MembershipHooks {
   /** This node holds `id` (its own peers' and spare ids). */
   ownsId(id: number): boolean;
+  /** Ids the cluster gives (a peer outside them is refused). */
+  inRange(id: number): boolean;
   /** The node the KV gives `id` to (rejects while NATS is out of reach). */
   holder(id: number): Promise<string | undefined>;
-  /** A node not known before (or restarted) has been heard. */
+  /** Whether the KV says `node` holds its name (rejects while NATS is out of reach). */
+  isMember(node: string): Promise<boolean>;
+  /** A node not known before (or restarted) has been heard and checked. */
   nodeAppeared(node: string): void;
+  nodeLeft(node: string, reason: string): void;
   peerAdded(node: string, peer: RemotePeer): void;
   peerGone(node: string, id: number, reason: string): void;
-  warn(line: string): void;
+  /** A check (of a node or a peer) has ended: traffic waiting on it may go on. */
+  settled(node: string): void;
+  /** `kind` is the rate limit's key: never remote text. */
+  warn(kind: string, line: string): void;
 }
 
 export class Membership {
   readonly #hooks: MembershipHooks;
+  readonly #maxNodes: number;
   readonly #remotes = new Map<string, RemoteNode>();
   /** Which node holds each remote id. */
   readonly #owners = new Map<number, string>();
-  /** Claims being looked up in the KV (node/id). */
-  readonly #checking = new Set<string>();
+  /** Peer claims being looked up in the KV, by node. */
+  readonly #checking = new Map<string, Set<number>>();
+  /** Nodes whose membership is being looked up, with their latest heartbeat. */
+  readonly #joining = new Map<string, NodeState>();
 
-  constructor(hooks: MembershipHooks) {
+  constructor(hooks: MembershipHooks, maxNodes: number) {
     this.#hooks = hooks;
+    this.#maxNodes = maxNodes;
   }
 
   get nodes(): string[] {
     return [...this.#remotes.keys()];
+  }
+
+  isMember(node: string): boolean {
+    return this.#remotes.has(node);
   }
 
   ownerOf(id: number): string | undefined {
@@ -48,6 +65,11 @@ export class Membership {
 
   instanceOf(node: string): string | undefined {
     return this.#remotes.get(node)?.instance;
+  }
+
+  /** A check about `node` is under way (its traffic may wait for it). */
+  busy(node: string): boolean {
+    return this.#joining.has(node) || (this.#checking.get(node)?.size ?? 0) > 0;
   }
 
   /** Remote peers by id. */
@@ -65,10 +87,7 @@ export class Membership {
       this.forget(state.node, `node ${state.node} restarted`);
       remote = undefined;
     }
-    if (!remote) {
-      this.#remotes.set(state.node, (remote = { instance: state.instance, lastSeen: 0, peers: new Map() }));
-      this.#hooks.nodeAppeared(state.node);
-    }
+    if (!remote) return this.#admit(state, now);
     remote.lastSeen = now;
     const held = new Map(state.peers.map((peer) => [peer.id, peer]));
     for (const id of remote.peers.keys()) {
@@ -76,8 +95,14 @@ export class Membership {
     }
     for (const peer of held.values()) {
       const owner = this.#owners.get(peer.id);
-      if ((owner !== undefined && owner !== state.node) || this.#hooks.ownsId(peer.id)) {
+      if (!this.#hooks.inRange(peer.id)) {
         this.#hooks.warn(
+          'id-range',
+          `cluster: node ${state.node} says it holds id ${peer.id}, outside the cluster's ids: ignored`,
+        );
+      } else if ((owner !== undefined && owner !== state.node) || this.#hooks.ownsId(peer.id)) {
+        this.#hooks.warn(
+          'id-taken',
           `cluster: node ${state.node} says it holds id ${peer.id}, which ${owner ?? 'this node'} holds: ignored`,
         );
       } else if (remote.peers.has(peer.id)) {
@@ -95,29 +120,66 @@ export class Membership {
     }
   }
 
-  /** A node has left: its peers leave. */
+  /** A node has left: its peers leave, and nothing of it is kept. */
   forget(node: string, reason: string): void {
     const remote = this.#remotes.get(node);
+    this.#joining.delete(node);
+    this.#checking.delete(node);
     if (!remote) return;
     this.#remotes.delete(node);
     for (const id of [...remote.peers.keys()]) this.#drop(node, remote, id, reason);
+    this.#hooks.nodeLeft(node, reason);
+  }
+
+  /** A node not known yet: counted once the KV says it holds its name, and only while there is room. */
+  #admit(state: NodeState, now: number): void {
+    if (this.#joining.has(state.node)) return void this.#joining.set(state.node, state);
+    if (this.#remotes.size + this.#joining.size >= this.#maxNodes) {
+      return this.#hooks.warn(
+        'max-nodes',
+        `cluster: a node was not let in: ${this.#maxNodes} nodes at most (--cluster-max-hosts)`,
+      );
+    }
+    this.#joining.set(state.node, state);
+    this.#hooks
+      .isMember(state.node)
+      .then((member) => {
+        const latest = this.#joining.get(state.node);
+        if (!latest) return;
+        this.#joining.delete(state.node);
+        if (!member) {
+          return this.#hooks.warn(
+            'not-member',
+            `cluster: node ${state.node} holds no name in the cluster's KV: ignored`,
+          );
+        }
+        this.#remotes.set(state.node, { instance: latest.instance, lastSeen: now, peers: new Map() });
+        this.#hooks.nodeAppeared(state.node);
+        this.heard(latest, now);
+      })
+      .catch(() => this.#joining.delete(state.node)) // NATS is out of reach: the next heartbeat asks again
+      .finally(() => this.#hooks.settled(state.node));
   }
 
   async #checkClaim(node: string, remote: RemoteNode, peer: RemotePeer): Promise<void> {
-    const key = `${node}/${peer.id}`;
-    if (this.#checking.has(key)) return;
-    this.#checking.add(key);
+    let checking = this.#checking.get(node);
+    if (checking?.has(peer.id)) return;
+    if (!checking) this.#checking.set(node, (checking = new Set()));
+    checking.add(peer.id);
     try {
       const holder = await this.#hooks.holder(peer.id);
       if (this.#remotes.get(node) !== remote || this.#owners.has(peer.id) || this.#hooks.ownsId(peer.id)) return;
       if (holder === node) return this.#add(node, remote, peer);
       this.#hooks.warn(
+        'claim-check',
         `cluster: node ${node} says it holds id ${peer.id}, which the cluster's KV gives to ${holder === undefined ? 'no node' : `node ${holder}`}: ignored`,
       );
     } catch {
       // NATS is out of reach: the next heartbeat asks again
     } finally {
-      this.#checking.delete(key);
+      checking.delete(peer.id);
+      if (checking.size === 0 && this.#checking.get(node) === checking) this.#checking.delete(node);
+      this.#hooks.settled(node);
     }
   }
 

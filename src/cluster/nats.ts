@@ -1,14 +1,103 @@
-// The only door to NATS. Its packages are imported here, dynamically, when a
+// The only door to NATS: the cluster bus over a NATS connection and a
+// JetStream KV bucket. Its packages are imported here, dynamically, when a
 // cluster is joined: without --cluster nothing of NATS is loaded.
 import { readFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
+import { BusError, ClaimConflict, type ClaimStore, type ClusterBus } from './bus.js';
 import { ClusterError, type ClusterPlan } from './options.js';
 
-export type { NatsConnection, KV };
+/** JetStream's "wrong last sequence": the key is someone else's now. */
+const WRONG_LAST_SEQUENCE = 10071;
+
+/** Connects and opens the cluster's bucket: the bus a node runs on. */
+export async function connectNatsBus(plan: ClusterPlan): Promise<ClusterBus> {
+  const nc = await connectNats(plan);
+  try {
+    return new NatsBus(nc, await openBucket(nc, plan));
+  } catch (error) {
+    await nc.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** The inbox prefix of a node's replies: its own, so that NATS permissions can keep other users from reading them. */
+export function inboxPrefix(plan: Pick<ClusterPlan, 'name' | 'node'>): string {
+  return `_INBOX_famez_${plan.name}_${plan.node}`;
+}
+
+class NatsBus implements ClusterBus {
+  readonly claims: ClaimStore;
+  readonly #nc: NatsConnection;
+
+  constructor(nc: NatsConnection, kv: KV) {
+    this.#nc = nc;
+    this.claims = natsClaims(kv);
+  }
+
+  get closed(): boolean {
+    return this.#nc.isClosed();
+  }
+
+  publish(subject: string, data: Uint8Array): void {
+    try {
+      this.#nc.publish(subject, data);
+    } catch (error) {
+      throw new BusError((error as Error).message);
+    }
+  }
+
+  subscribe(subject: string, receive: (subject: string, data: Uint8Array) => void): void {
+    this.#nc.subscribe(subject, {
+      callback: (error, msg) => {
+        if (!error) receive(msg.subject, msg.data);
+      },
+    });
+  }
+
+  onStatus(listener: (up: boolean) => void): void {
+    void (async () => {
+      for await (const status of this.#nc.status()) {
+        if (status.type === 'disconnect') listener(false);
+        else if (status.type === 'reconnect') listener(true);
+      }
+    })();
+  }
+
+  async close(): Promise<void> {
+    if (this.#nc.isClosed()) return;
+    await this.#nc.drain().catch(() => this.#nc.close());
+  }
+}
+
+const conflicting = <T>(promise: Promise<T>): Promise<T> =>
+  promise.catch((error: unknown) => {
+    throw (error as { code?: unknown }).code === WRONG_LAST_SEQUENCE
+      ? new ClaimConflict((error as Error).message)
+      : error;
+  });
+
+function natsClaims(kv: KV): ClaimStore {
+  return {
+    create: (key, value) => conflicting(kv.create(key, value)),
+    update: (key, value, revision) => conflicting(kv.update(key, value, revision)),
+    get: async (key) => {
+      const entry = await kv.get(key);
+      return entry?.operation === 'PUT' ? entry.string() : undefined;
+    },
+    keys: async (prefix) => {
+      const keys: string[] = [];
+      for await (const key of await kv.keys(`${prefix}>`)) keys.push(key);
+      return keys;
+    },
+    purge: async (key, revision) => {
+      await kv.purge(key, { previousSeq: revision });
+    },
+  };
+}
 
 /** Connects with the plan's credentials and TLS; keeps reconnecting for ever once connected. */
-export async function connectNats(plan: ClusterPlan): Promise<NatsConnection> {
+async function connectNats(plan: ClusterPlan): Promise<NatsConnection> {
   const nats = await import('@nats-io/transport-node');
   const { user, pass, token, credsFile, tls } = plan.options;
   let authenticator;
@@ -30,6 +119,7 @@ export async function connectNats(plan: ClusterPlan): Promise<NatsConnection> {
         .map((url) => url.trim())
         .filter((url) => url !== ''),
       name: `famez ${plan.name}/${plan.node}`,
+      inboxPrefix: inboxPrefix(plan),
       user,
       pass,
       token,
@@ -50,7 +140,7 @@ export async function connectNats(plan: ClusterPlan): Promise<NatsConnection> {
 }
 
 /** The cluster's KV bucket (made by the first node; entries live for the time-out unless refreshed). */
-export async function openBucket(nc: NatsConnection, plan: ClusterPlan): Promise<KV> {
+async function openBucket(nc: NatsConnection, plan: ClusterPlan): Promise<KV> {
   const { Kvm } = await import('@nats-io/kv');
   try {
     return await new Kvm(nc).create(`famez-${plan.name}`, { ttl: plan.timeoutMs, history: 1 });

@@ -1,47 +1,45 @@
-// One famez instance in a cluster: its NATS connection, its claims, and what
-// it knows of the other nodes. Every heartbeat says which peers this node
-// holds; a node not heard from within the time-out has left, and its peers
-// leave here. Nothing local waits on any of this: NATS calls run beside the
-// event loop's other work, and their failures only delay the cluster's view.
+// One famez instance in a cluster: its bus (NATS), its claims, and what it
+// knows of the other nodes. Every heartbeat says which peers this node holds;
+// a node not heard from within the time-out has left, and its peers leave
+// here. Nothing local waits on any of this: bus calls run beside the event
+// loop's other work, and their failures only delay the cluster's view.
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { Claims } from './claims.js';
-import { IdPool } from './id-pool.js';
 import type { FaultChange } from '../switching/faults.js';
-import { peerLinkName } from '../switching/topology.js';
+import { peerLinkName, peerOfLink } from '../switching/topology.js';
 import { Batches } from './batches.js';
-import { changesFor, renamedChange } from './fault-sync.js';
+import { systemClock, type Clock, type ClusterBus, type Timer } from './bus.js';
+import { Claims } from './claims.js';
+import type { IdSpace } from './id-space.js';
+import { ClusterTraffic } from './traffic.js';
+import { IdPool } from './id-pool.js';
 import { HostLinks, hostLinkName } from './links.js';
 import { Membership } from './membership.js';
-import { connectNats, openBucket, type NatsConnection } from './nats.js';
 import { planCluster, type ClusterOptions, type ClusterPlan } from './options.js';
-import {
-  decodeWire,
-  encodeWire,
-  subjects,
-  type Directed,
-  type FaultMessage,
-  type NodeState,
-  type RemotePeer,
-  type WireMessage,
-} from './wire.js';
+import { subjects, type Directed, type NodeState, type RemotePeer, type WireMessage, encodeWire } from './wire.js';
 
 export interface ClusterNodeEvents {
+  /** A node joined the cluster (it was heard and its name checked), or left it. */
+  'node-joined': [node: string];
+  'node-left': [node: string, reason: string];
   /** A peer of another node appeared (or changed its names). */
   'remote-peer': [node: string, peer: RemotePeer];
   'remote-peer-gone': [node: string, id: number, reason: string];
   /** A fault change another node made, as this node names its links (links.faults has it already). */
   'remote-fault': [FaultChange];
-  /** A ring, message or ack for this node. */
+  /** A ring, message or ack for this node, from a node that holds its sender. */
   directed: [Directed];
   /** NATS is reachable (true) or not (false). */
   connection: [boolean];
   warning: [string];
 }
 
-export interface IdSpace {
-  range: { first: number; last: number };
-  random: boolean;
+/** What a node stands on: its bus (NATS unless given), its clock, and whether a router stands on its peers' links. */
+export interface ClusterNodeDeps {
+  connect?: (plan: ClusterPlan) => Promise<ClusterBus>;
+  clock?: Clock;
+  /** A local router faults this host's peers' own links (--switched): the node leaves them to it. */
+  switched?: boolean;
 }
 
 export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
@@ -49,46 +47,59 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly instance = randomUUID();
   /** The links to the other hosts and the peers' own links: their faults and counters. */
   readonly links = new HostLinks();
-  /**
-   * Switched: the fault changes the local router makes (to this host's peers'
-   * own links, and clearing every fault). The node then faults no peer link
-   * itself: the router stands on those links already. Unset: the node does.
-   */
-  routerTakes?: (change: FaultChange) => boolean;
+  readonly clock: Clock;
+  readonly #deps: ClusterNodeDeps;
   readonly #ids: IdSpace;
   readonly #subjects: ReturnType<typeof subjects>;
-  readonly #members: Membership;
+  readonly members: Membership;
+  readonly #traffic: ClusterTraffic;
   readonly #batches = new Batches((node, items) =>
-    this.#send(
+    this.publish(
       this.#subjects.to(node),
       items.length === 1 ? { ...items[0]!, node: this.plan.node } : { t: 'batch', node: this.plan.node, items },
     ),
   );
-  #nc?: NatsConnection;
+  #bus?: ClusterBus;
   #claims?: Claims;
   #pool?: IdPool;
   #localPeers: () => RemotePeer[] = () => [];
-  #timer?: NodeJS.Timeout;
+  #timer?: Timer;
   #closing?: Promise<void>;
-  #warned = new Map<string, number>();
+  readonly #warned = new Map<string, number>();
   /** NATS is reachable: directed traffic is sent only then (the client would buffer it and deliver it late, after the sender timed out). */
   #connected = false;
   #refreshing = false;
 
   /** Checks the options (a ClusterError names what is wrong); join() connects. */
-  constructor(options: ClusterOptions, ids: IdSpace) {
+  constructor(options: ClusterOptions, ids: IdSpace, deps: ClusterNodeDeps = {}) {
     super();
     this.plan = planCluster(options);
+    this.clock = deps.clock ?? systemClock;
+    this.#deps = deps;
     this.#ids = ids;
-    this.#subjects = subjects(this.plan.name);
-    this.#members = new Membership({
-      ownsId: (id) => this.pool.owns(id),
-      holder: (id) => this.#claims!.holder(id),
-      nodeAppeared: (node) => this.#catchUp(node),
-      peerAdded: (node, peer) => this.emit('remote-peer', node, peer),
-      peerGone: (node, id, reason) => this.emit('remote-peer-gone', node, id, reason),
-      warn: (line) => this.#warn(line),
-    });
+    this.#subjects = subjects(this.plan.name, this.plan.node);
+    this.members = new Membership(
+      {
+        ownsId: (id) => this.pool.owns(id),
+        inRange: (id) => id >= ids.range.first && id <= ids.range.last,
+        holder: (id) => this.#claims!.holder(id),
+        isMember: (node) => this.#claims!.isMember(node),
+        nodeAppeared: (node) => {
+          this.emit('node-joined', node);
+          this.#traffic.catchUp(node);
+        },
+        nodeLeft: (node, reason) => {
+          this.#traffic.forget(node);
+          this.emit('node-left', node, reason);
+        },
+        peerAdded: (node, peer) => this.emit('remote-peer', node, peer),
+        peerGone: (node, id, reason) => this.emit('remote-peer-gone', node, id, reason),
+        settled: (node) => this.#traffic.settle(node),
+        warn: (kind, line) => this.warn(kind, line),
+      },
+      this.plan.maxNodes,
+    );
+    this.#traffic = new ClusterTraffic(this);
   }
 
   /** For ServerOptions.reserved: every id this node has not claimed (all of them before join()). */
@@ -109,81 +120,84 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     return this.#pool;
   }
 
+  /** A local router stands on this host's peers' own links. */
+  get switched(): boolean {
+    return this.#deps.switched === true;
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
   /** Connects, claims the node's name and its first spare ids. */
   async join(): Promise<void> {
-    if (this.#nc) throw new Error('the cluster node has joined already');
+    if (this.#bus) throw new Error('the cluster node has joined already');
     const plan = this.plan;
-    const nc = (this.#nc = await connectNats(plan));
+    const connect = this.#deps.connect ?? (async (p: ClusterPlan) => (await import('./nats.js')).connectNatsBus(p));
+    const bus = (this.#bus = await connect(plan));
     try {
-      const claims = (this.#claims = new Claims(await openBucket(nc, plan), plan));
+      const claims = (this.#claims = new Claims(bus.claims, plan));
       await claims.claimNode();
       this.#pool = new IdPool({
         claims,
         range: this.#ids.range,
         spare: plan.spareIds,
         random: this.#ids.random,
-        heldElsewhere: (id) => this.#members.ownerOf(id) !== undefined,
-        warn: (line) => this.#warn(line),
+        heldElsewhere: (id) => this.members.ownerOf(id) !== undefined,
+        warn: (line) => this.warn('spare-ids', line),
       });
       await this.#pool.fill();
       this.#connected = true;
     } catch (error) {
-      this.#nc = undefined;
-      await nc.close().catch(() => {});
+      this.#bus = undefined;
+      await bus.close().catch(() => {});
       throw error;
     }
-  }
-
-  /** A node that has joined. */
-  static async join(options: ClusterOptions, ids: IdSpace): Promise<ClusterNode> {
-    const node = new ClusterNode(options, ids);
-    await node.join();
-    return node;
-  }
-
-  #connection(): NatsConnection {
-    if (!this.#nc) throw new Error('the cluster node has not joined');
-    return this.#nc;
   }
 
   /** Starts listening and heartbeats; `localPeers` says which peers this node holds now. */
   start(localPeers: () => RemotePeer[]): void {
     this.#localPeers = localPeers;
-    const s = this.#subjects;
-    const nc = this.#connection();
-    for (const subject of [s.state, s.hello, s.bye, s.fault, s.to(this.plan.node)]) {
-      nc.subscribe(subject, {
-        callback: (error, msg) => {
-          if (!error) this.#receive(msg.data);
-        },
-      });
-    }
-    void this.#watchStatus();
-    this.#send(s.hello, { t: 'hello', node: this.plan.node });
+    const bus = this.#bus!;
+    for (const subject of this.#subjects.listen) bus.subscribe(subject, (s, data) => this.#traffic.receive(s, data));
+    bus.onStatus((up) => this.#status(up));
+    this.publish(this.#subjects.all, { t: 'hello', node: this.plan.node });
     this.announce();
-    this.#timer = setInterval(() => this.#beat(), this.plan.heartbeatMs);
-    this.#timer.unref();
+    this.#beatLater();
   }
 
   /** The node holding remote peer `id`, if any. */
   ownerOf(id: number): string | undefined {
-    return this.#members.ownerOf(id);
+    return this.members.ownerOf(id);
   }
 
   /** Remote peers by id. */
   remotePeers(): Map<number, { node: string; peer: RemotePeer }> {
-    return this.#members.peers();
+    return this.members.peers();
   }
 
   /** Remote nodes by name. */
   get nodes(): string[] {
-    return this.#members.nodes;
+    return this.members.nodes;
+  }
+
+  /** The local peers, as told to the others. */
+  localPeers(): RemotePeer[] {
+    return this.#localPeers();
   }
 
   /** Tells every node which peers this node holds now. */
   announce(): void {
     const state: NodeState = { t: 'state', node: this.plan.node, instance: this.instance, peers: this.#localPeers() };
-    this.#send(this.#subjects.state, state);
+    this.publish(this.#subjects.all, state);
+  }
+
+  /** Switched: the changes the local router makes (to this host's peers' own links, and clearing every fault). */
+  routerTakes(change: FaultChange): boolean {
+    if (!this.#deps.switched) return false;
+    if (change.link === undefined) return change.kind === 'clear';
+    const id = peerOfLink(change.link);
+    return id !== undefined && this.#pool?.owns(id) === true;
   }
 
   /**
@@ -192,55 +206,81 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
    * node holds `id` or NATS is out of reach.
    */
   sendTo(id: number, message: Directed, from?: number): boolean {
-    const node = this.#members.ownerOf(id);
+    const node = this.members.ownerOf(id);
     if (node === undefined || !this.#connected) return false;
     const host = hostLinkName(node);
     const peer = from === undefined || message.t === 'ack' ? [] : [peerLinkName(from)];
-    const crossing = this.routerTakes ? { faulted: [host], counted: peer } : { faulted: [host, ...peer] };
+    const crossing = this.switched ? { faulted: [host], counted: peer } : { faulted: [host, ...peer] };
     this.links.pass(crossing, message, () => this.#batches.add(node, message));
     return true;
   }
 
   /** Every link of the cluster as this node names it: one per other host, and every peer's own. */
   linkNames(): string[] {
-    const peers = [...this.#localPeers().map((peer) => peer.id), ...this.#members.ids()].sort((a, b) => a - b);
+    const peers = [...this.#localPeers().map((peer) => peer.id), ...this.members.ids()].sort((a, b) => a - b);
     return [...this.nodes.map(hostLinkName), ...peers.map(peerLinkName)];
   }
 
   /** Applies a fault change here and tells every other node; throws FaultError for a link the cluster does not have. */
   applyFault(change: FaultChange): FaultChange {
-    this.links.apply(change, this.linkNames());
-    this.#send(this.#subjects.fault, { t: 'fault', node: this.plan.node, change });
-    return change;
+    return this.#traffic.applyFault(change);
   }
 
-  /** Says goodbye, frees this node's claims, closes NATS. */
+  /** Says goodbye, frees this node's claims, closes the bus. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      clearInterval(this.#timer);
+      this.clock.clearTimeout(this.#timer);
       this.links.close();
+      this.#traffic.close();
       this.#pool?.close();
-      const nc = this.#nc;
-      if (nc && !nc.isClosed()) {
-        this.#send(this.#subjects.bye, { t: 'bye', node: this.plan.node, instance: this.instance });
+      const bus = this.#bus;
+      if (bus && !bus.closed) {
+        this.publish(this.#subjects.all, { t: 'bye', node: this.plan.node, instance: this.instance });
         await Promise.race([this.#claims!.releaseAll(), new Promise((resolve) => setTimeout(resolve, 1000))]);
-        await nc.drain().catch(() => nc.close());
+        await bus.close();
       }
     })();
     return this.#closing;
   }
 
-  #send(subject: string, message: WireMessage): void {
+  /** @internal: publishes on one of this node's subjects (`to` a node, or to all). */
+  publish(subject: string, message: WireMessage): void {
     try {
-      this.#connection().publish(subject, encodeWire(message));
+      this.#bus!.publish(subject, encodeWire(message));
     } catch (error) {
-      this.#warn(`cluster: cannot publish to NATS: ${(error as Error).message}`);
+      this.warn('publish', `cluster: cannot publish to NATS: ${(error as Error).message}`);
     }
+  }
+
+  /** @internal */
+  get subjects(): ReturnType<typeof subjects> {
+    return this.#subjects;
+  }
+
+  /** @internal: NATS delivered something, so it is reachable even if the status stream has not said so yet. */
+  heardFromBus(): void {
+    this.#connected = true;
+  }
+
+  /** At most one line per kind of trouble every 10 s; `kind` is never remote text, so the keys stay few. */
+  warn(kind: string, line: string): void {
+    const now = this.clock.now();
+    if (now - (this.#warned.get(kind) ?? -Infinity) < 10_000) return;
+    this.#warned.set(kind, now);
+    this.emit('warning', line);
+  }
+
+  #beatLater(): void {
+    this.#timer = this.clock.setTimeout(() => {
+      this.#beat();
+      this.#beatLater();
+    }, this.plan.heartbeatMs);
+    this.#timer.unref?.();
   }
 
   #beat(): void {
     this.announce();
-    this.#members.expire(performance.now() - this.plan.timeoutMs, this.plan.timeoutMs);
+    this.members.expire(this.clock.now() - this.plan.timeoutMs, this.plan.timeoutMs);
     // One refresh at a time: while NATS is unreachable each one waits for its requests to time out.
     if (this.#refreshing || !this.#connected) return;
     this.#refreshing = true;
@@ -248,7 +288,8 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       .then((lost) => {
         for (const id of lost) {
           this.pool.lost(id);
-          this.#warn(
+          this.warn(
+            'id-lost',
             `cluster: id ${id} was claimed by another node while NATS was unreachable: its local peer is no longer reachable from other hosts`,
           );
         }
@@ -260,83 +301,12 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       });
   }
 
-  #receive(data: Uint8Array): void {
-    // What arrives came through NATS: it is reachable, even if the status stream has not said so yet.
-    this.#connected = true;
-    const message = decodeWire(data);
-    if (typeof message === 'string')
-      return this.#warn(`cluster: ignored ${message} from NATS subject famez.${this.plan.name}.*`);
-    switch (message.t) {
-      case 'state':
-        return this.#state(message);
-      case 'hello':
-        if (message.node !== this.plan.node) this.announce();
-        return;
-      case 'bye':
-        if (this.#members.instanceOf(message.node) === message.instance)
-          this.#members.forget(message.node, `node ${message.node} left`);
-        return;
-      case 'fault':
-        return this.#remoteFault(message);
-      case 'batch':
-        return message.items.forEach((item) => this.#directed(item));
-      default:
-        return this.#directed(message);
-    }
-  }
-
-  /** A ring, message or ack from another node: the sender faulted the host link, the receiver's own link is faulted here. */
-  #directed(message: Directed): void {
-    const host = [hostLinkName(message.node!)];
-    const peer = message.t === 'ack' ? [] : [peerLinkName(message.to)];
-    const crossing = this.routerTakes ? { faulted: [], counted: [...host, ...peer] } : { faulted: peer, counted: host };
-    this.links.pass(crossing, message, () => this.emit('directed', message));
-  }
-
-  #state(state: NodeState): void {
-    if (state.node !== this.plan.node) return this.#members.heard(state, performance.now());
-    if (state.instance !== this.instance)
-      this.#warn(`cluster: another instance calls itself node ${state.node}: check --node on every host`);
-  }
-
-  /** A change another node made, as this node names its links. */
-  #remoteFault({ node, change }: FaultMessage): void {
-    const renamed = node === this.plan.node ? undefined : renamedChange(this.plan.node, node, change);
-    if (!renamed) return;
-    this.links.record(renamed);
-    this.emit('remote-fault', renamed);
-  }
-
-  /** Tells a node that has just appeared the faults on its link to this one and on this node's peers' links. */
-  #catchUp(node: string): void {
-    const concerned = new Set([hostLinkName(node), ...this.#localPeers().map((peer) => peerLinkName(peer.id))]);
-    for (const [link, faults] of this.links.faults.entries()) {
-      if (!concerned.has(link)) continue;
-      for (const change of changesFor(link, faults))
-        this.#send(this.#subjects.to(node), { t: 'fault', node: this.plan.node, change });
-    }
-  }
-
-  async #watchStatus(): Promise<void> {
-    for await (const status of this.#connection().status()) {
-      if (status.type === 'disconnect') {
-        this.#connected = false;
-        this.emit('connection', false);
-      } else if (status.type === 'reconnect') {
-        this.#connected = true;
-        this.emit('connection', true);
-        this.#send(this.#subjects.hello, { t: 'hello', node: this.plan.node });
-        this.announce();
-      }
-    }
-  }
-
-  /** At most one line per kind of trouble every 10 s. */
-  #warn(line: string): void {
-    const key = line.slice(0, 40);
-    const now = performance.now();
-    if (now - (this.#warned.get(key) ?? -Infinity) < 10_000) return;
-    this.#warned.set(key, now);
-    this.emit('warning', line);
+  #status(up: boolean): void {
+    this.#connected = up;
+    this.emit('connection', up);
+    if (!up) return;
+    this.publish(this.#subjects.all, { t: 'hello', node: this.plan.node });
+    this.announce();
+    this.#traffic.resendFaults();
   }
 }

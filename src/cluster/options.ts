@@ -22,11 +22,13 @@ export interface ClusterOptions {
   timeoutMs?: number;
   /** Ids claimed ahead, so a joining peer never waits on NATS (default 2). */
   spareIds?: number;
+  /** Other hosts this one lets in at most (default 64): what a rogue on NATS can make it keep is bounded. */
+  maxNodes?: number;
 }
 
 /** The options with every default filled in and every name checked. */
 export interface ClusterPlan
-  extends Required<Pick<ClusterOptions, 'url' | 'name' | 'node' | 'timeoutMs' | 'spareIds'>> {
+  extends Required<Pick<ClusterOptions, 'url' | 'name' | 'node' | 'timeoutMs' | 'spareIds' | 'maxNodes'>> {
   options: ClusterOptions;
   heartbeatMs: number;
 }
@@ -64,7 +66,11 @@ export function planCluster(options: ClusterOptions): ClusterPlan {
   const spareIds = options.spareIds ?? 2;
   if (!Number.isInteger(spareIds) || spareIds < 1 || spareIds > 64)
     throw new ClusterError(`spare ids ${spareIds}: give 1..64`);
+  const maxNodes = options.maxNodes ?? 64;
+  if (!Number.isInteger(maxNodes) || maxNodes < 1 || maxNodes > 1024)
+    throw new ClusterError(`most hosts ${maxNodes}: give 1..1024 (--cluster-max-hosts)`);
   return {
+    maxNodes,
     url: options.url,
     name,
     node,

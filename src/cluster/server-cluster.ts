@@ -2,9 +2,11 @@
 // eventfd here becomes a ring message to its node, which rings the peer there.
 import { createServer, type FamezServer, type ServerOptions } from '../server/index.js';
 import { Router } from '../switching/router.js';
+import { listenClustered } from './assembly.js';
 import { Bridge } from './bridge.js';
 import { routerFaultsPeerLinks } from './router-faults.js';
-import { ClusterNode, type IdSpace } from './node.js';
+import { idSpace } from './id-space.js';
+import { ClusterNode, type ClusterNodeDeps } from './node.js';
 import type { ClusterOptions } from './options.js';
 
 export interface ClusteredServer {
@@ -12,11 +14,6 @@ export interface ClusteredServer {
   node: ClusterNode;
   /** Leaves the cluster (the others see its peers leave at once), then closes the server. */
   close(): Promise<void>;
-}
-
-/** The ids a server with these options gives, as the cluster claims them. */
-export function serverIdSpace(options: Pick<ServerOptions, 'idRange' | 'ids'>): IdSpace {
-  return { range: options.idRange ?? { first: 0, last: 65535 }, random: options.ids === 'random' };
 }
 
 /**
@@ -37,7 +34,6 @@ export function attachServer(server: FamezServer, node: ClusterNode, router?: Pi
   if (router)
     routerFaultsPeerLinks(
       node,
-      (id) => bridge.isLocal(id),
       (change) => router.apply(change),
       (line) => server.emit('warning', line),
     );
@@ -48,23 +44,17 @@ export function attachServer(server: FamezServer, node: ClusterNode, router?: Pi
 }
 
 /** Joins the cluster, then listens with ids unique across it. */
-export async function listenClusteredServer(options: ServerOptions, cluster: ClusterOptions): Promise<ClusteredServer> {
-  const node = await ClusterNode.join(cluster, serverIdSpace(options));
+export async function listenClusteredServer(
+  options: ServerOptions,
+  cluster: ClusterOptions,
+  deps: ClusterNodeDeps = {},
+): Promise<ClusteredServer> {
+  const router = options.forwarding instanceof Router ? options.forwarding : undefined;
+  const node = new ClusterNode(cluster, idSpace({ kind: 'server', ...options }), {
+    switched: router !== undefined,
+    ...deps,
+  });
   const server = createServer({ ...options, reserved: node.reserved, noFreeId: node.noFreeId });
-  try {
-    await server.listen();
-    attachServer(server, node, options.forwarding instanceof Router ? options.forwarding : undefined);
-  } catch (error) {
-    await node.close();
-    await server.close();
-    throw error;
-  }
-  return {
-    server,
-    node,
-    close: async () => {
-      await node.close();
-      await server.close();
-    },
-  };
+  const clustered = await listenClustered(node, server, () => attachServer(server, node, router));
+  return { server, ...clustered };
 }

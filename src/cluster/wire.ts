@@ -27,12 +27,23 @@ export type Directed = (
   | { t: 'ack'; from: number; seq: number }
 ) & { node?: string };
 
-/** A fault change one node made, told to all (or, to catch up a node that joined later, to one). Links are named as `node` sees them. */
+/**
+ * Fault changes one node made or knows, told to all (or, to catch up a node
+ * that joined later, to one), applied together. Links are named as `node`
+ * sees them; `at` (the changer's clock, ms since 1970) versions them: of two
+ * changes to one link the later wins on every node.
+ */
 export interface FaultMessage {
   t: 'fault';
   node: string;
-  change: FaultChange;
+  at: number;
+  /** The node that made the changes, when not `node` (a node passing on what it knows). */
+  by?: string;
+  changes: FaultChange[];
 }
+
+/** Fault changes in one message at most (what rebuilds one link's faults). */
+export const MAX_FAULT_CHANGES = 8;
 
 /** Several directed messages from `node` at once (their own `node` is left out). */
 export interface Batch {
@@ -44,6 +55,12 @@ export interface Batch {
 /** Directed messages in one batch at most. */
 export const MAX_BATCH = 1024;
 
+/** A message's bytes at most (a full batch of the longest messages fits). */
+export const MAX_WIRE_BYTES = 512 * 1024;
+
+/** Peers one node may say it holds. */
+export const MAX_NODE_PEERS = 1024;
+
 export type WireMessage =
   | NodeState
   | Directed
@@ -52,22 +69,35 @@ export type WireMessage =
   | { t: 'hello'; node: string }
   | { t: 'bye'; node: string; instance: string };
 
-/** Subjects of cluster `name`. */
-export function subjects(name: string): {
-  state: string;
-  hello: string;
-  bye: string;
-  fault: string;
-  to: (node: string) => string;
+/**
+ * Subjects of node `node` in cluster `name`. A node publishes only on
+ * subjects that carry its own name (famez.NAME.NODE.>), so that NATS's
+ * per-user permissions decide who may speak as which node, and who may read
+ * what is sent to it (famez.NAME.*.to.NODE).
+ */
+export function subjects(
+  name: string,
+  node: string,
+): {
+  /** What this node tells every node. */
+  all: string;
+  /** What this node sends node `to` only. */
+  to: (to: string) => string;
+  /** What this node listens to: every node's `all`, and what is sent to it. */
+  listen: [string, string];
 } {
   const base = `famez.${name}`;
   return {
-    state: `${base}.state`,
-    hello: `${base}.hello`,
-    bye: `${base}.bye`,
-    fault: `${base}.fault`,
-    to: (node) => `${base}.to.${node}`,
+    all: `${base}.${node}.all`,
+    to: (to) => `${base}.${node}.to.${to}`,
+    listen: [`${base}.*.all`, `${base}.*.to.${node}`],
   };
+}
+
+/** The node a subject of cluster `name` belongs to (its publisher), if it is one. */
+export function senderOf(subject: string): string | undefined {
+  const sender = subject.split('.')[2];
+  return sender !== undefined && isName(sender) ? sender : undefined;
 }
 
 const encoder = new TextEncoder();
@@ -86,6 +116,7 @@ const isText = (value: unknown, max: number): value is string => typeof value ==
 
 /** Parses and checks a message: a one-line reason when it is no message famez sends. */
 export function decodeWire(data: Uint8Array): WireMessage | string {
+  if (data.length > MAX_WIRE_BYTES) return `a message over ${MAX_WIRE_BYTES} bytes`;
   let value: unknown;
   try {
     value = JSON.parse(decoder.decode(data));
@@ -96,7 +127,7 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
   const m = value as Record<string, unknown>;
   switch (m.t) {
     case 'state': {
-      if (!isName(m.node) || !isText(m.instance, 64) || !Array.isArray(m.peers) || m.peers.length > MAX_PEER_ID + 1)
+      if (!isName(m.node) || !isText(m.instance, 64) || !Array.isArray(m.peers) || m.peers.length > MAX_NODE_PEERS)
         return 'a bad state message';
       const peers: RemotePeer[] = [];
       for (const peer of m.peers as unknown[]) {
@@ -129,9 +160,19 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
       return { t: 'batch', node: m.node, items };
     }
     case 'fault': {
-      if (!isName(m.node)) return 'a fault without its sender';
-      const change = changeOf(m.change);
-      return typeof change === 'string' ? change : { t: 'fault', node: m.node, change };
+      if (!isName(m.node) || !isNumber(m.at)) return 'a fault without its sender or time';
+      if (!Array.isArray(m.changes) || m.changes.length < 1 || m.changes.length > MAX_FAULT_CHANGES)
+        return `a fault of other than 1 to ${MAX_FAULT_CHANGES} changes`;
+      const changes: FaultChange[] = [];
+      for (const item of m.changes as unknown[]) {
+        const change = changeOf(item);
+        if (typeof change === 'string') return change;
+        changes.push(change);
+      }
+      if (m.by !== undefined && !isName(m.by)) return 'a fault with a bad maker';
+      return m.by === undefined
+        ? { t: 'fault', node: m.node, at: m.at, changes }
+        : { t: 'fault', node: m.node, at: m.at, by: m.by, changes };
     }
     case 'hello':
       return isName(m.node) ? { t: 'hello', node: m.node } : 'a bad hello';

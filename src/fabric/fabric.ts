@@ -3,7 +3,7 @@
 // peer. The mailbox host (mailbox-host.ts) keeps the memory; the switch agent
 // (switch-agent.ts) answers the peers; this file puts them on the server.
 import { EventEmitter } from 'node:events';
-import { geometry, DEFAULT_CLIENTS, type Geometry, type Mailbox } from '../mailbox/index.js';
+import { clientIdRange, geometry, DEFAULT_CLIENTS, type Geometry, type Mailbox } from '../mailbox/index.js';
 import { createServer, type FamezServer, type PeerInfo, type ServerOptions } from '../server/index.js';
 import type { FabricEvents } from './fabric-events.js';
 import { DEFAULT_MAILBOX, planMailboxFile, removeMailboxFile, type MailboxFile } from './mailbox-file.js';
@@ -119,7 +119,7 @@ export class Fabric extends EventEmitter<FabricEvents> {
       memory: file.spec,
       vectors: this.layout.nEvents,
       ids: options.ids ?? 'lowest',
-      idRange: { first: 1, last: this.layout.nClients },
+      idRange: clientIdRange(this.layout.nClients),
       maxPeers: this.layout.nClients,
       recycle: options.recycle ?? true,
       switched: options.switched,

@@ -40,6 +40,11 @@ export interface Geometry {
   size: number;
 }
 
+/** The ids a fabric's clients get: their slots, 1..nClients (slot 0 is unused, nClients + 1 the server's). */
+export function clientIdRange(nClients: number): { first: number; last: number } {
+  return { first: 1, last: nClients };
+}
+
 export function geometry(nClients: number): Geometry {
   if (!Number.isInteger(nClients) || nClients < 1 || nClients > MAX_CLIENTS) {
     throw new RangeError(`the number of clients must be from 1 to ${MAX_CLIENTS}, not ${nClients}`);

@@ -13,8 +13,8 @@ import {
   type TopologyLink,
   type TopologyNode,
 } from '../../src/web/index.js';
-import { clusterSwitching } from '../../src/cli/cluster-web.js';
-import { switchedClusterSwitching } from '../../src/cli/cluster-switched.js';
+import { clusterSwitching } from '../../src/web/cluster-web.js';
+import { switchedClusterSwitching } from '../../src/web/cluster-switched.js';
 import type { ClusteredFabric } from '../../src/cluster/index.js';
 import { tempDir, waitFor } from '../server/helpers.js';
 import { openBrowser } from '../web/browser.js';

@@ -7,7 +7,7 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { connect, type FamezClient } from '../../src/client/index.js';
 import { listenClusteredServer } from '../../src/cluster/index.js';
-import { decodeWire, encodeWire } from '../../src/cluster/wire.js';
+import { decodeWire, encodeWire, type WireMessage } from '../../src/cluster/wire.js';
 import { tempDir, waitFor } from '../server/helpers.js';
 import { NatsServer, natsMissing } from './nats-server.js';
 
@@ -34,25 +34,55 @@ test('wire messages are checked: bad JSON, kinds, ids, vectors, names and sizes 
     decodeWire(bytes('{"t":"state","node":"a","instance":"i","peers":[{"id":1,"nodename":"' + 'n'.repeat(32) + '"}]}')),
     'a state message with bad names',
   );
-  assert.equal(decodeWire(bytes('{"t":"fault","change":{"kind":"clear"}}')), 'a fault without its sender');
   assert.equal(
-    decodeWire(bytes('{"t":"fault","node":"a","change":{"kind":"link","link":"trunk","up":false}}')),
+    decodeWire(bytes('{"t":"fault","at":1,"changes":[{"kind":"clear"}]}')),
+    'a fault without its sender or time',
+  );
+  assert.equal(
+    decodeWire(bytes('{"t":"fault","node":"a","changes":[{"kind":"clear"}]}')),
+    'a fault without its sender or time',
+  );
+  assert.equal(
+    decodeWire(bytes('{"t":"fault","node":"a","at":1,"changes":[]}')),
+    'a fault of other than 1 to 8 changes',
+  );
+  assert.equal(
+    decodeWire(bytes(JSON.stringify({ t: 'state', node: 'a', instance: 'i', peers: [], pad: 'x'.repeat(512 * 1024) }))),
+    'a message over 524288 bytes',
+  );
+  assert.equal(
+    decodeWire(
+      bytes(
+        JSON.stringify({
+          t: 'state',
+          node: 'a',
+          instance: 'i',
+          peers: Array.from({ length: 1025 }, (_, id) => ({ id })),
+        }),
+      ),
+    ),
+    'a bad state message',
+  );
+  assert.equal(
+    decodeWire(bytes('{"t":"fault","node":"a","at":1,"changes":[{"kind":"link","link":"trunk","up":false}]}')),
     'a fault on a link nodes do not have',
   );
   assert.equal(
-    decodeWire(bytes('{"t":"fault","node":"a","change":{"kind":"link","link":"peer:65536","up":false}}')),
+    decodeWire(bytes('{"t":"fault","node":"a","at":1,"changes":[{"kind":"link","link":"peer:65536","up":false}]}')),
     'a fault on a link nodes do not have',
   );
   assert.equal(
-    decodeWire(bytes('{"t":"fault","node":"a","change":{"kind":"drop","link":"host:b","probability":2}}')),
+    decodeWire(bytes('{"t":"fault","node":"a","at":1,"changes":[{"kind":"drop","link":"host:b","probability":2}]}')),
     'a fault out of range (a drop probability is from 0 to 1, not 2)',
   );
   assert.equal(
-    decodeWire(bytes('{"t":"fault","node":"a","change":{"kind":"rate","link":"host:b","rate":{"perSecond":"9"}}}')),
+    decodeWire(
+      bytes('{"t":"fault","node":"a","at":1,"changes":[{"kind":"rate","link":"host:b","rate":{"perSecond":"9"}}]}'),
+    ),
     'a bad rate fault',
   );
   assert.equal(
-    decodeWire(bytes('{"t":"fault","node":"a","change":{"kind":"melt","link":"host:b"}}')),
+    decodeWire(bytes('{"t":"fault","node":"a","at":1,"changes":[{"kind":"melt","link":"host:b"}]}')),
     'an unknown kind of fault',
   );
   assert.equal(decodeWire(bytes('{"t":"batch","items":[{"t":"ack","from":1,"seq":1}]}')), 'a batch without its sender');
@@ -87,7 +117,7 @@ test('wire messages are checked: bad JSON, kinds, ids, vectors, names and sizes 
       ],
     },
   );
-  const fault = { t: 'fault', node: 'a', change: { kind: 'latency', link: 'peer:7', us: 500 } } as const;
+  const fault: WireMessage = { t: 'fault', node: 'a', at: 1, changes: [{ kind: 'latency', link: 'peer:7', us: 500 }] };
   assert.deepEqual(decodeWire(encodeWire(fault)), fault);
   const ring = { t: 'ring', to: 3, vector: 1, count: 2, node: 'a' } as const;
   assert.deepEqual(decodeWire(encodeWire(ring)), ring);
@@ -111,11 +141,14 @@ test('a hostile node on NATS: garbage is ignored with a warning; it cannot take 
 
   const rogue = await natsConnect({ servers: nats.url });
   t.after(() => rogue.close());
-  rogue.publish('famez.hx.state', new TextEncoder().encode('not json'));
-  rogue.publish('famez.hx.to.honest', new TextEncoder().encode('{"t":"ring","node":"rogue","to":"x"}'));
+  // A member: it holds its name in the KV, as a node does.
+  const kv = await new Kvm(rogue).open('famez-hx');
+  await kv.create('node.rogue', new TextEncoder().encode('rogue'));
+  rogue.publish('famez.hx.rogue.all', new TextEncoder().encode('not json'));
+  rogue.publish('famez.hx.rogue.to.honest', new TextEncoder().encode('{"t":"ring","node":"rogue","to":"x"}'));
   // It says it holds the honest node's own peer id, and a free id it has not claimed in the KV.
   rogue.publish(
-    'famez.hx.state',
+    'famez.hx.rogue.all',
     encodeWire({ t: 'state', node: 'rogue', instance: 'r', peers: [{ id: client.id }, { id: 4000 }] }),
   );
   await rogue.flush();
@@ -145,9 +178,8 @@ test('a hostile node on NATS: garbage is ignored with a warning; it cannot take 
   );
   assert.equal(client.peers.has(4000), false, 'an id the KV gives to nobody is no peer');
   // NATS access is the trust boundary: a node that claims the id in the KV as famez does is believed.
-  const kv = await new Kvm(rogue).open('famez-hx');
   await kv.create('id.4001', new TextEncoder().encode('rogue'));
-  rogue.publish('famez.hx.state', encodeWire({ t: 'state', node: 'rogue', instance: 'r', peers: [{ id: 4001 }] }));
+  rogue.publish('famez.hx.rogue.all', encodeWire({ t: 'state', node: 'rogue', instance: 'r', peers: [{ id: 4001 }] }));
   await waitFor(() => client.peers.has(4001), "the rogue's claimed id to appear as a remote peer", 10_000);
   // Silent after that: its peer leaves after the time-out (5 s by default).
   await waitFor(() => !client.peers.has(4001), "the silent rogue's peer to leave", 15_000);

@@ -52,6 +52,6 @@ console.log('imported', ${all.length});`);
 test('joining a cluster is what loads NATS (the refusing resolver sees it)', { timeout: 60_000 }, () => {
   const cluster = pathToFileURL(join(SRC, 'cluster/index.js')).href;
   const { output } = runChild(`const { ClusterNode } = await import(${JSON.stringify(cluster)});
-await ClusterNode.join({ url: 'nats://127.0.0.1:9', node: 'x' }, { range: { first: 0, last: 1 }, random: false });`);
+await new ClusterNode({ url: 'nats://127.0.0.1:9', node: 'x' }, { range: { first: 0, last: 1 }, random: false }).join();`);
   assert.match(output, /NATS LOADED: @nats-io\/transport-node/);
 });

@@ -14,8 +14,8 @@ import { decodeWire, encodeWire } from '../../src/cluster/wire.js';
 import { isolate } from '../../src/switching/faults.js';
 import { Router } from '../../src/switching/router.js';
 import { createWebServer, routerSwitching, serverSource, type TopologyLink } from '../../src/web/index.js';
-import { clusterSwitching } from '../../src/cli/cluster-web.js';
-import { switchedClusterSwitching } from '../../src/cli/cluster-switched.js';
+import { clusterSwitching } from '../../src/web/cluster-web.js';
+import { switchedClusterSwitching } from '../../src/web/cluster-switched.js';
 import { tempDir, waitFor } from '../server/helpers.js';
 import { NatsServer, natsMissing } from './nats-server.js';
 
@@ -153,7 +153,7 @@ test("a switched server in a cluster on the web: remote peers on their host's sw
   assert.deepEqual(ends('switch:switch'), [['switch:b', 'switch-link', 'host:b']]);
 });
 
-test("a ring names its sender on the wire, checked; a node that names another node's peer rings as one of its own", {
+test("a ring names its sender on the wire, checked; a ring that names another node's peer is refused with a warning", {
   timeout: 60_000,
   skip: natsMissing,
 }, async (t) => {
@@ -168,10 +168,14 @@ test("a ring names its sender on the wire, checked; a node that names another no
   const there = await client(t, b);
   const rogue = await natsConnect({ servers: nats.url });
   t.after(() => rogue.close());
-  // A node on NATS claims its id in the bucket as famez does (its word alone is not believed).
-  await (await new Kvm(rogue).open('famez-switched')).create('id.4000', new TextEncoder().encode('rogue'));
+  // A node on NATS claims its name and id in the bucket as famez does (its word alone is not believed).
+  const kv = await new Kvm(rogue).open('famez-switched');
+  await kv.create('node.rogue', new TextEncoder().encode('rogue'));
+  await kv.create('id.4000', new TextEncoder().encode('rogue'));
+  const warnings: string[] = [];
+  a.node.on('warning', (line) => warnings.push(line));
   rogue.publish(
-    'famez.switched.state',
+    'famez.switched.rogue.all',
     encodeWire({ t: 'state', node: 'rogue', instance: 'r', peers: [{ id: 4000 }] }),
   );
   await waitFor(
@@ -182,8 +186,21 @@ test("a ring names its sender on the wire, checked; a node that names another no
   // Host b's peer isolated on host a: the rogue cannot ring past that by naming it.
   a.router.apply(isolate(there.client.id));
   rogue.publish(
-    'famez.switched.to.a',
+    'famez.switched.rogue.to.a',
     encodeWire({ t: 'ring', node: 'rogue', to: here.client.id, vector: 1, count: 1, from: there.client.id }),
+  );
+  await waitFor(
+    () =>
+      warnings.some((w) =>
+        w.startsWith(`cluster: a ring from peer ${there.client.id} on host rogue was not delivered`),
+      ),
+    () => `the refusal: ${warnings.join(' | ')}`,
+    10_000,
+  );
+  // As its own peer, it rings.
+  rogue.publish(
+    'famez.switched.rogue.to.a',
+    encodeWire({ t: 'ring', node: 'rogue', to: here.client.id, vector: 1, count: 1, from: 4000 }),
   );
   await waitFor(() => here.heard.length === 1, "the rogue's ring", 10_000);
   assert.deepEqual(here.heard, [{ vector: 1, count: 1 }]);

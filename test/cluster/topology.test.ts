@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectFabric } from '../../src/fabric/index.js';
 import { createWebServer, fabricSource, type TopologyLink } from '../../src/web/index.js';
-import { clusterSwitching } from '../../src/cli/cluster-web.js';
+import { clusterSwitching } from '../../src/web/cluster-web.js';
 import { tempDir, waitFor } from '../server/helpers.js';
 import { call, TOKEN } from '../web/web-harness.js';
 import { fabricHost } from './hosts.js';

@@ -5,7 +5,7 @@ import type { ClusterNode } from '../cluster/index.js';
 import { hostLinkName } from '../cluster/links.js';
 import { describeChange, type FaultChange } from '../switching/faults.js';
 import { peerLinkName } from '../switching/topology.js';
-import type { SwitchingSource, SwitchLinkView } from '../web/index.js';
+import type { SwitchingSource, SwitchLinkView } from './index.js';
 
 /** A link's faults as the cluster keeps them, with the state and added latency they give. */
 export function clusterLinkFaults(

@@ -11,7 +11,7 @@ import { hostLinkName, isHostLink } from '../cluster/links.js';
 import { FaultError, type FaultChange } from '../switching/faults.js';
 import type { Router } from '../switching/router.js';
 import { peerOfLink } from '../switching/topology.js';
-import type { SwitchingSource, SwitchLinkView } from '../web/index.js';
+import type { SwitchingSource, SwitchLinkView } from './index.js';
 import { clusterLinkFaults } from './cluster-web.js';
 
 /** `routed`: the router's view (changes through it); `cluster`: the cluster's (clusterSwitching). */
