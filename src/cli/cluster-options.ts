@@ -1,7 +1,7 @@
 // The --cluster options of famez server, fabric and lab, and the wrapper that
 // joins the cluster before the service listens. Secrets come from the
 // environment, never from argv (other users can read argv in ps).
-import type { Clustered, ClusterNode, ClusterOptions, IdSource } from '../cluster/index.js';
+import type { Clustered, ClusterNode, ClusterOptions, IdSource, tellClusterEvents } from '../cluster/index.js';
 import { describeChange } from '../switching/faults.js';
 import type { Logger } from './logger.js';
 import type { Service } from './service.js';
@@ -13,6 +13,7 @@ export const CLUSTER_OPTIONS = {
   'cluster-name': { type: 'string' },
   node: { type: 'string' },
   'cluster-timeout': { type: 'string' },
+  'cluster-max-hosts': { type: 'string' },
   'nats-user': { type: 'string' },
   'nats-creds': { type: 'string' },
   'nats-ca': { type: 'string' },
@@ -24,6 +25,7 @@ export const CLUSTER_HELP = `      --cluster URL        join one fabric across h
       --cluster-name NAME  the fabric's name on NATS (default famez)
       --node NAME          this instance in the cluster (default the host name; unique)
       --cluster-timeout MS a host silent this long has left: its peers leave everywhere (default 5000)
+      --cluster-max-hosts N  other hosts let in at most (default 64; what a rogue on NATS can make us keep)
       --nats-user USER     NATS user (password from FAMEZ_NATS_PASSWORD); or a token in FAMEZ_NATS_TOKEN
       --nats-creds FILE    NATS credentials file
       --nats-ca FILE, --nats-cert FILE, --nats-key FILE   TLS to NATS: CA, client certificate and key`;
@@ -53,6 +55,10 @@ export function planClusterOptions(
       values['cluster-timeout'] === undefined
         ? undefined
         : integer('--cluster-timeout', values['cluster-timeout'], 1000, 3_600_000),
+    maxNodes:
+      values['cluster-max-hosts'] === undefined
+        ? undefined
+        : integer('--cluster-max-hosts', values['cluster-max-hosts'], 1, 1024),
     user: values['nats-user'],
     pass: values['nats-user'] === undefined ? undefined : env.FAMEZ_NATS_PASSWORD,
     token: env.FAMEZ_NATS_TOKEN,
@@ -111,9 +117,13 @@ export class LazyCluster {
     return {
       ...service,
       listen: async () => {
-        const { clusterNode, idSpace, listenClustered } = await import('../cluster/index.js');
+        const [{ clusterNode, listenClustered }, { idSpace }, { tellClusterEvents }] = await Promise.all([
+          import('../cluster/assembly.js'),
+          import('../cluster/id-space.js'),
+          import('../cluster/events-text.js'),
+        ]);
         const node = (this.#node = clusterNode(this.options, idSpace(this.#ids), { switched: this.#switched }));
-        logClusterEvents(node, log);
+        logClusterEvents(node, log, tellClusterEvents);
         this.#clustered = await listenClustered(node, service, attach);
       },
       announce: () => {
@@ -129,20 +139,8 @@ export class LazyCluster {
   }
 }
 
-function logClusterEvents(node: ClusterNode, log: Logger): void {
-  node.on('warning', (text) => log.warn('cluster', text));
-  node.on('connection', (up) =>
-    up
-      ? log.info('cluster', `NATS at ${node.plan.url} reachable again`)
-      : log.warn(
-          'cluster',
-          `NATS at ${node.plan.url} unreachable: local traffic goes on; other hosts' peers leave after ${node.plan.timeoutMs} ms`,
-        ),
-  );
-  node.on('remote-peer', (from, peer) =>
-    log.debug('cluster', `remote peer ${peer.id} on node ${from}${peer.nodename ? ` (${peer.nodename})` : ''}`),
-  );
-  node.on('remote-peer-gone', (_from, id, reason) => log.info('cluster', `remote peer ${id} gone: ${reason}`));
+function logClusterEvents(node: ClusterNode, log: Logger, tell: typeof tellClusterEvents): void {
+  tell(node, (level, text) => log[level]('cluster', text));
   // Switched, the router logs the changes it makes.
   logFaults(
     {

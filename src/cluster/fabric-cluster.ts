@@ -33,11 +33,14 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
   const warn = (text: string): void => {
     fabric.emit('warning', text);
   };
-  /** Our senders' messages out: the sequence number each waits to hear taken. */
-  const out = new Map<number, number>();
+  /** Our senders' messages out: the sequence number each waits to hear taken, and the node whose peer must take it. */
+  const out = new Map<number, { seq: number; node: string }>();
   let seq = 0;
-  const watch = new SlotWatch(mailbox, Math.max(60_000, node.plan.timeoutMs), (from, taken) =>
-    node.sendTo(from, { t: 'ack', from, seq: taken }),
+  const watch = new SlotWatch(
+    mailbox,
+    Math.max(60_000, node.plan.timeoutMs),
+    (from, taken) => node.sendTo(from, { t: 'ack', from, seq: taken }),
+    node.clock,
   );
   const bridge = new Bridge(fabric.server, node, {
     names: (id) => namesOf(mailbox, id),
@@ -64,8 +67,14 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
         mailbox.handBack(from);
         return warn(`peer ${from} to remote peer ${to}: ${error.message}: slot handed back, nothing sent`);
       }
-      out.set(from, ++seq);
-      node.sendTo(to, { t: 'msg', from, to, seq, text }, from);
+      const owner = node.ownerOf(to);
+      if (owner !== undefined) out.set(from, { seq: ++seq, node: owner });
+      if (owner === undefined || !node.sendTo(to, { t: 'msg', from, to, seq, text }, from)) {
+        const where = owner === undefined ? 'no host holds it now' : `NATS is out of reach (host ${owner})`;
+        warn(
+          `peer ${from}'s message to remote peer ${to}${nameOf(mailbox, to)} was not sent: ${where}; its sender times out`,
+        );
+      }
     },
   });
   fabric.server.on('peer-left', (peer) => {
@@ -90,11 +99,21 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
       mailbox.put(message.from, message.text);
       watch.start(message.from, message.seq);
       bridge.ringLocal(message.to, message.from, 1, message.from);
-    } else if (bridge.isLocal(message.from) && out.get(message.from) === message.seq) {
+    } else if (
+      bridge.isLocal(message.from) &&
+      out.get(message.from)?.seq === message.seq &&
+      out.get(message.from)?.node === message.node
+    ) {
       out.delete(message.from);
       mailbox.handBack(message.from);
     }
   });
+}
+
+/** ` (NAME)` for a peer with a nodename, else nothing. */
+function nameOf(mailbox: Mailbox, id: number): string {
+  const name = namesOf(mailbox, id).nodename;
+  return name ? ` (${name})` : '';
 }
 
 function namesOf(mailbox: Mailbox, id: number): { nodename?: string; cclass?: string } {

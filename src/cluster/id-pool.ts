@@ -3,6 +3,21 @@
 // ahead; the server gives only those (ServerOptions.reserved), and each one
 // given is replaced in the background.
 import type { Claims } from './claims.js';
+import type { ClusterPlan } from './options.js';
+
+/** Why a joining peer finds no id: NATS out of reach, the range taken across the cluster, or spares on their way. */
+export function noFreeIdReason(
+  plan: Pick<ClusterPlan, 'url' | 'name'>,
+  { first, last }: { first: number; last: number },
+  connected: boolean,
+  short: boolean | undefined,
+): string {
+  if (!connected)
+    return `no cluster id free on this host: ids are claimed ahead from NATS at ${plan.url}, which is out of reach: the peer can join once NATS is back`;
+  if (short)
+    return `no cluster id free: every id from ${first} to ${last} is taken across cluster ${plan.name}: wait for peers to leave, or start with more ids`;
+  return `no cluster id free on this host yet: more are being claimed from NATS at ${plan.url}: try again in a moment`;
+}
 
 export interface IdPoolOptions {
   claims: Claims;
@@ -11,7 +26,7 @@ export interface IdPoolOptions {
   random: boolean;
   /** Ids known to be held elsewhere now (remote peers). */
   heldElsewhere: (id: number) => boolean;
-  warn: (line: string) => void;
+  warn: (kind: string, line: string) => void;
 }
 
 export class IdPool {
@@ -20,6 +35,7 @@ export class IdPool {
   readonly #owned = new Set<number>();
   readonly #used = new Set<number>();
   #filling?: Promise<void>;
+  #keeping?: Promise<void>;
   /** The last claiming run found too few free ids in the range. */
   #short = false;
   #closed = false;
@@ -69,6 +85,31 @@ export class IdPool {
     this.#closed = true;
   }
 
+  /**
+   * Keeps the claims alive and the spares full (one run at a time: while NATS
+   * is out of reach each waits for its requests to time out); an id another
+   * node took meanwhile is told.
+   */
+  keep(): Promise<void> {
+    this.#keeping ??= this.#options.claims
+      .refresh()
+      .then((lost) => {
+        for (const id of lost) {
+          this.lost(id);
+          this.#options.warn(
+            'id-lost',
+            `cluster: id ${id} was claimed by another node while NATS was unreachable: its local peer is no longer reachable from other hosts`,
+          );
+        }
+        return this.fill();
+      })
+      .catch(() => {})
+      .finally(() => {
+        this.#keeping = undefined;
+      });
+    return this.#keeping;
+  }
+
   /** Claims spare ids until there are enough (one run at a time; NATS errors end the run quietly, the heartbeat retries). */
   fill(): Promise<void> {
     this.#filling ??= this.#fill()
@@ -95,6 +136,7 @@ export class IdPool {
     this.#short = this.spare < spare;
     if (this.#short && !this.#closed)
       this.#options.warn(
+        'spare-ids',
         `cluster: only ${this.spare} spare ids could be claimed (ids ${range.first}..${range.last} are nearly all taken): later peers may be refused`,
       );
   }

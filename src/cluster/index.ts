@@ -8,3 +8,4 @@ export type { ClusterBus, ClaimStore, Clock } from './bus.js';
 export { attachServer, listenClusteredServer, type ClusteredServer } from './server-cluster.js';
 export type { RemotePeer } from './wire.js';
 export { attachFabric, listenClusteredFabric, type ClusteredFabric } from './fabric-cluster.js';
+export { tellClusterEvents, type ClusterLine } from './events-text.js';

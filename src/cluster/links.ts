@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { FaultError, FaultState, checkChange, type FaultChange } from '../switching/faults.js';
 import type { LinkCounters } from '../switching/router.js';
 import { TokenBucket } from '../switching/token-bucket.js';
+import { systemClock, type Clock, type Timer } from './bus.js';
 import type { Directed } from './wire.js';
 
 export const HOST_LINK_PREFIX = 'host:';
@@ -33,8 +34,14 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
   readonly faults = new FaultState();
   readonly #counters = new Map<string, LinkCounters>();
   readonly #buckets = new Map<string, TokenBucket>();
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new Set<Timer>();
+  readonly #clock: Clock;
   #changes = 0;
+
+  constructor(clock: Clock = systemClock) {
+    super();
+    this.#clock = clock;
+  }
 
   /** A link's counters (every link has them, even at zero). */
   counters(link: string): LinkCounters {
@@ -97,7 +104,7 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
     crossing.faulted.forEach(count);
     crossing.counted?.forEach(count);
     if (addedUs === 0) return deliver();
-    const timer = setTimeout(() => {
+    const timer = this.#clock.setTimeout(() => {
       this.#timers.delete(timer);
       deliver();
     }, addedUs / 1000);
@@ -105,14 +112,14 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
   }
 
   close(): void {
-    this.#timers.forEach(clearTimeout);
+    this.#timers.forEach((timer) => this.#clock.clearTimeout(timer));
     this.#timers.clear();
   }
 
   #withinRate(link: string): boolean {
     const rate = this.faults.get(link)?.rate;
     if (!rate) return true;
-    const now = performance.now();
+    const now = this.#clock.now();
     let bucket = this.#buckets.get(link);
     if (!bucket) this.#buckets.set(link, (bucket = new TokenBucket(rate.perSecond, rate.burst, now)));
     return bucket.take(1, now) === 1;

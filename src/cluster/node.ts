@@ -12,7 +12,7 @@ import { systemClock, type Clock, type ClusterBus, type Timer } from './bus.js';
 import { Claims } from './claims.js';
 import type { IdSpace } from './id-space.js';
 import { ClusterTraffic } from './traffic.js';
-import { IdPool } from './id-pool.js';
+import { IdPool, noFreeIdReason } from './id-pool.js';
 import { HostLinks, hostLinkName } from './links.js';
 import { Membership } from './membership.js';
 import { planCluster, type ClusterOptions, type ClusterPlan } from './options.js';
@@ -46,7 +46,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly plan: ClusterPlan;
   readonly instance = randomUUID();
   /** The links to the other hosts and the peers' own links: their faults and counters. */
-  readonly links = new HostLinks();
+  readonly links: HostLinks;
   readonly clock: Clock;
   readonly #deps: ClusterNodeDeps;
   readonly #ids: IdSpace;
@@ -68,13 +68,13 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly #warned = new Map<string, number>();
   /** NATS is reachable: directed traffic is sent only then (the client would buffer it and deliver it late, after the sender timed out). */
   #connected = false;
-  #refreshing = false;
 
   /** Checks the options (a ClusterError names what is wrong); join() connects. */
   constructor(options: ClusterOptions, ids: IdSpace, deps: ClusterNodeDeps = {}) {
     super();
     this.plan = planCluster(options);
     this.clock = deps.clock ?? systemClock;
+    this.links = new HostLinks(this.clock);
     this.#deps = deps;
     this.#ids = ids;
     this.#subjects = subjects(this.plan.name, this.plan.node);
@@ -99,21 +99,17 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       },
       this.plan.maxNodes,
     );
-    this.#traffic = new ClusterTraffic(this);
+    this.#traffic = new ClusterTraffic(this, {
+      directed: (message) => this.emit('directed', message),
+      remoteFault: (change) => this.emit('remote-fault', change),
+    });
   }
 
   /** For ServerOptions.reserved: every id this node has not claimed (all of them before join()). */
   readonly reserved = (id: number): boolean => this.#pool?.reserved(id) ?? true;
 
   /** For ServerOptions.noFreeId: why a joining peer finds no id (this node gives only ids it claimed ahead). */
-  readonly noFreeId = (): string => {
-    const { first, last } = this.#ids.range;
-    if (!this.#connected)
-      return `no cluster id free on this host: ids are claimed ahead from NATS at ${this.plan.url}, which is out of reach: the peer can join once NATS is back`;
-    if (this.#pool?.short)
-      return `no cluster id free: every id from ${first} to ${last} is taken across cluster ${this.plan.name}: wait for peers to leave, or start with more ids`;
-    return `no cluster id free on this host yet: more are being claimed from NATS at ${this.plan.url}: try again in a moment`;
-  };
+  readonly noFreeId = (): string => noFreeIdReason(this.plan, this.#ids.range, this.#connected, this.#pool?.short);
 
   get pool(): IdPool {
     if (!this.#pool) throw new Error('the cluster node has not joined');
@@ -144,7 +140,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         spare: plan.spareIds,
         random: this.#ids.random,
         heldElsewhere: (id) => this.members.ownerOf(id) !== undefined,
-        warn: (line) => this.warn('spare-ids', line),
+        warn: (kind, line) => this.warn(kind, line),
       });
       await this.#pool.fill();
       this.#connected = true;
@@ -281,24 +277,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   #beat(): void {
     this.announce();
     this.members.expire(this.clock.now() - this.plan.timeoutMs, this.plan.timeoutMs);
-    // One refresh at a time: while NATS is unreachable each one waits for its requests to time out.
-    if (this.#refreshing || !this.#connected) return;
-    this.#refreshing = true;
-    this.#claims!.refresh()
-      .then((lost) => {
-        for (const id of lost) {
-          this.pool.lost(id);
-          this.warn(
-            'id-lost',
-            `cluster: id ${id} was claimed by another node while NATS was unreachable: its local peer is no longer reachable from other hosts`,
-          );
-        }
-        return this.pool.fill();
-      })
-      .catch(() => {})
-      .finally(() => {
-        this.#refreshing = false;
-      });
+    if (this.#connected) void this.pool.keep();
   }
 
   #status(up: boolean): void {

@@ -4,21 +4,23 @@
 // comes after the slot is handed back) and on a short timer per slot, slower
 // the longer the receiver takes.
 import type { Mailbox } from '../mailbox/index.js';
+import { systemClock, type Clock, type Timer } from './bus.js';
 
 export class SlotWatch {
-  readonly #watching = new Map<number, { seq: number; since: number; delay: number; timer: NodeJS.Timeout }>();
+  readonly #watching = new Map<number, { seq: number; since: number; delay: number; timer: Timer }>();
 
   constructor(
-    private readonly mailbox: Mailbox,
+    private readonly mailbox: Pick<Mailbox, 'isFree'>,
     /** After this long the receiver is not waited for any more (its sender timed out long ago). */
     private readonly giveUpMs: number,
     private readonly taken: (slot: number, seq: number) => void,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Watches `slot` for message `seq` (a newer message replaces an older one). */
   start(slot: number, seq: number): void {
     this.stop(slot);
-    this.#schedule(slot, seq, performance.now(), 0);
+    this.#schedule(slot, seq, this.clock.now(), 0);
   }
 
   /** Looks at every watched slot now (a local peer rang someone). */
@@ -28,7 +30,7 @@ export class SlotWatch {
 
   stop(slot: number): void {
     const watched = this.#watching.get(slot);
-    if (watched) clearTimeout(watched.timer);
+    if (watched) this.clock.clearTimeout(watched.timer);
     this.#watching.delete(slot);
   }
 
@@ -37,14 +39,14 @@ export class SlotWatch {
   }
 
   #schedule(slot: number, seq: number, since: number, delay: number): void {
-    const timer = setTimeout(() => this.#check(slot), delay);
+    const timer = this.clock.setTimeout(() => this.#check(slot), delay);
     this.#watching.set(slot, { seq, since, delay, timer });
   }
 
   #check(slot: number): void {
     const watched = this.#watching.get(slot);
     if (!watched) return;
-    clearTimeout(watched.timer);
+    this.clock.clearTimeout(watched.timer);
     let free: boolean;
     try {
       free = this.mailbox.isFree(slot);
@@ -54,11 +56,11 @@ export class SlotWatch {
     if (free) {
       this.#watching.delete(slot);
       this.taken(slot, watched.seq);
-    } else if (performance.now() - watched.since > this.giveUpMs) {
+    } else if (this.clock.now() - watched.since > this.giveUpMs) {
       this.#watching.delete(slot);
     } else {
       // Every millisecond at first (a receiver usually takes at once), then less often.
-      const young = performance.now() - watched.since < 20;
+      const young = this.clock.now() - watched.since < 20;
       this.#schedule(slot, watched.seq, watched.since, young ? 1 : Math.min(watched.delay * 2, 16));
     }
   }

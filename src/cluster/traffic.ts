@@ -9,20 +9,56 @@ import { changesFor, renamedChange } from './fault-sync.js';
 import { FaultVersions } from './fault-versions.js';
 import { Inbound, type Standing } from './inbound.js';
 import { hostLinkName } from './links.js';
-import type { ClusterNode } from './node.js';
-import { decodeWire, senderOf, type Directed, type FaultMessage } from './wire.js';
+import type { Clock } from './bus.js';
+import type { HostLinks } from './links.js';
+import type { Membership } from './membership.js';
+import type { ClusterPlan } from './options.js';
+import {
+  decodeWire,
+  senderOf,
+  type Directed,
+  type FaultMessage,
+  type RemotePeer,
+  type subjects,
+  type WireMessage,
+} from './wire.js';
+
+/** What the traffic needs of its node (ClusterNode). */
+export interface TrafficNode {
+  readonly plan: Pick<ClusterPlan, 'node' | 'timeoutMs'>;
+  readonly instance: string;
+  readonly clock: Clock;
+  readonly links: HostLinks;
+  readonly members: Membership;
+  readonly switched: boolean;
+  readonly subjects: ReturnType<typeof subjects>;
+  announce(): void;
+  linkNames(): string[];
+  localPeers(): RemotePeer[];
+  publish(subject: string, message: WireMessage): void;
+  heardFromBus(): void;
+  warn(kind: string, line: string): void;
+}
+
+/** Where accepted traffic goes. */
+export interface TrafficOut {
+  directed(message: Directed): void;
+  remoteFault(change: FaultChange): void;
+}
 
 /** Messages that may wait for one node's checks. */
 const MAX_WAITING = 1024;
 
 export class ClusterTraffic {
-  readonly #node: ClusterNode;
+  readonly #node: TrafficNode;
+  readonly #out: TrafficOut;
   readonly #versions = new FaultVersions();
   readonly #directed: Inbound<Directed>;
   readonly #faults: Inbound<FaultMessage>;
 
-  constructor(node: ClusterNode) {
+  constructor(node: TrafficNode, out: TrafficOut) {
     this.#node = node;
+    this.#out = out;
     const limits = { maxWaitMs: node.plan.timeoutMs, maxQueued: MAX_WAITING };
     this.#directed = new Inbound<Directed>(
       {
@@ -149,7 +185,7 @@ export class ClusterTraffic {
     const host = [hostLinkName(message.node!)];
     const peer = message.t === 'ack' ? [] : [peerLinkName(message.to)];
     const crossing = node.switched ? { faulted: [], counted: [...host, ...peer] } : { faulted: peer, counted: host };
-    node.links.pass(crossing, message, () => node.emit('directed', message));
+    node.links.pass(crossing, message, () => this.#out.directed(message));
   }
 
   /** Fault changes come from members, about links this node has (as it names them). */
@@ -175,7 +211,7 @@ export class ClusterTraffic {
         if (!(error instanceof FaultError)) throw error;
         continue;
       }
-      node.emit('remote-fault', change);
+      this.#out.remoteFault(change);
     }
   }
 }

@@ -3,7 +3,7 @@
 import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync, fstatSync, ftruncateSync } from 'node:fs';
 import path from 'node:path';
 import { createFabric, type Fabric } from '../fabric/index.js';
-import type { ClusterOptions } from '../cluster/index.js';
+import type { ClusterNode, ClusterOptions } from '../cluster/index.js';
 import { createServer, type FamezServer } from '../server/server.js';
 import { DEFAULT_CLIENTS } from '../mailbox/layout.js';
 import { formatSize, nextPowerOfTwo } from '../memory/size.js';
@@ -115,12 +115,16 @@ async function startClusterHost(
   mailbox: string,
 ): Promise<{ host: Host; device: DoorbellDevice }> {
   // Loaded only for a cluster (and NATS's client only when it joins).
-  const { listenClusteredFabric, listenClusteredServer } = await import('../cluster/index.js');
+  const { listenClusteredFabric, listenClusteredServer, tellClusterEvents } = await import('../cluster/index.js');
+  // What happens to the cluster is said where the lab speaks (its table's host column names the host).
+  const tell = (node: ClusterNode): void =>
+    tellClusterEvents(node, (level, text) => level !== 'debug' && options.print(`famez lab: ${text}`));
   if (options.plain) {
     const { server, node } = await listenClusteredServer(
       { socketPath: socket, memory: { kind: 'memfd', size: 1 << 20 }, vectors: 1 },
       cluster,
     );
+    tell(node);
     return {
       host: { kind: 'plain', server, leave: () => node.close() },
       device: { name: 'ivshmem', socketPath: socket, vectors: 1, size: 1 << 20, protocol: 'qemu' },
@@ -135,6 +139,7 @@ async function startClusterHost(
     { socketPath: socket, mailbox, nClients: DEFAULT_CLIENTS },
     cluster,
   );
+  tell(node);
   return { host: { kind: 'fabric', fabric, leave: () => node.close() }, device: fabricDevice(socket, DEFAULT_CLIENTS) };
 }
 
