@@ -140,19 +140,19 @@ export function goals(r: Results) {
         ['server CPU per message', rows.map((j) => j.serverCpuUsPerMessage)],
         ['wall time per message, receiving peers included', rows.map((j) => j.usPerMessage)],
       ] as const) {
-        const spread = Math.max(...costs) / Math.min(...costs);
-        // Which way it is not flat: growth at the largest N over the cheapest N.
+        // The cost where it matters, at the largest N, against the cheapest N: a cost
+        // that falls as N grows (the fixed work of a join shared by more messages) meets it.
         const growth = costs[costs.length - 1]! / Math.min(...costs);
         const notes = [
-          `largest N / cheapest N = ${round(growth, 2)}`,
+          `max / min over every N = ${round(Math.max(...costs) / Math.min(...costs), 2)}`,
           `us per message by N: ${costs.map((c) => round(c, 2)).join(', ')}`,
         ];
         if (!complete) notes.push('some runs did not deliver every message');
         out.push({
-          goal: `join, ${vectors} vector(s): ${what} flat from ${range} (max/min)`,
-          target: `<= ${GOALS.joinFlatness}`,
-          value: round(spread, 3),
-          met: spread <= GOALS.joinFlatness && complete,
+          goal: `join, ${vectors} vector(s): ${what} does not grow from ${range} (at the largest N / at the cheapest N)`,
+          target: `<= ${GOALS.joinGrowth}`,
+          value: round(growth, 3),
+          met: growth <= GOALS.joinGrowth && complete,
           note: notes.join('; '),
         });
       }

@@ -32,7 +32,7 @@ export const GOALS = {
   switchMessagesPerSecond: 100_000,
   switchFloorRatio: 0.8,
   webClientsRatio: 1.2,
-  joinFlatness: 1.5,
+  joinGrowth: 1.5,
   idleCpuSeconds: 0,
   clusterRatio: 1.3,
 };

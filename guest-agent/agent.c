@@ -16,7 +16,6 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "device.h"
+#include "say.h"
 
 #define SLOT_SIZE 512
 #define BUF_OFFSET 128
@@ -40,16 +40,6 @@ static uint32_t my_id, nclients, nevents, server_id;
 static char nodename[NAME_SIZE];
 static unsigned tracker;
 static long cid = -1, sid = -1;
-
-void say(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("famez: ", stdout);
-    vprintf(fmt, ap);
-    fputs("\n", stdout);
-    fflush(stdout);
-    va_end(ap);
-}
 
 static long now_ms(void) {
     struct timespec ts;

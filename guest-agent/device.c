@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "device.h"
+#include "say.h"
 
 struct device bell, fam;
 int have_bell, have_fam;

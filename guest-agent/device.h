@@ -16,9 +16,6 @@ static inline void wr64(struct bar *b, size_t off, uint64_t v) { wr32(b, off, (u
 extern struct device bell, fam;
 extern int have_bell, have_fam;
 
-/* Console output, "famez: " first (agent.c). */
-void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 uint32_t cfg_read(struct device *d, int off, int width);
 /* Fills bell and fam from /sys/bus/pci/devices. */
 void find_devices(void);

@@ -1,36 +1,19 @@
 // `famez fabric`: FAME-Z's ivshmsg_server.py options, names and defaults,
 // plus the options of `famez server` that apply, mapped onto createFabric().
-import { createInterface } from 'node:readline';
-import {
-  createFabric,
-  DEFAULT_FABRIC_SOCKET,
-  switchDiagram,
-  type Fabric,
-  type FabricMode,
-  type FabricOptions,
-} from '../fabric/index.js';
+import { createFabric, DEFAULT_FABRIC_SOCKET, type FabricMode, type FabricOptions } from '../fabric/index.js';
 import { DEFAULT_MAILBOX } from '../fabric/mailbox-file.js';
 import { DEFAULT_CLIENTS, MAX_CLIENTS, geometry } from '../mailbox/index.js';
 import { formatSize } from '../memory/size.js';
 import { ACCESS_HELP, ACCESS_OPTIONS, logFormat, planAccess } from './access.js';
-import type { Logger } from './logger.js';
+import { clusterConsole, runConsole } from './fabric-console.js';
+import { logFabricEvents } from './fabric-log.js';
 import { runService, type ServicePlan } from './service.js';
-import {
-  consoleSwitching,
-  planSwitching,
-  switchCommand,
-  SWITCH_CONSOLE_HELP,
-  SWITCHING_HELP,
-  SWITCHING_OPTIONS,
-  logFaults,
-  type ConsoleSwitching,
-} from './switching.js';
+import { planSwitching, SWITCHING_HELP, SWITCHING_OPTIONS } from './switching.js';
 import { choice, eitherSpelling, integer, parseOptions, UsageError, type Values } from './usage.js';
 import { defaultHttpPort, planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { fabricSource, fabricSwitching, FAMEZ_HTTP_PORT } from '../web/index.js';
 import type { ClusterOptions } from '../cluster/index.js';
 import type { SwitchingSource } from '../web/index.js';
-import type { FaultChange } from '../switching/faults.js';
 import {
   checkClusterOptions,
   CLUSTER_HELP,
@@ -228,115 +211,5 @@ export async function runFabric(args: string[]): Promise<number> {
       }),
       log,
     );
-  });
-}
-
-function logFabricEvents(fabric: Fabric, log: Logger, verbosity: number): void {
-  const dump = (): void =>
-    switchDiagram(fabric.layout.nClients, fabric.ports).forEach((line) => log.info('switch', line));
-  fabric.on('warning', (text) => log.warn('warning', text));
-  fabric.on('error', (error) => log.warn('error', error.message));
-  if (verbosity > 0) fabric.on('debug', (text) => log.debug('message', text));
-  fabric.on('port-joined', (port, peer) => {
-    const who = peer.credentials;
-    log.info('peer-joined', `peer ${port.id} joined (pid ${who?.pid}, uid ${who?.uid}, gid ${who?.gid})`, {
-      id: port.id,
-      pid: who?.pid,
-      uid: who?.uid,
-    });
-    if (verbosity > 1) dump();
-  });
-  fabric.on('port-left', (port, reason) => {
-    log.info('peer-left', `peer ${port.id}${port.nodename ? ` (${port.nodename})` : ''} gone: ${reason}`, {
-      id: port.id,
-      nodename: port.nodename,
-      reason,
-    });
-    if (verbosity > 1) dump();
-  });
-  fabric.on('peer-refused', (who, reason) =>
-    log.info('peer-refused', `peer refused (pid ${who?.pid ?? '?'}, uid ${who?.uid ?? '?'}): ${reason}`, {
-      pid: who?.pid,
-      uid: who?.uid,
-      reason,
-    }),
-  );
-  fabric.on('link', (port, change) => {
-    if (change === 'configured') {
-      log.info(
-        'link-configured',
-        `port ${port.id} (${port.nodename || port.cclass}) configured: CID=${port.cid}, SID=${port.sid}`,
-        { id: port.id, nodename: port.nodename, cid: port.cid, sid: port.sid },
-      );
-    } else {
-      log.info(
-        'peer-attributes',
-        `port ${port.id} (${port.nodename || port.cclass}): ${Object.entries(port.peerAttributes)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(',')}`,
-        { id: port.id, ...port.peerAttributes },
-      );
-    }
-    if (verbosity > 1) dump();
-  });
-  fabric.on('dump', dump);
-  logFaults(fabric, log);
-}
-
-interface ConsoleLinks {
-  links: ConsoleSwitching;
-  apply: (change: FaultChange) => unknown;
-}
-
-/** A cluster's links on the console: the host links, and the router's when switched; its peers' own links but the switch's. */
-function clusterConsole(fabric: Fabric, view: SwitchingSource): ConsoleLinks {
-  const peers = (): number[] =>
-    [...fabric.server.peers.keys()].filter((id) => id !== fabric.layout.serverId).sort((a, b) => a - b);
-  const router = fabric.router;
-  return {
-    links: consoleSwitching(view, peers, router && ((a, b) => router.paths(a, b))),
-    apply: (change) => view.apply(change),
-  };
-}
-
-/**
- * FAME-Z's server console: help, dump, quit. Resolves on quit or end of
- * input. Switched or in a cluster, also the fault commands, faults, counters
- * (and routes with a router); a cluster's links (`cluster`) take the place of
- * the router's.
- */
-function runConsole(fabric: Fabric, cluster?: ConsoleLinks): Promise<void> {
-  const router = fabric.router;
-  const switching: ConsoleLinks | undefined =
-    cluster ?? (router && { links: router, apply: (change) => fabric.applyFault(change) });
-  const prompt = `${fabric.switch?.nodename ?? 'Z-server'}> `;
-  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt });
-  const print = (text: string): void => {
-    process.stdout.write(`${text}\n`);
-  };
-  return new Promise((resolve) => {
-    rl.on('line', (line) => {
-      const command = line.trim();
-      if (command === 'q' || command === 'quit') return rl.close();
-      if (command === 'h' || command === 'help' || command === '?') {
-        print('h[elp]\n\tthis message\nd[ump]\n\tthe switch and its ports\nq[uit]\n\tclose every peer and stop');
-        if (switching) print(SWITCH_CONSOLE_HELP);
-      } else if (command === 'd' || command === 'dump') {
-        switchDiagram(fabric.layout.nClients, fabric.ports).forEach(print);
-        for (const port of fabric.ports.values()) {
-          print(
-            `${String(port.id).padStart(2)} ${(port.nodename || '-').padEnd(12)} ${port.cclass.padEnd(16)} link ${port.linkState.padEnd(10)} ` +
-              `CID=${port.cid} SID=${port.sid} in=${port.received} out=${port.sent}`,
-          );
-        }
-      } else if (switching && switchCommand(switching.links, command, switching.apply, print)) {
-        // a switching command: done
-      } else if (command !== '') {
-        print(`unknown command "${command}": try help`);
-      }
-      rl.prompt();
-    });
-    rl.on('close', () => resolve());
-    rl.prompt();
   });
 }

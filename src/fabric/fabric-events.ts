@@ -1,4 +1,4 @@
-// What a Fabric tells its listeners (shared by the fabric and its switch agent).
+// What a Fabric tells its listeners (its switch agent's reports among them).
 import type { PeerInfo } from '../server/index.js';
 import type * as sys from '../sys/index.js';
 import type { FaultChange } from '../switching/faults.js';

@@ -3,27 +3,36 @@
 // (switch.ts, pure) and carries out what comes back, sending answers through
 // the courier (one message in the switch's slot at a time). A port that keeps
 // the switch's slot past the timeout is muted for a while.
-import type { EventEmitter } from 'node:events';
 import { MailboxError, MAX_MESSAGE } from '../mailbox/index.js';
 import type { BuiltInDoorbell, BuiltInPeer } from '../server/index.js';
 import { Courier, type OutboxSlot } from './courier.js';
-import type { FabricEvents } from './fabric-events.js';
+import type { FabricMessage } from './fabric-events.js';
 import type { MailboxHost } from './mailbox-host.js';
 import { formatPayload, parsePayload } from './payload.js';
 import type { RateLimitedLog } from '../switching/rate-limit.js';
 import type { Router } from '../switching/router.js';
-import type { Switch, Action } from './switch.js';
+import type { Switch, Action, Port } from './switch.js';
 import type { Topology } from '../switching/topology.js';
 
 /** A muted port's requests go unanswered: it kept the slot past the timeout. */
 const MUTE_MS = { first: 1000, max: 60_000 };
 
+/** What the agent tells its fabric, which passes it on as its events. */
+export interface SwitchAgentReport {
+  message(message: FabricMessage): void;
+  sent(sent: { to: number; text: string }): void;
+  link(port: Port, change: 'configured' | 'attributes'): void;
+  dump(): void;
+  debug(text: string): void;
+  /** Whether debug lines are read: they are built only then (this is the message path). */
+  debugging(): boolean;
+}
+
 export interface SwitchAgentOptions {
   switch: Switch;
   host: MailboxHost;
   peer: BuiltInPeer;
-  /** The fabric: where the agent's events go. */
-  events: EventEmitter<FabricEvents>;
+  report: SwitchAgentReport;
   warn: RateLimitedLog;
   serverId: number;
   nClients: number;
@@ -138,7 +147,7 @@ export class SwitchAgent {
       return;
     }
     const names = this.#names(from);
-    const { router, topology, events } = this.#options;
+    const { router, topology, report } = this.#options;
     // Its driver may have written its nodename by now: where it lands may change.
     if (
       router &&
@@ -149,12 +158,11 @@ export class SwitchAgent {
       router.peerChanged(from);
     const { body, tracker } = parsePayload(text);
     // -v's line is built only when someone listens: this is the message path.
-    if (events.listenerCount('debug') > 0)
-      events.emit(
-        'debug',
+    if (report.debugging())
+      report.debug(
         `${(names.nodename || String(from)).padStart(10)} -> "${body}"${tracker === undefined ? '' : ` (${tracker})`}`,
       );
-    events.emit('message', { from, nodename: names.nodename ?? '', text, body, tracker });
+    report.message({ from, nodename: names.nodename ?? '', text, body, tracker });
     for (const action of sw.receive(from, text, names)) this.#act(action);
   }
 
@@ -173,7 +181,7 @@ export class SwitchAgent {
   }
 
   #act(action: Action): void {
-    const { events, warn } = this.#options;
+    const { report, warn } = this.#options;
     switch (action.type) {
       case 'send':
         this.#post(action.to, formatPayload(action.body, action.tracker), undefined, () =>
@@ -184,20 +192,20 @@ export class SwitchAgent {
         );
         return;
       case 'log':
-        if (action.level === 'debug') events.emit('debug', action.text);
+        if (action.level === 'debug') report.debug(action.text);
         // Each line at -v; as a warning at most once a second per port.
-        else if (!warn.log(`switch:${action.port ?? action.text}`, action.text)) events.emit('debug', action.text);
+        else if (!warn.log(`switch:${action.port ?? action.text}`, action.text)) report.debug(action.text);
         return;
       case 'port':
-        events.emit('link', action.port, action.change);
+        report.link(action.port, action.change);
         return;
       case 'dump':
-        events.emit('dump');
+        report.dump();
     }
   }
 
   #post(to: number, text: string, done: ((error?: Error) => void) | undefined, full: () => void): void {
-    const { events } = this.#options;
+    const { report } = this.#options;
     const queued = this.#courier.send({
       to,
       text,
@@ -205,8 +213,8 @@ export class SwitchAgent {
         if (!error) {
           const port = this.#options.switch.ports.get(to);
           if (port) port.sent++;
-          if (events.listenerCount('debug') > 0) events.emit('debug', `${'switch'.padStart(10)} <- "${text}" to ${to}`);
-          events.emit('sent', { to, text });
+          if (report.debugging()) report.debug(`${'switch'.padStart(10)} <- "${text}" to ${to}`);
+          report.sent({ to, text });
         }
         done?.(error);
       },

@@ -1,29 +1,24 @@
 // Admitting one accepted connection: who it is, whether it may join (the
-// admit check, room, an id, the fds a switched join needs), its doorbells
-// (new, or the recycled ones of its id, drained of rings meant for the last
-// holder), and its place in the registry. A step that fails gives back what
-// the earlier ones took, and the peer gets one refusal it cannot mistake.
+// admit check, room, an id, the fds a switched join needs), then the join
+// all peers share (join.ts) with its socket watched. A refused peer gets one
+// refusal it cannot mistake.
 import { refusalMessage } from '../protocol/handshake.js';
 import { encode, type Protocol } from '../protocol/message.js';
 import * as sys from '../sys/index.js';
 import type { IdAllocator } from './ids.js';
+import { JoinError, joinPeer, step, type JoinContext } from './join.js';
 import { PeerSocket } from './peer-socket.js';
-import type { Peer, PeerRegistry } from './peer-registry.js';
-import type { SwitchedMode } from './switched-mode.js';
+import type { Peer } from './peer-registry.js';
 
-export interface AdmissionContext {
-  readonly vectors: number;
+export interface AdmissionContext extends JoinContext {
   readonly protocol: Protocol;
   readonly maxPeers: number;
   readonly maxQueue: number;
-  readonly registry: PeerRegistry;
   readonly ids: IdAllocator;
-  readonly switched?: SwitchedMode;
   readonly check?: (credentials: sys.Credentials) => string | undefined;
   /** Ids held elsewhere (another host of a cluster). */
   readonly reserved?: (id: number) => boolean;
   readonly noFreeId?: () => string;
-  memoryFd(): sys.Fd;
   leave(id: number, reason: string): void;
   joining(peer: Peer): void;
   joined(peer: Peer): void;
@@ -61,60 +56,29 @@ export function admit(fd: sys.Fd, context: AdmissionContext): void {
   }
   const shortage = switched?.shortage(id);
   if (shortage) return refuse(fd, context, credentials, shortage);
-  const recycled = registry.recycled.get(id);
-  let eventfds = recycled;
-  registry.recycled.delete(id);
-  if (!eventfds) {
-    try {
-      eventfds = sys.createEventfds(context.vectors);
-    } catch (error) {
-      return refuse(fd, context, credentials, `cannot create doorbells: ${(error as Error).message}`);
-    }
-    eventfds.forEach((eventfd) => registry.hand(eventfd));
-  }
-  const undo = (): void => {
-    if (recycled) registry.recycled.set(id, recycled);
-    else eventfds.forEach((eventfd) => registry.letGo(eventfd));
-  };
-  if (switched) {
-    try {
-      switched.connectLines(id);
-    } catch (error) {
-      undo();
-      return refuse(fd, context, credentials, `cannot create switched doorbells: ${(error as Error).message}`);
-    }
-  }
-  if (recycled) drainRecycled(id, recycled, switched);
-  let socket: PeerSocket;
+  let peer: Peer;
   try {
-    socket = new PeerSocket(fd, context.maxQueue, (reason) => context.leave(id, reason));
+    peer = joinPeer(id, context, {
+      lines: 'both',
+      make: (eventfds) => ({
+        id,
+        vectors: context.vectors,
+        credentials,
+        joinedAt: new Date(),
+        eventfds,
+        socket: step(
+          'cannot watch the connection',
+          () => new PeerSocket(fd, context.maxQueue, (reason) => context.leave(id, reason)),
+        ),
+        knows: new Set(),
+      }),
+      joining: (peer) => context.joining(peer),
+    });
   } catch (error) {
-    switched?.disconnectLines(id);
-    undo();
-    return refuse(fd, context, credentials, `cannot watch the connection: ${(error as Error).message}`);
+    if (!(error instanceof JoinError)) throw error;
+    return refuse(fd, context, credentials, error.message);
   }
-  const peer: Peer = {
-    id,
-    vectors: context.vectors,
-    credentials,
-    joinedAt: new Date(),
-    eventfds,
-    socket,
-    knows: new Set(),
-  };
-  context.joining(peer);
-  registry.join(peer, context.memoryFd());
-  switched?.joined(id);
   context.joined(peer);
-}
-
-/**
- * Rings meant for a recycled id's last holder (or rung while it was vacant)
- * are not the newcomer's: its doorbells, and switched, the lines to it.
- */
-export function drainRecycled(id: number, eventfds: readonly sys.Fd[], switched: SwitchedMode | undefined): void {
-  switched?.drainTo(id);
-  eventfds.forEach((eventfd) => sys.drainEventfd(eventfd));
 }
 
 /** Why a connection is no peer: it hung up or sent something before it was admitted. */

@@ -41,11 +41,13 @@ export class PeerRegistry {
   readonly #handed = new Map<sys.Fd, SharedFd>();
   readonly #protocol: Protocol;
   readonly #recycle: boolean;
-  lines?: PeerLines;
+  /** Switched: the lines between peers, made over this registry. */
+  readonly lines?: PeerLines;
 
-  constructor(protocol: Protocol, recycle: boolean) {
+  constructor(protocol: Protocol, recycle: boolean, lines?: (registry: PeerRegistry) => PeerLines) {
     this.#protocol = protocol;
     this.#recycle = recycle;
+    this.lines = lines?.(this);
   }
 
   /** Connected peers (not built-in ones). */

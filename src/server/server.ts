@@ -1,90 +1,30 @@
 // The ivshmem server: admits peers, hands each the shared memory and
 // everyone's doorbells, and tells the others when a peer comes or goes. The
-// work is in four parts: the Acceptor (listening, fds held back, backoff),
-// admission, the PeerRegistry (who holds which id, and the messages), and
-// SwitchedMode (lines, policy, delayed doorbells); this is their face.
+// work is in parts: the Acceptor (listening, fds held back, backoff),
+// admission, the join every peer makes, built-in ones too (join.ts), the
+// PeerRegistry (who holds which id, and the messages), and SwitchedMode
+// (lines, policy, delayed doorbells); this is their face.
 import { EventEmitter } from 'node:events';
 import { DEFAULT_SOCKET_PATH, MAX_PEER_ID, MAX_VECTORS, type Protocol } from '../protocol/message.js';
-import { openBacking, type Backing, type BackingSpec } from '../memory/backing.js';
-import * as sys from '../sys/index.js';
+import { openBacking, type Backing } from '../memory/backing.js';
+import type * as sys from '../sys/index.js';
 import { Acceptor } from './acceptor.js';
-import { admit, drainRecycled } from './admission.js';
+import { admit } from './admission.js';
 import { BuiltInPeer } from './built-in-peer.js';
 import { DEFAULT_DELAY_LIMIT } from './delay-queue.js';
 import { DELIVER_ALL, type ForwardingPolicy } from './forwarding.js';
-import { IdAllocator, type IdPolicy, type IdRange } from './ids.js';
+import { IdAllocator } from './ids.js';
+import { joinPeer, type JoinContext } from './join.js';
 import { PeerRegistry, type PeerInfo } from './peer-registry.js';
+import { ServerClosedError } from './server-closed.js';
+import { DEFAULT_MAX_QUEUE, type ServerEvents, type ServerOptions } from './server-options.js';
 import { SwitchedMode } from './switched-mode.js';
 
 export type { PeerInfo };
+export type { ServerEvents, ServerOptions } from './server-options.js';
 
 /** Most fds held back for the next join (a switched join among thousands of peers costs more: the budget check refuses it then). */
 const MAX_RESERVE = 1024;
-
-/** Messages that may wait for a peer beyond its own handshake. */
-export const DEFAULT_MAX_QUEUE = 65536;
-
-export interface ServerOptions {
-  /** Listening socket (QEMU's default /tmp/ivshmem_socket). */
-  socketPath?: string;
-  /** The shared memory (default: POSIX shm "ivshmem" of 4 MiB). */
-  memory?: BackingSpec;
-  /** Doorbells per peer, 1..256 (default 1). */
-  vectors?: number;
-  protocol?: Protocol;
-  ids?: IdPolicy;
-  /** The ids peers may get (default 0..65535). */
-  idRange?: IdRange;
-  /**
-   * Keep a leaving peer's doorbells for its id and hand them to the next peer
-   * given that id; the others hear neither the leave nor the join, so a QEMU
-   * guest keeps reaching whoever holds the id (default false).
-   */
-  recycle?: boolean;
-  /** At most this many connected peers at once (default 65536). */
-  maxPeers?: number;
-  /** Socket file mode (default 0o600). */
-  socketMode?: number;
-  /** Group (gid) given to the socket file. */
-  socketGroup?: number;
-  /** Messages that may wait for a peer that does not read before it is dropped. */
-  maxQueue?: number;
-  /** Admission check: a refusal reason, or undefined to admit. */
-  admit?: (credentials: sys.Credentials) => string | undefined;
-  /**
-   * Switched doorbells: each peer gets, for every other peer and vector, an
-   * eventfd of its own that the server watches and passes on through
-   * `forwarding`. Doorbells to and from built-in peers stay direct, but for
-   * those added with `switched` (see addBuiltInPeer) (default false).
-   */
-  switched?: boolean;
-  /** Delayed switched doorbells held at most at once; more are dropped and counted (default 65536). */
-  maxDelayed?: number;
-  /** Decides each switched doorbell (default: every one passes at once). */
-  forwarding?: ForwardingPolicy;
-  /**
-   * An inherited listening socket to serve instead of creating one at
-   * socketPath: an fd, 'systemd' (fd 3 when LISTEN_PID/LISTEN_FDS say so, the
-   * default) or 'none'. Its file belongs to whoever made it: never removed.
-   */
-  listenFd?: sys.Fd | 'systemd' | 'none';
-  /** Ids held elsewhere (another host of a cluster): never given to a connecting peer. */
-  reserved?: (id: number) => boolean;
-  /** Why no id is free when a peer is refused for want of one (default: the server is full); with `reserved`, its owner knows better. */
-  noFreeId?: () => string;
-}
-
-export interface ServerEvents {
-  listening: [];
-  /** A peer is admitted, before it or anyone else hears of it: prepare what it will find. */
-  'peer-joining': [PeerInfo];
-  'peer-joined': [PeerInfo];
-  'peer-left': [PeerInfo, string];
-  'peer-refused': [sys.Credentials | undefined, string];
-  warning: [string];
-  error: [Error];
-  close: [];
-}
 
 export class FamezServer extends EventEmitter<ServerEvents> {
   readonly socketPath: string;
@@ -95,6 +35,8 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   readonly #ids: IdAllocator;
   readonly #registry: PeerRegistry;
   readonly #acceptor: Acceptor;
+  /** What every join needs, connected or built-in. */
+  readonly #join: JoinContext;
   /** With switching: the lines, the policy, the delayed doorbells. */
   readonly #switched?: SwitchedMode;
   /** The policy a server without switching was given (kept for the getter). */
@@ -120,17 +62,24 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     const warn = (message: string): void => {
       this.emit('warning', message);
     };
-    this.#registry = new PeerRegistry(this.protocol, options.recycle ?? false);
-    if (options.switched) {
-      this.#switched = new SwitchedMode(this.#registry, {
-        vectors: this.vectors,
-        forwarding: this.#forwarding,
-        maxDelayed: options.maxDelayed,
-        recycle: options.recycle ?? false,
-        warn,
-      });
-      this.#registry.lines = this.#switched;
-    }
+    let switched: SwitchedMode | undefined;
+    // Switched, the registry hands out lines the SwitchedMode over it makes.
+    this.#registry = new PeerRegistry(
+      this.protocol,
+      options.recycle ?? false,
+      options.switched
+        ? (registry) =>
+            (switched = new SwitchedMode(registry, {
+              vectors: this.vectors,
+              forwarding: this.#forwarding,
+              maxDelayed: options.maxDelayed,
+              recycle: options.recycle ?? false,
+              warn,
+            }))
+        : undefined,
+    );
+    this.#switched = switched;
+    this.#join = { vectors: this.vectors, registry: this.#registry, switched, memoryFd: () => this.memory.fd };
     this.#acceptor = new Acceptor(
       {
         socketPath: this.socketPath,
@@ -191,40 +140,28 @@ export class FamezServer extends EventEmitter<ServerEvents> {
    * cluster's remote peer); otherwise they stay direct (the fabric's switch).
    */
   addBuiltInPeer(id: number, options: { switched?: boolean } = {}): BuiltInPeer {
-    if (this.#closing !== undefined) throw new Error('the server is closed');
+    if (this.#closing !== undefined) throw new ServerClosedError('the server is closed');
     if (!Number.isInteger(id) || id < 0 || id > MAX_PEER_ID)
       throw new RangeError(`a peer id is from 0 to ${MAX_PEER_ID}, not ${id}`);
     const registry = this.#registry;
     if (registry.peers.has(id)) throw new Error(`peer id ${id} is taken`);
-    // With recycling the others still hold the id's doorbells: the built-in peer takes them
-    // over, drained of rings meant for the id's last holder.
-    const recycled = registry.recycled.get(id);
-    registry.recycled.delete(id);
-    if (recycled) drainRecycled(id, recycled, this.#switched);
-    const eventfds = recycled ?? sys.createEventfds(this.vectors);
-    if (!recycled) eventfds.forEach((eventfd) => registry.hand(eventfd));
     const switched = options.switched === true ? this.#switched : undefined;
-    if (switched) {
-      try {
-        switched.connectLines(id, true);
-      } catch (error) {
-        if (recycled) registry.recycled.set(id, recycled);
-        else eventfds.forEach((eventfd) => registry.letGo(eventfd));
-        throw error;
-      }
-    }
-    const builtIn = new BuiltInPeer(
-      id,
-      eventfds,
-      (peer, vector, count) =>
-        switched ? switched.ringFrom(id, peer, vector, count) : registry.ringReal(peer, vector, count),
-      switched !== undefined,
-    );
-    registry.builtIns.set(id, builtIn);
-    registry.join({ id, vectors: this.vectors, joinedAt: new Date(), eventfds, knows: new Set() }, this.memory.fd);
-    // Lines kept for a recycled id may have passed rings straight to its eventfds: no more.
-    switched?.joined(id);
-    return builtIn;
+    let builtIn: BuiltInPeer | undefined;
+    joinPeer(id, this.#join, {
+      lines: switched ? 'to' : 'none',
+      make: (eventfds) => {
+        builtIn = new BuiltInPeer(
+          id,
+          eventfds,
+          (peer, vector, count) =>
+            switched ? switched.ringFrom(id, peer, vector, count) : registry.ringReal(peer, vector, count),
+          switched !== undefined,
+        );
+        registry.builtIns.set(id, builtIn);
+        return { id, vectors: this.vectors, joinedAt: new Date(), eventfds, knows: new Set() };
+      },
+    });
+    return builtIn!;
   }
 
   /** Removes a built-in peer: it leaves as a connected peer would (kept for its id with recycling). */
@@ -237,13 +174,14 @@ export class FamezServer extends EventEmitter<ServerEvents> {
   }
 
   get memory(): Backing {
-    if (!this.#memory) throw new Error('the server is not listening');
+    if (!this.#memory) throw new ServerClosedError('the server is not listening');
     return this.#memory;
   }
 
   /** Opens the memory and starts listening. */
   async listen(): Promise<void> {
-    if (this.#closing !== undefined) throw new Error('the server is closed: create a new one to listen again');
+    if (this.#closing !== undefined)
+      throw new ServerClosedError('the server is closed: create a new one to listen again');
     if (this.#acceptor.listening) throw new Error('the server is already listening');
     const warn = (message: string): void => {
       this.emit('warning', message);
@@ -294,17 +232,14 @@ export class FamezServer extends EventEmitter<ServerEvents> {
 
   #admit(fd: sys.Fd): void {
     admit(fd, {
-      vectors: this.vectors,
+      ...this.#join,
       protocol: this.protocol,
       maxPeers: this.maxPeers,
       maxQueue: this.#options.maxQueue ?? DEFAULT_MAX_QUEUE,
-      registry: this.#registry,
       ids: this.#ids,
-      switched: this.#switched,
       check: this.#options.admit,
       reserved: this.#options.reserved,
       noFreeId: this.#options.noFreeId,
-      memoryFd: () => this.memory.fd,
       leave: (id, reason) => this.#leave(id, reason),
       joining: (peer) => this.emit('peer-joining', peer),
       joined: (peer) => this.emit('peer-joined', peer),

@@ -34,27 +34,34 @@ export function isolate(peer: number, isolated = true): FaultChange {
 
 export class FaultError extends Error {
   override name = 'FaultError';
+  /** The number at fault, when a change's check failed on one. */
+  readonly field?: 'us' | 'probability' | 'perSecond' | 'burst';
+
+  constructor(message: string, field?: FaultError['field']) {
+    super(message);
+    this.field = field;
+  }
 }
 
 /** Checks a change's numbers (links are checked against the topology by the router). */
 export function checkChange(change: FaultChange): FaultChange {
-  const fail = (what: string): never => {
-    throw new FaultError(what);
+  const fail = (what: string, field: FaultError['field']): never => {
+    throw new FaultError(what, field);
   };
   switch (change.kind) {
     case 'latency':
       if (!Number.isFinite(change.us) || change.us < 0 || change.us > 10_000_000)
-        fail(`added latency is 0 to 10000000 us, not ${change.us}`);
+        fail(`added latency is 0 to 10000000 us, not ${change.us}`, 'us');
       break;
     case 'drop':
       if (!(change.probability >= 0 && change.probability <= 1))
-        fail(`a drop probability is from 0 to 1, not ${change.probability}`);
+        fail(`a drop probability is from 0 to 1, not ${change.probability}`, 'probability');
       break;
     case 'rate':
       if (change.rate && !(change.rate.perSecond > 0 && Number.isFinite(change.rate.perSecond)))
-        fail(`a rate is a positive number of doorbells per second, not ${change.rate.perSecond}`);
+        fail(`a rate is a positive number of doorbells per second, not ${change.rate.perSecond}`, 'perSecond');
       if (change.rate && !(Number.isInteger(change.rate.burst) && change.rate.burst >= 1))
-        fail(`a burst is a whole number of doorbells, at least 1, not ${change.rate.burst}`);
+        fail(`a burst is a whole number of doorbells, at least 1, not ${change.rate.burst}`, 'burst');
       break;
   }
   return change;

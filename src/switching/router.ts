@@ -6,9 +6,9 @@
 import { EventEmitter } from 'node:events';
 import type { ForwardingPolicy, ForwardingServer, SwitchedDoorbell, Verdict } from '../server/forwarding.js';
 import { checkChange, describeChange, FaultError, FaultState, type FaultChange, type LinkFaults } from './faults.js';
-import { mulberry32, survivors } from './prng.js';
+import { cross, isClear, newLink, setFaults, type LinkRuntime, type Route } from './link-runtime.js';
+import { mulberry32 } from './prng.js';
 import { firstUp, kShortestPaths, type Path } from './routing.js';
-import { TokenBucket } from './token-bucket.js';
 import { attachmentOf, peerLinkName, peerOfLink, singleSwitch, type Attachment, type Topology } from './topology.js';
 import { TraceSubscription } from './trace.js';
 import type { LinkCounters, MessageInspector, TraceEntry } from './router-types.js';
@@ -32,28 +32,6 @@ export interface RouterEvents {
   fault: [FaultChange, string];
   trace: [TraceEntry];
 }
-
-interface LinkRuntime {
-  readonly name: string;
-  readonly latencyUs: number;
-  readonly counters: LinkCounters;
-  faults?: LinkFaults;
-  bucket?: TokenBucket;
-}
-
-interface Route {
-  /** Links crossed: the sender's own, the switch links, the receiver's own. */
-  links: LinkRuntime[];
-  baseUs: number;
-  /** No path: every ring is lost (counted on `links[0]` when there is one). */
-  unreachable?: string;
-}
-
-/** No fault in effect (a link whose faults were cleared keeps an empty record). */
-const isClear = (faults: LinkFaults): boolean =>
-  !faults.down && !faults.addedUs && !faults.dropProbability && !faults.rate;
-
-const newCounters = (): LinkCounters => ({ forwarded: 0, dropped: 0, delayed: 0, messages: 0, bytes: 0 });
 
 export class Router extends EventEmitter<RouterEvents> implements ForwardingPolicy {
   readonly topology: Topology;
@@ -79,8 +57,7 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
     this.topology = options.topology ?? singleSwitch();
     this.#random = mulberry32(options.seed ?? Date.now());
     this.#now = options.now ?? (() => performance.now());
-    for (const link of this.topology.links)
-      this.#links.set(link.name, { name: link.name, latencyUs: link.latencyUs, counters: newCounters() });
+    for (const link of this.topology.links) this.#links.set(link.name, newLink(link.name, link.latencyUs));
     const emitter = this as EventEmitter;
     emitter.on('newListener', (event: string | symbol) => {
       if (event === 'trace') this.#tracing(+1);
@@ -124,32 +101,7 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
 
   forward(doorbell: SwitchedDoorbell): Verdict {
     const route = this.#route(doorbell.from, doorbell.to);
-    let passed = doorbell.count;
-    let reason = route.unreachable;
-    let crossed = route.links.length;
-    let addedUs = 0;
-    if (reason) {
-      passed = 0;
-      crossed = 0;
-      route.links[0]!.counters.dropped += doorbell.count;
-    }
-    for (let i = 0; i < crossed && passed > 0; i++) {
-      const link = route.links[i]!;
-      const faults = link.faults;
-      if (!faults) continue;
-      const before = passed;
-      if (faults.down) {
-        passed = 0;
-        reason = `link ${link.name} is down`;
-      } else {
-        if (faults.dropProbability) passed = survivors(passed, 1 - faults.dropProbability, this.#random);
-        if (link.bucket && passed > 0) passed = link.bucket.take(passed, this.#now());
-        addedUs += faults.addedUs ?? 0;
-        if (passed < before) reason = `lost on link ${link.name}`;
-      }
-      link.counters.dropped += before - passed;
-      if (passed === 0) crossed = i + 1;
-    }
+    const { passed, crossed, addedUs, reason } = cross(route, doorbell.count, this.#random, this.#now);
     const delayUs = route.baseUs + addedUs;
     const message = passed > 0 ? this.#options.inspect?.(doorbell) : undefined;
     if (passed > 0) {
@@ -263,19 +215,14 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
   #link(name: string, latencyUs: number): LinkRuntime {
     let link = this.#links.get(name);
     if (!link) {
-      this.#links.set(name, (link = { name, latencyUs, counters: newCounters() }));
+      this.#links.set(name, (link = newLink(name, latencyUs)));
       this.#refresh(link);
     }
     return link;
   }
 
-  /** Takes a link's faults from the state, keeping its bucket while the rate is the same. */
   #refresh(link: LinkRuntime): void {
-    link.faults = this.#faults.get(link.name);
-    const rate = link.faults?.rate;
-    if (!rate) link.bucket = undefined;
-    else if (link.bucket?.perSecond !== rate.perSecond || link.bucket.burst !== rate.burst)
-      link.bucket = new TokenBucket(rate.perSecond, rate.burst, this.#now());
+    setFaults(link, this.#faults.get(link.name), this.#now);
   }
 
   #route(from: number, to: number): Route {

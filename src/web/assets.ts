@@ -22,6 +22,8 @@ const files: Record<string, () => Asset> = {
   '/fault-controls.js': pageModule('fault-controls'),
   '/link-caption.js': pageModule('link-caption'),
   '/graph.js': pageModule('graph'),
+  '/canvas.js': pageModule('canvas'),
+  '/pulse.js': pageModule('pulse'),
   '/event-reader.js': pageModule('event-reader'),
   // d3's bundle, the whole library in one file that sets window.d3; it sits
   // beside the module d3 exports (its package.json exports no file paths).

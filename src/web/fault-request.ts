@@ -32,15 +32,7 @@ export function parseFaultRequest(body: unknown): FaultChange {
     return checkChange(change);
   } catch (error) {
     if (!(error instanceof FaultError)) throw error;
-    const key =
-      change.kind === 'latency'
-        ? 'us'
-        : change.kind === 'drop'
-          ? 'probability'
-          : /burst/.test(error.message)
-            ? 'burst'
-            : 'perSecond';
-    return bad(`"${key}": ${error.message}`);
+    return bad(error.field ? `"${error.field}": ${error.message}` : error.message);
   }
 }
 

@@ -1,4 +1,4 @@
-// The layering of src/ (DESIGN.md): nothing lower imports anything higher,
+// The layering of src/ (docs/layout.md): nothing lower imports anything higher,
 // src/switching takes only the policy interface from src/server, the fabric's
 // peer side loads nothing of its host side, famez server loads nothing of
 // src/fabric, and there is no import cycle.

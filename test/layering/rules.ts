@@ -1,4 +1,4 @@
-// The layering of src/ (DESIGN.md, Architecture) as rules over an import
+// The layering of src/ (docs/layout.md) as rules over an import
 // graph given as plain data, so that each rule can be tried on a planted edge.
 import type { ImportEdge } from './import-graph.js';
 
@@ -51,7 +51,7 @@ export function layerViolations(edges: readonly ImportEdge[]): string[] {
     const [ra, rb] = [rankOf(a), rankOf(b)];
     if (ra < 0 || rb < 0) {
       out.push(
-        `${from} -> ${to}: src/${ra < 0 ? a : b} is in no layer (add it to LAYERS in test/layering/rules.ts and DESIGN.md)`,
+        `${from} -> ${to}: src/${ra < 0 ? a : b} is in no layer (add it to LAYERS in test/layering/rules.ts and docs/layout.md)`,
       );
     } else if (ra < rb) {
       out.push(`${from} -> ${to}: src/${a} is below src/${b} (${LAYERS.map((l) => l.join('/')).join(' < ')})`);

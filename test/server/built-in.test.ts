@@ -2,7 +2,7 @@
 // an id range with the random policy, and recycling of a leaving peer's doorbells.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BuiltInDoorbell } from '../../src/server/index.js';
+import { createServer, ServerClosedError, type BuiltInDoorbell } from '../../src/server/index.js';
 import { connect, type Doorbell } from '../../src/client/index.js';
 import { nextEvent, RawPeer, show, sleep, startServer as start, waitFor } from './helpers.js';
 
@@ -55,6 +55,16 @@ test("a built-in peer is advertised after the other peers and before the newcome
   assert.equal(switchPeer.ring(9, 0), false, 'no peer 9');
   assert.throws(() => h.server.addBuiltInPeer(3), /taken/);
   await h.done();
+});
+
+test('a built-in peer on a server not listening, or closed, is a ServerClosedError and leaves nothing taken', async () => {
+  const server = createServer({ socketPath: '/nonexistent/famez-never-listens' });
+  const closed = (error: unknown): boolean => error instanceof ServerClosedError && error.code === 'FAMEZ_CLOSED';
+  assert.throws(() => server.addBuiltInPeer(3), closed);
+  assert.equal(server.peers.size, 0);
+  await server.close();
+  assert.throws(() => server.addBuiltInPeer(3), closed);
+  await assert.rejects(server.listen(), closed);
 });
 
 test('a peer beyond the id range is refused as a full server is; the built-in peer does not count against maxPeers', {

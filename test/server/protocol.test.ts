@@ -1,5 +1,5 @@
 // The exact wire stream a server sends, seen by RAW peers that read 8 bytes
-// per recvmsg as QEMU does (DESIGN.md, "The wire protocol").
+// per recvmsg as QEMU does (src/protocol/handshake.ts; QEMU's docs/specs/ivshmem-spec.rst).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readlinkSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// What the server sends, to whom and in which order (DESIGN.md, "The wire protocol").
+// What the server sends, to whom and in which order (src/protocol/handshake.ts; QEMU's docs/specs/ivshmem-spec.rst).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

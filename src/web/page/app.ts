@@ -6,7 +6,9 @@
 import type { DoorbellTrace, NodeLinkGraph, PeerView, ServerView } from '../model.js';
 import { readEvents } from './event-reader.js';
 import { faultChoices, faultControls } from './fault-controls.js';
-import { legend, nodeOfPeer, pulse, update } from './graph.js';
+import { legend } from './canvas.js';
+import { nodeOfPeer, update } from './graph.js';
+import { pulse } from './pulse.js';
 
 const byId = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const POLL_MS = 2000;

@@ -4,37 +4,23 @@
 // none at all with prefers-reduced-motion.
 import type * as D3 from 'd3';
 import type { NodeLinkGraph, TopologyLink, TopologyNode } from '../model.js';
+import { labelLayer, linkLayer, nodeLayer, radius, size, still } from './canvas.js';
 import { linkCaption, linkClass } from './link-caption.js';
 
 declare const d3: typeof D3;
 
-interface GraphNode extends TopologyNode, D3.SimulationNodeDatum {}
+export interface GraphNode extends TopologyNode, D3.SimulationNodeDatum {}
 interface GraphLink extends D3.SimulationLinkDatum<GraphNode> {
   key: string;
   kind: TopologyLink['kind'];
   data: TopologyLink;
 }
 
-const still = (): boolean => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
-const svg = d3.select<SVGSVGElement, unknown>('#graph');
-const linkLayer = svg.append('g');
-const labelLayer = svg.append('g');
-const nodeLayer = svg.append('g');
-const pulseLayer = svg.append('g');
 const nodes = new Map<string, GraphNode>();
 let links: GraphLink[] = [];
 /** Switched doorbells: the switch that manages the fabric steps aside for the switches that carry it. */
 let switched = false;
 let shape = '';
-
-const size = (): { width: number; height: number } => {
-  const box = (svg.node() as SVGSVGElement).getBoundingClientRect();
-  return { width: box.width || 800, height: box.height || 600 };
-};
-const radius = (): number => {
-  const { width, height } = size();
-  return Math.max(140, Math.min(width, height) / 2 - 90);
-};
 
 const simulation = d3
   .forceSimulation<GraphNode>()
@@ -239,71 +225,10 @@ export function nodeOfPeer(peer: number): GraphNode | undefined {
   return [...nodes.values()].find((node) => node.peer === peer);
 }
 
-/** The points a message passes: from `from`, across each named link in turn (switched), or straight to `to`. */
-function route(from: number, to: number, via: readonly string[]): GraphNode[] {
-  const a = nodeOfPeer(from);
-  const b = nodeOfPeer(to);
-  if (!a || !b) return [];
-  const points = [a];
-  for (const name of via) {
-    const link = links.find((candidate) => candidate.data.name === name);
-    if (!link) return [a, b];
-    const [source, target] = [link.source as GraphNode, link.target as GraphNode];
-    const last = points[points.length - 1]!;
-    points.push(source === last ? target : source);
-  }
-  if (points[points.length - 1] !== b) points.push(b);
-  return points;
-}
-
-/** A dot that travels from one peer to another, along the links it crossed; nothing with reduced motion. */
-export function pulse(from: number, to: number, via: readonly string[] = []): void {
-  const points = route(from, to, via);
-  if (points.length < 2 || still()) return;
-  let dot = pulseLayer
-    .append('circle')
-    .attr('class', 'pulse')
-    .attr('r', 6)
-    .attr('cx', points[0]!.x ?? 0)
-    .attr('cy', points[0]!.y ?? 0)
-    .transition()
-    .duration(0);
-  const legMs = Math.max(200, 700 / (points.length - 1));
-  for (const point of points.slice(1))
-    dot = dot
-      .transition()
-      .duration(legMs)
-      .ease(d3.easeLinear)
-      .attr('cx', point.x ?? 0)
-      .attr('cy', point.y ?? 0);
-  dot.transition().duration(150).attr('r', 12).style('opacity', 0).remove();
-}
-
-export function legend(): void {
-  const { height } = size();
-  const entries: Array<[string, string]> = [
-    ['configured', 'var(--configured)'],
-    ['link up', 'var(--up)'],
-    ['no driver yet', 'var(--driverless)'],
-    ['message', 'var(--msg)'],
-    ['switched link', 'var(--fabric)'],
-    ['link down', 'var(--warn)'],
-  ];
-  const group = svg.append('g').attr('transform', `translate(18,${height - 18 - entries.length * 18})`);
-  entries.forEach(([text, color], i) => {
-    group
-      .append('circle')
-      .attr('cx', 6)
-      .attr('cy', i * 18)
-      .attr('r', 5)
-      .style('fill', color);
-    group
-      .append('text')
-      .attr('class', 'legend')
-      .attr('x', 18)
-      .attr('y', i * 18 + 4)
-      .text(text);
-  });
+/** The ends of the drawn link of that name (a switched link's or a peer's own). */
+export function linkNamed(name: string): [GraphNode, GraphNode] | undefined {
+  const link = links.find((candidate) => candidate.data.name === name);
+  return link && [link.source as GraphNode, link.target as GraphNode];
 }
 
 window.addEventListener('resize', () => {

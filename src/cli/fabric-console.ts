@@ -1,0 +1,65 @@
+// `famez fabric`'s console on a terminal: FAME-Z's help, dump and quit, and
+// with switching or a cluster the fault commands.
+import { createInterface } from 'node:readline';
+import { switchDiagram, type Fabric } from '../fabric/index.js';
+import type { FaultChange } from '../switching/faults.js';
+import type { SwitchingSource } from '../web/index.js';
+import { consoleSwitching, switchCommand, SWITCH_CONSOLE_HELP, type ConsoleSwitching } from './switching.js';
+
+interface ConsoleLinks {
+  links: ConsoleSwitching;
+  apply: (change: FaultChange) => unknown;
+}
+
+/** A cluster's links on the console: the host links, and the router's when switched; its peers' own links but the switch's. */
+export function clusterConsole(fabric: Fabric, view: SwitchingSource): ConsoleLinks {
+  const peers = (): number[] =>
+    [...fabric.server.peers.keys()].filter((id) => id !== fabric.layout.serverId).sort((a, b) => a - b);
+  const router = fabric.router;
+  return {
+    links: consoleSwitching(view, peers, router && ((a, b) => router.paths(a, b))),
+    apply: (change) => view.apply(change),
+  };
+}
+
+/**
+ * FAME-Z's server console: help, dump, quit. Resolves on quit or end of
+ * input. Switched or in a cluster, also the fault commands, faults, counters
+ * (and routes with a router); a cluster's links (`cluster`) take the place of
+ * the router's.
+ */
+export function runConsole(fabric: Fabric, cluster?: ConsoleLinks): Promise<void> {
+  const router = fabric.router;
+  const switching: ConsoleLinks | undefined =
+    cluster ?? (router && { links: router, apply: (change) => fabric.applyFault(change) });
+  const prompt = `${fabric.switch?.nodename ?? 'Z-server'}> `;
+  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt });
+  const print = (text: string): void => {
+    process.stdout.write(`${text}\n`);
+  };
+  return new Promise((resolve) => {
+    rl.on('line', (line) => {
+      const command = line.trim();
+      if (command === 'q' || command === 'quit') return rl.close();
+      if (command === 'h' || command === 'help' || command === '?') {
+        print('h[elp]\n\tthis message\nd[ump]\n\tthe switch and its ports\nq[uit]\n\tclose every peer and stop');
+        if (switching) print(SWITCH_CONSOLE_HELP);
+      } else if (command === 'd' || command === 'dump') {
+        switchDiagram(fabric.layout.nClients, fabric.ports).forEach(print);
+        for (const port of fabric.ports.values()) {
+          print(
+            `${String(port.id).padStart(2)} ${(port.nodename || '-').padEnd(12)} ${port.cclass.padEnd(16)} link ${port.linkState.padEnd(10)} ` +
+              `CID=${port.cid} SID=${port.sid} in=${port.received} out=${port.sent}`,
+          );
+        }
+      } else if (switching && switchCommand(switching.links, command, switching.apply, print)) {
+        // a switching command: done
+      } else if (command !== '') {
+        print(`unknown command "${command}": try help`);
+      }
+      rl.prompt();
+    });
+    rl.on('close', () => resolve());
+    rl.prompt();
+  });
+}
