@@ -3,7 +3,13 @@
 // they ring anyone; its doorbells come here to be carried to its node. On a
 // switched server it is a switched built-in peer: the local router stands
 // between it and local peers both ways, as between two local peers.
-import type { BuiltInDoorbell, BuiltInPeer, FamezServer, PeerInfo } from '../server/index.js';
+import {
+  ServerClosedError,
+  type BuiltInDoorbell,
+  type BuiltInPeer,
+  type FamezServer,
+  type PeerInfo,
+} from '../server/index.js';
 import type { ClusterNode } from './node.js';
 import type { RemotePeer } from './wire.js';
 
@@ -87,7 +93,7 @@ export class Bridge {
         builtIn = this.#server.addBuiltInPeer(peer.id, { switched: true });
       } catch (error) {
         // The server is closing, or (switched) out of fds for the lines to it.
-        if (!/closed|not listening/.test((error as Error).message)) {
+        if (!(error instanceof ServerClosedError)) {
           this.#node.emit(
             'warning',
             `cluster: remote peer ${peer.id} is not shown to local peers: ${(error as Error).message}`,
