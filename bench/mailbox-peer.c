@@ -7,10 +7,13 @@
  *   mailbox-peer SOCKET ping TARGET ROUNDS WARMUP
  *                                             ROUNDS timed ping -> pong round trips with TARGET
  *   mailbox-peer SOCKET flood TARGET SECONDS  ping -> pong with TARGET for SECONDS, count them
+ *   mailbox-peer SOCKET count TARGET ROUNDS   numbered "ping N" -> "pong N" from the moment it joins; a
+ *                                             round unanswered in 3 s is lost (its slot taken back)
  *
  * It prints "ready <id>" once joined (and, for pong, once it listens), then for
  * ping one JSON line {"rounds":..,"median_ns":..,"p99_ns":..,"per_second":..}
- * and for flood {"messages":..,"seconds":..}. Waits are blocking reads of the
+ * for flood {"messages":..,"seconds":..}, for count {"rounds":..,"lost":..,"doubled":..,"stale":..}
+ * (doubled: an answer seen twice; stale: one for an earlier round). Waits are blocking reads of the
  * eventfd of the sender's vector, as a driver in a guest would take an interrupt.
  */
 #define _GNU_SOURCE
@@ -135,6 +138,51 @@ static int compare(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Waits up to `ms` for vector `v` to ring: 1 if it rang. */
+static int wait_vector_ms(int v, int ms) {
+  struct pollfd p = {.fd = fds[id][v], .events = POLLIN};
+  int n;
+  do n = poll(&p, 1, ms);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) return 0;
+  uint64_t count;
+  return read(fds[id][v], &count, sizeof count) == sizeof count;
+}
+
+/* Until the fds of peer `v` are all here (its announcement may still be arriving). */
+static void await_peer(int v) {
+  while (counts[v] > 0 && counts[v] < vectors) peer_news();
+}
+
+/* Numbered rounds, each waited for at most 3 s; prints what was lost, doubled or stale. */
+static int count_rounds(int target, int rounds) {
+  char text[32], reply[BUF];
+  unsigned char *seen = calloc((size_t)rounds + 1, 1);
+  must(seen != NULL, "calloc");
+  long lost = 0, doubled = 0, stale = 0;
+  for (int i = 1; i <= rounds; i++) {
+    int64_t deadline = now_ns() + 3000000000LL;
+    while (*buflen(id) != 0 && now_ns() < deadline) sched_yield();
+    if (*buflen(id) != 0) __atomic_store_n(buflen(id), 0, __ATOMIC_RELEASE); /* not taken: take it back */
+    snprintf(text, sizeof text, "ping %d", i);
+    memcpy(buf(id), text, strlen(text));
+    __atomic_store_n(buflen(id), strlen(text), __ATOMIC_RELEASE);
+    ring(target, id);
+    for (;;) {
+      int left = (int)((deadline - now_ns()) / 1000000);
+      if (left <= 0 || !wait_vector_ms(target, left)) { lost++; break; }
+      take(target, reply, sizeof reply);
+      int n = -1;
+      if (sscanf(reply, "pong %d", &n) != 1 || n < 1 || n > rounds) continue;
+      if (seen[n]++) doubled++;
+      if (n == i) break;
+      stale++;
+    }
+  }
+  printf("{\"rounds\":%d,\"lost\":%ld,\"doubled\":%ld,\"stale\":%ld}\n", rounds, lost, doubled, stale);
+  return 0;
+}
+
 static void ping_pong(int target) {
   char reply[BUF];
   send_text(target, "ping");
@@ -143,7 +191,7 @@ static void ping_pong(int target) {
 }
 
 int main(int argc, char **argv) {
-  must(argc >= 3, "usage: mailbox-peer SOCKET pong | ping TARGET ROUNDS WARMUP | flood TARGET SECONDS");
+  must(argc >= 3, "usage: mailbox-peer SOCKET pong | ping TARGET ROUNDS WARMUP | flood TARGET SECONDS | count TARGET ROUNDS");
   join(argv[1]);
   snprintf((char *)shm + id * SLOT, 32, "c%02d", id);
   printf("ready %d\n", id);
@@ -162,13 +210,18 @@ int main(int argc, char **argv) {
         uint64_t count;
         if (read(p[v].fd, &count, sizeof count) != sizeof count) continue;
         take(v, request, sizeof request);
-        if (strncmp(request, "ping", 4) == 0 && counts[v] > 0) send_text(v, "pong");
+        await_peer(v);
+        /* "ping N" is answered "pong N"; "ping" alone, "pong". */
+        char answer[BUF];
+        snprintf(answer, sizeof answer, "pong%s", request + 4);
+        if (strncmp(request, "ping", 4) == 0 && counts[v] >= vectors) send_text(v, answer);
       }
     }
   }
   must(argc >= 5, "usage: ping TARGET ROUNDS WARMUP | flood TARGET SECONDS");
   int target = atoi(argv[3]);
   must(target > 0 && target < MAX_PEERS && counts[target] > 0, "no such target");
+  if (strcmp(argv[2], "count") == 0) return count_rounds(target, atoi(argv[4]));
   if (strcmp(argv[2], "flood") == 0) {
     int64_t end = now_ns() + (int64_t)(atof(argv[4]) * 1e9), start = now_ns(), messages = 0;
     while (now_ns() < end) {

@@ -19,7 +19,7 @@ export function tellClusterEvents(node: ClusterNode, line: ClusterLine): void {
         ),
   );
   node.on('remote-peer', (host, peer) =>
-    line('debug', `remote peer ${peer.id}${peer.nodename ? ` (${peer.nodename})` : ''} on host ${host}`),
+    line('info', `remote peer ${peer.id}${peer.nodename ? ` (${peer.nodename})` : ''} on host ${host}`),
   );
   node.on('remote-peer-gone', (host, id, reason) => line('info', `remote peer ${id} on host ${host} gone: ${reason}`));
 }
