@@ -31,6 +31,7 @@ export const FABRIC_OPTIONS = {
   socketpath: { type: 'string', short: 'S' },
   'socket-path': { type: 'string' },
   mailbox: { type: 'string', short: 'M' },
+  'overwrite-mailbox': { type: 'boolean' },
   nClients: { type: 'string', short: 'n' },
   noPFM: { type: 'boolean' },
   silent: { type: 'boolean', short: 's' },
@@ -60,6 +61,7 @@ ping, Link CTL Peer-Attribute and Link RFC, and configures each link.
 
   -S, --socketpath PATH    listening socket (default ${DEFAULT_FABRIC_SOCKET}; also --socket-path)
   -M, --mailbox NAME       mailbox file: a name in /dev/shm or a path (default ${DEFAULT_MAILBOX})
+      --overwrite-mailbox  take an existing -M file that is not a private mailbox of this size (reformatted)
   -n, --nClients N         clients, 1..${MAX_CLIENTS} (default ${DEFAULT_CLIENTS}); every peer gets N+2 vectors
       --noPFM              do not manage the fabric: answer, but configure no links
   -s, --silent             take no part: a plain server with FAME-Z's mailbox layout
@@ -112,6 +114,7 @@ export function planFabric(args: string[]): FabricPlan | 'help' {
         eitherSpelling(COMMAND, ['--socketpath', '--socket-path'], values.socketpath, values['socket-path']) ??
         DEFAULT_FABRIC_SOCKET,
       mailbox,
+      overwriteMailbox: values['overwrite-mailbox'],
       nClients:
         values.nClients === undefined ? DEFAULT_CLIENTS : integer('--nClients', values.nClients, 1, MAX_CLIENTS),
       mode,

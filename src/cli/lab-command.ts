@@ -81,8 +81,12 @@ export async function runLab(args: string[]): Promise<number> {
   if (args[0] === 'down') {
     const dir = dirOption(args.slice(1));
     try {
-      const pid = await stopLab(dir);
-      process.stdout.write(`famez lab: stopped the lab in ${dir} (pid ${pid})\n`);
+      const stopped = await stopLab(dir);
+      process.stdout.write(
+        'lab' in stopped
+          ? `famez lab: stopped the lab in ${dir} (pid ${stopped.lab})\n`
+          : `famez lab: the lab in ${dir} had died: stopped the ${stopped.orphans} guest(s) it left and removed its files\n`,
+      );
       return 0;
     } catch (error) {
       if (error instanceof LabError) {
@@ -92,6 +96,8 @@ export async function runLab(args: string[]): Promise<number> {
       throw error;
     }
   }
+  // A reader that went away (famez lab | head) closes that output, nothing more.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const values = parseOptions(COMMAND, defaultHttpPort(args, FAMEZ_HTTP_PORT), LAB_OPTIONS);
   if (values.help) {
     process.stdout.write(LAB_HELP);

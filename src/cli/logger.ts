@@ -1,11 +1,13 @@
 // Event log: one line per event, as text or JSON, to stdout or a file that
-// SIGHUP reopens (for logrotate). A log file is opened without following a
-// symlink (a default such as /tmp/ivshmsg_log is in a world-writable place)
-// and created 0600; text that peers wrote (nodenames, messages) has its
-// control characters escaped, so that it cannot forge a line or drive a terminal.
-import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
+// SIGHUP reopens (for logrotate), written without blocking (log-output.ts). A
+// log file is opened without following a symlink (a default such as
+// /tmp/ivshmsg_log is in a world-writable place) and created 0600; text that
+// peers wrote (nodenames, messages) is escaped (src/protocol/text-escape.ts),
+// so that it cannot forge a line or drive a terminal.
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { escapeText, safeJson } from '../protocol/text-escape.js';
 import { systemReason } from '../sys/errors.js';
-import { escapeMatches } from './terminal-text.js';
+import { LogOutput } from './log-output.js';
 
 export type LogFormat = 'text' | 'json';
 export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
@@ -17,15 +19,8 @@ export class LogFileError extends Error {
   override name = 'LogFileError';
 }
 
-// C0 controls, DEL and C1 controls (0x9b is a one-byte CSI on some terminals).
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/** `text` on one line with no control character: \n, \r, \t, and \xNN for the others. */
-export function escapeControls(text: string): string {
-  return escapeMatches(text, CONTROL, NAMED);
-}
+/** `text` on one line, safe on a terminal: \n, \r, \t, \xNN and \u{NNNN} for the unsafe characters. */
+export const escapeControls = (text: string): string => escapeText(text);
 
 /** Opens a log file for appending: never through a symlink, created 0600. */
 export function openLogFile(path: string): number {
@@ -63,26 +58,36 @@ export class Logger {
   readonly #path?: string;
   readonly #format: LogFormat;
   readonly verbose: boolean;
-  #fd: number;
+  readonly #output: LogOutput;
 
   constructor(options: { path?: string; format?: LogFormat; verbose?: boolean } = {}) {
     this.#path = options.path;
     this.#format = options.format ?? 'text';
     this.verbose = options.verbose ?? false;
-    this.#fd = this.#path ? openLogFile(this.#path) : 1;
+    const fd = this.#path ? openLogFile(this.#path) : 1;
+    this.#output = new LogOutput(fd, this.#path !== undefined, (lines) =>
+      this.#line('warning', 'log-dropped', `log: ${lines} lines dropped: the output was not read fast enough`, {
+        dropped: lines,
+      }),
+    );
+  }
+
+  /** Lines lost because the output stalled past its buffer or failed. */
+  get dropped(): number {
+    return this.#output.dropped;
   }
 
   /** `event` is a short kebab-case name; `text` the human sentence. */
   info(event: string, text: string, fields: LogFields = {}): void {
-    this.#write('info', event, text, fields);
+    this.#output.write(this.#line('info', event, text, fields));
   }
 
   warn(event: string, text: string, fields: LogFields = {}): void {
-    this.#write('warning', event, text, fields);
+    this.#output.write(this.#line('warning', event, text, fields));
   }
 
   debug(event: string, text: string, fields: LogFields = {}): void {
-    if (this.verbose) this.#write('debug', event, text, fields);
+    if (this.verbose) this.#output.write(this.#line('debug', event, text, fields));
   }
 
   /** Opens the log file again (SIGHUP after a rotation); when that fails, keeps writing to the old one and says so there. */
@@ -97,25 +102,21 @@ export class Logger {
       });
       return;
     }
-    closeSync(this.#fd);
-    this.#fd = fd;
+    this.#output.replace(fd);
   }
 
-  close(): void {
-    if (this.#path) closeSync(this.#fd);
+  /** Sends the lines held out (waiting a little) and closes the file: false when the output was stalled. */
+  close(): Promise<boolean> {
+    return this.#output.close();
   }
 
-  #write(level: string, event: string, text: string, fields: LogFields): void {
+  #line(level: string, event: string, text: string, fields: LogFields): string {
     const time = new Date().toISOString();
-    // JSON escapes control characters itself.
+    // JSON escapes control characters itself; safeJson the rest (separators, bidi).
     const line =
       this.#format === 'json'
-        ? JSON.stringify({ time, level, event, message: text, ...fields })
+        ? safeJson(JSON.stringify({ time, level, event, message: text, ...fields }))
         : `${time} ${level === 'info' ? '' : `${level}: `}${escapeControls(text)}`;
-    try {
-      writeSync(this.#fd, `${line}\n`);
-    } catch {
-      // a log that cannot be written must not stop the server
-    }
+    return `${line}\n`;
   }
 }

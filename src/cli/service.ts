@@ -57,6 +57,7 @@ export async function runService(name: string, plan: ServicePlan, create: (log: 
     return 0;
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', reopenLog);
-    log.close();
+    // A stalled output holds a write in flight that would keep the process alive.
+    if (!(await log.close())) setImmediate(() => process.exit());
   }
 }

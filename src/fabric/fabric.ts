@@ -6,7 +6,13 @@ import { EventEmitter } from 'node:events';
 import { clientIdRange, geometry, DEFAULT_CLIENTS, type Geometry, type Mailbox } from '../mailbox/index.js';
 import { createServer, type FamezServer, type PeerInfo, type ServerOptions } from '../server/index.js';
 import type { FabricEvents } from './fabric-events.js';
-import { DEFAULT_MAILBOX, planMailboxFile, removeMailboxFile, type MailboxFile } from './mailbox-file.js';
+import {
+  assertChecked,
+  DEFAULT_MAILBOX,
+  planMailboxFile,
+  removeMailboxFile,
+  type MailboxFile,
+} from './mailbox-file.js';
 import { MailboxHost } from './mailbox-host.js';
 import { faultNotice, type FaultChange } from '../switching/faults.js';
 import { mailboxInspector, mailboxNodename } from './mailbox-inspector.js';
@@ -28,6 +34,8 @@ export interface FabricOptions
   socketPath?: string;
   /** A name in /dev/shm or a path (default ivshmsg_mailbox). */
   mailbox?: string;
+  /** Take an existing file at `mailbox` that is not a private mailbox of this geometry (reformatted, made 0600). */
+  overwriteMailbox?: boolean;
   /** 1..62 (default 14). */
   nClients?: number;
   mode?: FabricMode;
@@ -163,12 +171,14 @@ export class Fabric extends EventEmitter<FabricEvents> {
   /** Opens the mailbox, writes its globals and names, and starts listening. */
   async listen(): Promise<void> {
     if (this.#server) throw new Error('the fabric is already listening (or closed): create a new one');
-    const file = planMailboxFile(this.#options.mailbox ?? DEFAULT_MAILBOX, this.layout.size);
+    const options = this.#options;
+    const file = planMailboxFile(options.mailbox ?? DEFAULT_MAILBOX, this.layout, options.overwriteMailbox);
     const server = (this.#server = this.#createServer(file));
     // A failed start removes the mailbox only if it made it (the server does).
     await server.listen();
     this.#file = file;
     try {
+      assertChecked(file, server.memory.fd);
       const names = { nodename: this.mode === 'managing' ? 'Z-switch' : 'Z-server', cclass: 'FabricSwitch' };
       const host = (this.#host = new MailboxHost({
         file,

@@ -1,10 +1,15 @@
 // One lab per state directory: its pid file is taken exclusively, so a second
 // lab on the same paths is refused before it touches anything; `famez lab
-// down` signals the pid it names and waits for the lab to be gone. A marker
+// down` signals the process it names (pid and start time checked) and waits
+// for the lab to be gone, or stops the guests of a lab that died. A marker
 // file says a directory is a lab's, and the lab removes only its own files
 // (and the directory only when it made it): `--dir .` must never cost a file.
+// The directory and every file in it must be the user's: another user who
+// could swap the pid file could have famez signal any process.
 import {
   closeSync,
+  constants,
+  fstatSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -17,13 +22,16 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { labFiles, labStateDir } from './paths.js';
+import { liveProcess, processId, writeProcessId } from './process-id.js';
 
 /** The file that makes a directory a lab state directory; it says whether the lab made the directory. */
 export const LAB_MARKER = '.famez-lab';
 const MADE_BY_LAB = 'made by famez lab\n';
 const ADOPTED_BY_LAB = 'used by famez lab\n';
 /** The files a lab makes in its state directory (see labFiles). */
-const LAB_FILE = /^(lab\.pid|fabric\.sock|mailbox|lab\d+\.(console|log))$/;
+const LAB_FILE = /^(lab\.pid|fabric\.sock|mailbox|lab\d+\.(console|log|pid))$/;
+/** A guest's pid file (its QEMU's pid and start time). */
+const GUEST_PID = /^lab\d+\.pid$/;
 
 export class LabError extends Error {
   override name = 'LabError';
@@ -38,16 +46,9 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The pid in the lab's pid file, if a lab is running there. */
+/** The pid in the lab's pid file, if that lab is running there (same pid, same start time). */
 export function runningLab(dir: string): number | undefined {
-  let text: string;
-  try {
-    text = readFileSync(labFiles(dir).pidFile, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const pid = Number(text.trim());
-  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+  return liveProcess(labFiles(dir).pidFile)?.pid;
 }
 
 function statOrUndefined(file: string): Stats | undefined {
@@ -60,20 +61,45 @@ function statOrUndefined(file: string): Stats | undefined {
 }
 
 /**
- * The default state directory is in a shared place (/tmp): refused when it is
- * a symlink, not the user's, or open to others (someone else may have made it).
+ * Checks a state directory through its open fd (the directory checked is the
+ * one used; O_NOFOLLOW: not a symlink): the user's, and for the default one (in
+ * a shared place such as /tmp) mode 0700, for a --dir writable by no one else.
  */
-export function checkDefaultStateDir(dir: string, uid = process.getuid?.() ?? 0): void {
-  const stats = statOrUndefined(dir);
-  if (!stats) return;
-  const fix = `remove it, or give another with --dir`;
-  if (stats.isSymbolicLink()) throw new LabError(`${dir} is a symlink, not the lab's state directory: ${fix}`);
-  if (!stats.isDirectory()) throw new LabError(`${dir} is not a directory: ${fix}`);
+export function checkStateDir(dir: string, isDefault: boolean, uid = process.getuid?.() ?? 0): void {
+  const fix = isDefault ? 'remove it, or give another with --dir' : 'give a directory of your own';
+  let fd: number;
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || statOrUndefined(dir)?.isSymbolicLink())
+      throw new LabError(`${dir} is a symlink, not the lab's state directory: ${fix}`);
+    if (code === 'ENOTDIR') throw new LabError(`${dir} is not a directory: ${fix}`);
+    throw new LabError(`cannot open ${dir}: ${(error as Error).message}`);
+  }
+  let stats: Stats;
+  try {
+    stats = fstatSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const mode = stats.mode & 0o777;
   if (stats.uid !== uid) throw new LabError(`${dir} belongs to uid ${stats.uid}, not to you (uid ${uid}): ${fix}`);
-  if ((stats.mode & 0o777) !== 0o700)
+  if (isDefault ? mode !== 0o700 : (mode & 0o022) !== 0)
     throw new LabError(
-      `${dir} has mode 0${(stats.mode & 0o777).toString(8)}, not 0700: chmod 700 it if it is yours, or ${fix}`,
+      `${dir} has mode 0${mode.toString(8)}, ${isDefault ? 'not 0700' : 'writable by others'}: chmod 700 it if it is yours, or ${fix}`,
     );
+}
+
+/** Refuses a state directory holding a file of another user's (it could stand for the lab's pid file or socket). */
+function checkFilesOwned(dir: string, uid = process.getuid?.() ?? 0): void {
+  for (const name of readdirSync(dir)) {
+    const stats = statOrUndefined(path.join(dir, name));
+    if (stats && stats.uid !== uid)
+      throw new LabError(
+        `${path.join(dir, name)} belongs to uid ${stats.uid}, not to you (uid ${uid}): the lab's directory must hold only your files: remove it, or give another --dir`,
+      );
+  }
 }
 
 function isDefaultDir(dir: string): boolean {
@@ -82,21 +108,30 @@ function isDefaultDir(dir: string): boolean {
 
 /** Makes `dir` a lab state directory: a new one, an empty one, or one with our marker; anything else is refused. */
 function markLabDir(dir: string): void {
-  if (isDefaultDir(dir)) checkDefaultStateDir(dir);
-  const stats = statOrUndefined(dir);
-  const marker = path.join(dir, LAB_MARKER);
-  if (stats && !stats.isDirectory())
-    throw new LabError(`--dir ${dir} is not a directory: give a new or empty directory`);
-  if (stats && statOrUndefined(marker)) return;
-  if (stats && readdirSync(dir).length > 0) {
-    throw new LabError(
-      `--dir ${dir} is not a lab state directory (no ${LAB_MARKER} in it) and not empty: give a new or empty directory`,
-    );
+  let made = false;
+  try {
+    mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
+    // Not -p: a directory someone else made first is an EEXIST, checked below.
+    mkdirSync(dir, { mode: 0o700 });
+    made = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new LabError(`cannot make ${dir}: ${(error as Error).message}: make its parent, or give another --dir`);
   }
-  if (!stats) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  checkStateDir(dir, isDefaultDir(dir));
+  const marker = path.join(dir, LAB_MARKER);
+  if (!made) {
+    checkFilesOwned(dir);
+    if (statOrUndefined(marker)) return;
+    if (readdirSync(dir).length > 0) {
+      throw new LabError(
+        `--dir ${dir} is not a lab state directory (no ${LAB_MARKER} in it) and not empty: give a new or empty directory`,
+      );
+    }
+  }
   try {
     const fd = openSync(marker, 'wx', 0o600);
-    writeSync(fd, stats ? ADOPTED_BY_LAB : MADE_BY_LAB);
+    writeSync(fd, made ? MADE_BY_LAB : ADOPTED_BY_LAB);
     closeSync(fd);
   } catch (error) {
     throw new LabError(`cannot write ${marker}: ${(error as Error).message}`);
@@ -111,9 +146,10 @@ function removeLabFiles(dir: string): void {
   } catch {
     return;
   }
+  const uid = process.getuid?.() ?? 0;
   for (const name of names.filter((n) => LAB_FILE.test(n))) {
     try {
-      unlinkSync(path.join(dir, name));
+      if (lstatSync(path.join(dir, name)).uid === uid) unlinkSync(path.join(dir, name));
     } catch {
       /* gone, or not a file: left alone */
     }
@@ -126,9 +162,7 @@ export function claimLabDir(dir: string): void {
   const { pidFile } = labFiles(dir);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(pidFile, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
+      writeProcessId(pidFile, processId(process.pid)!);
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
@@ -163,16 +197,46 @@ export function releaseLabDir(dir: string): void {
   }
 }
 
-/** Stops the lab running in `dir`: SIGTERM, then waits until its process is gone. */
-export async function stopLab(dir: string, timeoutMs = 60_000): Promise<number> {
-  if (isDefaultDir(dir)) checkDefaultStateDir(dir);
+/** Records a guest's QEMU (pid and start time), for `famez lab down` after the lab died. */
+export function recordGuest(dir: string, name: string, pid: number | undefined): void {
+  const id = pid === undefined ? undefined : processId(pid);
+  if (id) writeProcessId(labFiles(dir).guestPidFile(name), id);
+}
+
+/** What `famez lab down` stopped: the lab (its pid), or the guests a dead lab left. */
+export type Stopped = { lab: number } | { orphans: number };
+
+/**
+ * Stops the lab running in `dir`: SIGTERM, then waits until its process is
+ * gone. When the lab died, kills the guests it left (each checked by its start
+ * time) and removes the lab's files.
+ */
+export async function stopLab(dir: string, timeoutMs = 60_000): Promise<Stopped> {
+  if (!statOrUndefined(dir)) throw new LabError(`no lab is running in ${dir}`);
+  checkStateDir(dir, isDefaultDir(dir));
+  checkFilesOwned(dir);
   const pid = runningLab(dir);
-  if (pid === undefined) throw new LabError(`no lab is running in ${dir}`);
+  if (pid === undefined) return stopOrphans(dir);
   process.kill(pid, 'SIGTERM');
+  await waitGone(pid, timeoutMs, `the lab (pid ${pid})`);
+  return { lab: pid };
+}
+
+async function stopOrphans(dir: string): Promise<Stopped> {
+  const guests = readdirSync(dir)
+    .filter((name) => GUEST_PID.test(name))
+    .flatMap((name) => liveProcess(path.join(dir, name)) ?? []);
+  if (guests.length === 0) throw new LabError(`no lab is running in ${dir}`);
+  for (const guest of guests) process.kill(guest.pid, 'SIGKILL');
+  for (const guest of guests) await waitGone(guest.pid, 10_000, `guest pid ${guest.pid}`);
+  releaseLabDir(dir);
+  return { orphans: guests.length };
+}
+
+async function waitGone(pid: number, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (alive(pid)) {
-    if (Date.now() > deadline) throw new LabError(`the lab (pid ${pid}) is still running after ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline) throw new LabError(`${what} is still running after ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return pid;
 }

@@ -11,7 +11,7 @@ import { probeKvm, type Accel } from './accel.js';
 import { fabricDevice } from './device-plan.js';
 import type { DoorbellDevice } from './device.js';
 import { ensureGuestImage } from './guest-image.js';
-import { claimLabDir, LabError, releaseLabDir } from './lab-lock.js';
+import { claimLabDir, LabError, recordGuest, releaseLabDir } from './lab-lock.js';
 import { labFiles } from './paths.js';
 import { labTable, type GuestRow } from './table.js';
 import { LabVm } from './vm.js';
@@ -216,10 +216,12 @@ export async function runLab(options: LabOptions): Promise<number> {
       host.fabric.on('port-joined', (port, peer) => {
         if (peer.credentials) ports.set(peer.credentials.pid, port.id);
       });
+    const guard = onPath('setpriv') ? ['setpriv', '--pdeathsig', 'KILL'] : [];
     for (let i = 1; i <= options.guests; i++) {
       const name = `lab${i}`;
-      vms.push(
-        new LabVm(QEMU, {
+      const vm = new LabVm(
+        QEMU,
+        {
           name,
           kernel: image.kernel,
           initrd: image.initrd,
@@ -228,8 +230,11 @@ export async function runLab(options: LabOptions): Promise<number> {
           log: files.log(name),
           device: started.device,
           fam: options.fam,
-        }),
+        },
+        guard,
       );
+      vms.push(vm);
+      recordGuest(options.dir, name, vm.pid);
     }
     options.print(
       `famez lab: ${options.guests} guest${options.guests === 1 ? '' : 's'} booting (${accel.toUpperCase()}) in ${options.dir}`,

@@ -28,5 +28,7 @@ export function labFiles(dir: string) {
     mailbox: path.join(dir, 'mailbox'),
     console: (name: string) => path.join(dir, `${name}.console`),
     log: (name: string) => path.join(dir, `${name}.log`),
+    /** A guest's QEMU pid and start time. */
+    guestPidFile: (name: string) => path.join(dir, `${name}.pid`),
   };
 }

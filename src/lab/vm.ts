@@ -10,11 +10,18 @@ export class LabVm {
   #stderr = '';
   #exit?: string;
 
+  /**
+   * `guard`: a command that runs QEMU with a parent-death signal (setpriv
+   * --pdeathsig KILL), so that a guest never outlives a lab that dies. Node
+   * spawns on its main thread, which lives as long as the lab.
+   */
   constructor(
     readonly qemu: string,
     readonly plan: VmPlan,
+    guard: readonly string[] = [],
   ) {
-    this.child = spawn(qemu, vmArgs(plan), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const [program, ...args] = [...guard, qemu, ...vmArgs(plan)];
+    this.child = spawn(program!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child.stderr!.on('data', (d: Buffer) => {
       this.#stderr += d.toString();
     });

@@ -3,23 +3,46 @@
 // browser send it. A wrong token is answered after a fixed delay (a timer,
 // the event loop goes on) and logged, at most one line a minute.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError } from './http-json.js';
 
-/** The token in `path` (surrounding white space ignored); throws naming what is wrong with the file. */
+/** The most a token file may hold: a token is one word, far shorter. */
+export const MAX_TOKEN_FILE = 4096;
+
+/**
+ * The token in `path` (surrounding white space ignored); throws naming what is
+ * wrong with the file. Only a regular file of this user's that no one else may
+ * read or write will do: checked on the open file (the file checked is the file
+ * read), opened without following a symlink and without blocking on a FIFO.
+ */
 export function readToken(path: string): string {
-  // The mode is checked on the open file: the file checked is the file read.
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new Error(`${path} is a symlink: name the token file itself`);
+    throw error;
+  }
   let text: string;
   try {
-    const { mode } = fstatSync(fd);
-    if ((mode & 0o077) !== 0)
+    const stats = fstatSync(fd);
+    const uid = process.geteuid?.() ?? 0;
+    if (!stats.isFile()) throw new Error(`${path} is not a regular file: write the token to a file (chmod 600)`);
+    if (stats.uid !== uid)
       throw new Error(
-        `${path} is mode ${(mode & 0o777).toString(8).padStart(4, '0')}: other users could read or change the token; run chmod 600 ${path}`,
+        `${path} belongs to uid ${stats.uid}, not to famez's uid ${uid}: that user could change the token; use a file of your own (chmod 600)`,
       );
-    text = readFileSync(fd, 'utf8');
+    if ((stats.mode & 0o077) !== 0)
+      throw new Error(
+        `${path} is mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')}: other users could read or change the token; run chmod 600 ${path}`,
+      );
+    if (stats.size > MAX_TOKEN_FILE)
+      throw new Error(`${path} has ${stats.size} bytes: a token file holds one word (at most ${MAX_TOKEN_FILE} bytes)`);
+    const buffer = Buffer.alloc(MAX_TOKEN_FILE);
+    text = buffer.toString('utf8', 0, readSync(fd, buffer, 0, MAX_TOKEN_FILE, 0));
   } finally {
     closeSync(fd);
   }

@@ -1,8 +1,9 @@
 // GET /metrics: Prometheus' text format through prom-client, on a registry of
 // its own (two web servers in one process do not share counters). Gauges and
 // per-port counters are read from the source when scraped; events are counted
-// as they happen.
+// as they happen. A nodename is a peer's text: escaped as in the log.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { escapeText } from '../protocol/text-escape.js';
 import type { EventBudget } from './event-budget.js';
 import type { EventStream } from './event-stream.js';
 import type { SourceEvent, SwitchingSource, WebSource } from './model.js';
@@ -49,7 +50,7 @@ export class WebMetrics {
         this.reset();
         for (const peer of source.peers()) {
           if (peer.received === undefined || peer.sent === undefined) continue;
-          const labels = { port: String(peer.id), nodename: peer.nodename ?? '' };
+          const labels = { port: String(peer.id), nodename: escapeText(peer.nodename ?? '') };
           this.inc({ ...labels, direction: 'in' }, peer.received);
           this.inc({ ...labels, direction: 'out' }, peer.sent);
         }

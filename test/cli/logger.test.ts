@@ -11,14 +11,14 @@ import { tempDir } from '../server/helpers.js';
 const TIMEOUT = { timeout: 10_000 };
 const TIME = '\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z';
 
-test('control characters are escaped: a nodename with a newline or ESC stays on its line', TIMEOUT, (t) => {
+test('control characters are escaped: a nodename with a newline or ESC stays on its line', TIMEOUT, async (t) => {
   assert.equal(escapeControls('a\nb\rc\td\x1b[31me\x00f\x7f\x9bg'), 'a\\nb\\rc\\td\\x1b[31me\\x00f\\x7f\\x9bg');
   assert.equal(escapeControls('Z-switch ünïcode ✓'), 'Z-switch ünïcode ✓');
   const path = join(tempDir(t), 'log');
   const log = new Logger({ path });
   const forged = `evil\n${new Date().toISOString()} peer 9 joined (pid 1, uid 0, gid 0)\x1b]0;owned\x07`;
   log.info('peer-names', `peer 3 is ${forged}`);
-  log.close();
+  await log.close();
   const lines = readFileSync(path, 'utf8').split('\n');
   assert.equal(lines.length, 2, 'one line and the final newline');
   assert.match(
@@ -27,24 +27,25 @@ test('control characters are escaped: a nodename with a newline or ESC stays on 
   );
 });
 
-test('JSON lines carry the text escaped by JSON itself, one object per line', TIMEOUT, (t) => {
+test('JSON lines carry the text escaped by JSON itself, one object per line', TIMEOUT, async (t) => {
   const path = join(tempDir(t), 'log');
   const log = new Logger({ path, format: 'json' });
-  log.info('peer-names', 'a\nb\x1b', { nodename: 'x\ny' });
-  log.close();
+  log.info('peer-names', 'a\nb\x1b', { nodename: 'x\ny\u202e\u2028' });
+  await log.close();
   const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
   assert.equal(lines.length, 1);
   const entry = JSON.parse(lines[0]!) as { message: string; nodename: string };
   assert.equal(entry.message, 'a\nb\x1b');
-  assert.equal(entry.nodename, 'x\ny');
+  assert.equal(entry.nodename, 'x\ny\u202e\u2028');
+  assert.doesNotMatch(lines[0]!, /[\u202e\u2028]/, 'separators and bidi controls as JSON escapes, not raw');
 });
 
-test('a log file is created 0600 and never opened through a symlink', TIMEOUT, (t) => {
+test('a log file is created 0600 and never opened through a symlink', TIMEOUT, async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'log');
   const previous = process.umask(0);
   try {
-    new Logger({ path }).close();
+    await new Logger({ path }).close();
   } finally {
     process.umask(previous);
   }
@@ -62,16 +63,16 @@ test('a log file is created 0600 and never opened through a symlink', TIMEOUT, (
   assert.equal(readFileSync(target, 'utf8'), 'not a log\n');
 });
 
-test('a reopen that fails keeps writing to the old file and warns there', TIMEOUT, (t) => {
+test('a reopen that fails keeps writing to the old file and warns there', TIMEOUT, async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'log');
   const log = new Logger({ path });
-  t.after(() => log.close());
   log.info('one', 'before the rotation');
   renameSync(path, `${path}.1`);
   symlinkSync(join(dir, 'elsewhere'), path); // what the reopen meets: refused
   log.reopen();
   log.info('two', 'after the failed reopen');
+  await log.close();
   const lines = readFileSync(`${path}.1`, 'utf8').trimEnd().split('\n');
   assert.equal(lines.length, 3, lines.join('\n'));
   assert.match(

@@ -2,6 +2,7 @@
 // nats-server; a client on each rings the other.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type Doorbell, type FamezClient } from '../../src/client/index.js';
 import { listenClusteredServer, type ClusteredServer } from '../../src/cluster/index.js';
@@ -25,7 +26,11 @@ async function host(
     },
     { ...cluster, node },
   );
-  t.after(() => clustered.close());
+  t.after(async () => {
+    await clustered.close();
+    // The server keeps a shm object after close (a restart finds the data): the test made it, the test removes it.
+    rmSync(`/dev/shm/${shm}`, { force: true });
+  });
   return clustered;
 }
 

@@ -3,7 +3,7 @@
 // the link exchange, direct messages, and the mailbox file's life.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFabric, type FabricMessage } from '../../src/fabric/index.js';
 import { connect } from '../../src/client/index.js';
@@ -208,19 +208,21 @@ test('a full fabric refuses the next peer as famez server does, and nobody else 
   await h.done();
 });
 
-test('an existing mailbox is reused only when it is a regular file large enough, never shrunk, and left in place', async (t) => {
+test('an existing file is a mailbox only when it is one of the same geometry; otherwise refused, untouched', async (t) => {
   const dir = tempDir(t);
   const small = join(dir, 'small');
-  writeFileSync(small, Buffer.alloc(4096));
+  writeFileSync(small, Buffer.alloc(4096), { mode: 0o600 });
   const f = createFabric({ socketPath: join(dir, 's1'), mailbox: small });
-  await assert.rejects(f.listen(), /exists with 4 KiB, less than the 8 KiB needed/);
+  await assert.rejects(f.listen(), /it exists and is 4 KiB, not the 8 KiB of 14 clients: .*--overwrite-mailbox/);
   assert.equal(statSync(small).size, 4096);
   const large = join(dir, 'large');
-  writeFileSync(large, Buffer.alloc(16384, 0xaa));
-  const g = createFabric({ socketPath: join(dir, 's2'), mailbox: large, nClients: 2 });
+  writeFileSync(large, Buffer.alloc(16384, 0xaa), { mode: 0o600 });
+  await assert.rejects(createFabric({ socketPath: join(dir, 's2'), mailbox: large, nClients: 2 }).listen(), /16 KiB/);
+  assert.deepEqual(readFileSync(large), Buffer.alloc(16384, 0xaa), 'left as it was');
+  const g = createFabric({ socketPath: join(dir, 's2'), mailbox: large, nClients: 2, overwriteMailbox: true });
   await g.listen();
-  assert.equal(g.server.memory.size, 16384);
+  assert.equal(g.server.memory.size, 4096, 'taken on purpose: reformatted at the size of 2 clients');
   await g.close();
-  assert.equal(statSync(large).size, 16384, 'kept at its size and left behind');
+  assert.equal(statSync(large).size, 4096, 'a file it did not make is left behind');
   await assert.rejects(createFabric({ socketPath: join(dir, 's3'), mailbox: dir }).listen(), /not a regular file/);
 });

@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkDefaultStateDir, claimLabDir, LAB_MARKER, LabError, releaseLabDir } from '../../src/lab/lab-lock.js';
+import { checkStateDir, claimLabDir, LAB_MARKER, LabError, releaseLabDir } from '../../src/lab/lab-lock.js';
 
 const TIMEOUT = { timeout: 10_000 };
 
@@ -77,7 +77,7 @@ test("a dead lab's files are cleared at the next start, and nothing else", TIMEO
 test('a file given as --dir is refused', TIMEOUT, (t) => {
   const file = path.join(scratch(t), 'file');
   writeFileSync(file, 'x');
-  assert.throws(() => claimLabDir(file), /is not a directory: give a new or empty directory$/);
+  assert.throws(() => claimLabDir(file), /is not a directory: give a directory of your own$/);
 });
 
 test('the default state directory is refused when it is a symlink or not mode 0700', TIMEOUT, (t) => {
@@ -87,7 +87,7 @@ test('the default state directory is refused when it is a symlink or not mode 07
   const link = path.join(dir, 'famez-lab');
   symlinkSync(target, link);
   assert.throws(
-    () => checkDefaultStateDir(link),
+    () => checkStateDir(link, true),
     new RegExp(
       `^LabError: ${link} is a symlink, not the lab's state directory: remove it, or give another with --dir$`,
     ),
@@ -95,17 +95,16 @@ test('the default state directory is refused when it is a symlink or not mode 07
   const open = path.join(dir, 'open');
   mkdirSync(open);
   chmodSync(open, 0o755);
-  assert.throws(() => checkDefaultStateDir(open), /has mode 0755, not 0700: chmod 700 it if it is yours/);
+  assert.throws(() => checkStateDir(open, true), /has mode 0755, not 0700: chmod 700 it if it is yours/);
   chmodSync(open, 0o700);
-  checkDefaultStateDir(open);
-  checkDefaultStateDir(path.join(dir, 'not-yet')); // made later, by the lab, 0700
+  checkStateDir(open, true);
 });
 
 test('the default state directory is refused when it belongs to someone else', TIMEOUT, (t) => {
   const dir = scratch(t);
   const uid = process.getuid!();
   assert.throws(
-    () => checkDefaultStateDir(dir, uid + 1),
+    () => checkStateDir(dir, true, uid + 1),
     new RegExp(`belongs to uid ${uid}, not to you \\(uid ${uid + 1}\\)`),
   );
 });

@@ -155,7 +155,8 @@ test('the fabric refuses a mailbox that others may write, untouched, and one of 
     createFabric({ socketPath: join(dir, 'sock'), mailbox }).listen(),
     (error: Error) =>
       error.message ===
-      `mailbox ${mailbox} exists with mode 0666: group or others may write it: chmod go-w it if it is yours, or remove it, or name another with -M`,
+      `cannot use mailbox ${mailbox}: it exists with mode 0666: group or others may read or write it (every message): ` +
+        'chmod 0600 it if it is a mailbox of yours, give --overwrite-mailbox to take it anyway, or name another with -M',
   );
   assert.deepEqual(readFileSync(mailbox), Buffer.alloc(8192, 3));
   if (IS_ROOT) {
@@ -163,7 +164,7 @@ test('the fabric refuses a mailbox that others may write, untouched, and one of 
     chownSync(mailbox, 65534, 65534);
     await assert.rejects(
       createFabric({ socketPath: join(dir, 'sock'), mailbox }).listen(),
-      /belongs to uid 65534, not to famez's uid 0 \(that user could read every message\)/,
+      /belongs to uid 65534, not to famez's uid 0 \(famez never writes another user's file\)/,
     );
     assert.deepEqual(readFileSync(mailbox), Buffer.alloc(8192, 3));
   }

@@ -2,7 +2,7 @@
 // read, a token with white space inside, a public address without a token,
 // any valid port, host names for a reverse proxy.
 import { strict as assert } from 'node:assert';
-import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseListenAddress, readToken } from '../../src/web/index.js';
@@ -17,9 +17,6 @@ test('a token file others can read or change, or with white space inside, is ref
   const file = join(dir, 'token');
   writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
   assert.equal(readToken(file), TOKEN);
-  const link = join(dir, 'link');
-  symlinkSync(file, link);
-  assert.equal(readToken(link), TOKEN, "the mode checked is the file's, through a link too");
   for (const mode of [0o644, 0o640, 0o604, 0o620, 0o660]) {
     chmodSync(file, mode);
     assert.throws(
@@ -28,7 +25,6 @@ test('a token file others can read or change, or with white space inside, is ref
         `${file} is mode 0${mode.toString(8)}: other users could read or change the token; run chmod 600 ${file}`,
       ),
     );
-    assert.throws(() => readToken(link), /chmod 600/);
   }
   chmodSync(file, 0o600);
   for (const text of [`${TOKEN} ${TOKEN}`, `${TOKEN}\n${TOKEN}\n`, `${TOKEN}\t!`]) {
