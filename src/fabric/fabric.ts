@@ -175,7 +175,8 @@ export class Fabric extends EventEmitter<FabricEvents> {
         fd: this.server.memory.fd,
         layout: this.layout,
         names,
-        onRepair: (line) => this.emit('warning', line),
+        onChange: (change, size) => this.emit(change, size),
+        onWarning: (line) => this.emit('warning', line),
       }));
       if (this.switch) {
         const peer = this.server.addBuiltInPeer(this.layout.serverId);
