@@ -33,8 +33,12 @@ export interface FabricEvents {
   shrunk: [number];
   /** The mailbox has its size again, mapped back, globals and names rewritten. */
   restored: [number];
-  /** Something a peer did wrong, or the fabric could not do (rate-limited per peer and kind). */
-  warning: [string];
+  /**
+   * Something a peer did wrong, or the fabric could not do (rate-limited per
+   * peer and kind). `withoutText`, when the line quotes message text: the line
+   * with sizes in its place, for readers without the web token.
+   */
+  warning: [text: string, withoutText?: string];
   /** Details: each message in and out. */
   debug: [string];
   error: [Error];
