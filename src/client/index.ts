@@ -1,3 +1,3 @@
 export { connect, FamezClient, NoServerError, type ConnectOptions, type ClientEvents } from './client.js';
 export type { Doorbell } from './session.js';
-export { SharedMemory, describeMemoryChange, type SharedMemoryEvents } from './memory.js';
+export { SharedMemory, MemoryCutError, describeMemoryChange, type SharedMemoryEvents } from './memory.js';

@@ -21,6 +21,20 @@ export function describeMemoryChange(change: 'shrunk' | 'restored', size: number
     : `the shared memory is whole again (${size} bytes): mapped back`;
 }
 
+/** A new window asked for while the memory is cut (shorter than its size): none can be mapped until it is whole again. */
+export class MemoryCutError extends Error {
+  override name = 'MemoryCutError';
+  constructor(
+    readonly found: number,
+    readonly size: number,
+  ) {
+    super(
+      `the shared memory was cut by another process (${found} of ${size} bytes left): ` +
+        'nothing can be read or written until it is whole again',
+    );
+  }
+}
+
 /** How often a memory with windows checks that they are whole (a cheap counter read). */
 const CHECK_MS = 250;
 
@@ -56,7 +70,15 @@ export class SharedMemory extends EventEmitter<SharedMemoryEvents> {
         `window ${offset}+${length} is outside the shared memory (${this.size} bytes; at most 4 GiB a window)`,
       );
     }
-    const buffer = sys.map(this.#fd, offset, length);
+    let buffer: ArrayBuffer;
+    try {
+      buffer = sys.map(this.#fd, offset, length);
+    } catch (error) {
+      // The addon refuses to map past the file's end (touching it would be SIGBUS).
+      const found = sys.isSysError(error, 'EINVAL') ? sys.stat(this.#fd).size : this.size;
+      if (found < offset + length) throw new MemoryCutError(found, this.size);
+      throw error;
+    }
     this.#windows.set(buffer, offset);
     this.#timer ??= setInterval(() => this.check(), CHECK_MS).unref();
     return new Uint8Array(buffer);

@@ -29,8 +29,16 @@ export interface FabricEvents {
   dump: [];
   /** A fault changed (switched), with its log line; every configured peer is told. */
   fault: [FaultChange, string];
-  /** Something a peer did wrong, or the fabric could not do (rate-limited per peer and kind). */
-  warning: [string];
+  /** The mailbox was cut (its size when noticed, in bytes): the switch restores it ('restored'). */
+  shrunk: [number];
+  /** The mailbox has its size again, mapped back, globals and names rewritten. */
+  restored: [number];
+  /**
+   * Something a peer did wrong, or the fabric could not do (rate-limited per
+   * peer and kind). `withoutText`, when the line quotes message text: the line
+   * with sizes in its place, for readers without the web token.
+   */
+  warning: [text: string, withoutText?: string];
   /** Details: each message in and out. */
   debug: [string];
   error: [Error];

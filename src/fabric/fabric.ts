@@ -20,6 +20,7 @@ import { Router } from '../switching/router.js';
 import type { Topology } from '../switching/topology.js';
 import { RateLimitedLog } from '../switching/rate-limit.js';
 import { DEFAULT_FABRIC_SOCKET } from './common.js';
+import { line, quoted } from './message-text.js';
 import { SwitchAgent } from './switch-agent.js';
 import { DRIVERLESS_CCLASS, Switch, type Port, type SwitchMode } from './switch.js';
 
@@ -74,7 +75,7 @@ export class Fabric extends EventEmitter<FabricEvents> {
     this.layout = geometry(options.nClients ?? DEFAULT_CLIENTS);
     this.mode = options.mode ?? 'managing';
     if (this.mode !== 'silent') this.switch = new Switch({ serverId: this.layout.serverId, mode: this.mode });
-    this.#warn = new RateLimitedLog((text) => this.emit('warning', text));
+    this.#warn = new RateLimitedLog((text, withoutText) => this.emit('warning', text, withoutText));
     if (options.switched) {
       const mailbox = (): Mailbox | undefined => this.#host?.mailbox;
       this.router = new Router({
@@ -104,9 +105,10 @@ export class Fabric extends EventEmitter<FabricEvents> {
     const notice = faultNotice(change);
     for (const port of this.ports.values()) {
       if (port.linkState !== 'configured' || !port.live) continue;
-      this.send(port.id, notice).catch((error: Error) =>
-        this.#warn.log(`uep:${port.id}`, `port ${port.id} was not told "${notice}": ${error.message}`),
-      );
+      this.send(port.id, notice).catch((error: Error) => {
+        const { text, withoutText } = line`port ${port.id} was not told ${quoted(notice)}: ${error.message}`;
+        this.#warn.log(`uep:${port.id}`, text, withoutText);
+      });
     }
   }
 
@@ -185,7 +187,8 @@ export class Fabric extends EventEmitter<FabricEvents> {
         fd: this.server.memory.fd,
         layout: this.layout,
         names,
-        onRepair: (line) => this.emit('warning', line),
+        onChange: (change, size) => this.emit(change, size),
+        onWarning: (line) => this.emit('warning', line),
       }));
       if (this.switch) {
         const peer = this.server.addBuiltInPeer(this.layout.serverId);

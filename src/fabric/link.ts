@@ -30,7 +30,8 @@ export type Request =
   | { kind: 'rfc'; ttc?: string }
   | { kind: 'ctl-write'; write: CtlWrite }
   | { kind: 'standalone-ack'; tag?: string; reason?: string }
-  | { kind: 'bad'; why: string }
+  /** `quote`: the part of the message the reason quotes (message text: kept apart, see message-text.ts). */
+  | { kind: 'bad'; why: string; quote?: string }
   | { kind: 'other'; words: string[] };
 
 /** What a payload body asks. Never throws: a malformed request is `bad` with the reason. */
@@ -43,7 +44,7 @@ export function parseRequest(body: string): Request {
     if (third === 'Peer-Attribute' && all.length === 3) return { kind: 'peer-attribute' };
     if (third === 'ACK') return { kind: 'ack', attributes: parseArguments(rest(3)) };
     if (third === 'NAK') return { kind: 'nak', detail: rest(3) };
-    return { kind: 'bad', why: `unknown Link CTL request "${rest(2)}"` };
+    return { kind: 'bad', why: 'unknown Link CTL request', quote: rest(2) };
   }
   if (first === 'Link' && second === 'RFC') return { kind: 'rfc', ttc: parseArguments(rest(2)).TTC };
   if (first === 'CTL-Write') {

@@ -1,18 +1,22 @@
 // The fabric's side of the mailbox: its file, the mapping, the globals and
 // the switch's names, and the repair when someone cuts the file. Every peer
 // holds the mailbox's fd read-write and can ftruncate it (another process of
-// the same user can truncate the path): the addon then puts zero pages under
-// the mapping instead of letting famez die of SIGBUS (see native/guard.c),
-// and this host restores the size, maps the file back, rewrites the globals
-// and says in one line what it found.
+// the same user can truncate the path), as often and as fast as it likes: the
+// addon then puts zero pages under the mapping instead of letting famez die of
+// SIGBUS (see native/guard.c), and this host restores the size, maps the file
+// back (later, if it was cut again meanwhile), rewrites the globals and says
+// so once per burst of cuts (cut-bursts.ts).
 import { watch, type FSWatcher } from 'node:fs';
 import { Mailbox, type Geometry } from '../mailbox/index.js';
 import { formatSize } from '../memory/size.js';
 import * as sys from '../sys/index.js';
+import { CutBursts } from './cut-bursts.js';
 import type { MailboxFile } from './mailbox-file.js';
 
 /** Without inotify (its limits reached), how often the host checks the file's size. */
 const CHECK_MS = 500;
+/** During a burst of cuts, how often the host retries a repair and looks for the burst's end. */
+const RETRY_MS = 100;
 
 export interface MailboxHostOptions {
   file: MailboxFile;
@@ -20,15 +24,21 @@ export interface MailboxHostOptions {
   fd: sys.Fd;
   layout: Geometry;
   names: { nodename: string; cclass: string };
-  /** The one line said after a repair. */
-  onRepair: (line: string) => void;
+  /** A cut noticed ('shrunk', the size found) and its repair done ('restored'): once per cut. */
+  onChange: (change: 'shrunk' | 'restored', size: number) => void;
+  /** A line to log: a few per burst of cuts, however many cuts it has. */
+  onWarning: (line: string) => void;
 }
 
 export class MailboxHost {
   readonly mailbox: Mailbox;
   readonly #options: MailboxHostOptions;
   readonly #buffer: ArrayBuffer;
+  readonly #bursts: CutBursts;
   #watch: FSWatcher | NodeJS.Timeout;
+  /** Between a cut noticed and its repair done. */
+  #cut = false;
+  #retry?: NodeJS.Timeout;
   #closed = false;
 
   /** Maps the mailbox, formats it and writes the switch's names. */
@@ -38,6 +48,7 @@ export class MailboxHost {
     this.mailbox = new Mailbox(new Uint8Array(this.#buffer));
     this.mailbox.format(options.layout.nClients);
     this.mailbox.setNames(options.layout.serverId, options.names);
+    this.#bursts = new CutBursts(options.file.path, options.onWarning);
     this.#watch = this.#watchSize();
   }
 
@@ -65,35 +76,71 @@ export class MailboxHost {
   }
 
   /**
-   * Repairs the mailbox if it was cut: true when it did. Cheap without
-   * `statFile` (one flag read; for the doorbell path), thorough with it.
+   * Repairs the mailbox if it was cut: true when it was (the repair may have
+   * to wait). Cheap without `statFile` (flag reads; for the doorbell path),
+   * thorough with it: a file cut and grown again before anything touched the
+   * mapping shows only in its size or its globals.
    */
   check(statFile = false): boolean {
     if (this.#closed) return false;
-    const broken = sys.mappingBroken(this.#buffer);
-    if (!broken && (!statFile || sys.stat(this.#options.fd).size >= this.#options.layout.size)) return false;
+    if (!this.#cut && !sys.mappingBroken(this.#buffer) && (!statFile || this.#whole())) return false;
     this.#repair();
     return true;
   }
 
+  #whole(): boolean {
+    if (sys.stat(this.#options.fd).size < this.#options.layout.size) return false;
+    try {
+      return this.mailbox.globals().nClients === this.#options.layout.nClients;
+    } catch {
+      return false;
+    }
+  }
+
   #repair(): void {
-    const { fd, layout, names, file } = this.#options;
-    const found = sys.stat(fd).size;
-    const what = found < layout.size ? `was cut to ${found} bytes` : `was cut and grown again (${found} bytes)`;
-    if (found < layout.size) sys.truncate(fd, layout.size);
-    if (sys.mappingBroken(this.#buffer)) sys.remap(this.#buffer, fd, 0);
+    const { fd, layout, names } = this.#options;
+    if (!this.#cut) {
+      this.#cut = true;
+      const found = sys.stat(fd).size;
+      this.#bursts.cut(
+        found < layout.size ? `was cut to ${found} bytes` : `was cut and grown again (${found} bytes)`,
+        found,
+        `restoring it to ${formatSize(layout.size)}, with the globals and the switch's names`,
+      );
+      this.#options.onChange('shrunk', found);
+    }
+    this.#retry ??= setInterval(() => this.#tick(), RETRY_MS).unref();
+    try {
+      if (sys.stat(fd).size < layout.size) sys.truncate(fd, layout.size);
+      // EINVAL: cut again since the line above; the next cut's event or the retry timer comes back.
+      if (sys.mappingBroken(this.#buffer)) sys.remap(this.#buffer, fd, 0);
+    } catch (error) {
+      if (!sys.isSysError(error)) throw error;
+      if (error.code !== 'EINVAL') this.#bursts.failed(sys.systemReason(error));
+      return;
+    }
     this.mailbox.writeGlobals(layout.nClients);
     this.mailbox.setNames(layout.serverId, names);
-    this.#options.onRepair(
-      `mailbox ${file.path} ${what} by a peer or another process: ` +
-        `restored to ${formatSize(layout.size)}, globals and the switch's names rewritten; messages in flight are lost`,
-    );
+    // Cut again while writing: those writes went to zero pages; still cut.
+    if (sys.mappingBroken(this.#buffer)) return;
+    this.#cut = false;
+    this.#options.onChange('restored', layout.size);
+  }
+
+  /** During a burst: retries a repair, and stops once the burst is over. */
+  #tick(): void {
+    this.check(true);
+    if (this.#bursts.settle(!this.#cut)) {
+      clearInterval(this.#retry);
+      this.#retry = undefined;
+    }
   }
 
   /** Unmaps the mailbox (the fabric removes the file it created). */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#retry);
     if ('close' in this.#watch) this.#watch.close();
     else clearInterval(this.#watch);
     sys.unmap(this.#buffer);

@@ -194,7 +194,8 @@ export class SwitchAgent {
       case 'log':
         if (action.level === 'debug') report.debug(action.text);
         // Each line at -v; as a warning at most once a second per port.
-        else if (!warn.log(`switch:${action.port ?? action.text}`, action.text)) report.debug(action.text);
+        else if (!warn.log(`switch:${action.port ?? action.text}`, action.text, action.withoutText))
+          report.debug(action.text);
         return;
       case 'port':
         report.link(action.port, action.change);

@@ -4,6 +4,7 @@
 import { ctlWrite, linkAck, parseRequest, PEER_ATTRIBUTE_REQUEST, type PeerAttributes } from './link.js';
 import { parsePayload } from './payload.js';
 import type { LinkState } from './common.js';
+import { asIs, line, quoted, type TextLine } from './message-text.js';
 
 /** managing: a Gen-Z fabric manager (FAME-Z's default "PFM"); unmanaged: FAME-Z's --noPFM. */
 export type SwitchMode = 'managing' | 'unmanaged';
@@ -41,7 +42,8 @@ export interface SendAction {
 export type Action =
   | SendAction
   /** About port `port` (absent: about no port), so that a log can limit lines per port. */
-  | { type: 'log'; level: 'info' | 'warning' | 'debug'; text: string; port?: number }
+  /** `withoutText`: the line without the message text it quotes, for readers without the token (message-text.ts). */
+  | { type: 'log'; level: 'info' | 'warning' | 'debug'; text: string; withoutText?: string; port?: number }
   | { type: 'port'; port: Port; change: 'configured' | 'attributes' }
   | { type: 'dump' };
 
@@ -137,9 +139,18 @@ export class Switch {
   #answer(port: Port, body: string): Action[] {
     const request = parseRequest(body);
     const who = `${port.nodename || 'port'} (${port.id})`;
-    const ignore = (text: string): Action[] => [
-      { type: 'log', level: 'warning', text: `${who}: ${text}: no answer`, port: port.id },
-    ];
+    const ignore = (what: TextLine | string): Action[] => {
+      const { text, withoutText } = typeof what === 'string' ? { text: what } : what;
+      return [
+        {
+          type: 'log',
+          level: 'warning',
+          text: `${who}: ${text}: no answer`,
+          ...(withoutText !== undefined && { withoutText: `${who}: ${withoutText}: no answer` }),
+          port: port.id,
+        },
+      ];
+    };
     switch (request.kind) {
       case 'ping':
         return [this.message(port.id, 'pong')];
@@ -153,7 +164,7 @@ export class Switch {
         port.peerAttributes = request.attributes;
         return [{ type: 'port', port, change: 'attributes' }];
       case 'nak':
-        return ignore(`Link CTL NAK ${request.detail}`);
+        return ignore(line`Link CTL NAK ${asIs(request.detail)}`);
       case 'rfc':
         return this.#configure(port, request.ttc, ignore);
       case 'standalone-ack':
@@ -161,18 +172,18 @@ export class Switch {
       case 'ctl-write':
         return ignore('a CTL-Write to the switch');
       case 'bad':
-        return ignore(request.why);
+        return ignore(request.quote === undefined ? request.why : line`${request.why} ${quoted(request.quote)}`);
       case 'other':
-        return ignore(`unknown request "${request.words.join(' ').slice(0, 80)}"`);
+        return ignore(line`unknown request ${quoted(request.words.join(' ').slice(0, 80))}`);
     }
   }
 
   /** Link RFC: a managing switch writes the port's CID/SID with a tag to match the acknowledgment. */
-  #configure(port: Port, ttc: string | undefined, ignore: (text: string) => Action[]): Action[] {
+  #configure(port: Port, ttc: string | undefined, ignore: (what: TextLine | string) => Action[]): Action[] {
     if (this.mode !== 'managing') return ignore('Link RFC, but this switch does not manage the fabric (--noPFM)');
     if (ttc === undefined) return ignore('Link RFC without TTC');
     if (!/^\d+us$/i.test(ttc))
-      return ignore(`Link RFC TTC=${ttc}: the time to complete must be in microseconds (such as 27us)`);
+      return ignore(line`Link RFC TTC=${asIs(ttc)}: the time to complete must be in microseconds (such as 27us)`);
     // A new request supersedes the port's earlier one: at most one tag a port.
     this.#forgetTags(port.id);
     const tag = String(this.#nextTag++);
@@ -185,13 +196,20 @@ export class Switch {
     port: Port,
     tag: string | undefined,
     reason: string | undefined,
-    ignore: (text: string) => Action[],
+    ignore: (what: TextLine | string) => Action[],
   ): Action[] {
     const tagged = tag === undefined ? undefined : this.#tags.get(tag);
     if (!tagged || tagged.port !== port.id)
-      return ignore(`Standalone Acknowledgment of unknown tag ${tag ?? '(none)'}`);
+      return ignore(
+        tag === undefined
+          ? 'Standalone Acknowledgment of unknown tag (none)'
+          : line`Standalone Acknowledgment of unknown tag ${asIs(tag)}`,
+      );
     this.#tags.delete(tag!);
-    if (reason !== 'OK') return ignore(`Standalone Acknowledgment Tag=${tag},Reason=${reason ?? '(none)'}`);
+    if (reason !== 'OK')
+      return ignore(
+        line`Standalone Acknowledgment Tag=${asIs(tag!)},Reason=${reason === undefined ? '(none)' : asIs(reason)}`,
+      );
     port.cid = tagged.cid;
     port.sid = tagged.sid;
     port.linkState = 'configured';

@@ -1,9 +1,11 @@
 // The listening side of the server: a socket it makes at a path (a stale one
 // replaced, never a live one) or one it adopts (systemd, an fd); fds held back
-// for the next join; and accepting, paused with a backoff when accept fails
-// (the listener is level-triggered: an immediate retry would spin).
+// for the next joins, each join paid from them, and one kept to accept a peer
+// only to refuse it when they are spent; and accepting, paused with a backoff
+// when accept fails (the listener is level-triggered: an immediate retry would spin).
 import * as sys from '../sys/index.js';
 import { AcceptBackoff } from './accept-backoff.js';
+import { readFdLimit } from './fd-budget.js';
 import { FdReserve } from './fd-reserve.js';
 import { clearSocketPath, listenError, removeOwnSocket, socketIdentity } from './socket-path.js';
 import { takeSystemdListener } from './socket-activation.js';
@@ -17,18 +19,22 @@ export interface AcceptorOptions {
 }
 
 export interface AcceptorHooks {
-  /** A new connection (its fd is the hook's). */
-  connection(fd: sys.Fd): void;
-  /** Fds the next join needs (held back in between). */
+  /** A new connection (its fd is the hook's); `shortOfFds`: why no fds are left for it to join (refuse it). */
+  connection(fd: sys.Fd, shortOfFds?: string): void;
+  /** Fds one join needs (held back, for a few joins, in between). */
   reserveSize(): number;
   warn(message: string): void;
 }
+
+/** Joins at once the reserve pays for, within a quarter of RLIMIT_NOFILE; more are refused, each with the reason. */
+const JOINS_AT_ONCE = 8;
 
 export class Acceptor {
   readonly #options: AcceptorOptions;
   readonly #hooks: AcceptorHooks;
   readonly #reserve = new FdReserve();
   readonly #backoff = new AcceptBackoff();
+  #fdLimit = Infinity;
   #fd?: sys.Fd;
   #watcher?: sys.Watcher;
   /** The socket file made here (removed at close only if it is still this one). */
@@ -56,7 +62,8 @@ export class Acceptor {
         this.#fd = this.#bind(path);
         this.#identity = socketIdentity(path);
       }
-      this.#reserve.fill(this.#hooks.reserveSize());
+      this.#fdLimit = readFdLimit().soft;
+      this.#reserve.fill(this.#reserveTarget(this.#hooks.reserveSize()));
       this.#watcher = sys.Watcher.fd(this.#fd, () => this.#acceptAll());
       this.#watcher.start(sys.READABLE);
     } catch (error) {
@@ -87,11 +94,26 @@ export class Acceptor {
     return option === 'none' ? undefined : option === 'systemd' ? takeSystemdListener() : option;
   }
 
-  /** Accepts every waiting connection, with the reserve let go (the join may use its fds) and taken again after. */
+  /** A few joins' fds and one to refuse with; beyond one join's, at most a quarter of the limit (the rest is the process's). */
+  #reserveTarget(perJoin: number): number {
+    return Math.min(perJoin * JOINS_AT_ONCE + 1, Math.max(perJoin + 1, Math.floor(this.#fdLimit / 4)));
+  }
+
+  /**
+   * Accepts every waiting connection. Each join is paid from the reserve (its
+   * share let go just before); once it holds less than a join and one fd, the
+   * last fd takes the connection only to refuse it, so each peer too many hears
+   * a refusal with the reason instead of failing half-way. The reserve is
+   * taken back (what a refused peer freed, too) before each one and after.
+   */
   #acceptAll(): void {
-    this.#reserve.release();
+    const perJoin = this.#hooks.reserveSize();
+    const target = this.#reserveTarget(perJoin);
     try {
       for (;;) {
+        this.#reserve.fill(target);
+        const paid = this.#reserve.size > perJoin;
+        this.#reserve.letGo(paid ? perJoin : 1);
         let fd: sys.Fd | null;
         try {
           fd = sys.accept(this.#fd!);
@@ -100,10 +122,10 @@ export class Acceptor {
         }
         if (fd === null) return;
         this.#backoff.reset();
-        this.#hooks.connection(fd);
+        this.#hooks.connection(fd, paid ? undefined : `the ${target} fds held back for joins are spent`);
       }
     } finally {
-      if (this.#fd !== undefined) this.#reserve.fill(this.#hooks.reserveSize());
+      if (this.#fd !== undefined) this.#reserve.fill(target);
     }
   }
 

@@ -5,12 +5,15 @@
 import { refusalMessage } from '../protocol/handshake.js';
 import { encode, type Protocol } from '../protocol/message.js';
 import * as sys from '../sys/index.js';
+import { outOfFds } from './fd-reserve.js';
 import type { IdAllocator } from './ids.js';
 import { JoinError, joinPeer, step, type JoinContext } from './join.js';
 import { PeerSocket } from './peer-socket.js';
 import type { Peer } from './peer-registry.js';
 
 export interface AdmissionContext extends JoinContext {
+  /** The acceptor has no fds left for this peer to join (why): refuse it. */
+  readonly shortOfFds?: string;
   readonly protocol: Protocol;
   readonly maxPeers: number;
   readonly maxQueue: number;
@@ -38,6 +41,7 @@ export function admit(fd: sys.Fd, context: AdmissionContext): void {
     sys.close(fd);
     return context.refused(credentials, early);
   }
+  if (context.shortOfFds) return refuse(fd, context, credentials, outOfFds(context.shortOfFds));
   const refusal =
     context.check?.(credentials) ??
     (registry.connected >= context.maxPeers ? `server full (${context.maxPeers} peers)` : undefined);

@@ -3,6 +3,7 @@
 // rings meant for the id's last holder drained, the peer made, the others
 // told. A step that fails gives back what the earlier ones took.
 import * as sys from '../sys/index.js';
+import { isOutOfFds, outOfFds } from './fd-reserve.js';
 import type { Peer, PeerRegistry } from './peer-registry.js';
 import type { SwitchedMode } from './switched-mode.js';
 
@@ -71,11 +72,12 @@ export function joinPeer(id: number, context: JoinContext, joiner: Joiner): Peer
   return peer;
 }
 
-/** Runs one step; its failure as a JoinError that says which step. */
+/** Runs one step; its failure as a JoinError that says which step (out of fds said as such: a peer too many at the limit). */
 export function step<T>(what: string, run: () => T): T {
   try {
     return run();
   } catch (error) {
-    throw new JoinError(`${what}: ${(error as Error).message}`, { cause: error });
+    const message = isOutOfFds(error) ? outOfFds(`${error.code}: ${what}`) : `${what}: ${(error as Error).message}`;
+    throw new JoinError(message, { cause: error });
   }
 }

@@ -87,7 +87,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
         socketGroup: options.socketGroup,
         listenFd: options.listenFd,
       },
-      { connection: (fd) => this.#admit(fd), reserveSize: () => this.#reserveSize(), warn },
+      { connection: (fd, shortOfFds) => this.#admit(fd, shortOfFds), reserveSize: () => this.#reserveSize(), warn },
     );
   }
 
@@ -230,8 +230,9 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     return Math.min(this.#switched?.joinCost() ?? this.vectors, MAX_RESERVE) + 2;
   }
 
-  #admit(fd: sys.Fd): void {
+  #admit(fd: sys.Fd, shortOfFds?: string): void {
     admit(fd, {
+      shortOfFds,
       ...this.#join,
       protocol: this.protocol,
       maxPeers: this.maxPeers,

@@ -8,7 +8,7 @@
 // token, and without (see redact.ts), for the others.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SourceEvent } from './model.js';
-import { carriesText, withoutText } from './redact.js';
+import { carriesText, withoutText, withText } from './redact.js';
 
 /** The stream's response headers (a HEAD request gets these and no stream). */
 export const STREAM_HEADERS = {
@@ -86,8 +86,8 @@ export class EventStream {
     const at = new Date().toISOString();
     const serialise = ({ type, ...data }: SourceEvent): string =>
       `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify({ ...data, at })}\n\n`;
-    const withText = serialise(event);
-    const chunk = { withText, withoutText: carriesText(event) ? serialise(withoutText(event)) : withText };
+    const full = serialise(withText(event));
+    const chunk = { withText: full, withoutText: carriesText(event) ? serialise(withoutText(event)) : full };
     this.#recent.push({ id, ...chunk });
     if (this.#recent.length > this.#limits.keep) this.#recent.shift();
     this.published++;

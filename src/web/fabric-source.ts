@@ -135,7 +135,8 @@ function fabricEvents(fabric: Fabric, view: (peer: PeerInfo) => PeerView, listen
       const peer = peerOf(port);
       if (peer) listener({ type: 'link', change, peer });
     },
-    warning: (text: string) => listener({ type: 'warning', text }),
+    warning: (text: string, withoutText?: string) =>
+      listener(withoutText === undefined ? { type: 'warning', text } : { type: 'warning', text, withoutText }),
   };
 }
 

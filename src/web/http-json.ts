@@ -29,7 +29,28 @@ export function sendJson(
   res.end(text);
 }
 
-/** Reads a JSON body of at most `limit` bytes; anything else is an HttpError naming the problem. */
+/** How deep a JSON body may nest: the API's bodies are flat; code that walks a value recursively (JSON.stringify in an error) must not run out of stack. */
+export const MAX_JSON_DEPTH = 32;
+
+/** The deepest nesting of arrays and objects in JSON text (brackets inside strings are text); one pass, no recursion. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
+/** Reads a JSON body of at most `limit` bytes, nested at most MAX_JSON_DEPTH deep; anything else is an HttpError naming the problem. */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = req.headers['content-type'];
   let essence: string | undefined;
@@ -52,6 +73,12 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH)
+    throw new HttpError(
+      400,
+      `the body nests deeper than ${MAX_JSON_DEPTH} levels (${depth}): send a flatter JSON body`,
+    );
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

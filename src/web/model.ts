@@ -134,7 +134,8 @@ export type SourceEvent =
   | { type: 'message'; from: number; to: number; nodename: string; body?: string; bytes?: number; tracker?: number }
   | { type: 'sent'; from: number; to: number; text?: string; bytes?: number }
   | { type: 'link'; change: string; peer: PeerView }
-  | { type: 'warning'; text: string }
+  /** `withoutText`: the line with sizes for the message text it quotes (what a reader without the token gets). */
+  | { type: 'warning'; text: string; withoutText?: string }
   | { type: 'fault'; change: FaultChange; text: string }
   /** A doorbell through the router: a sample, never each one. */
   | ({ type: 'trace'; bytes?: number } & DoorbellTrace);

@@ -1,12 +1,18 @@
 // What a caller without the token sees of an event: message text leaves the
-// process only for the token's holder; the others get its size instead.
+// process only for the token's holder; the others get its size instead. The
+// two forms come from the event's fields (a warning that quotes message text
+// carries its form without it, built where the line was made): nothing here
+// searches text for quotes, which a quote in the text itself could defeat.
 import type { SourceEvent } from './model.js';
 
 const size = (text: string): number => Buffer.byteLength(text);
 
-/** A warning quotes what a peer wrote in double quotes: each quote becomes its size. */
-const QUOTED = /"(?:[^"\\]|\\.)*"/g;
-const unquoted = (text: string): string => text.replace(QUOTED, (quote) => `(${size(quote) - 2} bytes)`);
+/** The event for the token's holder: all of it, without the form meant for the others. */
+export function withText(event: SourceEvent): SourceEvent {
+  if (event.type !== 'warning' || event.withoutText === undefined) return event;
+  const { withoutText: _, ...rest } = event;
+  return rest;
+}
 
 /** The event without message text (bodies, sent text, traced text, quotes in warnings), with sizes in its place; others unchanged. */
 export function withoutText(event: SourceEvent): SourceEvent {
@@ -24,7 +30,7 @@ export function withoutText(event: SourceEvent): SourceEvent {
       return text === undefined ? event : { ...rest, bytes: size(text) };
     }
     case 'warning':
-      return { ...event, text: unquoted(event.text) };
+      return event.withoutText === undefined ? event : { type: 'warning', text: event.withoutText };
     default:
       return event;
   }
@@ -36,6 +42,6 @@ export function carriesText(event: SourceEvent): boolean {
     (event.type === 'message' && event.body !== undefined) ||
     (event.type === 'sent' && event.text !== undefined) ||
     (event.type === 'trace' && event.text !== undefined) ||
-    (event.type === 'warning' && event.text.includes('"'))
+    (event.type === 'warning' && event.withoutText !== undefined)
   );
 }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { connect } from '../../src/client/index.js';
+import { connect, MemoryCutError } from '../../src/client/index.js';
 import { createServer } from '../../src/server/index.js';
 import * as sys from '../../src/sys/index.js';
 import { fdBaseline, tempDir, waitFor } from '../server/helpers.js';
@@ -30,6 +30,13 @@ test('a client whose memory is cut to 0 reports it, reads zeros, and maps it bac
   await waitFor(() => events.length === 1, 'the shrunk event', 5000);
   assert.deepEqual(events, ['shrunk 0']);
   assert.equal(client.memory.shrunk, true);
+
+  assert.throws(
+    () => client.memory.map(0, 4096),
+    (error: Error) =>
+      error instanceof MemoryCutError && /cut by another process \(0 of 65536 bytes left\)/.test(error.message),
+    'no new window while it is cut: a clear error, not mmap EINVAL',
+  );
 
   sys.truncate(client.memory.fd, 64 * 1024);
   await waitFor(() => events.length === 2, 'the restored event', 5000);

@@ -118,26 +118,36 @@ test('out of fds: new peers are refused cleanly, and admitted again once fds are
   }
 });
 
-test('fds are held back for the next join: HTTP connections that take every other fd do not keep a peer out', {
-  timeout: 60_000,
-}, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'famez-reserve-'));
+/**
+ * `famez server` with `--http` under `prlimit --nofile=limit`, one peer in,
+ * then `connections` idle HTTP connections until it has no fd left but those
+ * it holds back; `done` closes them all, stops it and cleans up.
+ */
+async function serverOutOfFds(
+  name: string,
+  limit: number,
+  connections: number,
+): Promise<{ server: Server; socket: string; first: FamezClient; clients: FamezClient[]; done(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
   const socket = join(dir, 'sock');
   const port = await freePort();
-  const limit = 80;
   const server = await startServer(
     ['prlimit', `--nofile=${limit}:${limit}`],
-    ['-M', `famez-reserve-${process.pid}`, '-l', '64K', '-n', '4', '--http', `127.0.0.1:${port}`],
+    ['-M', `${name}-${process.pid}`, '-l', '64K', '-n', '4', '--http', `127.0.0.1:${port}`],
     socket,
   );
   const sockets: Socket[] = [];
   const clients: FamezClient[] = [];
+  const done = async (): Promise<void> => {
+    sockets.forEach((tcp) => tcp.destroy());
+    clients.forEach((client) => client.close());
+    await finish(server, dir, name);
+  };
   try {
     const first = await connect({ path: socket });
     clients.push(first);
-    // Idle HTTP connections until the server has no fd left but those it holds back.
     const serverFds = (): number => readdirSync(`/proc/${server.child.pid}/fd`).length;
-    for (let i = 0; i < limit + 16; i++) {
+    for (let i = 0; i < connections; i++) {
       const tcp = createConnection({ host: '127.0.0.1', port });
       tcp.on('error', () => {
         /* closed by the server when it is out of fds */
@@ -149,6 +159,18 @@ test('fds are held back for the next join: HTTP connections that take every othe
       `the server to reach its fd limit of ${limit} (it has ${serverFds()})`,
       20_000,
     );
+    return { server, socket, first, clients, done };
+  } catch (error) {
+    await done();
+    throw error;
+  }
+}
+
+test('fds are held back for the next join: HTTP connections that take every other fd do not keep a peer out', {
+  timeout: 60_000,
+}, async () => {
+  const { socket, first, clients, done } = await serverOutOfFds('famez-reserve', 80, 96);
+  try {
     const second = await withTimeout(connect({ path: socket }), 'a peer to join while HTTP holds every other fd', 5000);
     clients.push(second);
     await waitFor(() => first.peers.has(second.id), 'the first peer to hear of the second');
@@ -156,9 +178,39 @@ test('fds are held back for the next join: HTTP connections that take every othe
     first.ring(second.id, 3);
     assert.deepEqual(await withTimeout(rung, 'the new peer to be rung', 2000), { vector: 3, count: 1 });
   } finally {
-    sockets.forEach((tcp) => tcp.destroy());
-    clients.forEach((client) => client.close());
-    await finish(server, dir, 'famez-reserve');
+    await done();
+  }
+});
+
+test('out of fds with 300 idle HTTP connections: of 10 joins at once, each joins or is refused with "out of file descriptors", never a raw EMFILE', {
+  timeout: 60_000,
+}, async () => {
+  const { server, socket, first, clients, done } = await serverOutOfFds('famez-joins', 128, 300);
+  try {
+    const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => connect({ path: socket })));
+    const joined = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    clients.push(...joined);
+    const refused = outcomes.length - joined.length;
+    for (const outcome of outcomes) if (outcome.status === 'rejected') assert.match(String(outcome.reason), /refused/);
+    const refusals = (): string[] =>
+      server
+        .log()
+        .split('\n')
+        .filter((line) => line.includes('peer refused'));
+    await waitFor(
+      () => refusals().length === refused,
+      () => `${refused} refusals logged: ${refusals()}`,
+    );
+    for (const line of refusals()) assert.match(line, /: out of file descriptors/, `the documented reason: ${line}`);
+    assert.doesNotMatch(server.log(), /eventfd EMFILE|cannot create doorbells/);
+    // Those that joined are peers like any other.
+    for (const peer of joined) {
+      const rung = new Promise((resolve) => peer.once('doorbell', resolve));
+      first.ring(peer.id, 2);
+      assert.deepEqual(await withTimeout(rung, `peer ${peer.id} to be rung`, 2000), { vector: 2, count: 1 });
+    }
+  } finally {
+    await done();
   }
 });
 

@@ -152,7 +152,8 @@ test('parseRequest: Link CTL Peer-Attribute, ACK, NAK; anything else after Link 
   const bad = (body: string, why: RegExp): void => {
     const request = parseRequest(body);
     assert.equal(request.kind, 'bad', body);
-    assert.match((request as Extract<Request, { kind: 'bad' }>).why, why, body);
+    const { why: reason, quote } = request as Extract<Request, { kind: 'bad' }>;
+    assert.match(quote === undefined ? reason : `${reason} "${quote}"`, why, body);
   };
   bad('Link CTL Bogus', /^unknown Link CTL request "Bogus"$/);
   bad('Link CTL', /^unknown Link CTL request ""$/);

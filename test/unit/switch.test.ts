@@ -64,7 +64,15 @@ test("ping → pong with the request's tracker + 1; pong → nothing; dump → a
   assert.deepEqual(sw.receive(3, 'ping'), [{ type: 'send', to: 3, body: 'pong', tracker: 9 }]);
   assert.deepEqual(
     sw.receive(3, 'ping!EZT=x'),
-    [{ type: 'log', level: 'warning', text: 'port (3): unknown request "ping!EZT=x": no answer', port: 3 }],
+    [
+      {
+        type: 'log',
+        level: 'warning',
+        text: 'port (3): unknown request "ping!EZT=x": no answer',
+        withoutText: 'port (3): unknown request (10 bytes): no answer',
+        port: 3,
+      },
+    ],
     'a malformed tracker stays in the body',
   );
   assert.deepEqual(sw.receive(3, 'pong!EZT=100'), []);
@@ -227,6 +235,23 @@ test('other messages the switch does not answer: NAK, a CTL-Write to the switch,
   const [long] = onlyWarnings(sw.receive(3, 'w'.repeat(300)));
   assert.equal(long, `port (3): unknown request "${'w'.repeat(80)}": no answer`);
   assert.equal(sw.ports.get(3)!.received, cases.length + 1);
+  // Without the token, none of the text the peer wrote: sizes in its place, whatever quotes it holds.
+  for (const [text, withoutText] of [
+    ['Link CTL NAK s3cret', 'port (3): Link CTL NAK (6 bytes): no answer'],
+    ['Link CTL s"3cret', 'port (3): unknown Link CTL request (7 bytes): no answer'],
+    ['x"s3cret', 'port (3): unknown request (8 bytes): no answer'],
+    [
+      'Link RFC TTC=s3cret',
+      'port (3): Link RFC TTC=(6 bytes): the time to complete must be in microseconds (such as 27us): no answer',
+    ],
+    [
+      'Standalone Acknowledgment Tag=s3cret,Reason=OK',
+      'port (3): Standalone Acknowledgment of unknown tag (6 bytes): no answer',
+    ],
+  ]) {
+    const [action] = sw.receive(3, text!);
+    assert.equal(action?.type === 'log' && action.withoutText, withoutText, text);
+  }
 });
 
 test('unmanaged (--noPFM): CID0/SID0 0, RFC ignored, Peer-Attribute greeting once after the first message', () => {

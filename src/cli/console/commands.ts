@@ -1,6 +1,7 @@
 // The client console's commands: QEMU's ivshmem-client set (help, dump, int)
 // with its output lines, plus memory and wait commands for debugging.
 import type { FamezClient } from '../../client/client.js';
+import { MemoryCutError } from '../../client/memory.js';
 import { hexdump } from './hexdump.js';
 import { splitWords, type Word } from './split.js';
 import { Wakeup } from './wakeup.js';
@@ -129,7 +130,13 @@ export class Console {
     if (length < 1 || offset + length > memory.size) {
       throw new CommandError(`range ${offset}+${length} is outside the shared memory (${memory.size} bytes)`);
     }
-    const view = memory.map(offset, length);
+    let view: Uint8Array;
+    try {
+      view = memory.map(offset, length);
+    } catch (error) {
+      if (error instanceof MemoryCutError) throw new CommandError(`warning: ${error.message}`);
+      throw error;
+    }
     try {
       return use(view);
     } finally {
