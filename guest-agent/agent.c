@@ -80,7 +80,10 @@ static void pump(void) {
     size_t mine = slot(my_id);
     if (sent_at >= 0 && rd64(&bell.mem, mine + BUFLEN_AT) != 0) {
         if (now_ms() - sent_at < TAKE_BACK_MS) return;
-        say("warning peer did not take our message within %d ms: slot taken back", TAKE_BACK_MS);
+        char name[NAME_SIZE];
+        slot_name(in_slot.to, 0, name);
+        say("warning peer %u (%s) did not take our message within %d ms: slot taken back", in_slot.to,
+            name[0] ? name : "no nodename", TAKE_BACK_MS);
     } else if (sent_at >= 0 && in_slot.confirm) {
         say("sent to %u: %s", in_slot.to, in_slot.text);
     }

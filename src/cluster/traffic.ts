@@ -78,7 +78,10 @@ export class ClusterTraffic {
         standing: (m) => this.#faultStanding(m),
         deliver: (m) => this.#remoteFault(m),
         refuse: (m, reason) =>
-          node.warn('fault-refused', `cluster: a fault change from node ${m.node} was ignored: ${reason}`),
+          node.warn(
+            node.members.isMember(m.node) ? 'fault-refused' : 'fault-not-member',
+            `cluster: a fault change from node ${m.node} was ignored: ${reason}`,
+          ),
       },
       node.clock,
       limits,

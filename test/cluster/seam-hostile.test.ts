@@ -1,0 +1,118 @@
+// The cluster against hostile and unlucky timing, on the in-memory bus: a
+// peer's first message waits for its claim's check, forged and invented
+// senders are refused in few words and leave nothing behind, and a healed
+// partition ends with the latest fault change on both sides.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Directed, WireMessage } from '../../src/cluster/wire.js';
+import { encodeWire } from '../../src/cluster/wire.js';
+import type { MemoryBus } from '../../src/cluster/memory-bus.js';
+import { settle } from './manual-clock.js';
+import { memoryCluster, pass } from './memory-nodes.js';
+
+const publish = (bus: MemoryBus, subject: string, message: WireMessage): void =>
+  bus.publish(subject, encodeWire(message));
+
+test("a peer's first message, sent the moment it joins, waits for the other host's check of its claim and is delivered", async () => {
+  const cluster = memoryCluster();
+  const a = await cluster.node('a', { peers: () => [{ id: 1 }] });
+  a.node.pool.use(1);
+  let held: number[] = [];
+  const b = await cluster.node('b', { peers: () => held.map((id) => ({ id })) });
+  await pass(cluster, 500);
+  const directed: Directed[] = [];
+  a.node.on('directed', (m) => directed.push(m));
+  // A peer joins b and sends at once: b announces it, then sends; a has not checked it yet.
+  const id = [3, 4].find((n) => b.node.pool.owns(n))!;
+  b.node.pool.use(id);
+  held = [id];
+  b.node.announce();
+  assert.equal(b.node.sendTo(1, { t: 'msg', from: id, to: 1, seq: 1, text: 'first' }, id), true);
+  await settle();
+  assert.deepEqual(
+    directed.map((m) => m.t === 'msg' && m.text),
+    ['first'],
+    `delivered, not dropped: ${a.warnings.join(' | ')}`,
+  );
+  assert.deepEqual(a.warnings, []);
+});
+
+test('forged and invented senders: refused in a few lines, nothing kept, at most --cluster-max-hosts nodes', async () => {
+  const cluster = memoryCluster();
+  const a = await cluster.node('a', { maxNodes: 4 });
+  const rogue = cluster.network.connect();
+  // 5,000 invented names, none holding its name in the bucket.
+  for (let i = 0; i < 5000; i++)
+    publish(rogue, `famez.unit.n${i}.all`, { t: 'state', node: `n${i}`, instance: 'x', peers: [{ id: 2 }] });
+  // A message whose sender is not its subject's node.
+  publish(rogue, 'famez.unit.rogue.all', { t: 'state', node: 'b', instance: 'x', peers: [] });
+  // Fault changes from nodes that are not members.
+  for (let i = 0; i < 2000; i++)
+    publish(rogue, `famez.unit.f${i}.all`, {
+      t: 'fault',
+      node: `f${i}`,
+      at: Date.now(),
+      changes: [{ kind: 'link', link: 'host:a', up: false }],
+    });
+  await pass(cluster, 1000);
+  assert.deepEqual(a.node.nodes, []);
+  assert.deepEqual(a.node.links.faults.entries(), [], 'no fault taken from a non-member');
+  assert.ok(a.warnings.length <= 4, a.warnings.join('\n'));
+  assert.ok(a.warnings.some((w) => /node n\d+ holds no name in the cluster's KV: ignored/.test(w)));
+  assert.ok(a.warnings.includes('cluster: ignored a message whose sender is not the node of its subject'));
+  // Ten that do hold their names: four are let in.
+  for (let i = 0; i < 10; i++) {
+    await rogue.claims.create(`node.m${i}`, `m${i}`);
+    publish(rogue, `famez.unit.m${i}.all`, { t: 'state', node: `m${i}`, instance: 'x', peers: [] });
+  }
+  await pass(cluster, 500);
+  assert.equal(a.node.nodes.length, 4);
+  assert.ok(a.warnings.some((w) => w.includes('4 nodes at most (--cluster-max-hosts)')));
+  // A member's fault change on a link that does not exist, and its message naming a sender it does not hold.
+  publish(rogue, 'famez.unit.m0.all', {
+    t: 'fault',
+    node: 'm0',
+    at: Date.now(),
+    changes: [{ kind: 'link', link: 'peer:9', up: false }],
+  });
+  publish(rogue, 'famez.unit.m0.to.a', { t: 'msg', node: 'm0', from: 9, to: 1, seq: 1, text: 'forged' });
+  await pass(cluster, 500);
+  assert.deepEqual(a.node.links.faults.entries(), []);
+  assert.ok(
+    a.warnings.some((w) => w.startsWith('cluster: a fault change from node m0 was ignored')),
+    a.warnings.join('\n'),
+  );
+  assert.ok(a.warnings.some((w) => w.startsWith('cluster: a message from peer 9 on host m0 was not delivered')));
+  // Silent, they leave, with everything of them.
+  await pass(cluster, 3000);
+  assert.deepEqual(a.node.nodes, []);
+});
+
+test('a partition heals to the latest change on each link, on both sides', async () => {
+  const cluster = memoryCluster();
+  const buses: MemoryBus[] = [];
+  const connect = cluster.network.connect.bind(cluster.network);
+  cluster.network.connect = (permissions) => {
+    const bus = connect(permissions);
+    buses.push(bus);
+    return bus;
+  };
+  const a = await cluster.node('a');
+  const b = await cluster.node('b');
+  await pass(cluster, 500);
+  assert.deepEqual([a.node.nodes, b.node.nodes], [['b'], ['a']]);
+  const lines: boolean[] = [];
+  b.node.on('connection', (up) => lines.push(up));
+  buses[1]!.setUp(false);
+  a.node.applyFault({ kind: 'link', link: 'host:b', up: false });
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  b.node.applyFault({ kind: 'latency', link: 'host:a', us: 3000 });
+  await settle();
+  assert.equal(a.node.links.faults.get('host:b')?.down, true, 'a kept its own change');
+  assert.equal(b.node.links.faults.get('host:a')?.down, undefined, "b did not hear a's");
+  buses[1]!.setUp(true);
+  await pass(cluster, 500);
+  assert.deepEqual(lines, [false, true]);
+  assert.deepEqual(a.node.links.faults.get('host:b'), { addedUs: 3000 }, "b's later change won on a");
+  assert.deepEqual(b.node.links.faults.get('host:a'), { addedUs: 3000 }, 'and on b');
+});
