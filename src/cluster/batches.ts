@@ -1,7 +1,7 @@
 // Directed traffic to each node leaves as one NATS message per turn of the
 // event loop: a hand-back and the answer that follows it (a peer answers as
 // soon as it takes a message) cross together, once through nats-server.
-import type { Directed } from './wire.js';
+import { MAX_BATCH, type Directed } from './wire.js';
 
 export class Batches {
   readonly #publish: (node: string, items: Directed[]) => void;
@@ -20,7 +20,8 @@ export class Batches {
 
   /** Publishes what waits now. */
   flush(): void {
-    for (const [node, items] of this.#waiting) this.#publish(node, items);
+    for (const [node, items] of this.#waiting)
+      for (let i = 0; i < items.length; i += MAX_BATCH) this.#publish(node, items.slice(i, i + MAX_BATCH));
     this.#waiting.clear();
   }
 }

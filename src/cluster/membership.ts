@@ -3,7 +3,11 @@
 // its name; a node's heartbeat is its word, and a new peer counts only once
 // the KV says the node holds its id (an id this node or a third one holds is
 // refused). Everything is bounded: nodes, peers per node, checks under way.
+import { TokenBucket } from '../switching/token-bucket.js';
 import type { NodeState, RemotePeer } from './wire.js';
+
+/** New nodes checked in the KV a second at most (after a first burst of --cluster-max-hosts). */
+const NODE_CHECKS_PER_SECOND = 20;
 
 interface RemoteNode {
   instance: string;
@@ -42,9 +46,23 @@ export class Membership {
   /** Nodes whose membership is being looked up, with their latest heartbeat. */
   readonly #joining = new Map<string, NodeState>();
 
-  constructor(hooks: MembershipHooks, maxNodes: number) {
+  /** Checks of new nodes in the KV: a few a second, so that invented names cost little. */
+  readonly #checks: TokenBucket;
+
+  constructor(hooks: MembershipHooks, maxNodes: number, now: number) {
     this.#hooks = hooks;
     this.#maxNodes = maxNodes;
+    this.#checks = new TokenBucket(NODE_CHECKS_PER_SECOND, maxNodes, now);
+  }
+
+  /** A member, or a node being checked. */
+  knows(node: string): boolean {
+    return this.#remotes.has(node) || this.#joining.has(node);
+  }
+
+  /** There is room for one more node (what an unknown node sends is worth reading only then). */
+  get hasRoom(): boolean {
+    return this.#remotes.size + this.#joining.size < this.#maxNodes;
   }
 
   get nodes(): string[] {
@@ -134,10 +152,10 @@ export class Membership {
   /** A node not known yet: counted once the KV says it holds its name, and only while there is room. */
   #admit(state: NodeState, now: number): void {
     if (this.#joining.has(state.node)) return void this.#joining.set(state.node, state);
-    if (this.#remotes.size + this.#joining.size >= this.#maxNodes) {
+    if (!this.hasRoom || this.#checks.take(1, now) === 0) {
       return this.#hooks.warn(
         'max-nodes',
-        `cluster: a node was not let in: ${this.#maxNodes} nodes at most (--cluster-max-hosts)`,
+        `cluster: a node was not let in: ${this.#maxNodes} nodes at most (--cluster-max-hosts), ${NODE_CHECKS_PER_SECOND} new ones a second`,
       );
     }
     this.#joining.set(state.node, state);

@@ -16,31 +16,9 @@ import { IdPool, noFreeIdReason } from './id-pool.js';
 import { HostLinks, hostLinkName } from './links.js';
 import { Membership } from './membership.js';
 import { planCluster, type ClusterOptions, type ClusterPlan } from './options.js';
+export type { ClusterNodeDeps, ClusterNodeEvents } from './node-types.js';
+import type { ClusterNodeDeps, ClusterNodeEvents } from './node-types.js';
 import { subjects, type Directed, type NodeState, type RemotePeer, type WireMessage, encodeWire } from './wire.js';
-
-export interface ClusterNodeEvents {
-  /** A node joined the cluster (it was heard and its name checked), or left it. */
-  'node-joined': [node: string];
-  'node-left': [node: string, reason: string];
-  /** A peer of another node appeared (or changed its names). */
-  'remote-peer': [node: string, peer: RemotePeer];
-  'remote-peer-gone': [node: string, id: number, reason: string];
-  /** A fault change another node made, as this node names its links (links.faults has it already). */
-  'remote-fault': [FaultChange];
-  /** A ring, message or ack for this node, from a node that holds its sender. */
-  directed: [Directed];
-  /** NATS is reachable (true) or not (false). */
-  connection: [boolean];
-  warning: [string];
-}
-
-/** What a node stands on: its bus (NATS unless given), its clock, and whether a router stands on its peers' links. */
-export interface ClusterNodeDeps {
-  connect?: (plan: ClusterPlan) => Promise<ClusterBus>;
-  clock?: Clock;
-  /** A local router faults this host's peers' own links (--switched): the node leaves them to it. */
-  switched?: boolean;
-}
 
 export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly plan: ClusterPlan;
@@ -64,6 +42,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   #pool?: IdPool;
   #localPeers: () => RemotePeer[] = () => [];
   #timer?: Timer;
+  #announcing?: Timer;
   #closing?: Promise<void>;
   readonly #warned = new Map<string, number>();
   /** NATS is reachable: directed traffic is sent only then (the client would buffer it and deliver it late, after the sender timed out). */
@@ -98,6 +77,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         warn: (kind, line) => this.warn(kind, line),
       },
       this.plan.maxNodes,
+      this.clock.now(),
     );
     this.#traffic = new ClusterTraffic(this, {
       directed: (message) => this.emit('directed', message),
@@ -188,6 +168,15 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.publish(this.#subjects.all, state);
   }
 
+  /** Answers a hello: one announcement for all the hellos of the next 100 ms (hellos cannot make it talk more). */
+  announceSoon(): void {
+    if (this.#announcing) return;
+    this.#announcing = this.clock.setTimeout(() => {
+      this.#announcing = undefined;
+      this.announce();
+    }, 100);
+  }
+
   /** Switched: the changes the local router makes (to this host's peers' own links, and clearing every fault). */
   routerTakes(change: FaultChange): boolean {
     if (!this.#deps.switched) return false;
@@ -226,6 +215,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.clock.clearTimeout(this.#timer);
+      this.clock.clearTimeout(this.#announcing);
       this.links.close();
       this.#traffic.close();
       this.#pool?.close();

@@ -25,7 +25,7 @@ import {
 
 /** What the traffic needs of its node (ClusterNode). */
 export interface TrafficNode {
-  readonly plan: Pick<ClusterPlan, 'node' | 'timeoutMs'>;
+  readonly plan: Pick<ClusterPlan, 'node' | 'timeoutMs' | 'maxNodes'>;
   readonly instance: string;
   readonly clock: Clock;
   readonly links: HostLinks;
@@ -33,6 +33,7 @@ export interface TrafficNode {
   readonly switched: boolean;
   readonly subjects: ReturnType<typeof subjects>;
   announce(): void;
+  announceSoon(): void;
   linkNames(): string[];
   localPeers(): RemotePeer[];
   publish(subject: string, message: WireMessage): void;
@@ -91,6 +92,18 @@ export class ClusterTraffic {
   receive(subject: string, data: Uint8Array): void {
     const node = this.#node;
     node.heardFromBus();
+    // What a node that is not known sends is read only when it may be a heartbeat there is room for.
+    const sender = senderOf(subject);
+    if (
+      sender !== node.plan.node &&
+      !node.members.knows(sender ?? '') &&
+      (isDirected(subject) || !node.members.hasRoom)
+    )
+      return node.warn(
+        'stranger',
+        `cluster: ignored traffic from node ${sender}, which is not in the cluster` +
+          (node.members.hasRoom ? '' : ` (no room for more: ${node.plan.maxNodes} hosts at most, --cluster-max-hosts)`),
+      );
     const message = decodeWire(data);
     if (typeof message === 'string') return node.warn(`bad:${message}`, `cluster: ignored ${message} from NATS`);
     if (message.node !== senderOf(subject))
@@ -107,7 +120,7 @@ export class ClusterTraffic {
       case 'state':
         return node.members.heard(message, node.clock.now());
       case 'hello':
-        return node.announce();
+        return node.announceSoon();
       case 'bye':
         if (node.members.instanceOf(message.node) === message.instance)
           node.members.forget(message.node, `node ${message.node} left`);
@@ -151,6 +164,8 @@ export class ClusterTraffic {
 
   /** Tells a node that has just joined the faults on its link to this one and on this node's peers' links. */
   catchUp(to: string): void {
+    // Its state first: NATS keeps one publisher's order, so `to` knows this node before its faults arrive.
+    this.#node.announce();
     const concerned = new Set([hostLinkName(to), ...this.#node.localPeers().map((peer) => peerLinkName(peer.id))]);
     this.#sendFaults(this.#node.subjects.to(to), (link) => concerned.has(link));
   }
@@ -218,6 +233,8 @@ export class ClusterTraffic {
     }
   }
 }
+
+const isDirected = (subject: string): boolean => subject.split('.')[3] === 'to';
 
 function describeSender(m: Directed): string {
   const from = m.t === 'ack' ? undefined : m.from;

@@ -52,14 +52,18 @@ export interface Batch {
   items: Directed[];
 }
 
-/** Directed messages in one batch at most. */
-export const MAX_BATCH = 1024;
+/** Directed messages in one batch at most (more leave as several batches). */
+export const MAX_BATCH = 64;
 
-/** A message's bytes at most (a full batch of the longest messages fits). */
-export const MAX_WIRE_BYTES = 512 * 1024;
+/**
+ * A message's bytes at most: a full batch of the longest messages fits, and so
+ * does a heartbeat of MAX_NODE_PEERS peers with their names. nats-server's
+ * max_payload can be set to this (docs/cluster.md), so that it refuses more.
+ */
+export const MAX_WIRE_BYTES = 128 * 1024;
 
 /** Peers one node may say it holds. */
-export const MAX_NODE_PEERS = 1024;
+export const MAX_NODE_PEERS = 256;
 
 export type WireMessage =
   | NodeState

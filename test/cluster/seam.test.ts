@@ -100,6 +100,17 @@ test('batches: what is sent to one node in one turn leaves as one message', asyn
       ['c', 1],
     ],
   );
+  for (let seq = 0; seq < 150; seq++) batches.add('d', { t: 'ack', from: 1, seq });
+  await settle(1);
+  assert.deepEqual(
+    sent.slice(2).map(([node, items]) => [node, items.length]),
+    [
+      ['d', 64],
+      ['d', 64],
+      ['d', 22],
+    ],
+    'at most 64 to a batch',
+  );
 });
 
 test('links: down drops and counts, latency delays on the clock, rate limits by the clock', () => {
