@@ -111,6 +111,13 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
     this.#timers.add(timer);
   }
 
+  /** A link that is gone (its host left): its counters, rate and faults go with it. */
+  forget(link: string): void {
+    this.#counters.delete(link);
+    this.#buckets.delete(link);
+    this.faults.apply({ kind: 'clear', link });
+  }
+
   close(): void {
     this.#timers.forEach((timer) => this.#clock.clearTimeout(timer));
     this.#timers.clear();

@@ -145,6 +145,7 @@ export class ClusterTraffic {
     this.#directed.forget(node);
     this.#faults.forget(node);
     this.#versions.forget(hostLinkName(node));
+    this.#node.links.forget(hostLinkName(node));
   }
 
   close(): void {

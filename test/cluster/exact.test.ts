@@ -48,7 +48,7 @@ test('across two famez processes, C peers that send on join: every numbered roun
   const nats = await NatsServer.start(t);
   const dir = tempDir(t);
   const a = await host(t, dir, 'a', nats.url);
-  await host(t, dir, 'b', nats.url);
+  const b = await host(t, dir, 'b', nats.url);
   await a.line(/host b joined the fabric/, 20_000);
   const ponger = new LineProcess(t, 'ponger', peer, [join(dir, 'b.sock'), 'pong']);
   const target = Number((await ponger.line(/^ready \d+/, 20_000)).split(' ')[1]);
@@ -61,4 +61,13 @@ test('across two famez processes, C peers that send on join: every numbered roun
   }
   const all = await count(t, peer, join(dir, 'a.sock'), target, ROUNDS);
   assert.deepEqual(all, { rounds: ROUNDS, lost: 0, doubled: 0, stale: 0 });
+
+  // Said out loud: NATS lost and back, a host leaving.
+  await nats.stop();
+  await a.line(/warning: NATS at nats:\/\/127\.0\.0\.1:\d+ unreachable: local traffic goes on/, 20_000);
+  await nats.restart();
+  await a.line(/NATS at nats:\/\/127\.0\.0\.1:\d+ reachable again: hosts re-announced, fault changes re-sent/, 20_000);
+  await b.line(/NATS at .* reachable again/, 20_000);
+  process.kill(b.pid, 'SIGTERM');
+  await a.line(/host b left the fabric: node b left/, 20_000);
 });
