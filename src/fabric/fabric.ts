@@ -46,6 +46,8 @@ export interface FabricOptions
   recycle?: boolean;
   /** How long a receiver may keep the switch's slot (default 1000 ms). */
   replyTimeoutMs?: number;
+  /** The switch's clock for how long a peer stays muted (tests move it by hand; default performance.now). */
+  now?: () => number;
   /** Every doorbell between peers passes the fabric's router (see Router); the switch's own stay direct. */
   switched?: boolean;
   /** With switched: switches, links and where peers land (default: one switch). */
@@ -208,6 +210,7 @@ export class Fabric extends EventEmitter<FabricEvents> {
           serverId: this.layout.serverId,
           nClients: this.layout.nClients,
           replyTimeoutMs: this.#options.replyTimeoutMs,
+          now: this.#options.now,
           router: this.router,
           topology: this.#options.topology,
         });

@@ -37,6 +37,8 @@ export interface SwitchAgentOptions {
   serverId: number;
   nClients: number;
   replyTimeoutMs?: number;
+  /** How long a peer stays muted is measured on this clock (default performance.now). */
+  now?: () => number;
   router?: Router;
   topology?: Topology;
 }
@@ -46,8 +48,11 @@ export class SwitchAgent {
   readonly #courier: Courier;
   readonly #muted = new Map<number, { until: number; ms: number }>();
 
+  readonly #now: () => number;
+
   constructor(options: SwitchAgentOptions) {
     this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
     this.#courier = new Courier(this.#slot(), {
       timeoutMs: options.replyTimeoutMs,
       onTimeout: (to) => this.#timedOut(to),
@@ -139,7 +144,7 @@ export class SwitchAgent {
       return;
     }
     const mute = this.#muted.get(from);
-    if (mute && performance.now() < mute.until) {
+    if (mute && this.#now() < mute.until) {
       warn.log(
         `muted:${from}`,
         `peer ${from} kept the switch's slot past the timeout: its requests go unanswered for ${mute.ms} ms`,
@@ -227,7 +232,7 @@ export class SwitchAgent {
     const port = this.#options.switch.ports.get(to);
     if (port) port.live = false;
     const ms = Math.min((this.#muted.get(to)?.ms ?? MUTE_MS.first / 2) * 2, MUTE_MS.max);
-    this.#muted.set(to, { until: performance.now() + ms, ms });
+    this.#muted.set(to, { until: this.#now() + ms, ms });
     this.#options.warn.log(
       `timeout:${to}`,
       `peer ${to} did not take the switch's message within ${this.#options.replyTimeoutMs ?? 1000} ms: ` +
