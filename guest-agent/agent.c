@@ -157,12 +157,26 @@ static long peer_of(const char *dest) {
     char *end;
     long id = strtol(dest, &end, 10);
     if (*dest && !*end) return id >= 1 && id <= (long)server_id ? id : -1;
+    /* A name picks the peers whose whole name it is, or whose name before "@HOST" it is (a peer of
+       another host): a local lab1 and a remote lab1@west are both "lab1"; several are refused, listed. */
+    size_t n = strlen(dest);
+    long found = -1;
+    int count = 0;
+    char list[BUF_SIZE] = "";
     for (uint32_t p = 1; p <= server_id; p++) {
         char name[NAME_SIZE];
         slot_name(p, 0, name);
-        if (!strcmp(name, dest)) return p;
+        if (strncmp(name, dest, n) != 0 || (name[n] != 0 && name[n] != '@')) continue;
+        found = p;
+        count++;
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s (%u)", used ? ", " : "", name, p);
     }
-    return -1;
+    if (count > 1) {
+        say("error \"%s\" names %d peers: %s: give the name with its @host, or the id", dest, count, list);
+        return -2;
+    }
+    return found;
 }
 
 static void fam_command(char *args) {
@@ -219,6 +233,7 @@ static void command(char *line) {
     } else if (!strcmp(cmd, "send") || !strcmp(cmd, "ping")) {
         char *dest = rest ? strtok(rest, " ") : NULL, *text = !strcmp(cmd, "ping") ? "ping" : strtok(NULL, "");
         long to = dest ? peer_of(dest) : -1;
+        if (to == -2) return; /* several peers: said */
         if (to < 0 || !text) say("error usage: send DEST TEXT | ping DEST (no peer \"%s\")", dest ? dest : "");
         else post(to, text, 1);
     } else if (!strcmp(cmd, "who")) {

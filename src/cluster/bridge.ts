@@ -16,8 +16,8 @@ import type { RemotePeer } from './wire.js';
 export interface BridgeHooks {
   /** A local peer rang remote peer `id`. */
   doorbell: (id: number, doorbell: BuiltInDoorbell) => void;
-  /** A remote peer appeared or changed names. */
-  added?: (peer: RemotePeer) => void;
+  /** A remote peer of host `node` appeared or changed names. */
+  added?: (peer: RemotePeer, node: string) => void;
   /** The names a local peer is seen with elsewhere (a fabric's slot). */
   names?: (id: number) => Pick<RemotePeer, 'nodename' | 'cclass'>;
 }
@@ -36,7 +36,7 @@ export class Bridge {
     this.#hooks = hooks;
     server.on('peer-joined', (peer) => this.#localJoined(peer));
     server.on('peer-left', (peer) => this.#localLeft(peer));
-    node.on('remote-peer', (_node, peer) => this.#added(peer));
+    node.on('remote-peer', (host, peer) => this.#added(peer, host));
     node.on('remote-peer-gone', (_node, id, reason) => this.#gone(id, reason));
     node.start(() => [...this.#local].sort((a, b) => a - b).map((id) => ({ id, ...this.#hooks.names?.(id) })));
   }
@@ -85,7 +85,7 @@ export class Bridge {
     this.#node.announce();
   }
 
-  #added(peer: RemotePeer): void {
+  #added(peer: RemotePeer, host: string): void {
     if (!this.#remote.has(peer.id)) {
       if (this.#local.has(peer.id) || this.#server.peers.has(peer.id)) return;
       let builtIn: BuiltInPeer;
@@ -104,7 +104,7 @@ export class Bridge {
       builtIn.on('doorbell', (doorbell) => this.#hooks.doorbell(peer.id, doorbell));
       this.#remote.set(peer.id, builtIn);
     }
-    this.#hooks.added?.(peer);
+    this.#hooks.added?.(peer, host);
   }
 
   #gone(id: number, reason: string): void {

@@ -7,6 +7,7 @@
 // time-out, as a local one would.
 import { createFabric, type Fabric, type FabricOptions } from '../fabric/index.js';
 import { MailboxError, type Mailbox } from '../mailbox/index.js';
+import { qualifiedName } from '../fabric/peer-names.js';
 import { Bridge } from './bridge.js';
 import { isHostLink } from './links.js';
 import { routerFaultsPeerLinks } from './router-faults.js';
@@ -44,9 +45,10 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
   );
   const bridge = new Bridge(fabric.server, node, {
     names: (id) => namesOf(mailbox, id),
-    added: (peer) => {
+    added: (peer, host) => {
       try {
-        mailbox.setNames(peer.id, { nodename: peer.nodename ?? '', cclass: peer.cclass ?? '' });
+        // Names that say where: a remote peer is NAME@HOST in this host's mailbox, so every reader of it shows its host.
+        mailbox.setNames(peer.id, { nodename: qualifiedName(peer.nodename ?? '', host), cclass: peer.cclass ?? '' });
         // Its nodename may place it in the fabric file's topology.
         fabric.router?.peerChanged(peer.id);
       } catch (error) {

@@ -59,7 +59,8 @@ test("a cluster's page lists the remote peers with their names, each on its own 
   t.after(() => here.close());
   const there = await connectFabric({ path: two.fabric.socketPath });
   t.after(() => there.close());
-  const name = `z${String(there.id).padStart(2, '0')}`;
+  // Names that say where: the remote peer is shown with its host.
+  const name = `z${String(there.id).padStart(2, '0')}@two`;
   await waitFor(
     async () =>
       (await get<Graph>(`${url}/api/v1/topology`)).nodes.some(

@@ -29,12 +29,12 @@ test('three fabrics over NATS: peers on different hosts see each other by name a
     'every peer to know every other',
     10_000,
   );
-  // Each host's mailbox shows the remote peers' names (FAME-Z's client names itself z<id>).
+  // Each host's mailbox shows the remote peers' names with their host (FAME-Z's client names itself z<id>).
   await waitFor(
     () =>
       peers[0]!
         .peers()
-        .some((entry) => entry.id === ids[1] && entry.nodename === `z${String(ids[1]).padStart(2, '0')}`),
+        .some((entry) => entry.id === ids[1] && entry.nodename === `z${String(ids[1]).padStart(2, '0')}@h2`),
     () => `peer 1 to see peer 2's nodename: ${JSON.stringify(peers[0]!.peers())}`,
     10_000,
   );

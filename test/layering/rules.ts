@@ -23,6 +23,7 @@ export const POLICY_INTERFACE = 'src/server/forwarding.ts';
 /** The fabric's peer side: the files a fabric peer (and `famez chat`) may load from src/fabric. */
 export const FABRIC_PEER_FILES = [
   'src/fabric/peer.ts',
+  'src/fabric/peer-names.ts',
   'src/fabric/peer-types.ts',
   'src/fabric/courier.ts',
   'src/fabric/link.ts',

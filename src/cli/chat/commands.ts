@@ -1,5 +1,6 @@
 // famez chat's commands: FAME-Z's client set (help, dump, link, ping, quit,
 // rfc, send, spoof, who) with its output lines, plus waits for scripts.
+import { peersNamed, severalNamed } from '../../fabric/peer-names.js';
 import type { ChatMessage, FabricPeer } from '../../fabric/peer.js';
 import { linkRfc } from '../../fabric/link.js';
 import { CommandError, type Result } from '../console/commands.js';
@@ -105,8 +106,9 @@ export class ChatConsole {
     if (lower.endsWith('server') || lower.endsWith('switch')) return [this.#peer.serverId];
     if (lower === 'all') return peers.map((p) => p.id);
     if (lower === 'others') return peers.map((p) => p.id).filter((id) => id !== this.#peer.id);
-    const named = peers.find((p) => p.nodename === word);
-    if (named) return [named.id];
+    const named = peersNamed(peers, word);
+    if (named.length === 1) return [named[0]!.id];
+    if (named.length > 1) throw new CommandError(severalNamed(word, named));
     throw new CommandError(`unknown peer "${word}": use an id, a nodename, server, all or others (see who)`);
   }
 
