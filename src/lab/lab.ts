@@ -2,16 +2,13 @@
 // every guest is up, and everything stopped and removed at the end.
 import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync, fstatSync, ftruncateSync } from 'node:fs';
 import path from 'node:path';
-import { createFabric, type Fabric } from '../fabric/index.js';
-import type { ClusterNode, ClusterOptions } from '../cluster/index.js';
-import { createServer, type FamezServer } from '../server/server.js';
-import { DEFAULT_CLIENTS } from '../mailbox/layout.js';
+import type { ClusterOptions } from '../cluster/index.js';
+import { defaultNodeName } from '../cluster/options.js';
 import { formatSize, nextPowerOfTwo } from '../memory/size.js';
 import { probeKvm, type Accel } from './accel.js';
-import { fabricDevice } from './device-plan.js';
-import type { DoorbellDevice } from './device.js';
 import { ensureGuestImage } from './guest-image.js';
 import { claimLabDir, LabError, recordGuest, releaseLabDir } from './lab-lock.js';
+import { startHost, type Host } from './lab-host.js';
 import { labFiles } from './paths.js';
 import { labTable, type GuestRow } from './table.js';
 import { LabVm } from './vm.js';
@@ -81,66 +78,6 @@ function prepareFam(fam: NonNullable<LabOptions['fam']>): void {
   } finally {
     closeSync(fd);
   }
-}
-
-/** `leave`: with a cluster, leaves it (before the host closes). */
-type Host = ({ kind: 'fabric'; fabric: Fabric } | { kind: 'plain'; server: FamezServer }) & {
-  leave?: () => Promise<void>;
-};
-
-async function startHost(
-  options: LabOptions,
-  socket: string,
-  mailbox: string,
-): Promise<{ host: Host; device: DoorbellDevice }> {
-  if (options.cluster) return startClusterHost(options, options.cluster, socket, mailbox);
-  if (options.plain) {
-    const server = createServer({ socketPath: socket, memory: { kind: 'memfd', size: 1 << 20 }, vectors: 1 });
-    await server.listen();
-    return {
-      host: { kind: 'plain', server },
-      device: { name: 'ivshmem', socketPath: socket, vectors: 1, size: 1 << 20, protocol: 'qemu' },
-    };
-  }
-  const nClients = Math.max(DEFAULT_CLIENTS, options.guests + 4);
-  const fabric = createFabric({ socketPath: socket, mailbox, nClients });
-  await fabric.listen();
-  return { host: { kind: 'fabric', fabric }, device: fabricDevice(socket, nClients) };
-}
-
-async function startClusterHost(
-  options: LabOptions,
-  cluster: ClusterOptions,
-  socket: string,
-  mailbox: string,
-): Promise<{ host: Host; device: DoorbellDevice }> {
-  // Loaded only for a cluster (and NATS's client only when it joins).
-  const { listenClusteredFabric, listenClusteredServer, tellClusterEvents } = await import('../cluster/index.js');
-  // What happens to the cluster is said where the lab speaks (its table's host column names the host).
-  const tell = (node: ClusterNode): void =>
-    tellClusterEvents(node, (level, text) => level !== 'debug' && options.print(`famez lab: ${text}`));
-  if (options.plain) {
-    const { server, node } = await listenClusteredServer(
-      { socketPath: socket, memory: { kind: 'memfd', size: 1 << 20 }, vectors: 1 },
-      cluster,
-    );
-    tell(node);
-    return {
-      host: { kind: 'plain', server, leave: () => node.close() },
-      device: { name: 'ivshmem', socketPath: socket, vectors: 1, size: 1 << 20, protocol: 'qemu' },
-    };
-  }
-  // Every host's mailbox has every slot: one size for all (the guests of all hosts share the ids).
-  if (options.guests > DEFAULT_CLIENTS)
-    throw new LabError(
-      `--cluster: at most ${DEFAULT_CLIENTS} guests in the whole cluster, not ${options.guests} on this host`,
-    );
-  const { fabric, node } = await listenClusteredFabric(
-    { socketPath: socket, mailbox, nClients: DEFAULT_CLIENTS },
-    cluster,
-  );
-  tell(node);
-  return { host: { kind: 'fabric', fabric, leave: () => node.close() }, device: fabricDevice(socket, DEFAULT_CLIENTS) };
 }
 
 /** The row of a guest, or undefined while it is not up: its link configured (fabric), its agent ready (plain). */
@@ -217,8 +154,10 @@ export async function runLab(options: LabOptions): Promise<number> {
         if (peer.credentials) ports.set(peer.credentials.pid, port.id);
       });
     const guard = onPath('setpriv') ? ['setpriv', '--pdeathsig', 'KILL'] : [];
+    // In a cluster, names unique across it: west-lab1 on host west.
+    const node = options.cluster && (options.cluster.node ?? defaultNodeName());
     for (let i = 1; i <= options.guests; i++) {
-      const name = `lab${i}`;
+      const name = node ? `${node}-lab${i}` : `lab${i}`;
       const vm = new LabVm(
         QEMU,
         {
@@ -244,7 +183,7 @@ export async function runLab(options: LabOptions): Promise<number> {
       stopped = true;
       return 0;
     }
-    labTable(rows).forEach((line) => options.print(line));
+    labTable(rows, node).forEach((line) => options.print(line));
     if (host.kind === 'fabric') options.print(`chat with them: ${command(['chat', '-S', files.socket])}`);
     else options.print(`a plain server (no mailbox): ${command(['client', '-S', files.socket])}`);
     if (web) options.print(`the fabric's page: ${web.url}/`);

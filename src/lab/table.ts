@@ -7,11 +7,14 @@ export interface GuestRow {
   console: string;
 }
 
-export function labTable(rows: readonly GuestRow[]): string[] {
+/** The guests' rows; in a cluster, `host` (this host's node name) is said on each. */
+export function labTable(rows: readonly GuestRow[], host?: string): string[] {
+  const where = (cell: string): string[] => (host === undefined ? [] : [cell]);
   const cells = [
-    ['port', 'nodename', 'CID', 'link', 'console'],
+    ['port', ...where('host'), 'nodename', 'CID', 'link', 'console'],
     ...rows.map((r) => [
       String(r.port ?? '-'),
+      ...where(host ?? ''),
       r.nodename,
       r.cid === undefined ? '-' : String(r.cid),
       r.link,

@@ -38,5 +38,5 @@ export function processesNaming(text: string): number[] {
 
 /** The table's rows, split into cells: port, nodename, CID, link, console. */
 export function tableRows(stdout: readonly string[]): string[][] {
-  return stdout.filter((line) => /^\d+\s+lab\d/.test(line)).map((line) => line.split(/\s+/));
+  return stdout.filter((line) => /^\d+\s+(\S+\s+)?(\S+-)?lab\d/.test(line)).map((line) => line.split(/\s+/));
 }
