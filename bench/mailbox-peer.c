@@ -67,9 +67,13 @@ static void wait_vector(int v) {
   must(n == sizeof count, "read");
 }
 
-/* Writes `text` into our slot (once it is free) and rings `to` on our vector. */
+static int64_t now_ns(void);
+
+/* Writes `text` into our slot (once it is free: a message not taken within 3 s is taken back, as FAME-Z's
+   peers do) and rings `to` on our vector. */
 static void send_text(int to, const char *text) {
-  while (*buflen(id) != 0) sched_yield();
+  int64_t deadline = now_ns() + 3000000000LL;
+  while (*buflen(id) != 0 && now_ns() < deadline) sched_yield();
   size_t length = strlen(text);
   memcpy(buf(id), text, length);
   __atomic_store_n(buflen(id), length, __ATOMIC_RELEASE);

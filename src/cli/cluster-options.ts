@@ -14,6 +14,7 @@ export const CLUSTER_OPTIONS = {
   node: { type: 'string' },
   'cluster-timeout': { type: 'string' },
   'cluster-max-hosts': { type: 'string' },
+  'cluster-replicas': { type: 'string' },
   'nats-user': { type: 'string' },
   'nats-creds': { type: 'string' },
   'nats-ca': { type: 'string' },
@@ -26,6 +27,7 @@ export const CLUSTER_HELP = `      --cluster URL        join one fabric across h
       --node NAME          this instance in the cluster (default the host name; unique)
       --cluster-timeout MS a host silent this long has left: its peers leave everywhere (default 5000)
       --cluster-max-hosts N  other hosts let in at most (default 64; what a rogue on NATS can make us keep)
+      --cluster-replicas N copies of the cluster's KV bucket on a NATS cluster (default 1; 3 on three servers)
       --nats-user USER     NATS user (password from FAMEZ_NATS_PASSWORD); or a token in FAMEZ_NATS_TOKEN
       --nats-creds FILE    NATS credentials file
       --nats-ca FILE, --nats-cert FILE, --nats-key FILE   TLS to NATS: CA, client certificate and key`;
@@ -59,6 +61,10 @@ export function planClusterOptions(
       values['cluster-max-hosts'] === undefined
         ? undefined
         : integer('--cluster-max-hosts', values['cluster-max-hosts'], 1, 1024),
+    replicas:
+      values['cluster-replicas'] === undefined
+        ? undefined
+        : integer('--cluster-replicas', values['cluster-replicas'], 1, 5),
     user: values['nats-user'],
     pass: values['nats-user'] === undefined ? undefined : env.FAMEZ_NATS_PASSWORD,
     token: env.FAMEZ_NATS_TOKEN,

@@ -143,11 +143,11 @@ async function connectNats(plan: ClusterPlan): Promise<NatsConnection> {
 async function openBucket(nc: NatsConnection, plan: ClusterPlan): Promise<KV> {
   const { Kvm } = await import('@nats-io/kv');
   try {
-    return await new Kvm(nc).create(`famez-${plan.name}`, { ttl: plan.timeoutMs, history: 1 });
+    return await new Kvm(nc).create(`famez-${plan.name}`, { ttl: plan.timeoutMs, history: 1, replicas: plan.replicas });
   } catch (error) {
     throw new ClusterError(
       `cluster ${plan.name}: cannot open its KV bucket famez-${plan.name} at ${plan.url}: ${(error as Error).message}: ` +
-        'start nats-server with JetStream (-js), and give every node the same --cluster-timeout',
+        'start nats-server with JetStream (-js), and give every node the same --cluster-timeout and --cluster-replicas',
     );
   }
 }

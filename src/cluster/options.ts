@@ -22,13 +22,15 @@ export interface ClusterOptions {
   timeoutMs?: number;
   /** Ids claimed ahead, so a joining peer never waits on NATS (default 2). */
   spareIds?: number;
+  /** Copies of the cluster's KV bucket on a NATS cluster (default 1; 3 on three servers survives one's loss). */
+  replicas?: number;
   /** Other hosts this one lets in at most (default 64): what a rogue on NATS can make it keep is bounded. */
   maxNodes?: number;
 }
 
 /** The options with every default filled in and every name checked. */
 export interface ClusterPlan
-  extends Required<Pick<ClusterOptions, 'url' | 'name' | 'node' | 'timeoutMs' | 'spareIds' | 'maxNodes'>> {
+  extends Required<Pick<ClusterOptions, 'url' | 'name' | 'node' | 'timeoutMs' | 'spareIds' | 'maxNodes' | 'replicas'>> {
   options: ClusterOptions;
   heartbeatMs: number;
 }
@@ -69,7 +71,11 @@ export function planCluster(options: ClusterOptions): ClusterPlan {
   const maxNodes = options.maxNodes ?? 64;
   if (!Number.isInteger(maxNodes) || maxNodes < 1 || maxNodes > 1024)
     throw new ClusterError(`most hosts ${maxNodes}: give 1..1024 (--cluster-max-hosts)`);
+  const replicas = options.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)
+    throw new ClusterError(`bucket replicas ${replicas}: give 1..5 (--cluster-replicas)`);
   return {
+    replicas,
     maxNodes,
     url: options.url,
     name,
