@@ -113,6 +113,7 @@ export class LazyCluster {
   /** For ServerOptions.reserved: every id until the node has joined and claimed its own. */
   readonly reserved = (id: number): boolean => this.#node?.reserved(id) ?? true;
   readonly noFreeId = (): string => this.#node?.noFreeId() ?? 'not in the cluster yet';
+  readonly moreIds = (): Promise<boolean> => this.#node?.moreIds() ?? Promise.resolve(false);
 
   get node(): ClusterNode | undefined {
     return this.#node;

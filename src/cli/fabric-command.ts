@@ -153,7 +153,12 @@ export async function runFabric(args: string[]): Promise<number> {
     const cluster =
       plan.cluster && new LazyCluster(plan.cluster, { kind: 'fabric', nClients, ids }, !!plan.fabric.switched);
     let clusterView: SwitchingSource | undefined;
-    const fabric = createFabric({ ...plan.fabric, reserved: cluster?.reserved, noFreeId: cluster?.noFreeId });
+    const fabric = createFabric({
+      ...plan.fabric,
+      reserved: cluster?.reserved,
+      noFreeId: cluster?.noFreeId,
+      moreIds: cluster?.moreIds,
+    });
     logFabricEvents(fabric, log, plan.verbosity);
     const service = {
       listen: () => fabric.listen(),

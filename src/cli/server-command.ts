@@ -166,6 +166,7 @@ export async function runServer(args: string[]): Promise<number> {
       forwarding: router,
       reserved: cluster?.reserved,
       noFreeId: cluster?.noFreeId,
+      moreIds: cluster?.moreIds,
     });
     logServerEvents(server, log);
     if (router) logFaults(router, log);

@@ -137,6 +137,7 @@ export async function listenClusteredFabric(
     ...options,
     reserved: (id) => node?.reserved(id) ?? true,
     noFreeId: () => node?.noFreeId() ?? 'not in the cluster yet',
+    moreIds: () => node?.moreIds() ?? Promise.resolve(false),
   });
   node = new ClusterNode(cluster, idSpace({ kind: 'fabric', nClients: fabric.layout.nClients, ids: options.ids }), {
     switched: fabric.router !== undefined,

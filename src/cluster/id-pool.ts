@@ -5,18 +5,19 @@
 import type { Claims } from './claims.js';
 import type { ClusterPlan } from './options.js';
 
-/** Why a joining peer finds no id: NATS out of reach, the range taken across the cluster, or spares on their way. */
+/** Why a joining peer finds no id: NATS out of reach, or every id held (by peers, and spares no host could give). */
 export function noFreeIdReason(
   plan: Pick<ClusterPlan, 'url' | 'name'>,
   { first, last }: { first: number; last: number },
   connected: boolean,
-  short: boolean | undefined,
+  held: { peers: number; spares: number },
 ): string {
   if (!connected)
     return `no cluster id free on this host: ids are claimed ahead from NATS at ${plan.url}, which is out of reach: the peer can join once NATS is back`;
-  if (short)
-    return `no cluster id free: every id from ${first} to ${last} is taken across cluster ${plan.name}: wait for peers to leave, or start with more ids`;
-  return `no cluster id free on this host yet: more are being claimed from NATS at ${plan.url}: try again in a moment`;
+  return (
+    `no cluster id free: ids ${first} to ${last} of cluster ${plan.name} are held, ${held.peers} by peers and ` +
+    `${held.spares} as spares no host gave up in time: wait for peers to leave, or start with more ids`
+  );
 }
 
 export interface IdPoolOptions {
@@ -26,6 +27,8 @@ export interface IdPoolOptions {
   random: boolean;
   /** Ids known to be held elsewhere now (remote peers). */
   heldElsewhere: (id: number) => boolean;
+  /** Hosts in the cluster, this one included: the free ids are shared among them as spares. */
+  hosts: () => number;
   warn: (kind: string, line: string) => void;
 }
 
@@ -120,10 +123,33 @@ export class IdPool {
     return this.#filling;
   }
 
-  async #fill(): Promise<void> {
-    const { claims, range, spare, random, heldElsewhere } = this.#options;
-    if (this.spare >= spare) return;
+  /**
+   * With no spare: claims one now if the range has a free id (a join waits for
+   * this). True when there is a spare after it.
+   */
+  async claimNow(): Promise<boolean> {
+    if (this.spare > 0) return true;
+    await this.#filling;
+    await this.#fill(1);
+    return this.spare > 0;
+  }
+
+  /** Another host is short: one of our spares is freed for it (true if there was one). */
+  giveSpare(): boolean {
+    const id = [...this.#owned].find((owned) => !this.#used.has(owned));
+    if (id === undefined) return false;
+    this.#owned.delete(id);
+    void this.#options.claims.releaseId(id).catch(() => {});
+    return true;
+  }
+
+  async #fill(wanted?: number): Promise<void> {
+    const { claims, range, random, heldElsewhere } = this.#options;
     const taken = await claims.takenIds();
+    // Spares shrink as the range fills: the free ids are shared among the hosts.
+    const free = range.last - range.first + 1 - taken.size + this.spare;
+    const spare = wanted ?? Math.min(this.#options.spare, Math.floor(free / this.#options.hosts()));
+    if (this.spare >= spare) return;
     const candidates: number[] = [];
     for (let id = range.first; id <= range.last && candidates.length < 4096; id++) {
       if (!taken.has(id) && !this.#owned.has(id) && !heldElsewhere(id)) candidates.push(id);
@@ -133,7 +159,7 @@ export class IdPool {
       if (this.#closed || this.spare >= spare) return;
       if (await claims.claimId(id)) this.#owned.add(id);
     }
-    this.#short = this.spare < spare;
+    this.#short = this.spare < spare && wanted === undefined;
     if (this.#short && !this.#closed)
       this.#options.warn(
         'spare-ids',

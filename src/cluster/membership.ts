@@ -13,6 +13,7 @@ interface RemoteNode {
   instance: string;
   lastSeen: number;
   peers: Map<number, RemotePeer>;
+  spares: number;
 }
 
 export interface MembershipHooks {
@@ -90,6 +91,18 @@ export class Membership {
     return this.#joining.has(node) || (this.#checking.get(node)?.size ?? 0) > 0;
   }
 
+  /** The node that says it holds the most spare ids, if any holds one; and how many all hold. */
+  spares(): { richest?: string; total: number } {
+    let richest: string | undefined;
+    let most = 0;
+    let total = 0;
+    for (const [node, remote] of this.#remotes) {
+      total += remote.spares;
+      if (remote.spares > most) [richest, most] = [node, remote.spares];
+    }
+    return { richest, total };
+  }
+
   /** Remote peers by id. */
   peers(): Map<number, { node: string; peer: RemotePeer }> {
     const all = new Map<number, { node: string; peer: RemotePeer }>();
@@ -107,6 +120,7 @@ export class Membership {
     }
     if (!remote) return this.#admit(state, now);
     remote.lastSeen = now;
+    remote.spares = state.spares ?? 0;
     const held = new Map(state.peers.map((peer) => [peer.id, peer]));
     for (const id of remote.peers.keys()) {
       if (!held.has(id)) this.#drop(state.node, remote, id, `peer ${id} left node ${state.node}`);
@@ -171,7 +185,7 @@ export class Membership {
             `cluster: node ${state.node} holds no name in the cluster's KV: ignored`,
           );
         }
-        this.#remotes.set(state.node, { instance: latest.instance, lastSeen: now, peers: new Map() });
+        this.#remotes.set(state.node, { instance: latest.instance, lastSeen: now, peers: new Map(), spares: 0 });
         this.#hooks.nodeAppeared(state.node);
         this.heard(latest, now);
       })

@@ -13,6 +13,7 @@ import { Claims } from './claims.js';
 import type { IdSpace } from './id-space.js';
 import { ClusterTraffic } from './traffic.js';
 import { IdPool, noFreeIdReason } from './id-pool.js';
+import { moreIds } from './more-ids.js';
 import { HostLinks, hostLinkName } from './links.js';
 import { Membership } from './membership.js';
 import { planCluster, type ClusterOptions, type ClusterPlan } from './options.js';
@@ -88,8 +89,20 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   /** For ServerOptions.reserved: every id this node has not claimed (all of them before join()). */
   readonly reserved = (id: number): boolean => this.#pool?.reserved(id) ?? true;
 
-  /** For ServerOptions.noFreeId: why a joining peer finds no id (this node gives only ids it claimed ahead). */
-  readonly noFreeId = (): string => noFreeIdReason(this.plan, this.#ids.range, this.#connected, this.#pool?.short);
+  /** For ServerOptions.noFreeId: why a joining peer finds no id, with who holds them (peers, spares). */
+  readonly noFreeId = (): string =>
+    noFreeIdReason(this.plan, this.#ids.range, this.#connected, {
+      peers: this.#localPeers().length + this.members.peers().size,
+      spares: (this.#pool?.spare ?? 0) + this.members.spares().total,
+    });
+
+  /** For ServerOptions.moreIds: with no spare here, a join waits for one (claimed now, or given by another host). */
+  readonly moreIds = (): Promise<boolean> => moreIds(this);
+
+  /** Another host is short of an id: one of this host's spares is freed for it. */
+  giveSpare(): void {
+    if (this.#pool?.giveSpare()) this.announce();
+  }
 
   get pool(): IdPool {
     if (!this.#pool) throw new Error('the cluster node has not joined');
@@ -120,6 +133,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         spare: plan.spareIds,
         random: this.#ids.random,
         heldElsewhere: (id) => this.members.ownerOf(id) !== undefined,
+        hosts: () => this.members.nodes.length + 1,
         warn: (kind, line) => this.warn(kind, line),
       });
       await this.#pool.fill();
@@ -147,11 +161,6 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     return this.members.ownerOf(id);
   }
 
-  /** Remote peers by id. */
-  remotePeers(): Map<number, { node: string; peer: RemotePeer }> {
-    return this.members.peers();
-  }
-
   /** Remote nodes by name. */
   get nodes(): string[] {
     return this.members.nodes;
@@ -164,7 +173,13 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
 
   /** Tells every node which peers this node holds now. */
   announce(): void {
-    const state: NodeState = { t: 'state', node: this.plan.node, instance: this.instance, peers: this.#localPeers() };
+    const state: NodeState = {
+      t: 'state',
+      node: this.plan.node,
+      instance: this.instance,
+      peers: this.#localPeers(),
+      spares: this.#pool?.spare ?? 0,
+    };
     this.publish(this.#subjects.all, state);
   }
 

@@ -54,7 +54,7 @@ export async function listenClusteredServer(
     switched: router !== undefined,
     ...deps,
   });
-  const server = createServer({ ...options, reserved: node.reserved, noFreeId: node.noFreeId });
+  const server = createServer({ ...options, reserved: node.reserved, noFreeId: node.noFreeId, moreIds: node.moreIds });
   const clustered = await listenClustered(node, server, () => attachServer(server, node, router));
   return { server, ...clustered };
 }

@@ -34,6 +34,7 @@ export interface TrafficNode {
   readonly subjects: ReturnType<typeof subjects>;
   announce(): void;
   announceSoon(): void;
+  giveSpare(): void;
   linkNames(): string[];
   localPeers(): RemotePeer[];
   publish(subject: string, message: WireMessage): void;
@@ -121,6 +122,9 @@ export class ClusterTraffic {
         return node.members.heard(message, node.clock.now());
       case 'hello':
         return node.announceSoon();
+      case 'give':
+        if (node.members.isMember(message.node)) node.giveSpare();
+        return;
       case 'bye':
         if (node.members.instanceOf(message.node) === message.instance)
           node.members.forget(message.node, `node ${message.node} left`);

@@ -18,6 +18,8 @@ export interface NodeState {
   /** Tells a restarted node from its previous run. */
   instance: string;
   peers: RemotePeer[];
+  /** Ids it holds as spares (another host short of one may ask it for one). */
+  spares?: number;
 }
 
 /** What one node sends another; `node` (the sender) is filled in when it is sent. */
@@ -71,6 +73,8 @@ export type WireMessage =
   | Batch
   | FaultMessage
   | { t: 'hello'; node: string }
+  /** A host short of an id asks one that holds spares to free one. */
+  | { t: 'give'; node: string }
   | { t: 'bye'; node: string; instance: string };
 
 /**
@@ -141,7 +145,10 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
           return 'a state message with bad names';
         peers.push({ id: p.id, nodename: p.nodename as string | undefined, cclass: p.cclass as string | undefined });
       }
-      return { t: 'state', node: m.node, instance: m.instance, peers };
+      if (m.spares !== undefined && !isCount(m.spares, MAX_NODE_PEERS)) return 'a state message with bad spares';
+      return m.spares === undefined
+        ? { t: 'state', node: m.node, instance: m.instance, peers }
+        : { t: 'state', node: m.node, instance: m.instance, peers, spares: m.spares };
     }
     case 'ring':
     case 'msg':
@@ -180,6 +187,8 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
     }
     case 'hello':
       return isName(m.node) ? { t: 'hello', node: m.node } : 'a bad hello';
+    case 'give':
+      return isName(m.node) ? { t: 'give', node: m.node } : 'a bad give';
     case 'bye':
       return isName(m.node) && isText(m.instance, 64) ? { t: 'bye', node: m.node, instance: m.instance } : 'a bad bye';
     default:

@@ -30,7 +30,10 @@ export type { FabricEvents, FabricMessage } from './fabric-events.js';
 export type FabricMode = SwitchMode | 'silent';
 
 export interface FabricOptions
-  extends Pick<ServerOptions, 'socketMode' | 'socketGroup' | 'admit' | 'maxQueue' | 'reserved' | 'noFreeId'> {
+  extends Pick<
+    ServerOptions,
+    'socketMode' | 'socketGroup' | 'admit' | 'maxQueue' | 'reserved' | 'noFreeId' | 'moreIds'
+  > {
   /** Default /tmp/ivshmsg_socket. */
   socketPath?: string;
   /** A name in /dev/shm or a path (default ivshmsg_mailbox). */
@@ -142,6 +145,7 @@ export class Fabric extends EventEmitter<FabricEvents> {
       maxQueue: options.maxQueue,
       reserved: options.reserved,
       noFreeId: options.noFreeId,
+      moreIds: options.moreIds,
     });
     server.on('peer-joining', (peer) => this.#joining(peer));
     server.on('peer-joined', (peer) => this.#joined(peer));

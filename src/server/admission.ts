@@ -22,6 +22,8 @@ export interface AdmissionContext extends JoinContext {
   /** Ids held elsewhere (another host of a cluster). */
   readonly reserved?: (id: number) => boolean;
   readonly noFreeId?: () => string;
+  /** No id is free here: more may come (a cluster claims one); true once one has. */
+  readonly moreIds?: () => Promise<boolean>;
   leave(id: number, reason: string): void;
   joining(peer: Peer): void;
   joined(peer: Peer): void;
@@ -29,7 +31,7 @@ export interface AdmissionContext extends JoinContext {
 }
 
 export function admit(fd: sys.Fd, context: AdmissionContext): void {
-  const { registry, switched } = context;
+  const { registry } = context;
   let credentials: sys.Credentials | undefined;
   try {
     credentials = sys.peerCredentials(fd);
@@ -46,9 +48,31 @@ export function admit(fd: sys.Fd, context: AdmissionContext): void {
     context.check?.(credentials) ??
     (registry.connected >= context.maxPeers ? `server full (${context.maxPeers} peers)` : undefined);
   if (refusal) return refuse(fd, context, credentials, refusal);
+  withId(fd, context, credentials, context.moreIds);
+}
+
+/** Gives the peer an id and joins it; with none free, waits once for `more` (the event loop goes on meanwhile). */
+function withId(
+  fd: sys.Fd,
+  context: AdmissionContext,
+  credentials: sys.Credentials,
+  more: (() => Promise<boolean>) | undefined,
+): void {
+  const { registry, switched } = context;
   const id = context.ids.allocate(
     (candidate) => registry.peers.has(candidate) || context.reserved?.(candidate) === true,
   );
+  if (id === undefined && more) {
+    void more()
+      .catch(() => false)
+      .then(() => {
+        const gone = whyNoPeer(fd);
+        if (!gone) return withId(fd, context, credentials, undefined);
+        sys.close(fd);
+        context.refused(credentials, gone);
+      });
+    return;
+  }
   if (id === undefined) {
     const { first, last } = context.ids.range;
     return refuse(

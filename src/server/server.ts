@@ -241,6 +241,7 @@ export class FamezServer extends EventEmitter<ServerEvents> {
       check: this.#options.admit,
       reserved: this.#options.reserved,
       noFreeId: this.#options.noFreeId,
+      moreIds: this.#options.moreIds,
       leave: (id, reason) => this.#leave(id, reason),
       joining: (peer) => this.emit('peer-joining', peer),
       joined: (peer) => this.emit('peer-joined', peer),

@@ -49,7 +49,7 @@ test("claims: a name or id is one node's; kept alive by refresh, lost to another
   assert.deepEqual([...(await b.takenIds())], [5]);
 });
 
-test('ids: spares are claimed ahead, replaced when used, released past the target; a full range says so', async () => {
+test('ids: spares are claimed ahead, replaced when used, shrink as the range fills, are given up to a host short of one', async () => {
   const clock = new ManualClock();
   const network = new MemoryNetwork(clock, TIMEOUT_MS);
   const warnings: string[] = [];
@@ -60,6 +60,7 @@ test('ids: spares are claimed ahead, replaced when used, released past the targe
       spare: 2,
       random: false,
       heldElsewhere: () => false,
+      hosts: () => 1,
       warn: (_kind, line) => warnings.push(line),
     });
   const a = pool('a');
@@ -74,15 +75,29 @@ test('ids: spares are claimed ahead, replaced when used, released past the targe
   const b = pool('b');
   await b.fill();
   assert.equal(b.owns(4), true);
-  assert.equal(b.short, true, 'one id left for b: short of its two spares');
-  assert.match(warnings.join('\n'), /only 1 spare ids could be claimed \(ids 1\.\.4 are nearly all taken\)/);
-  assert.match(
-    noFreeIdReason({ url: 'nats://x', name: 'unit' }, { first: 1, last: 4 }, true, true),
-    /every id from 1 to 4 is taken/,
+  assert.equal(b.short, false, 'one id left: the spares shrink to it, nobody is short');
+  assert.deepEqual(warnings, []);
+
+  assert.equal(
+    noFreeIdReason({ url: 'nats://x', name: 'unit' }, { first: 1, last: 4 }, true, { peers: 3, spares: 1 }),
+    'no cluster id free: ids 1 to 4 of cluster unit are held, 3 by peers and 1 as spares no host gave up in time: wait for peers to leave, or start with more ids',
   );
-  assert.match(noFreeIdReason({ url: 'nats://x', name: 'unit' }, { first: 1, last: 4 }, false, false), /out of reach/);
+  assert.match(
+    noFreeIdReason({ url: 'nats://x', name: 'unit' }, { first: 1, last: 4 }, false, { peers: 0, spares: 0 }),
+    /out of reach/,
+  );
   a.free(1);
   assert.equal(a.owns(1), false, 'past the target of two spares: released');
+  // A third host claims the free id at once; a fourth finds none, until a host with spares gives one up.
+  const c = pool('c');
+  assert.equal(await c.claimNow(), true);
+  const d = pool('d');
+  await d.fill();
+  assert.equal(await d.claimNow(), false);
+  assert.equal(a.giveSpare(), true);
+  await settle();
+  assert.equal(await d.claimNow(), true);
+  assert.equal(d.spare, 1);
 });
 
 test('batches: what is sent to one node in one turn leaves as one message', async () => {
