@@ -175,7 +175,7 @@ test('text output is FAME-Z\'s: This ID, Ready player, a message as %10s -> "%s"
     '-S',
     fabric.socketPath,
     '-c',
-    'ping server; wait message server; wait message server; who; dump',
+    'ping server; who; dump',
   ]);
   assert.equal(result.status, 0, result.stderr);
   const lines = result.stdout.split('\n');
@@ -235,12 +235,27 @@ test("wait message FROM waits for FROM only: `wait message 2` is peer 2 (not 2 s
     '-S',
     fabric.socketPath,
     '-c',
-    'ping server; wait message any 10; wait message any 10',
+    'rfc; wait message any 10',
   ]);
   assert.equal(any.status, 0, any.stdout + any.stderr);
+  assert.match(any.stdout, /Z-switch -> "Link CTL Peer-Attribute"/, "the switch's own request, after our link is configured");
   const bad = await famez(['chat', '-S', fabric.socketPath, '-c', 'wait message server 1 2']);
   assert.equal(bad.status, 1);
   assert.match(bad.stdout, /usage: wait message \[from\|any \[seconds\]\]/);
+});
+
+test("a command's answer is its own: ping is done at the pong, rfc at the CTL-Write; a wait gets neither, nor the ACK to the chat's own greeting", async (t) => {
+  const fabric = await startFabric(t);
+  const ping = await famez(['chat', '-S', fabric.socketPath, '-c', 'ping server; wait message server 1']);
+  assert.equal(ping.status, 1, ping.stdout);
+  assert.match(ping.stdout, /Z-switch -> "pong"[^]*timeout: no message from server within 1 s/);
+  const rfc = await famez(['chat', '-S', fabric.socketPath, '-c', 'rfc; dump']);
+  assert.equal(rfc.status, 0, rfc.stdout);
+  assert.match(rfc.stdout, /My CID0:SID0 = \d+00:27/, 'dump after rfc: the link is configured');
+  assert.match(rfc.stdout, /Peer attributes:\n \{'cclass': 'FabricSwitch'/, "and the switch's attributes are in");
+  const silent = await famez(['chat', '-S', fabric.socketPath, '-c', 'spoof 3 server ping; send server hello; wait message server 1']);
+  assert.equal(silent.status, 1, silent.stdout);
+  assert.doesNotMatch(silent.stdout, /pong/, "a spoofed ping's answer goes to the peer spoofed; a message that asks nothing waits for nothing");
 });
 
 test('against a plain ivshmem server: one line, exit 1', async (t) => {
