@@ -62,8 +62,6 @@ export async function runChat(args: string[]): Promise<number> {
     ],
     { event: 'ready', id: peer.id, nodename: peer.nodename, peers: peer.peers() },
   );
-  // A script's first command sees the switch's attributes, and a wait never gets their ACK.
-  await peer.greeting;
   const lost = new Promise<number>((resolve) =>
     peer.on('close', (error) => {
       print(error ? `The server was probably shut down: ${error.message}` : 'The server was probably shut down.', {
@@ -73,6 +71,8 @@ export async function runChat(args: string[]): Promise<number> {
       resolve(1);
     }),
   );
+  // A script's first command sees the switch's attributes, and a wait never gets their ACK.
+  await Promise.race([peer.greeting, lost]);
   try {
     return await runConsole({
       execute: (command) => console.execute(command),
