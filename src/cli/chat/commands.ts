@@ -5,6 +5,7 @@ import type { ChatMessage, FabricPeer } from '../../fabric/peer.js';
 import { linkRfc } from '../../fabric/link.js';
 import { CommandError, type Result } from '../console/commands.js';
 import { Wakeup } from '../console/wakeup.js';
+import { didYouMean } from '../nearest.js';
 
 export const CHAT_HELP_LINES = [
   'dest/src can be an id, a nodename, "server" (or "switch"), "all" or "others"',
@@ -22,6 +23,7 @@ export const CHAT_HELP_LINES = [
   'wait peer <id> [seconds]\n\twait until a peer is present',
 ].flatMap((entry) => entry.split('\n'));
 
+const CHAT_VERBS = ['help', 'dump', 'link', 'ping', 'quit', 'rfc', 'send', 'spoof', 'who', 'wait'];
 const DEFAULT_WAIT_SECONDS = 10;
 
 /** Python's repr of a dict of strings, as FAME-Z's dump prints it. */
@@ -92,7 +94,7 @@ export class ChatConsole {
       case 'exit':
         return { lines: [], quit: true };
       default:
-        throw new CommandError(`Unrecognized command "${verb}", try "help"`);
+        throw new CommandError(`Unrecognized command "${verb}"${didYouMean(verb, CHAT_VERBS)}, try "help"`);
     }
   }
 
