@@ -6,6 +6,7 @@ import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { NoServerError } from '../client/index.js';
 import { shellWord } from '../lab/qemu-args.js';
+import { knownSockets } from './known-sockets.js';
 
 function realpath(path: string): string | undefined {
   try {
@@ -56,7 +57,8 @@ export function famezCommand(args: string): string {
 }
 
 /**
- * Connects with `connecting`; where no server listens, the error names the
+ * Connects with `connecting`; where no server listens, the error lists the
+ * famez sockets that do exist (the path may be mistyped), then names the
  * command that starts the right one there (`famez fabric` for a chat), as
  * the user can run it.
  */
@@ -70,6 +72,10 @@ export async function hintingStart<T>(
   } catch (error) {
     if (!(error instanceof NoServerError)) throw error;
     const at = error.path === defaultPath ? '' : ` -S ${shellWord(error.path)}`;
-    throw new NoServerError(error.path, error.code, `start one with ${famezCommand(`${command}${at}`)}`);
+    const others = knownSockets().filter(({ path }) => path !== error.path);
+    const listed = others.length
+      ? `famez sockets here: ${others.map(({ path, what }) => `${shellWord(path)} (${what})`).join(', ')}: give one with -S; or `
+      : '';
+    throw new NoServerError(error.path, error.code, `${listed}start one with ${famezCommand(`${command}${at}`)}`);
   }
 }
