@@ -78,7 +78,7 @@ export async function runChat(args: string[]): Promise<number> {
       execute: (command) => console.execute(command),
       print,
       commands: values.command,
-      help: CHAT_HELP_LINES,
+      banner: [`famez chat on ${path}: type help for the commands, quit (or Ctrl-D) to leave`],
       prompt: () => `${peer.nodename}> `,
       lost,
     });
