@@ -11,7 +11,6 @@ import { MAIN } from './cli.js';
 
 const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
 /** A terminal line as the user sees it: without carriage returns and escape sequences. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are what is removed
 const seen = (line: string): string => line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
 
 test('on a terminal: a short banner (help on help); a message while typing redraws the prompt and the typed text', {
