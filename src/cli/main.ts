@@ -49,10 +49,15 @@ famez help <command> (or famez <command> --help) shows a command's options; fame
 
 function lookUp(name: string): (args: string[]) => Promise<number> {
   const found = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!found)
+  if (!found) {
+    const commands = Object.keys(COMMANDS);
+    const near = didYouMean(name, commands);
     throw new UsageError(
-      `famez: unknown command "${name}"${didYouMean(name, Object.keys(COMMANDS))} (commands: ${Object.keys(COMMANDS).join(', ')}; see famez --help)`,
+      near
+        ? `famez: unknown command "${name}"${near} (commands: ${commands.join(', ')}; see famez --help)`
+        : `famez: unknown command "${name}": use ${commands.join(', ')} (see famez --help)`,
     );
+  }
   return found.run;
 }
 

@@ -3,10 +3,8 @@
 // types goes above the prompt, which is drawn again with what was typed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { createFabric } from '../../src/fabric/index.js';
 import { LineProcess } from '../helpers/line-process.js';
-import { tempDir } from '../server/helpers.js';
+import { scratchFabric } from '../fabric/harness.js';
 import { MAIN } from './cli.js';
 
 const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
@@ -16,10 +14,7 @@ const seen = (line: string): string => line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '
 test('on a terminal: a short banner (help on help); a message while typing redraws the prompt and the typed text', {
   timeout: 30_000,
 }, async (t) => {
-  const dir = tempDir(t);
-  const fabric = createFabric({ socketPath: join(dir, 'sock'), mailbox: join(dir, 'mailbox') });
-  t.after(() => fabric.close());
-  await fabric.listen();
+  const fabric = await scratchFabric(t);
   const command = [process.execPath, MAIN, 'chat', '-S', fabric.socketPath].map(quote).join(' ');
   const tty = new LineProcess(t, 'famez chat on a pty', 'script', ['-qfec', command, '/dev/null']);
   const type = (keys: string): void => {
@@ -33,10 +28,12 @@ test('on a terminal: a short banner (help on help); a message while typing redra
   );
 
   type('hel');
-  // The echo of what was typed is on the terminal before the message comes.
+  // The echo of what was typed is on the terminal before the message comes (readline may echo key by key).
   await new Promise<void>((resolve) => {
+    let raw = '';
     const look = (chunk: Buffer): void => {
-      if (seen(chunk.toString()).includes('hel')) {
+      raw += chunk.toString();
+      if (seen(raw).includes('hel')) {
         tty.child.stdout.off('data', look);
         resolve();
       }

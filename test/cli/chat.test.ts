@@ -10,13 +10,10 @@ import { famezAsync as famez, Famez, MAIN } from './cli.js';
 import { LineProcess } from '../helpers/line-process.js';
 import { tempDir } from '../server/helpers.js';
 import { waitFor } from '../helpers/fds.js';
+import { scratchFabric } from '../fabric/harness.js';
 
-async function startFabric(t: TestContext, recycle = true): Promise<Fabric> {
-  const dir = tempDir(t);
-  const fabric = createFabric({ socketPath: join(dir, 'sock'), mailbox: join(dir, 'mailbox'), recycle });
-  t.after(() => fabric.close());
-  await fabric.listen();
-  return fabric;
+function startFabric(t: TestContext, recycle = true): Promise<Fabric> {
+  return scratchFabric(t, { recycle });
 }
 
 type Line = Record<string, unknown>;

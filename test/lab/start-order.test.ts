@@ -4,19 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { createFabric } from '../../src/fabric/index.js';
 import { JoinWatch, startInOrder } from '../../src/lab/start-order.js';
 import { MAIN } from '../cli/cli.js';
-import { tempDir } from '../server/helpers.js';
+import { scratchFabric } from '../fabric/harness.js';
 
 test('ports in name order: lab1, the slowest to connect, still gets the lowest port', {
   timeout: 60_000,
 }, async (t) => {
-  const dir = tempDir(t);
-  const fabric = createFabric({ socketPath: join(dir, 'sock'), mailbox: join(dir, 'mailbox') });
-  t.after(() => fabric.close());
-  await fabric.listen();
+  const fabric = await scratchFabric(t);
   const watch = new JoinWatch();
   fabric.on('port-joined', (port, peer) => peer.credentials && watch.joined(peer.credentials.pid, port.id));
   // Stand-ins for QEMU: lab1 takes longest to reach the socket, lab2 none (started together, lab2 would be port 1).
@@ -31,7 +26,7 @@ test('ports in name order: lab1, the slowest to connect, still gets the lowest p
         `sleep ${delays[i - 1]}; exec "$0" "$1" chat -S "$2" -c 'wait peer 99 60'`,
         process.execPath,
         MAIN,
-        join(dir, 'sock'),
+        fabric.socketPath,
       ]);
       const exited = new Promise((resolve) => child.once('close', resolve));
       return { name: `lab${i}`, pid: child.pid, exited, kill: () => child.kill() };
