@@ -40,3 +40,8 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
   const near = nearest(word, candidates);
   return near === undefined ? '' : `: did you mean ${near}?`;
 }
+
+/** A console's answer to a line it does not know: the nearest of its `verbs` to the first word, then help. */
+export function unknownCommand(line: string, verbs: Iterable<string>): string {
+  return `unknown command "${line}"${didYouMean(line.split(/\s+/)[0] ?? '', verbs)}: try help`;
+}
