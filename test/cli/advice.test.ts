@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createFabric } from '../../src/fabric/index.js';
+import { formatProcessId, processId } from '../../src/lab/process-id.js';
 import { famezAsync as famez } from './cli.js';
 import { tempDir } from '../server/helpers.js';
 
@@ -58,7 +59,7 @@ test('a mistyped socket: the famez sockets that exist (the running lab’s) come
 test('run through npx, the refusal of a second lab says npx famez lab down', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, '.famez-lab'), 'made by famez lab\n');
-  writeFileSync(join(dir, 'lab.pid'), `${process.pid}\n`);
+  writeFileSync(join(dir, 'lab.pid'), formatProcessId(processId(process.pid)!)); // this process stands for the running lab
   // The refusal comes before QEMU runs: a stand-in on PATH will do where QEMU is not installed.
   const bin = tempDir(t);
   writeFileSync(join(bin, 'qemu-system-x86_64'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
