@@ -170,7 +170,7 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
     const memory = this.client.memory;
     if (memory.size < 4096)
       throw new MailboxError(
-        `the shared memory has ${memory.size} bytes: no IVSHMSG mailbox (start a fabric with famez fabric)`,
+        `the shared memory has ${memory.size} bytes: no IVSHMSG mailbox: the server is not an IVSHMSG fabric`,
       );
     const globals = new Mailbox(memory.map(0, 4096)).globals();
     if (memory.size < globals.size)

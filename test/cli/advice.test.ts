@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as listenTcp } from 'node:net';
+import { createServer } from '../../src/index.js';
 import { join } from 'node:path';
 import { createFabric } from '../../src/fabric/index.js';
 import { formatProcessId, processId } from '../../src/lab/process-id.js';
@@ -13,7 +14,7 @@ import { famezAsync as famez } from './cli.js';
 import { tempDir } from '../server/helpers.js';
 
 test('--http on a port in use: famez fabric and famez server name the option to change (the lab says it in the same words)', async (t) => {
-  const taken = createServer();
+  const taken = listenTcp();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
   t.after(() => taken.close());
   const port = (taken.address() as { port: number }).port;
@@ -72,6 +73,17 @@ test('run through npx, the refusal of a second lab says npx famez lab down', asy
     ),
     lab.stderr,
   );
+});
+
+test('run through npx, a chat against a server that is no fabric says npx famez fabric', async (t) => {
+  const dir = tempDir(t);
+  const server = createServer({ socketPath: join(dir, 'sock'), memory: { kind: 'memfd', size: 1 << 16 }, vectors: 4 });
+  t.after(() => server.close());
+  await server.listen();
+  const env = { ...process.env, npm_lifecycle_event: 'npx' };
+  const chat = await famez(['chat', '-S', join(dir, 'sock'), '-c', 'who'], 10_000, env);
+  assert.equal(chat.status, 1);
+  assert.match(chat.stderr, /the server is not an IVSHMSG fabric \(start one with npx famez fabric\)\n$/);
 });
 
 test('a mistyped option, command or console command: did you mean the nearest one', async () => {

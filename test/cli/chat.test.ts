@@ -266,7 +266,7 @@ test('against a plain ivshmem server: one line, exit 1', async (t) => {
   assert.equal(result.status, 1);
   assert.match(
     result.stderr,
-    /^famez: no mailbox globals .*: the server is not an IVSHMSG fabric \(start one with famez fabric\)\n$/,
+    /^famez: no mailbox globals .*: the server is not an IVSHMSG fabric \(start one with .*main\.js fabric\)\n$/,
   );
   assert.equal(result.stdout, '');
 });
