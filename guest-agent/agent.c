@@ -75,20 +75,26 @@ static void post(uint32_t to, const char *text, int confirm) {
     snprintf(l->text, sizeof l->text, "%s", text);
 }
 
-/* Sends the next letter once our slot is free; takes it back after a second. */
-static void pump(void) {
-    size_t mine = slot(my_id);
-    if (sent_at >= 0 && rd64(&bell.mem, mine + BUFLEN_AT) != 0) {
-        if (now_ms() - sent_at < TAKE_BACK_MS) return;
+/* Confirms the message in our slot once taken (or takes it back after a second); 0 while it waits. */
+static int settle(void) {
+    if (sent_at < 0) return 1;
+    if (rd64(&bell.mem, slot(my_id) + BUFLEN_AT) != 0) {
+        if (now_ms() - sent_at < TAKE_BACK_MS) return 0;
         char name[NAME_SIZE];
         slot_name(in_slot.to, 0, name);
         say("warning peer %u (%s) did not take our message within %d ms: slot taken back", in_slot.to,
             name[0] ? name : "no nodename", TAKE_BACK_MS);
-    } else if (sent_at >= 0 && in_slot.confirm) {
+    } else if (in_slot.confirm) {
         say("sent to %u: %s", in_slot.to, in_slot.text);
     }
     sent_at = -1;
-    if (out_count == 0) return;
+    return 1;
+}
+
+/* Sends the next letter once our slot is free. */
+static void pump(void) {
+    size_t mine = slot(my_id);
+    if (!settle() || out_count == 0) return;
     struct letter *l = &outbox[out_head];
     in_slot = *l;
     out_head = (out_head + 1) % OUTBOX;
@@ -144,6 +150,7 @@ static void receive(uint32_t from) {
     for (uint64_t i = 0; i < len; i++) text[i] = bell.mem.at[s + BUF_OFFSET + i];
     text[len] = 0;
     wr64(&bell.mem, s + BUFLEN_AT, 0);   /* hand the slot back */
+    settle();   /* an answer comes after our message was taken: "sent to" first */
     char *ezt = strstr(text, "!EZT=");
     if (ezt) *ezt = 0;
     slot_name(from, 0, name);

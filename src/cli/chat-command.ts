@@ -71,12 +71,14 @@ export async function runChat(args: string[]): Promise<number> {
       resolve(1);
     }),
   );
+  // A script's first command sees the switch's attributes, and a wait never gets their ACK.
+  await Promise.race([peer.greeting, lost]);
   try {
     return await runConsole({
       execute: (command) => console.execute(command),
       print,
       commands: values.command,
-      help: CHAT_HELP_LINES,
+      banner: [`famez chat on ${path}: type help for the commands, quit (or Ctrl-D) to leave`],
       prompt: () => `${peer.nodename}> `,
       lost,
     });

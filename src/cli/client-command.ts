@@ -72,7 +72,7 @@ export async function runClient(args: string[]): Promise<number> {
       execute: (command) => console.execute(command),
       print,
       commands: values.command,
-      help: HELP_LINES,
+      banner: HELP_LINES, // QEMU's ivshmem-client shows its help at the start
       prompt: () => 'cmd> ',
       lost,
     });

@@ -4,7 +4,14 @@ import { createInterface } from 'node:readline';
 import { switchDiagram, type Fabric } from '../fabric/index.js';
 import type { FaultChange } from '../switching/faults.js';
 import type { SwitchingSource } from '../web/index.js';
-import { consoleSwitching, switchCommand, SWITCH_CONSOLE_HELP, type ConsoleSwitching } from './switching.js';
+import {
+  consoleSwitching,
+  switchCommand,
+  SWITCH_CONSOLE_HELP,
+  SWITCH_CONSOLE_VERBS,
+  type ConsoleSwitching,
+} from './switching.js';
+import { unknownCommand } from './nearest.js';
 
 interface ConsoleLinks {
   links: ConsoleSwitching;
@@ -55,7 +62,7 @@ export function runConsole(fabric: Fabric, cluster?: ConsoleLinks): Promise<void
       } else if (switching && switchCommand(switching.links, command, switching.apply, print)) {
         // a switching command: done
       } else if (command !== '') {
-        print(`unknown command "${command}": try help`);
+        print(unknownCommand(command, ['help', 'dump', 'quit', ...(switching ? SWITCH_CONSOLE_VERBS : [])]));
       }
       rl.prompt();
     });

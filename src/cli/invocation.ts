@@ -5,7 +5,9 @@
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { NoServerError } from '../client/index.js';
+import { MailboxError } from '../mailbox/index.js';
 import { shellWord } from '../lab/qemu-args.js';
+import { knownSockets } from './known-sockets.js';
 
 function realpath(path: string): string | undefined {
   try {
@@ -56,9 +58,11 @@ export function famezCommand(args: string): string {
 }
 
 /**
- * Connects with `connecting`; where no server listens, the error names the
+ * Connects with `connecting`; where no server listens, the error lists the
+ * famez sockets that do exist (the path may be mistyped), then names the
  * command that starts the right one there (`famez fabric` for a chat), as
- * the user can run it.
+ * the user can run it; a server that is no fabric where a fabric was wanted,
+ * the same command.
  */
 export async function hintingStart<T>(
   connecting: Promise<T>,
@@ -68,8 +72,14 @@ export async function hintingStart<T>(
   try {
     return await connecting;
   } catch (error) {
+    if (error instanceof MailboxError && command === 'fabric')
+      throw new MailboxError(`${error.message} (start one with ${famezCommand('fabric')})`);
     if (!(error instanceof NoServerError)) throw error;
     const at = error.path === defaultPath ? '' : ` -S ${shellWord(error.path)}`;
-    throw new NoServerError(error.path, error.code, `start one with ${famezCommand(`${command}${at}`)}`);
+    const others = knownSockets().filter(({ path }) => path !== error.path);
+    const listed = others.length
+      ? `famez sockets here: ${others.map(({ path, what }) => `${shellWord(path)} (${what})`).join(', ')}: give one with -S; or `
+      : '';
+    throw new NoServerError(error.path, error.code, `${listed}start one with ${famezCommand(`${command}${at}`)}`);
   }
 }

@@ -5,6 +5,7 @@
 // activity: 26 to 150 wake-ups in 10 s of an idle fabric; none without).
 import { createRequire } from 'node:module';
 import { runServer } from './server-command.js';
+import { didYouMean } from './nearest.js';
 import { UsageError } from './usage.js';
 
 /** Every command, in the order help lists them: `famez NAME ARGS` runs it, `famez help NAME` is `famez NAME --help`. */
@@ -48,10 +49,15 @@ famez help <command> (or famez <command> --help) shows a command's options; fame
 
 function lookUp(name: string): (args: string[]) => Promise<number> {
   const found = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!found)
+  if (!found) {
+    const commands = Object.keys(COMMANDS);
+    const near = didYouMean(name, commands);
     throw new UsageError(
-      `famez: unknown command "${name}": use ${Object.keys(COMMANDS).join(', ')} (see famez --help)`,
+      near
+        ? `famez: unknown command "${name}"${near} (commands: ${commands.join(', ')}; see famez --help)`
+        : `famez: unknown command "${name}": use ${commands.join(', ')} (see famez --help)`,
     );
+  }
   return found.run;
 }
 

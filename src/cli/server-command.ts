@@ -15,6 +15,7 @@ import {
   planSwitching,
   switchCommand,
   SWITCH_CONSOLE_HELP,
+  SWITCH_CONSOLE_VERBS,
   SWITCHING_HELP,
   SWITCHING_OPTIONS,
   logFaults,
@@ -23,6 +24,7 @@ import {
 } from './switching.js';
 import type { FaultChange } from '../switching/faults.js';
 import { choice, integer, parseOptions, UsageError, type Values } from './usage.js';
+import { unknownCommand } from './nearest.js';
 import { planWeb, webHelp, WEB_OPTIONS, withWeb, type WebPlan } from './web-options.js';
 import { routerSwitching, serverSource } from '../web/index.js';
 import type { ClusterOptions } from '../cluster/index.js';
@@ -282,7 +284,7 @@ function runSwitchConsole(links: ConsoleSwitching, apply: (change: FaultChange) 
       if (command === 'h' || command === 'help' || command === '?')
         print(`${SWITCH_CONSOLE_HELP}\nquit                     close every peer and stop`);
       else if (command !== '' && !switchCommand(links, command, apply, print))
-        print(`unknown command "${command}": try help`);
+        print(unknownCommand(command, ['help', 'quit', ...SWITCH_CONSOLE_VERBS]));
       rl.prompt();
     });
     rl.on('close', () => resolve());

@@ -60,6 +60,19 @@ export function planSwitching(command: string, values: SwitchingValues): Switchi
 }
 
 export const SWITCH_CONSOLE_HELP = FAULT_HELP.join('\n');
+/** The switching console's commands, for "did you mean". */
+export const SWITCH_CONSOLE_VERBS = [
+  'link',
+  'isolate',
+  'rejoin',
+  'latency',
+  'drop',
+  'rate',
+  'clear',
+  'faults',
+  'counters',
+  'routes',
+];
 
 /** What the console shows of the links: a Router, or a cluster's links (with a router's, when switched). */
 export interface ConsoleSwitching {

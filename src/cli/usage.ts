@@ -1,5 +1,6 @@
 // Command-line errors: one line naming what is wrong and what to do; exit 2.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { didYouMean } from './nearest.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -18,8 +19,13 @@ export function parseOptions<T extends Options>(command: string, args: string[],
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
     const option = /'([^']+)'/.exec(message)?.[1] ?? '';
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
-      throw new UsageError(`${command}: unknown option ${option.split(' ')[0]} (see ${command} --help)`);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const unknown = option.split(' ')[0] ?? '';
+      const known = unknown.startsWith('--') ? Object.keys(options).map((name) => `--${name}`) : [];
+      throw new UsageError(
+        `${command}: unknown option ${unknown}${didYouMean(unknown, known)} (see ${command} --help)`,
+      );
+    }
     if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
       throw new UsageError(`${command}: unexpected argument ${option} (see ${command} --help)`);
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')

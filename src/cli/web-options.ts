@@ -2,6 +2,7 @@
 // fabric`: the web server runs beside the service, starts after it and stops
 // before it.
 import {
+  cannotListen,
   createWebServer,
   isLoopback,
   parseListenAddress,
@@ -126,7 +127,7 @@ export function withWeb(service: Service, plan: WebPlan | undefined, sources: ()
         await web.listen();
       } catch (error) {
         await service.close();
-        throw new Error(`cannot serve http on ${plan.listen.host}:${plan.listen.port}: ${(error as Error).message}`);
+        throw new Error(cannotListen(plan.listen, error as Error));
       }
     },
     announce() {

@@ -20,6 +20,8 @@ export interface ChatMessage {
   text: string;
   body: string;
   tracker?: number;
+  /** It answered a request of ours (request(), or our own greeting of the switch). */
+  answered?: boolean;
 }
 
 export interface PeerEntry {

@@ -5,12 +5,15 @@
 import { EventEmitter } from 'node:events';
 import { connect, describeMemoryChange, type FamezClient } from '../client/index.js';
 import { geometry, Mailbox, MailboxError, MAX_MESSAGE, type Geometry } from '../mailbox/index.js';
+import { answerKinds, PendingAnswers } from './answers.js';
 import { Courier, type OutboxSlot } from './courier.js';
 import { linkAck, parseRequest, PEER_ATTRIBUTE_REQUEST, standaloneAck, type PeerAttributes } from './link.js';
 import { formatPayload, parsePayload } from './payload.js';
 import { DEFAULT_FABRIC_SOCKET } from './common.js';
-import type { FabricPeerEvents, FabricPeerOptions, OwnLink, PeerEntry } from './peer-types.js';
+import type { ChatMessage, FabricPeerEvents, FabricPeerOptions, OwnLink, PeerEntry } from './peer-types.js';
 export type { ChatMessage, FabricPeerEvents, FabricPeerOptions, OwnLink, PeerEntry } from './peer-types.js';
+
+type RequestOptions = { resetTracker?: boolean; timeoutMs?: number };
 
 export class FabricPeer extends EventEmitter<FabricPeerEvents> {
   readonly client: FamezClient;
@@ -25,6 +28,9 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
   /** The last nodename seen for each peer: a leaving peer's slot may be cleared before we hear it left. */
   readonly #known = new Map<number, string>();
   #tracker = 0;
+  readonly #answers = new PendingAnswers();
+  /** Settles when the switch has answered our greeting (its attributes are in), or did not in time. */
+  greeting: Promise<void> = Promise.resolve();
 
   private constructor(client: FamezClient, options: FabricPeerOptions) {
     super();
@@ -41,13 +47,13 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
       this.#known.delete(id);
     });
     client.on('disconnect', (error) => {
-      this.#closeCouriers();
+      this.#closeCouriers(error);
       this.emit('disconnect', error);
     });
     client.on('reconnect', (id) => {
       try {
         this.#attach();
-        this.#introduce();
+        this.greeting = this.#introduce();
         this.emit('reconnect', id);
       } catch (error) {
         client.close();
@@ -55,7 +61,7 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
       }
     });
     client.on('close', (error) => {
-      this.#closeCouriers();
+      this.#closeCouriers(error);
       this.emit('close', error);
     });
   }
@@ -70,7 +76,7 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
       client.close();
       throw error;
     }
-    peer.#introduce();
+    peer.greeting = peer.#introduce();
     return peer;
   }
 
@@ -100,11 +106,8 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
     return [...this.client.peers.keys()].sort((a, b) => a - b).map((id) => this.#entry(id));
   }
 
-  /**
-   * Sends `body` (with the next tracker) to `to`, from our slot or, to spoof,
-   * from `from`'s. Resolves once the receiver has taken it; rejects when it is
-   * too long, `to` is no peer, or the receiver does not take it in time.
-   */
+  /** Sends `body` (with the next tracker) to `to`, from our slot or `from`'s (spoof); resolves once taken,
+   *  rejects when too long, `to` is no peer, or the receiver does not take it in time. */
   send(to: number, body: string, options: { from?: number; resetTracker?: boolean } = {}): Promise<void> {
     return new Promise((resolve, reject) => {
       const from = options.from ?? this.id;
@@ -135,6 +138,20 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
     });
   }
 
+  /** send(), then for a request (ping, Link CTL Peer-Attribute, Link RFC) its answer, marked `answered`. */
+  async request(to: number, body: string, options: RequestOptions = {}): Promise<ChatMessage | undefined> {
+    const kinds = answerKinds(body);
+    const expected = kinds && this.#answers.expect(to, kinds, options.timeoutMs ?? 10_000, body);
+    try {
+      await this.send(to, body, options);
+    } catch (error) {
+      expected?.cancel(error as Error);
+      await expected?.answer.catch(() => undefined);
+      throw error;
+    }
+    return expected?.answer;
+  }
+
   /** Leaves the fabric: our names are cleared from our slot. */
   close(): void {
     this.#closeCouriers();
@@ -153,7 +170,7 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
     const memory = this.client.memory;
     if (memory.size < 4096)
       throw new MailboxError(
-        `the shared memory has ${memory.size} bytes: no IVSHMSG mailbox (start a fabric with famez fabric)`,
+        `the shared memory has ${memory.size} bytes: no IVSHMSG mailbox: the server is not an IVSHMSG fabric`,
       );
     const globals = new Mailbox(memory.map(0, 4096)).globals();
     if (memory.size < globals.size)
@@ -169,9 +186,13 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
     }
   }
 
-  #introduce(): void {
+  async #introduce(): Promise<void> {
     this.#mailbox.setNames(this.id, { nodename: this.nodename, cclass: this.cclass });
-    if (this.client.peers.has(this.serverId)) this.#answer(this.serverId, PEER_ATTRIBUTE_REQUEST);
+    if (!this.client.peers.has(this.serverId)) return;
+    const timeoutMs = this.#options.replyTimeoutMs ?? 10_000;
+    await this.request(this.serverId, PEER_ATTRIBUTE_REQUEST, { timeoutMs }).catch((error: Error) => {
+      if (this.client.connected) this.emit('warning', `the switch's attributes: ${error.message}`);
+    });
   }
 
   #entry(id: number): PeerEntry {
@@ -204,7 +225,8 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
     return courier;
   }
 
-  #closeCouriers(): void {
+  #closeCouriers(error?: Error): void {
+    this.#answers.close(new Error(`no answer: the connection closed${error ? ` (${error.message})` : ''}`));
     for (const courier of this.#couriers.values()) courier.close();
     this.#couriers.clear();
   }
@@ -226,7 +248,9 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
     }
     const { body, tracker } = parsePayload(text);
     if (tracker !== undefined) this.#tracker = tracker;
-    this.emit('message', { from, nodename: this.#entry(from).nodename, text, body, tracker });
+    const message: ChatMessage = { from, nodename: this.#entry(from).nodename, text, body, tracker };
+    if (this.#answers.take(message)) message.answered = true;
+    this.emit('message', message);
     this.#respond(from, body);
   }
 

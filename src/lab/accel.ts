@@ -43,5 +43,20 @@ export async function probeKvm(qemu: string, waitMs = 1500): Promise<{ ok: boole
     await exited;
     return { ok: true, why: '' };
   }
-  return { ok: false, why: err.trim().split('\n')[0] || 'QEMU with KVM exited at once' };
+  return { ok: false, why: qemuKvmProblem(err) };
+}
+
+/** QEMU's own reason, from its stderr: `QEMU: failed to set MSR ...` (its `error:` is KVM's, not the lab's). */
+export function qemuKvmProblem(stderr: string): string {
+  const line = stderr
+    .trim()
+    .split('\n')[0]
+    ?.replace(/^qemu-system-\w+: /, '')
+    .replace(/^error: /, '');
+  return `QEMU: ${line || 'it exited at once with KVM'}`;
+}
+
+/** What the lab says when it falls back: a note of why, not an error (the lab works, slower). */
+export function tcgNote(why: string): string {
+  return `note: KVM not usable here (${why}): using TCG, slower`;
 }

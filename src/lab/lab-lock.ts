@@ -156,8 +156,11 @@ function removeLabFiles(dir: string): void {
   }
 }
 
-/** Takes the state directory for this process; refuses when a live lab holds it. A dead lab's own files are cleared. */
-export function claimLabDir(dir: string): void {
+/**
+ * Takes the state directory for this process; refuses when a live lab holds
+ * it, naming `down`, the stop command as the user can type it. A dead lab's own files are cleared.
+ */
+export function claimLabDir(dir: string, down = 'famez lab down'): void {
   markLabDir(dir);
   const { pidFile } = labFiles(dir);
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -170,9 +173,7 @@ export function claimLabDir(dir: string): void {
     }
     const pid = runningLab(dir);
     if (pid !== undefined)
-      throw new LabError(
-        `a lab is already running in ${dir} (pid ${pid}): stop it with famez lab down, or use another --dir`,
-      );
+      throw new LabError(`a lab is already running in ${dir} (pid ${pid}): stop it with ${down}, or use another --dir`);
     removeLabFiles(dir);
   }
   throw new LabError(`cannot take ${pidFile}: another lab is starting there`);

@@ -5,24 +5,20 @@ import path from 'node:path';
 import type { ClusterOptions } from '../cluster/index.js';
 import { defaultNodeName } from '../cluster/options.js';
 import { formatSize, nextPowerOfTwo } from '../memory/size.js';
-import { probeKvm, type Accel } from './accel.js';
+import { probeKvm, tcgNote, type Accel } from './accel.js';
 import { ensureGuestImage } from './guest-image.js';
 import { claimLabDir, LabError, recordGuest, releaseLabDir } from './lab-lock.js';
 import { startHost, type Host } from './lab-host.js';
 import { labFiles } from './paths.js';
 import { labTable, type GuestRow } from './table.js';
+import { JoinWatch, startInOrder } from './start-order.js';
 import { LabVm } from './vm.js';
-import { createWebServer, fabricSource, serverSource, type ListenAddress, type WebServer } from '../web/index.js';
+import { fabricSource, serverSource, type WebServer } from '../web/index.js';
+import { serveLabWeb, type LabWeb } from './lab-web.js';
+
+export type { LabWeb } from './lab-web.js';
 
 export const QEMU = 'qemu-system-x86_64';
-
-/** Where and how the lab's page is served: the address, and the token and host names `--http-*` give. */
-export interface LabWeb {
-  listen: ListenAddress;
-  token?: string;
-  allowedHosts?: string[];
-  busyEventsPerSecond?: number;
-}
 
 export interface LabOptions {
   guests: number;
@@ -81,10 +77,10 @@ function prepareFam(fam: NonNullable<LabOptions['fam']>): void {
 }
 
 /** The row of a guest, or undefined while it is not up: its link configured (fabric), its agent ready (plain). */
-function guestRow(vm: LabVm, host: Host, ports: Map<number, number>): GuestRow | undefined {
+function guestRow(vm: LabVm, host: Host, ports: JoinWatch): GuestRow | undefined {
   const console = `socat - UNIX-CONNECT:${vm.plan.console}`;
   if (host.kind === 'fabric') {
-    const id = vm.pid === undefined ? undefined : ports.get(vm.pid);
+    const id = ports.get(vm.pid);
     const port = id === undefined ? undefined : host.fabric.ports.get(id);
     if (!port || port.linkState !== 'configured') return undefined;
     return { port: port.id, nodename: port.nodename, cid: port.cid, link: port.linkState, console };
@@ -97,7 +93,7 @@ function guestRow(vm: LabVm, host: Host, ports: Map<number, number>): GuestRow |
 async function waitUp(
   vms: LabVm[],
   host: Host,
-  ports: Map<number, number>,
+  ports: JoinWatch,
   timeoutMs: number,
   stop: Promise<unknown>,
 ): Promise<GuestRow[] | 'stopped'> {
@@ -131,52 +127,64 @@ export async function runLab(options: LabOptions): Promise<number> {
   if (!onPath(QEMU)) throw new LabError(`${QEMU} not found: install QEMU (Debian: apt-get install qemu-system-x86)`);
   const files = labFiles(options.dir);
   if (options.fam) prepareFam(options.fam);
-  claimLabDir(options.dir);
+  const command = options.command ?? ((words: string[]) => ['famez', ...words].join(' '));
+  const down = command(['lab', 'down', ...(options.dirGiven ? ['--dir', options.dir] : [])]);
+  claimLabDir(options.dir, down);
   const vms: LabVm[] = [];
   let host: Host | undefined;
   let web: WebServer | undefined;
   let stopped = false;
-  const command = options.command ?? ((words: string[]) => ['famez', ...words].join(' '));
   try {
     const image = await ensureGuestImage({ kernel: options.kernel, initrd: options.initrd });
     let accel = options.accel;
     if (!accel) {
       const kvm = await probeKvm(QEMU);
       accel = kvm.ok ? 'kvm' : 'tcg';
-      if (!kvm.ok) options.print(`famez lab: TCG (software emulation): ${kvm.why}`);
+      if (!kvm.ok) options.print(`famez lab: ${tcgNote(kvm.why)}`);
     }
     const started = await startHost(options, files.socket, files.mailbox);
     host = started.host;
-    if (options.http) web = await serveWeb(host, options.http);
-    const ports = new Map<number, number>(); // QEMU pid -> port id
+    if (options.http)
+      web = await serveLabWeb(
+        host.kind === 'fabric'
+          ? fabricSource(host.fabric, { options: { ids: 'lowest', recycle: true, switched: false } })
+          : serverSource(host.server),
+        options.http,
+      );
+    const ports = new JoinWatch();
     if (host.kind === 'fabric')
-      host.fabric.on('port-joined', (port, peer) => {
-        if (peer.credentials) ports.set(peer.credentials.pid, port.id);
-      });
+      host.fabric.on('port-joined', (port, peer) => peer.credentials && ports.joined(peer.credentials.pid, port.id));
+    else host.server.on('peer-joined', (peer) => peer.credentials && ports.joined(peer.credentials.pid, peer.id));
     const guard = onPath('setpriv') ? ['setpriv', '--pdeathsig', 'KILL'] : [];
     // In a cluster, names unique across it: west-lab1 on host west.
     const node = options.cluster && (options.cluster.node ?? defaultNodeName());
-    for (let i = 1; i <= options.guests; i++) {
-      const name = node ? `${node}-lab${i}` : `lab${i}`;
-      const vm = new LabVm(
-        QEMU,
-        {
-          name,
-          kernel: image.kernel,
-          initrd: image.initrd,
-          accel,
-          console: files.console(name),
-          log: files.log(name),
-          device: started.device,
-          fam: options.fam,
-        },
-        guard,
-      );
-      vms.push(vm);
-      recordGuest(options.dir, name, vm.pid);
-    }
+    const name = (i: number): string => (node ? `${node}-lab${i}` : `lab${i}`);
     options.print(
       `famez lab: ${options.guests} guest${options.guests === 1 ? '' : 's'} booting (${accel.toUpperCase()}) in ${options.dir}`,
+    );
+    // One at a time, so that the ports follow the names (lab1 the lowest).
+    await startInOrder(
+      options.guests,
+      (i) =>
+        new LabVm(
+          QEMU,
+          {
+            name: name(i),
+            kernel: image.kernel,
+            initrd: image.initrd,
+            accel,
+            console: files.console(name(i)),
+            log: files.log(name(i)),
+            device: started.device,
+            fam: options.fam,
+          },
+          guard,
+        ),
+      ports,
+      (vm) => {
+        vms.push(vm);
+        recordGuest(options.dir, vm.name, vm.pid);
+      },
     );
     const rows = await waitUp(vms, host, ports, options.bootTimeoutMs ?? 180_000, options.stop);
     if (rows === 'stopped') {
@@ -191,7 +199,7 @@ export async function runLab(options: LabOptions): Promise<number> {
       options.print(
         `fabric-attached memory: ${options.fam.path} (${formatSize(options.fam.size)}), in every guest: fam write OFF TEXT, fam read OFF LEN`,
       );
-    options.print(`stop: Ctrl-C, or ${command(['lab', 'down', ...(options.dirGiven ? ['--dir', options.dir] : [])])}`);
+    options.print(`stop: Ctrl-C, or ${down}`);
     await options.stop;
     stopped = true;
     return 0;
@@ -207,30 +215,6 @@ export async function runLab(options: LabOptions): Promise<number> {
         `famez lab: stopped ${vms.length} guest${vms.length === 1 ? '' : 's'} and the ${host?.kind === 'plain' ? 'server' : 'fabric'}, and removed what it made in ${options.dir}`,
       );
   }
-}
-
-/** The web server beside the lab's fabric or server, as `famez fabric --http` and `famez server --http` serve it. */
-async function serveWeb(host: Host, { listen, token, allowedHosts, busyEventsPerSecond }: LabWeb): Promise<WebServer> {
-  const source =
-    host.kind === 'fabric'
-      ? fabricSource(host.fabric, { options: { ids: 'lowest', recycle: true, switched: false } })
-      : serverSource(host.server);
-  const web = createWebServer({
-    source,
-    host: listen.host,
-    port: listen.port,
-    token,
-    allowedHosts,
-    busyEventsPerSecond,
-  });
-  try {
-    await web.listen();
-  } catch (error) {
-    throw new LabError(
-      `cannot serve http on ${listen.host}:${listen.port}: ${(error as Error).message}: choose another --http port`,
-    );
-  }
-  return web;
 }
 
 /** --fam SIZE[:FILE]: the size rounded up to a power of two (QEMU needs one). */

@@ -77,7 +77,7 @@ export class Mailbox {
     ) {
       throw new MailboxError(
         `no mailbox globals (slotsize ${slotsize}, buf_offset ${bufOffset}, nClients ${nClients}): ` +
-          'the server is not an IVSHMSG fabric (start one with famez fabric)',
+          'the server is not an IVSHMSG fabric',
       );
     }
     const layout = geometry(Number(nClients));

@@ -1,7 +1,14 @@
 export { createWebServer, WebServer, type WebOptions } from './web-server.js';
 export { serverSource, type SourceInfo } from './server-source.js';
 export { fabricSource, famezSystem } from './fabric-source.js';
-export { parseListenAddress, isLoopback, DEFAULT_HOST, FAMEZ_HTTP_PORT, type ListenAddress } from './listen-address.js';
+export {
+  cannotListen,
+  parseListenAddress,
+  isLoopback,
+  DEFAULT_HOST,
+  FAMEZ_HTTP_PORT,
+  type ListenAddress,
+} from './listen-address.js';
 export { readToken, TokenGate } from './auth.js';
 export { RequestGuard } from './request-guard.js';
 export { ENDPOINTS } from './api.js';

@@ -40,3 +40,17 @@ export function isLoopback(host: string): boolean {
     /^::ffff:127\./.test(bare)
   );
 }
+
+/** Why the web server could not listen, and what to do (one message for every command with --http). */
+export function cannotListen({ host, port }: ListenAddress, error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const advice =
+    code === 'EADDRINUSE'
+      ? `the port is in use (by another famez or another program): choose another with --http [ADDR:]PORT (0: any free port), or stop what listens there`
+      : code === 'EADDRNOTAVAIL'
+        ? 'no interface here has that address: give one of this machine, or only a PORT (127.0.0.1)'
+        : code === 'EACCES'
+          ? 'this user may not listen on a port below 1024: choose a higher one with --http'
+          : error.message;
+  return `cannot serve http on ${host}:${port}: ${advice}`;
+}

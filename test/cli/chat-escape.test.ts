@@ -2,12 +2,10 @@
 // characters escaped, so a peer cannot move the cursor, recolour the terminal
 // or forge a line; --json carries the text as it is.
 import { strict as assert } from 'node:assert';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { escapeControls } from '../../src/cli/terminal-text.js';
-import { createFabric } from '../../src/fabric/index.js';
 import { MailboxPeer } from '../fabric/mailbox-peer.js';
-import { tempDir } from '../server/helpers.js';
+import { scratchFabric } from '../fabric/harness.js';
 import { Famez } from './cli.js';
 
 test('escapeControls makes C0 but tab, DEL, C1, line separators and bidi overrides visible; other text is untouched', {
@@ -26,10 +24,7 @@ test('escapeControls makes C0 but tab, DEL, C1, line separators and bidi overrid
 test("famez chat escapes a peer's name and message on the terminal and keeps them raw in --json", {
   timeout: 30_000,
 }, async (t) => {
-  const dir = tempDir(t);
-  const fabric = createFabric({ socketPath: join(dir, 'sock'), mailbox: join(dir, 'mailbox') });
-  t.after(() => fabric.close());
-  await fabric.listen();
+  const fabric = await scratchFabric(t);
   const text = new Famez(t, ['chat', '-S', fabric.socketPath]);
   const json = new Famez(t, ['chat', '-S', fabric.socketPath, '--json']);
   const textId = Number(/This ID = +(\d+)/.exec(await text.line(/This ID = /))![1]);

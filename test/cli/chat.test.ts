@@ -10,13 +10,10 @@ import { famezAsync as famez, Famez, MAIN } from './cli.js';
 import { LineProcess } from '../helpers/line-process.js';
 import { tempDir } from '../server/helpers.js';
 import { waitFor } from '../helpers/fds.js';
+import { scratchFabric } from '../fabric/harness.js';
 
-async function startFabric(t: TestContext, recycle = true): Promise<Fabric> {
-  const dir = tempDir(t);
-  const fabric = createFabric({ socketPath: join(dir, 'sock'), mailbox: join(dir, 'mailbox'), recycle });
-  t.after(() => fabric.close());
-  await fabric.listen();
-  return fabric;
+function startFabric(t: TestContext, recycle = true): Promise<Fabric> {
+  return scratchFabric(t, { recycle });
 }
 
 type Line = Record<string, unknown>;
@@ -170,13 +167,7 @@ test('two chats and a fabric: ping, send both ways, spoof, who, dump, rfc, link,
 
 test('text output is FAME-Z\'s: This ID, Ready player, a message as %10s -> "%s" (n), who, dump', async (t) => {
   const fabric = await startFabric(t);
-  const result = await famez([
-    'chat',
-    '-S',
-    fabric.socketPath,
-    '-c',
-    'ping server; wait message server; wait message server; who; dump',
-  ]);
+  const result = await famez(['chat', '-S', fabric.socketPath, '-c', 'ping server; who; dump']);
   assert.equal(result.status, 0, result.stderr);
   const lines = result.stdout.split('\n');
   assert.deepEqual(lines.slice(0, 3), ['This ID =  1 (z01)', 'Active client list now complete', 'Ready player z01']);
@@ -230,17 +221,40 @@ test("wait message FROM waits for FROM only: `wait message 2` is peer 2 (not 2 s
   assert.equal(other.status, 1, other.stdout);
   assert.match(other.stdout, /Z-switch -> "pong"/, 'a message came, from the switch');
   assert.match(other.stdout, /timeout: no message from 2 within 0.5 s/);
-  const any = await famez([
+  const any = await famez(['chat', '-S', fabric.socketPath, '-c', 'rfc; wait message any 10']);
+  assert.equal(any.status, 0, any.stdout + any.stderr);
+  assert.match(
+    any.stdout,
+    /Z-switch -> "Link CTL Peer-Attribute"/,
+    "the switch's own request, after our link is configured",
+  );
+  const bad = await famez(['chat', '-S', fabric.socketPath, '-c', 'wait message server 1 2']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stdout, /usage: wait message \[from\|any \[seconds\]\]/);
+});
+
+test("a command's answer is its own: ping is done at the pong, rfc at the CTL-Write; a wait gets neither, nor the ACK to the chat's own greeting", async (t) => {
+  const fabric = await startFabric(t);
+  const ping = await famez(['chat', '-S', fabric.socketPath, '-c', 'ping server; wait message server 1']);
+  assert.equal(ping.status, 1, ping.stdout);
+  assert.match(ping.stdout, /Z-switch -> "pong"[^]*timeout: no message from server within 1 s/);
+  const rfc = await famez(['chat', '-S', fabric.socketPath, '-c', 'rfc; dump']);
+  assert.equal(rfc.status, 0, rfc.stdout);
+  assert.match(rfc.stdout, /My CID0:SID0 = \d+00:27/, 'dump after rfc: the link is configured');
+  assert.match(rfc.stdout, /Peer attributes:\n \{'cclass': 'FabricSwitch'/, "and the switch's attributes are in");
+  const silent = await famez([
     'chat',
     '-S',
     fabric.socketPath,
     '-c',
-    'ping server; wait message any 10; wait message any 10',
+    'spoof 3 server ping; send server hello; wait message server 1',
   ]);
-  assert.equal(any.status, 0, any.stdout + any.stderr);
-  const bad = await famez(['chat', '-S', fabric.socketPath, '-c', 'wait message server 1 2']);
-  assert.equal(bad.status, 1);
-  assert.match(bad.stdout, /usage: wait message \[from\|any \[seconds\]\]/);
+  assert.equal(silent.status, 1, silent.stdout);
+  assert.doesNotMatch(
+    silent.stdout,
+    /pong/,
+    "a spoofed ping's answer goes to the peer spoofed; a message that asks nothing waits for nothing",
+  );
 });
 
 test('against a plain ivshmem server: one line, exit 1', async (t) => {
@@ -252,7 +266,7 @@ test('against a plain ivshmem server: one line, exit 1', async (t) => {
   assert.equal(result.status, 1);
   assert.match(
     result.stderr,
-    /^famez: no mailbox globals .*: the server is not an IVSHMSG fabric \(start one with famez fabric\)\n$/,
+    /^famez: no mailbox globals .*: the server is not an IVSHMSG fabric \(start one with .*main\.js fabric\)\n$/,
   );
   assert.equal(result.stdout, '');
 });

@@ -54,7 +54,9 @@ test("famez fabric --switched on a terminal: isolate stops a peer's doorbells, f
   a.client.ring(b.id, a.id);
   await b.expect(a.id, 'lost');
   type('bogus 7');
-  await tty.line(/unknown command "bogus 7"/);
+  await tty.line(/unknown command "bogus 7": try help/);
+  type('fualts');
+  await tty.line(/unknown command "fualts": did you mean faults\?: try help/);
   type('quit');
   assert.deepEqual(await tty.exit(), { code: 0, signal: null });
 });

@@ -20,6 +20,15 @@ export interface Harness {
   done(): Promise<void>;
 }
 
+/** A fabric on a socket and mailbox in a scratch folder, closed at the test's end. */
+export async function scratchFabric(t: TestContext, options: FabricOptions = {}): Promise<Fabric> {
+  const dir = tempDir(t);
+  const fabric = createFabric({ socketPath: join(dir, 'sock'), mailbox: join(dir, 'mailbox'), ...options });
+  t.after(() => fabric.close());
+  await fabric.listen();
+  return fabric;
+}
+
 export async function start(t: TestContext, options: FabricOptions = {}): Promise<Harness> {
   const fds = fdBaseline();
   const dir = tempDir(t);

@@ -50,7 +50,11 @@ test('famez lab -n 2 --fam: chat, guest to guest, fabric-attached memory, a seco
     rows.map(([, name, cid, link]) => [name, Number(cid), link]).sort(),
     rows.map(([port, name]) => [name, Number(port) * 100, 'configured']).sort(),
   );
-  assert.deepEqual(rows.map((row) => row[1]).sort(), ['lab1', 'lab2']);
+  // Ports follow the names: the table, in port order, lists lab1 first.
+  assert.deepEqual(
+    rows.map((row) => row[1]),
+    ['lab1', 'lab2'],
+  );
   assert.match(lab.stdout.join('\n'), new RegExp(`socat - UNIX-CONNECT:${dir}/lab1\\.console`));
 
   // The page's line: the fabric's API lists both guests.
@@ -65,7 +69,7 @@ test('famez lab -n 2 --fam: chat, guest to guest, fabric-attached memory, a seco
   );
 
   // The printed chat command, typed into a shell elsewhere, pings both guests and gets pong from each.
-  const chat = await typed(`${chatCommand} -c 'ping lab1; wait message lab1 20; ping lab2; wait message lab2 20'`);
+  const chat = await typed(`${chatCommand} -c 'ping lab1; ping lab2'`);
   assert.equal(chat.status, 0, chat.stdout + chat.stderr);
   assert.match(chat.stdout, /lab1 -> "pong"/);
   assert.match(chat.stdout, /lab2 -> "pong"/);
@@ -84,6 +88,17 @@ test('famez lab -n 2 --fam: chat, guest to guest, fabric-attached memory, a seco
     30_000,
     100,
   );
+  // A console's lines in the order things happened: lab2 takes the ping ("sent to"), then its pong comes.
+  for (let i = 0; i < 5; i++) {
+    const before = consoleLog(dir, 'lab1').length;
+    const since = () => consoleLog(dir, 'lab1').slice(before);
+    await typeOn(path.join(dir, 'lab1.console'), 'ping lab2');
+    await waitFor(() => /\(lab2\): pong/.test(since()), since, 30_000, 100);
+    const lines = since().split('\n');
+    const sent = lines.findIndex((line) => /famez: sent to \d+: ping/.test(line));
+    const pong = lines.findIndex((line) => /famez: from \d+ \(lab2\): pong/.test(line));
+    assert.ok(sent >= 0 && sent < pong, `"sent to" before the pong:\n${since()}`);
+  }
   await typeOn(path.join(dir, 'lab1.console'), 'fam write 64 fabric memory');
   await waitFor(
     () => consoleLog(dir, 'lab1').includes('famez: fam wrote 13 bytes at 64'),
@@ -103,8 +118,9 @@ test('famez lab -n 2 --fam: chat, guest to guest, fabric-attached memory, a seco
   const second = await famezAsync(['lab', '-n', '1', '--tcg', '--dir', dir], 30_000);
   assert.equal(second.status, 1);
   assert.match(second.stderr, new RegExp(`a lab is already running in ${dir} \\(pid ${lab.pid}\\)`));
+  assert.ok(second.stderr.includes(`stop it with ${shellLine([MAIN, 'lab', 'down', '--dir', dir])}`), second.stderr);
   assert.ok(lab.running);
-  const again = await famezAsync(['chat', '-S', socket, '-c', 'ping lab2; wait message lab2 20'], 60_000);
+  const again = await famezAsync(['chat', '-S', socket, '-c', 'ping lab2'], 60_000);
   assert.match(again.stdout, /lab2 -> "pong"/);
 
   // famez lab down: the lab exits 0 and leaves nothing behind; the FAM file keeps what was written.

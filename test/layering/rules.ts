@@ -25,6 +25,7 @@ export const FABRIC_PEER_FILES = [
   'src/fabric/peer.ts',
   'src/fabric/peer-names.ts',
   'src/fabric/peer-types.ts',
+  'src/fabric/answers.ts',
   'src/fabric/courier.ts',
   'src/fabric/link.ts',
   'src/fabric/payload.ts',

@@ -5,6 +5,7 @@ import type { ChatMessage, FabricPeer } from '../../fabric/peer.js';
 import { linkRfc } from '../../fabric/link.js';
 import { CommandError, type Result } from '../console/commands.js';
 import { Wakeup } from '../console/wakeup.js';
+import { didYouMean } from '../nearest.js';
 
 export const CHAT_HELP_LINES = [
   'dest/src can be an id, a nodename, "server" (or "switch"), "all" or "others"',
@@ -12,16 +13,17 @@ export const CHAT_HELP_LINES = [
   'h[elp]\n\tthis message',
   "d[ump]\n\tpeers, our link and the switch's attributes",
   'l[ink] ARGS\n\tsend "Link ARGS" to the switch (such as: link CTL Peer-Attribute)',
-  'p[ing] dest\n\tshorthand for "send dest ping"',
+  'p[ing] dest\n\tshorthand for "send dest ping"; done when the pong comes',
   'q[uit]\n\tleave',
   'r[fc]\n\tsend "Link RFC TTC=27us" to the switch',
-  's[end] dest [text...]\n\tsend text from this client',
+  's[end] dest [text...]\n\tsend text from this client; a request (ping, Link ...) is done when answered',
   "sp[oof] src dest [text...]\n\tlike send, from another peer's slot",
   'w[ho]\n\tlist all peers',
-  'wait message [from|any [seconds]]\n\twait for a message (from that sender only) not yet waited for',
+  'wait message [from|any [seconds]]\n\twait for a message (from that sender only) no command took as its answer',
   'wait peer <id> [seconds]\n\twait until a peer is present',
 ].flatMap((entry) => entry.split('\n'));
 
+const CHAT_VERBS = ['help', 'dump', 'link', 'ping', 'quit', 'rfc', 'send', 'spoof', 'who', 'wait'];
 const DEFAULT_WAIT_SECONDS = 10;
 
 /** Python's repr of a dict of strings, as FAME-Z's dump prints it. */
@@ -39,6 +41,8 @@ export class ChatConsole {
   constructor(peer: FabricPeer) {
     this.#peer = peer;
     peer.on('message', (message) => {
+      // An answer is its command's (or the chat's own greeting's): a wait takes only the rest.
+      if (message.answered) return;
       this.#unwaited.push(message);
       if (this.#unwaited.length > 1000) this.#unwaited.shift();
       this.#wakeup.notify();
@@ -90,7 +94,7 @@ export class ChatConsole {
       case 'exit':
         return { lines: [], quit: true };
       default:
-        throw new CommandError(`Unrecognized command "${verb}", try "help"`);
+        throw new CommandError(`Unrecognized command "${verb}"${didYouMean(verb, CHAT_VERBS)}, try "help"`);
     }
   }
 
@@ -120,7 +124,9 @@ export class ChatConsole {
     let resetTracker = true;
     for (const to of this.targets(dest)) {
       try {
-        await this.#peer.send(to, body, { from: from?.[0], resetTracker });
+        // Our own requests are done when answered; a spoofed one's answer goes to the peer spoofed.
+        if (from) await this.#peer.send(to, body, { from: from[0], resetTracker });
+        else await this.#peer.request(to, body, { resetTracker, timeoutMs: DEFAULT_WAIT_SECONDS * 1000 });
       } catch (error) {
         failures.push((error as Error).message);
       }

@@ -5,6 +5,7 @@ import { MemoryCutError } from '../../client/memory.js';
 import { hexdump } from './hexdump.js';
 import { splitWords, type Word } from './split.js';
 import { Wakeup } from './wakeup.js';
+import { didYouMean } from '../nearest.js';
 
 export interface Result {
   /** What a person reads, line by line. */
@@ -31,6 +32,7 @@ export const HELP_LINES = [
   'quit: leave',
 ];
 
+const VERBS = ['help', 'dump', 'int', 'read', 'write', 'fill', 'wait', 'quit'];
 const DEFAULT_WAIT_SECONDS = 10;
 const MAX_READ = 1 << 20;
 
@@ -88,7 +90,7 @@ export class Console {
       case 'exit':
         return { lines: [], quit: true };
       default:
-        throw new CommandError('invalid command, type help');
+        throw new CommandError(`invalid command${didYouMean(verb?.text ?? '', VERBS)}, type help`);
     }
   }
 

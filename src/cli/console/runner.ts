@@ -1,7 +1,7 @@
 // Running a console: interactive on a terminal (line editing, history), or a
 // script from -c or stdin in which the first failing command ends the run
 // with status 1. Output is text lines, or one JSON line each with --json.
-import { createInterface } from 'node:readline';
+import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
 import { CommandError, type Result } from './commands.js';
 import { splitCommands } from './split.js';
 
@@ -11,8 +11,23 @@ export type Output = (text: string | string[], json: Record<string, unknown>) =>
 export function output(json: boolean): Output {
   return (text, object) => {
     const lines = json ? [JSON.stringify(object)] : [text].flat();
-    if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+    if (lines.length > 0) write(`${lines.join('\n')}\n`);
   };
+}
+
+/** The prompt while it waits for input: what events print then goes above it. */
+let waiting: Interface | undefined;
+
+/** Readline's way for a line that comes while the user types: clear the prompt, print, redraw it with what was typed. */
+function write(text: string): void {
+  if (!waiting) {
+    process.stdout.write(text);
+    return;
+  }
+  clearLine(process.stdout, 0);
+  cursorTo(process.stdout, 0);
+  process.stdout.write(text);
+  waiting.prompt(true);
 }
 
 export interface ConsoleRun {
@@ -22,7 +37,7 @@ export interface ConsoleRun {
   /** -c's commands; else stdin (a script, or interactive on a terminal). */
   commands?: string;
   /** Interactive only: shown once at the start, and the prompt. */
-  help?: readonly string[];
+  banner?: readonly string[];
   prompt: () => string;
   /** Settles with the status when the connection is lost for good. */
   lost: Promise<number>;
@@ -80,19 +95,23 @@ async function* stdinCommands(): AsyncGenerator<string> {
 
 /** The interactive console: readline gives line editing and history. */
 async function prompt(run: ConsoleRun, one: (command: string) => Promise<boolean | 'quit'>): Promise<number> {
-  if (run.help) process.stdout.write(`${run.help.join('\n')}\n`);
+  if (run.banner) process.stdout.write(`${run.banner.join('\n')}\n`);
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: run.prompt(), historySize: 1000 });
   rl.prompt();
+  waiting = rl;
   try {
     for await (const line of rl) {
+      waiting = undefined;
       for (const command of splitCommands(line)) {
         if ((await one(command)) === 'quit') return 0;
       }
       rl.setPrompt(run.prompt());
       rl.prompt();
+      waiting = rl;
     }
     return 0;
   } finally {
+    waiting = undefined;
     rl.close();
   }
 }
