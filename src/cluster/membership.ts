@@ -4,7 +4,10 @@
 // the KV says the node holds its id (an id this node or a third one holds is
 // refused). Everything is bounded: nodes, peers per node, checks under way.
 import { TokenBucket } from '../switching/token-bucket.js';
-import type { NodeState, RemotePeer } from './wire.js';
+import type { Beat, NodeState, PeerChanges, RemotePeer } from './wire.js';
+
+/** What a small message from a node says of what is known here: all of it, a change missed, or nothing of the node. */
+export type Heard = 'current' | 'behind' | 'unknown';
 
 /** New nodes checked in the KV a second at most (after a first burst of --cluster-max-hosts). */
 const NODE_CHECKS_PER_SECOND = 20;
@@ -14,6 +17,8 @@ interface RemoteNode {
   lastSeen: number;
   peers: Map<number, RemotePeer>;
   spares: number;
+  /** The version of its peer list known here. */
+  version: number;
 }
 
 export interface MembershipHooks {
@@ -91,14 +96,14 @@ export class Membership {
     return this.#joining.has(node) || (this.#checking.get(node)?.size ?? 0) > 0;
   }
 
-  /** The node that says it holds the most spare ids, if any holds one; and how many all hold. */
-  spares(): { richest?: string; total: number } {
+  /** The node (not in `besides`) that says it holds the most spare ids, if any holds one; and how many all hold. */
+  spares(besides: ReadonlySet<string> = new Set()): { richest?: string; total: number } {
     let richest: string | undefined;
     let most = 0;
     let total = 0;
     for (const [node, remote] of this.#remotes) {
       total += remote.spares;
-      if (remote.spares > most) [richest, most] = [node, remote.spares];
+      if (remote.spares > most && !besides.has(node)) [richest, most] = [node, remote.spares];
     }
     return { richest, total };
   }
@@ -121,27 +126,58 @@ export class Membership {
     if (!remote) return this.#admit(state, now);
     remote.lastSeen = now;
     remote.spares = state.spares ?? 0;
+    remote.version = state.version ?? 0;
     const held = new Map(state.peers.map((peer) => [peer.id, peer]));
     for (const id of remote.peers.keys()) {
       if (!held.has(id)) this.#drop(state.node, remote, id, `peer ${id} left node ${state.node}`);
     }
-    for (const peer of held.values()) {
-      const owner = this.#owners.get(peer.id);
-      if (!this.#hooks.inRange(peer.id)) {
-        this.#hooks.warn(
-          'id-range',
-          `cluster: node ${state.node} says it holds id ${peer.id}, outside the cluster's ids: ignored`,
-        );
-      } else if ((owner !== undefined && owner !== state.node) || this.#hooks.ownsId(peer.id)) {
-        this.#hooks.warn(
-          'id-taken',
-          `cluster: node ${state.node} says it holds id ${peer.id}, which ${owner ?? 'this node'} holds: ignored`,
-        );
-      } else if (remote.peers.has(peer.id)) {
-        this.#add(state.node, remote, peer);
-      } else {
-        void this.#checkClaim(state.node, remote, peer);
-      }
+    for (const peer of held.values()) this.#consider(state.node, remote, peer);
+  }
+
+  /** A node's heartbeat: alive, and whether its peer list here is current. */
+  beat(beat: Beat, now: number): Heard {
+    const remote = this.#current(beat.node, beat.instance);
+    if (!remote) return 'unknown';
+    remote.lastSeen = now;
+    remote.spares = beat.spares;
+    return beat.version === remote.version ? 'current' : 'behind';
+  }
+
+  /** A node's peers changed: applied when it follows the version known here. */
+  changes(changes: PeerChanges, now: number): Heard {
+    const remote = this.#current(changes.node, changes.instance);
+    if (!remote) return 'unknown';
+    if (changes.version !== remote.version + 1) return 'behind';
+    remote.lastSeen = now;
+    remote.version = changes.version;
+    for (const id of changes.removed)
+      if (remote.peers.has(id)) this.#drop(changes.node, remote, id, `peer ${id} left node ${changes.node}`);
+    for (const peer of changes.added) this.#consider(changes.node, remote, peer);
+    return 'current';
+  }
+
+  #current(node: string, instance: string): RemoteNode | undefined {
+    const remote = this.#remotes.get(node);
+    return remote?.instance === instance ? remote : undefined;
+  }
+
+  /** A peer a node says it holds: taken once the KV agrees, unless it is outside the range or held by another. */
+  #consider(node: string, remote: RemoteNode, peer: RemotePeer): void {
+    const owner = this.#owners.get(peer.id);
+    if (!this.#hooks.inRange(peer.id)) {
+      this.#hooks.warn(
+        'id-range',
+        `cluster: node ${node} says it holds id ${peer.id}, outside the cluster's ids: ignored`,
+      );
+    } else if ((owner !== undefined && owner !== node) || this.#hooks.ownsId(peer.id)) {
+      this.#hooks.warn(
+        'id-taken',
+        `cluster: node ${node} says it holds id ${peer.id}, which ${owner ?? 'this node'} holds: ignored`,
+      );
+    } else if (remote.peers.has(peer.id)) {
+      this.#add(node, remote, peer);
+    } else {
+      void this.#checkClaim(node, remote, peer);
     }
   }
 
@@ -185,7 +221,13 @@ export class Membership {
             `cluster: node ${state.node} holds no name in the cluster's KV: ignored`,
           );
         }
-        this.#remotes.set(state.node, { instance: latest.instance, lastSeen: now, peers: new Map(), spares: 0 });
+        this.#remotes.set(state.node, {
+          instance: latest.instance,
+          lastSeen: now,
+          peers: new Map(),
+          spares: 0,
+          version: 0,
+        });
         this.#hooks.nodeAppeared(state.node);
         this.heard(latest, now);
       })

@@ -82,6 +82,8 @@ export class MemoryBus implements ClusterBus {
   readonly #status: ((up: boolean) => void)[] = [];
   #up = true;
   #closed = false;
+  /** Messages on matching subjects are lost on their way here (a test's lossy network; the status stays up). */
+  losing?: (subject: string) => boolean;
 
   constructor(network: MemoryNetwork, permissions: Permissions) {
     this.#network = network;
@@ -119,7 +121,7 @@ export class MemoryBus implements ClusterBus {
 
   /** @internal */
   receive(subject: string, data: Uint8Array): void {
-    if (!this.#up || this.#closed) return;
+    if (!this.#up || this.#closed || this.losing?.(subject)) return;
     for (const s of this.#subscriptions) if (subjectMatches(s.subject, subject)) s.receive(subject, data);
   }
 

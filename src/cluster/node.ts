@@ -7,19 +7,20 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { FaultChange } from '../switching/faults.js';
 import { peerLinkName, peerOfLink } from '../switching/topology.js';
+import { Announcer } from './announcer.js';
 import { Batches } from './batches.js';
 import { systemClock, type Clock, type ClusterBus, type Timer } from './bus.js';
 import { Claims } from './claims.js';
 import type { IdSpace } from './id-space.js';
 import { ClusterTraffic } from './traffic.js';
-import { IdPool, noFreeIdReason } from './id-pool.js';
-import { moreIds } from './more-ids.js';
+import { IdPool } from './id-pool.js';
+import { moreIds, noFreeIdOf } from './more-ids.js';
 import { HostLinks, hostLinkName } from './links.js';
 import { Membership } from './membership.js';
 import { planCluster, type ClusterOptions, type ClusterPlan } from './options.js';
 export type { ClusterNodeDeps, ClusterNodeEvents } from './node-types.js';
 import type { ClusterNodeDeps, ClusterNodeEvents } from './node-types.js';
-import { subjects, type Directed, type NodeState, type RemotePeer, type WireMessage, encodeWire } from './wire.js';
+import { subjects, type Directed, type RemotePeer, type WireMessage, encodeWire } from './wire.js';
 
 export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly plan: ClusterPlan;
@@ -32,6 +33,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly #subjects: ReturnType<typeof subjects>;
   readonly members: Membership;
   readonly #traffic: ClusterTraffic;
+  readonly #announcer: Announcer;
   readonly #batches = new Batches((node, items) =>
     this.publish(
       this.#subjects.to(node),
@@ -58,6 +60,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.#deps = deps;
     this.#ids = ids;
     this.#subjects = subjects(this.plan.name, this.plan.node);
+    this.#announcer = new Announcer(this.plan.node, this.instance);
     this.members = new Membership(
       {
         ownsId: (id) => this.pool.owns(id),
@@ -90,18 +93,14 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly reserved = (id: number): boolean => this.#pool?.reserved(id) ?? true;
 
   /** For ServerOptions.noFreeId: why a joining peer finds no id, with who holds them (peers, spares). */
-  readonly noFreeId = (): string =>
-    noFreeIdReason(this.plan, this.#ids.range, this.#connected, {
-      peers: this.#localPeers().length + this.members.peers().size,
-      spares: (this.#pool?.spare ?? 0) + this.members.spares().total,
-    });
+  readonly noFreeId = (): string => noFreeIdOf(this, this.#ids.range);
 
   /** For ServerOptions.moreIds: with no spare here, a join waits for one (claimed now, or given by another host). */
   readonly moreIds = (): Promise<boolean> => moreIds(this);
 
   /** Another host is short of an id: one of this host's spares is freed for it. */
   giveSpare(): void {
-    if (this.#pool?.giveSpare()) this.announce();
+    this.#pool?.giveSpare();
   }
 
   get pool(): IdPool {
@@ -152,7 +151,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     for (const subject of this.#subjects.listen) bus.subscribe(subject, (s, data) => this.#traffic.receive(s, data));
     bus.onStatus((up) => this.#status(up));
     this.publish(this.#subjects.all, { t: 'hello', node: this.plan.node });
-    this.announce();
+    this.announceFull();
     this.#beatLater();
   }
 
@@ -171,16 +170,15 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     return this.#localPeers();
   }
 
-  /** Tells every node which peers this node holds now. */
+  /** Tells every node what changed in the peers this node holds (nothing if nothing did). */
   announce(): void {
-    const state: NodeState = {
-      t: 'state',
-      node: this.plan.node,
-      instance: this.instance,
-      peers: this.#localPeers(),
-      spares: this.#pool?.spare ?? 0,
-    };
-    this.publish(this.#subjects.all, state);
+    const changes = this.#announcer.changes(this.#localPeers());
+    if (changes) this.publish(this.#subjects.all, changes);
+  }
+
+  /** Tells every node all the peers this node holds. */
+  announceFull(): void {
+    this.publish(this.#subjects.all, this.#announcer.full(this.#localPeers(), this.#pool?.spare ?? 0));
   }
 
   /** Answers a hello: one announcement for all the hellos of the next 100 ms (hellos cannot make it talk more). */
@@ -188,7 +186,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     if (this.#announcing) return;
     this.#announcing = this.clock.setTimeout(() => {
       this.#announcing = undefined;
-      this.announce();
+      this.announceFull();
     }, 100);
   }
 
@@ -280,7 +278,9 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   }
 
   #beat(): void {
+    // Names a peer wrote since go out as changes; the heartbeat itself stays small.
     this.announce();
+    this.publish(this.#subjects.all, this.#announcer.beat(this.#pool?.spare ?? 0));
     this.members.expire(this.clock.now() - this.plan.timeoutMs, this.plan.timeoutMs);
     if (this.#connected) void this.pool.keep();
   }
@@ -290,7 +290,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.emit('connection', up);
     if (!up) return;
     this.publish(this.#subjects.all, { t: 'hello', node: this.plan.node });
-    this.announce();
+    this.announceFull();
     this.#traffic.resendFaults();
   }
 }

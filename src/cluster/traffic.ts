@@ -11,7 +11,8 @@ import { Inbound, type Standing } from './inbound.js';
 import { hostLinkName } from './links.js';
 import type { Clock } from './bus.js';
 import type { HostLinks } from './links.js';
-import type { Membership } from './membership.js';
+import type { Heard, Membership } from './membership.js';
+import { TokenBucket } from '../switching/token-bucket.js';
 import type { ClusterPlan } from './options.js';
 import {
   decodeWire,
@@ -32,7 +33,7 @@ export interface TrafficNode {
   readonly members: Membership;
   readonly switched: boolean;
   readonly subjects: ReturnType<typeof subjects>;
-  announce(): void;
+  announceFull(): void;
   announceSoon(): void;
   giveSpare(): void;
   linkNames(): string[];
@@ -57,10 +58,13 @@ export class ClusterTraffic {
   readonly #versions = new FaultVersions();
   readonly #directed: Inbound<Directed>;
   readonly #faults: Inbound<FaultMessage>;
+  /** Requests for a node's whole state: a few a second, whatever others send. */
+  readonly #wants: TokenBucket;
 
   constructor(node: TrafficNode, out: TrafficOut) {
     this.#node = node;
     this.#out = out;
+    this.#wants = new TokenBucket(20, 20, node.clock.now());
     const limits = { maxWaitMs: node.plan.timeoutMs, maxQueued: MAX_WAITING };
     this.#directed = new Inbound<Directed>(
       {
@@ -120,7 +124,12 @@ export class ClusterTraffic {
     switch (message.t) {
       case 'state':
         return node.members.heard(message, node.clock.now());
+      case 'beat':
+        return this.#wantIf(message.node, node.members.beat(message, node.clock.now()));
+      case 'peers':
+        return this.#wantIf(message.node, node.members.changes(message, node.clock.now()));
       case 'hello':
+      case 'want':
         return node.announceSoon();
       case 'give':
         if (node.members.isMember(message.node)) node.giveSpare();
@@ -136,6 +145,12 @@ export class ClusterTraffic {
       default:
         return this.#directed.receive(message);
     }
+  }
+
+  /** A node's list here is behind (a change was missed) or it is not known: it is asked for its whole state. */
+  #wantIf(from: string, heard: Heard): void {
+    if (heard === 'current' || this.#wants.take(1, this.#node.clock.now()) === 0) return;
+    this.#node.publish(this.#node.subjects.to(from), { t: 'want', node: this.#node.plan.node });
   }
 
   /** A check of `node` or of one of its peers ended. */
@@ -170,7 +185,7 @@ export class ClusterTraffic {
   /** Tells a node that has just joined the faults on its link to this one and on this node's peers' links. */
   catchUp(to: string): void {
     // Its state first: NATS keeps one publisher's order, so `to` knows this node before its faults arrive.
-    this.#node.announce();
+    this.#node.announceFull();
     const concerned = new Set([hostLinkName(to), ...this.#node.localPeers().map((peer) => peerLinkName(peer.id))]);
     this.#sendFaults(this.#node.subjects.to(to), (link) => concerned.has(link));
   }

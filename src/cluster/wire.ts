@@ -1,8 +1,9 @@
 // What nodes say to each other over NATS, as JSON, and the checks every
 // received message passes: another node is a peer like any other, so what it
 // sends is untrusted input.
-import { MAX_PEER_ID } from '../protocol/message.js';
-import { checkChange, type FaultChange } from '../switching/faults.js';
+import type { FaultChange } from '../switching/faults.js';
+import { changeOf } from './wire-faults.js';
+import { isCount, isId, isName, isNumber, isText } from './wire-checks.js';
 
 /** A peer of a node as the others see it (names only on a fabric). */
 export interface RemotePeer {
@@ -20,6 +21,27 @@ export interface NodeState {
   peers: RemotePeer[];
   /** Ids it holds as spares (another host short of one may ask it for one). */
   spares?: number;
+  /** The version of its peer list (PeerChanges count up from it). */
+  version?: number;
+}
+
+/** A node's peers changed: version `version` of its list is the one before with these changes. */
+export interface PeerChanges {
+  t: 'peers';
+  node: string;
+  instance: string;
+  version: number;
+  added: RemotePeer[];
+  removed: number[];
+}
+
+/** A node's heartbeat: small whatever its peers (its list's version says whether anything was missed). */
+export interface Beat {
+  t: 'beat';
+  node: string;
+  instance: string;
+  version: number;
+  spares: number;
 }
 
 /** What one node sends another; `node` (the sender) is filled in when it is sent. */
@@ -69,6 +91,10 @@ export const MAX_NODE_PEERS = 256;
 
 export type WireMessage =
   | NodeState
+  | PeerChanges
+  | Beat
+  /** Asks a node for its whole state (a change was missed). */
+  | { t: 'want'; node: string }
   | Directed
   | Batch
   | FaultMessage
@@ -115,13 +141,6 @@ export function encodeWire(message: WireMessage): Uint8Array {
   return encoder.encode(JSON.stringify(message));
 }
 
-const isId = (value: unknown): value is number =>
-  Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_PEER_ID;
-const isCount = (value: unknown, max: number): value is number =>
-  Number.isInteger(value) && (value as number) >= 0 && (value as number) <= max;
-const isName = (value: unknown): value is string => typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value);
-const isText = (value: unknown, max: number): value is string => typeof value === 'string' && value.length <= max;
-
 /** Parses and checks a message: a one-line reason when it is no message famez sends. */
 export function decodeWire(data: Uint8Array): WireMessage | string {
   if (data.length > MAX_WIRE_BYTES) return `a message over ${MAX_WIRE_BYTES} bytes`;
@@ -135,21 +154,35 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
   const m = value as Record<string, unknown>;
   switch (m.t) {
     case 'state': {
-      if (!isName(m.node) || !isText(m.instance, 64) || !Array.isArray(m.peers) || m.peers.length > MAX_NODE_PEERS)
-        return 'a bad state message';
-      const peers: RemotePeer[] = [];
-      for (const peer of m.peers as unknown[]) {
-        const p = peer as Record<string, unknown> | null;
-        if (typeof p !== 'object' || p === null || !isId(p.id)) return 'a state message with a bad peer';
-        if ((p.nodename !== undefined && !isText(p.nodename, 31)) || (p.cclass !== undefined && !isText(p.cclass, 31)))
-          return 'a state message with bad names';
-        peers.push({ id: p.id, nodename: p.nodename as string | undefined, cclass: p.cclass as string | undefined });
-      }
+      if (!isName(m.node) || !isText(m.instance, 64)) return 'a bad state message';
+      const peers = peersOf(m.peers, 'a state message');
+      if (typeof peers === 'string') return peers;
       if (m.spares !== undefined && !isCount(m.spares, MAX_NODE_PEERS)) return 'a state message with bad spares';
-      return m.spares === undefined
-        ? { t: 'state', node: m.node, instance: m.instance, peers }
-        : { t: 'state', node: m.node, instance: m.instance, peers, spares: m.spares };
+      if (m.version !== undefined && !isCount(m.version, Number.MAX_SAFE_INTEGER))
+        return 'a state message with a bad version';
+      const state: NodeState = { t: 'state', node: m.node, instance: m.instance, peers };
+      if (m.spares !== undefined) state.spares = m.spares;
+      if (m.version !== undefined) state.version = m.version;
+      return state;
     }
+    case 'peers': {
+      if (!isName(m.node) || !isText(m.instance, 64) || !isCount(m.version, Number.MAX_SAFE_INTEGER))
+        return 'a bad peers message';
+      const added = peersOf(m.added, 'a peers message');
+      if (typeof added === 'string') return added;
+      if (!Array.isArray(m.removed) || m.removed.length > MAX_NODE_PEERS || !m.removed.every(isId))
+        return 'a peers message with bad removed ids';
+      return { t: 'peers', node: m.node, instance: m.instance, version: m.version, added, removed: m.removed };
+    }
+    case 'beat':
+      return isName(m.node) &&
+        isText(m.instance, 64) &&
+        isCount(m.version, Number.MAX_SAFE_INTEGER) &&
+        isCount(m.spares, MAX_NODE_PEERS)
+        ? { t: 'beat', node: m.node, instance: m.instance, version: m.version, spares: m.spares }
+        : 'a bad beat';
+    case 'want':
+      return isName(m.node) ? { t: 'want', node: m.node } : 'a bad want';
     case 'ring':
     case 'msg':
     case 'ack': {
@@ -196,6 +229,20 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
   }
 }
 
+/** A list of peers with their names, checked. */
+function peersOf(list: unknown, what: string): RemotePeer[] | string {
+  if (!Array.isArray(list) || list.length > MAX_NODE_PEERS) return `${what} with a bad list of peers`;
+  const peers: RemotePeer[] = [];
+  for (const peer of list as unknown[]) {
+    const p = peer as Record<string, unknown> | null;
+    if (typeof p !== 'object' || p === null || !isId(p.id)) return `${what} with a bad peer`;
+    if ((p.nodename !== undefined && !isText(p.nodename, 31)) || (p.cclass !== undefined && !isText(p.cclass, 31)))
+      return `${what} with bad names`;
+    peers.push({ id: p.id, nodename: p.nodename as string | undefined, cclass: p.cclass as string | undefined });
+  }
+  return peers;
+}
+
 function directedOf(m: Record<string, unknown>): Directed | string {
   switch (m.t) {
     case 'ring':
@@ -217,58 +264,5 @@ function directedOf(m: Record<string, unknown>): Directed | string {
       return isId(m.from) && isCount(m.seq, Number.MAX_SAFE_INTEGER)
         ? { t: 'ack', from: m.from, seq: m.seq }
         : 'a bad ack';
-  }
-}
-
-/** A link as nodes name them: a host's (`host:NAME`) or a peer's (`peer:ID`). */
-const isLinkName = (value: unknown): value is string =>
-  typeof value === 'string' &&
-  (/^host:[A-Za-z0-9_-]{1,64}$/.test(value) ||
-    (/^peer:(0|[1-9][0-9]{0,4})$/.test(value) && isId(Number(value.slice(5)))));
-const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
-
-function changeOf(value: unknown): FaultChange | string {
-  if (typeof value !== 'object' || value === null) return 'a fault without its change';
-  const c = value as Record<string, unknown>;
-  if (c.kind === 'clear' ? c.link !== undefined && !isLinkName(c.link) : !isLinkName(c.link))
-    return 'a fault on a link nodes do not have';
-  let change: FaultChange;
-  switch (c.kind) {
-    case 'link':
-      if (typeof c.up !== 'boolean') return 'a bad link fault';
-      change = { kind: 'link', link: c.link as string, up: c.up };
-      break;
-    case 'latency':
-      if (!isNumber(c.us)) return 'a bad latency fault';
-      change = { kind: 'latency', link: c.link as string, us: c.us };
-      break;
-    case 'drop':
-      if (!isNumber(c.probability)) return 'a bad drop fault';
-      change = { kind: 'drop', link: c.link as string, probability: c.probability };
-      break;
-    case 'rate': {
-      const rate = c.rate as Record<string, unknown> | undefined;
-      if (
-        rate !== undefined &&
-        (typeof rate !== 'object' || rate === null || !isNumber(rate.perSecond) || !isNumber(rate.burst))
-      )
-        return 'a bad rate fault';
-      change = {
-        kind: 'rate',
-        link: c.link as string,
-        rate: rate && { perSecond: rate.perSecond as number, burst: rate.burst as number },
-      };
-      break;
-    }
-    case 'clear':
-      change = c.link === undefined ? { kind: 'clear' } : { kind: 'clear', link: c.link as string };
-      break;
-    default:
-      return 'an unknown kind of fault';
-  }
-  try {
-    return checkChange(change);
-  } catch (error) {
-    return `a fault out of range (${(error as Error).message})`;
   }
 }

@@ -122,11 +122,18 @@ test('a peer that finds no id is told why: every id of the range is taken across
   );
   t.after(() => second.close());
   const refused = refusals(second);
+  // The first host holds both as spares: it gives one up, and the peer on the second joins.
+  const onSecond = await connect({ path: second.server.socketPath });
+  t.after(() => onSecond.close());
+  const onFirst = await connect({ path: first.server.socketPath });
+  t.after(() => onFirst.close());
+  assert.deepEqual([onSecond.id, onFirst.id].sort(), [1, 2]);
+  // Every id a peer's: the next is refused, saying so.
   await tryJoin(second);
   await waitFor(() => refused.length === 1, 'the refusal', 10_000);
   assert.equal(
     refused[0],
-    'no cluster id free: every id from 1 to 2 is taken across cluster few: wait for peers to leave, or start with more ids',
+    'no cluster id free: ids 1 to 2 of cluster few are held, 2 by peers and 0 as spares no host gave up in time: wait for peers to leave, or start with more ids',
   );
 
   await nats.stop();

@@ -61,7 +61,7 @@ test('wire messages are checked: bad JSON, kinds, ids, vectors, names and sizes 
         }),
       ),
     ),
-    'a bad state message',
+    'a state message with a bad list of peers',
   );
   assert.equal(
     decodeWire(bytes('{"t":"fault","node":"a","at":1,"changes":[{"kind":"link","link":"trunk","up":false}]}')),

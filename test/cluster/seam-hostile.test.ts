@@ -117,3 +117,40 @@ test('a partition heals to the latest change on each link, on both sides', async
   assert.deepEqual(a.node.links.faults.get('host:b'), { addedUs: 3000 }, "b's later change won on a");
   assert.deepEqual(b.node.links.faults.get('host:a'), { addedUs: 3000 }, 'and on b');
 });
+
+test('a heartbeat stays the same size however many peers its host holds; a change missed in a partition is asked for and recovered', async () => {
+  const cluster = memoryCluster();
+  const buses: MemoryBus[] = [];
+  const connect = cluster.network.connect.bind(cluster.network);
+  cluster.network.connect = (permissions) => {
+    const bus = connect(permissions);
+    buses.push(bus);
+    return bus;
+  };
+  const a = await cluster.node('a');
+  let held: { id: number; nodename?: string }[] = [];
+  const b = await cluster.node('b', { peers: () => held });
+  await pass(cluster, 500);
+  const heard: number[] = [];
+  buses[0]!.subscribe('famez.unit.b.all', (_subject, data) => {
+    if (new TextDecoder().decode(data).startsWith('{"t":"beat"')) heard.push(data.length);
+  });
+  await pass(cluster, 1000);
+  held = Array.from({ length: 200 }, (_, i) => ({ id: 100 + i, nodename: `a-long-peer-name-${i}` }));
+  await pass(cluster, 1000);
+  assert.ok(heard.length >= 4, `${heard.length} beats`);
+  assert.ok(Math.max(...heard) - Math.min(...heard) <= 4, `beats of ${heard.join(', ')} bytes`);
+
+  // a misses b's change (lost on the way), then hears a beat that says it is behind: it asks, and catches up.
+  const id = [3, 4].find((n) => b.node.pool.owns(n))!;
+  b.node.pool.use(id);
+  held = [{ id, nodename: 'late' }];
+  buses[0]!.losing = (subject) => subject === 'famez.unit.b.all';
+  b.node.announce();
+  await settle();
+  buses[0]!.losing = undefined;
+  assert.equal(a.node.ownerOf(id), undefined, 'a missed it');
+  await pass(cluster, 1500);
+  assert.equal(a.node.ownerOf(id), 'b', 'a caught up');
+  assert.equal(a.node.members.peers().size, 1, 'and dropped the 200 b no longer holds');
+});
