@@ -2,6 +2,7 @@
 // ivshmem-plain (a PCI BAR), an NVDIMM, or a CXL type-3 device, each on a
 // memory-backend-file with share=on. Pure: the words, no I/O.
 import { formatSize } from '../memory/size.js';
+import type { FamView } from '../web/index.js';
 import { qemuValue } from './qemu-args.js';
 
 export const FAM_MODES = ['ivshmem', 'nvdimm', 'cxl'] as const;
@@ -87,13 +88,18 @@ export function famSummary(fam: FamPlan): string {
   }
 }
 
-/**
- * The table's cell for a guest's FAM from its console: "ivshmem BAR2", "nvdimm region0 /dev/dax0.0"; undefined while
- * a DAX set-up is not done (the guest is not up yet); '' without --fam.
- */
+/** How a guest maps the FAM, from its console: undefined while a DAX set-up is not done (or without --fam). */
+export function famView(fam: FamPlan | undefined, console: string): FamView | undefined {
+  if (!fam) return undefined;
+  if (fam.as === 'ivshmem') return { as: 'ivshmem', device: 'BAR 2', file: fam.path };
+  const ready = /famez: fam ready \S+ .*\bdevice=(\S+) region=(\S+)/.exec(console);
+  return ready ? { as: fam.as, device: ready[1]!, region: ready[2]!, file: fam.path } : undefined;
+}
+
+/** The table's cell for a guest's FAM: "ivshmem BAR2", "nvdimm region0 /dev/dax0.0"; undefined while it is not up; '' without --fam. */
 export function famCell(fam: FamPlan | undefined, console: string): string | undefined {
   if (!fam) return '';
-  if (fam.as === 'ivshmem') return 'ivshmem BAR2';
-  const ready = /famez: fam ready \S+ .*\bdevice=(\S+) region=(\S+)/.exec(console);
-  return ready ? `${fam.as} ${ready[2]} ${ready[1]}` : undefined;
+  const view = famView(fam, console);
+  if (!view) return undefined;
+  return view.as === 'ivshmem' ? 'ivshmem BAR2' : `${view.as} ${view.region} ${view.device}`;
 }

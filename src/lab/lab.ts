@@ -6,7 +6,7 @@ import type { ClusterOptions } from '../cluster/index.js';
 import { defaultNodeName } from '../cluster/options.js';
 import { formatSize, nextPowerOfTwo } from '../memory/size.js';
 import { probeKvm, tcgNote, type Accel } from './accel.js';
-import { famCell, famSummary, type FamPlan } from './fam.js';
+import { famCell, famSummary, famView, type FamPlan } from './fam.js';
 import { prepareFam } from './fam-file.js';
 import { ensureGuestImage } from './guest-image.js';
 import { claimLabDir, LabError, recordGuest, releaseLabDir } from './lab-lock.js';
@@ -16,7 +16,7 @@ import { labTable, type GuestRow } from './table.js';
 import { JoinWatch, startInOrder } from './start-order.js';
 import { LabVm } from './vm.js';
 import { fabricSource, serverSource, type WebServer } from '../web/index.js';
-import { serveLabWeb, type LabWeb } from './lab-web.js';
+import { serveLabWeb, withFam, type LabWeb } from './lab-web.js';
 
 export type { LabWeb } from './lab-web.js';
 
@@ -132,11 +132,16 @@ export async function runLab(options: LabOptions): Promise<number> {
     }
     const started = await startHost(options, files.socket, files.mailbox);
     host = started.host;
+    // The page shows how each guest maps the FAM, as its console says.
+    const famOf = (name: string) => famView(options.fam, vms.find((vm) => vm.name === name)?.consoleText() ?? '');
     if (options.http)
       web = await serveLabWeb(
-        host.kind === 'fabric'
-          ? fabricSource(host.fabric, { options: { ids: 'lowest', recycle: true, switched: false } })
-          : serverSource(host.server),
+        withFam(
+          host.kind === 'fabric'
+            ? fabricSource(host.fabric, { options: { ids: 'lowest', recycle: true, switched: false } })
+            : serverSource(host.server),
+          famOf,
+        ),
         options.http,
       );
     const ports = new JoinWatch();
