@@ -44,6 +44,7 @@ dax_tree() {
     done
     [ ${#names[@]} -gt 0 ] || die "no nvdimm modules in the kernel package"
     printf '%s\n' "${names[@]}" >"$dax/modules/order"
+    echo "$pkg" >"$dax/kernel-package"
     local u=$tmp/u lib
     mkdir -p "$u"
     for deb in "$tmp"/debs/*.deb; do dpkg-deb -x "$deb" "$u"; done
@@ -60,9 +61,9 @@ dax_tree() {
 
 if [ -n "${KERNEL:-}" ]; then
     [ -s "$KERNEL" ] || die "no kernel at $KERNEL"
-    [ -z "$DAX" ] || [ -s "$OUT/dax/modules/order" ] ||
-        die "--fam-as nvdimm|cxl needs the modules of Debian's kernel package: drop --kernel, or give an --initrd with them"
-elif [ ! -s "$OUT/vmlinuz" ] || { [ -n "$DAX" ] && [ ! -s "$OUT/dax/modules/order" ]; }; then
+    [ -z "$DAX" ] ||
+        die "--fam-as nvdimm|cxl needs the modules of the kernel: drop --kernel (the lab takes them from Debian's package), or give an --initrd with yours"
+elif [ ! -s "$OUT/vmlinuz" ] || { [ -n "$DAX" ] && [ "$(cat "$OUT/dax/kernel-package" 2>/dev/null)" != "$(cat "$OUT/kernel-package" 2>/dev/null)" ]; }; then
     command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
         die "no apt-get here to fetch a Debian kernel: give one with --kernel FILE (PCI, 8250 serial and devtmpfs built in), and --initrd FILE too where there is no static busybox and gcc"
     pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n1)
@@ -93,7 +94,7 @@ fi
 [ -x "$BUSYBOX" ] || die "no static busybox at $BUSYBOX (apt-get install busybox-static), or give --initrd FILE"
 ! ldd "$BUSYBOX" >/dev/null 2>&1 || die "$BUSYBOX is dynamically linked: the guest needs a static one (apt-get install busybox-static)"
 hash=$(cat "$HERE"/*.c "$HERE"/*.h "$HERE/init" "$HERE/fam-setup" "$BUSYBOX" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
-dax_hash=$(cat "$OUT/kernel-package" "$OUT/dax/modules/order" 2>/dev/null | sha256sum | cut -d' ' -f1)
+dax_hash=$({ [ -z "$DAX" ] || cat "$OUT/dax/kernel-package" "$OUT/dax/modules/order"; } | sha256sum | cut -d' ' -f1)
 # pack NAME ROOT HASH: ROOT as OUT/NAME.gz, noted in OUT/NAME.sha256.
 pack() {
     (cd "$2" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -9n >"$OUT/$1.gz.tmp"
