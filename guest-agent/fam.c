@@ -126,7 +126,8 @@ int fam_message(uint32_t from, const char *text) {
         return 1;
     }
     if (!strcmp(text, "fam ready")) {
-        if (state == IDLE && mode[0] && !formatter) start("join");
+        /* only the first guest's word counts */
+        if (state == IDLE && mode[0] && !formatter && (long)from == peer_of(first)) start("join");
         return 1;
     }
     return 0;
