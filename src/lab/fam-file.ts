@@ -3,7 +3,7 @@
 // made it for that mode (FILE.famez says so, the lab's own file beside it); the
 // CXL label area FILE.label is the lab's too. An existing file famez did not
 // make is never formatted (docs/security.md).
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { formatSize } from '../memory/size.js';
 import { BackingError, checkOwnership, openFileNoFollow } from '../memory/ownership.js';
@@ -42,7 +42,13 @@ function makeSparse(file: string, size: number, text?: string): void {
 }
 
 /** An existing file of ours, of `size` bytes (undefined: any). */
-function checkExisting(fd: number, file: string, size: number | undefined, fam: FamPlan): void {
+function checkExisting(
+  fd: number,
+  file: string,
+  size: number | undefined,
+  fam: FamPlan,
+  fix = `give --fam ${fstatSync(fd).size}:${fam.path}, or remove it and ${famMarkerPath(fam.path)}`,
+): void {
   const stats = fstatSync(fd);
   if (!stats.isFile()) throw new LabError(`${file} is not a regular file: name a file for --fam`);
   try {
@@ -52,9 +58,7 @@ function checkExisting(fd: number, file: string, size: number | undefined, fam: 
     throw error;
   }
   if (size !== undefined && stats.size !== size)
-    throw new LabError(
-      `${file} holds ${formatSize(stats.size)}, not ${formatSize(size)}: give --fam ${stats.size}:${fam.path}, or remove it and ${famMarkerPath(fam.path)}`,
-    );
+    throw new LabError(`${file} holds ${formatSize(stats.size)}, not ${formatSize(size)}: ${fix}`);
 }
 
 /** Creates the FAM file (sparse) or checks an existing one; for nvdimm and cxl also the mark and the label area. */
@@ -65,25 +69,15 @@ export function prepareFam(fam: FamPlan & { makeDirectory?: boolean }): void {
     throw new LabError(
       `--fam ${fam.path}: the directory ${dir} does not exist: create it, or name a file in an existing one`,
     );
+  if (fam.as === 'ivshmem') return prepareIvshmem(fam);
   const fd = open(fam.path, false);
   if (fd === undefined) {
     makeSparse(fam.path, fam.size);
-    if (fam.as === 'ivshmem') return;
     makeSparse(famMarkerPath(fam.path), 0, markText(fam));
     if (fam.as === 'cxl') makeSparse(famLabelPath(fam.path), CXL_LABEL_SIZE);
     return;
   }
   try {
-    if (fam.as === 'ivshmem') {
-      // As before: an empty file is sized, any other must have the size (ivshmem formats nothing).
-      const { size } = fstatSync(fd);
-      if (size === 0) ftruncateSync(fd, fam.size);
-      else if (size !== fam.size)
-        throw new LabError(
-          `${fam.path} holds ${formatSize(size)}, not ${formatSize(fam.size)}: give --fam ${size}:${fam.path}, or remove it`,
-        );
-      return;
-    }
     checkMark(fam);
     checkExisting(fd, fam.path, fam.size, fam);
   } finally {
@@ -96,10 +90,26 @@ export function prepareFam(fam: FamPlan & { makeDirectory?: boolean }): void {
         `${famLabelPath(fam.path)}, the label area of ${fam.path}, is missing: without it the data cannot be found; remove ${fam.path} and ${famMarkerPath(fam.path)} to start anew`,
       );
     try {
-      checkExisting(label, famLabelPath(fam.path), CXL_LABEL_SIZE, fam);
+      const anew = `remove ${fam.path}, ${famMarkerPath(fam.path)} and it to start anew`;
+      checkExisting(label, famLabelPath(fam.path), CXL_LABEL_SIZE, fam, anew);
     } finally {
       closeSync(label);
     }
+  }
+}
+
+/** As ivshmem (which formats nothing), as before: a new or empty file is sized, any other must have the size. */
+function prepareIvshmem(fam: FamPlan): void {
+  const fd = openSync(fam.path, 'a+', 0o600);
+  try {
+    const { size } = fstatSync(fd);
+    if (size === 0) ftruncateSync(fd, fam.size);
+    else if (size !== fam.size)
+      throw new LabError(
+        `${fam.path} holds ${formatSize(size)}, not ${formatSize(fam.size)}: give --fam ${size}:${fam.path}, or remove it`,
+      );
+  } finally {
+    closeSync(fd);
   }
 }
 
