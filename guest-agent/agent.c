@@ -9,21 +9,20 @@
  * It names its slot after the hostname, asks the switch to configure its link
  * (Link RFC), answers ping and Link CTL Peer-Attribute, prints every message
  * and takes commands on its console (help lists them). An ivshmem-plain device
- * (no MSI-X) is the fabric-attached memory: `fam read` and `fam write`.
+ * (no MSI-X), or a DAX device (fam.c), is the fabric-attached memory: `fam read`, `fam write`, `fam info`.
  *
  * Console lines it prints start with "famez: " so that programs can find them.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include "device.h"
+#include "fam.h"
 #include "say.h"
 
 #define SLOT_SIZE 512
@@ -67,7 +66,7 @@ static int out_head, out_count;
 static long sent_at = -1;   /* when the message in our slot was sent, -1: slot free */
 static struct letter in_slot;   /* the message sent last, confirmed once taken */
 
-static void post(uint32_t to, const char *text, int confirm) {
+void post(uint32_t to, const char *text, int confirm) {
     if (out_count == OUTBOX) { say("error outbox full: \"%s\" to %u dropped", text, to); return; }
     struct letter *l = &outbox[(out_head + out_count++) % OUTBOX];
     l->to = to;
@@ -125,7 +124,9 @@ static const char *arg(const char *text, const char *key, char *out, size_t size
 
 static void handle(uint32_t from, const char *text) {
     char value[64], reply[BUF_SIZE];
-    if (strcmp(text, "ping") == 0) {
+    if (fam_message(from, text)) {
+        /* the FAM's set-up, between guests */
+    } else if (strcmp(text, "ping") == 0) {
         post(from, "pong", 0);
     } else if (strcmp(text, "Link CTL Peer-Attribute") == 0) {
         snprintf(reply, sizeof reply, "Link CTL ACK cclass=%s,CID0=%ld,SID0=%ld", CCLASS, cid < 0 ? 0 : cid, sid < 0 ? 0 : sid);
@@ -159,7 +160,7 @@ static void receive(uint32_t from) {
 }
 
 /* ---------------------------------------------------------------- console */
-static long peer_of(const char *dest) {
+long peer_of(const char *dest) {
     if (!strcmp(dest, "server") || !strcmp(dest, "switch")) return server_id;
     char *end;
     long id = strtol(dest, &end, 10);
@@ -186,29 +187,6 @@ static long peer_of(const char *dest) {
     return found;
 }
 
-static void fam_command(char *args) {
-    char *op = strtok(args, " "), *off_text = strtok(NULL, " "), *rest = strtok(NULL, "");
-    if (!have_fam) { say("error fam: no fabric-attached memory (famez lab --fam)"); return; }
-    if (!op || !off_text || !rest) { say("error usage: fam write OFF TEXT | fam read OFF LEN"); return; }
-    unsigned long off = strtoul(off_text, NULL, 0);
-    if (!strcmp(op, "write")) {
-        size_t n = strlen(rest);
-        if (off + n > fam.mem.size) { say("error fam write past the end (%zu bytes)", fam.mem.size); return; }
-        for (size_t i = 0; i < n; i++) fam.mem.at[off + i] = rest[i];
-        msync((void *)fam.mem.at, fam.mem.size, MS_SYNC);
-        say("fam wrote %zu bytes at %lu", n, off);
-    } else if (!strcmp(op, "read")) {
-        unsigned long n = strtoul(rest, NULL, 0);
-        if (n > 256 || off + n > fam.mem.size) { say("error fam read: at most 256 bytes inside %zu", fam.mem.size); return; }
-        char text[257];
-        for (unsigned long i = 0; i < n; i++) { char c = fam.mem.at[off + i]; text[i] = isprint((unsigned char)c) ? c : '.'; }
-        text[n] = 0;
-        say("fam read %lu at %lu: %s", n, off, text);
-    } else {
-        say("error usage: fam write OFF TEXT | fam read OFF LEN");
-    }
-}
-
 /* A raw doorbell, the only way to reach another guest on a plain server (no
  * mailbox): it prints "doorbell vector V". Peers of one server have as many
  * vectors as we do. */
@@ -230,7 +208,7 @@ static void command(char *line) {
     if (!cmd) return;
     char *rest = strtok(NULL, "");
     if (!strcmp(cmd, "help")) {
-        say("commands: send DEST TEXT | ping DEST | who | link | ring PEER VECTOR | fam write OFF TEXT | fam read OFF LEN (DEST: id, nodename or server)");
+        say("commands: send DEST TEXT | ping DEST | who | link | ring PEER VECTOR | fam write OFF TEXT | fam read OFF LEN | fam info (DEST: id, nodename or server)");
     } else if (!strcmp(cmd, "fam")) {
         fam_command(rest ? rest : (char[]){0});
     } else if (!strcmp(cmd, "ring")) {
@@ -284,6 +262,7 @@ int main(void) {
     say("ready id=%u nodename=%s mailbox=%s memory=%zu fam=%zu", my_id, nodename, mailbox ? "yes" : "no",
         bell.mem.size, have_fam ? fam.mem.size : (size_t)0);
     if (mailbox) post(server_id, "Link RFC TTC=27us", 0);
+    fam_init(nodename);
 
     char line[512];
     size_t used = 0;
@@ -312,5 +291,6 @@ int main(void) {
             else say("doorbell vector %u", v);
         }
         if (mailbox) pump();
+        fam_tick(mailbox);
     }
 }

@@ -1,6 +1,6 @@
 // `famez lab` and `famez lab down`.
-import { parseSize } from '../memory/size.js';
-import { famSize, runLab as startLab, type LabOptions } from '../lab/lab.js';
+import { runLab as startLab } from '../lab/lab.js';
+import { famOption } from './fam-option.js';
 import { LabError, stopLab } from '../lab/lab-lock.js';
 import { defaultFamFile, labStateDir } from '../lab/paths.js';
 import { FAMEZ_HTTP_PORT } from '../web/index.js';
@@ -17,6 +17,7 @@ export const LAB_OPTIONS = {
   guests: { type: 'string', short: 'n' },
   plain: { type: 'boolean' },
   fam: { type: 'string' },
+  'fam-as': { type: 'string' },
   kvm: { type: 'boolean' },
   tcg: { type: 'boolean' },
   dir: { type: 'string' },
@@ -26,7 +27,7 @@ export const LAB_OPTIONS = {
   ...CLUSTER_OPTIONS,
 } as const;
 
-const LAB_HELP = `Usage: famez lab [-n N] [--plain] [--fam SIZE[:FILE]] [--kvm|--tcg] [--dir DIR]
+const LAB_HELP = `Usage: famez lab [-n N] [--plain] [--fam SIZE[:FILE] [--fam-as ivshmem|nvdimm|cxl]] [--kvm|--tcg] [--dir DIR]
                  [--kernel FILE] [--initrd FILE] [--http [ADDR:]PORT [--http-*]]
        famez lab down [--dir DIR]
 Boots N tiny QEMU guests (default 2) on a famez fabric it starts, waits until the switch
@@ -35,7 +36,7 @@ and how to chat with them, and runs until Ctrl-C or \`famez lab down\`, which st
 everything and remove what it made. Each guest runs an agent on its serial console:
 it prints every message (and, with --plain, every doorbell) it receives and takes help,
 send DEST TEXT, ping DEST, who, link, ring PEER VECTOR (a bare doorbell), and with --fam:
-fam write OFF TEXT, fam read OFF LEN.
+fam write OFF TEXT, fam read OFF LEN, fam info.
 
   -n, --guests N         guests, 1..32 (default 2)
       --plain            a plain famez server instead of a fabric (no mailbox: guests
@@ -43,6 +44,11 @@ fam write OFF TEXT, fam read OFF LEN.
       --fam SIZE[:FILE]  also fabric-attached memory: a second (ivshmem-plain) device in
                          every guest, backed by FILE (in an existing directory), kept
                          after the lab (default ${defaultFamFile()})
+      --fam-as MODE      how the guests map it: ivshmem (default: a PCI BAR), nvdimm (an
+                         NVDIMM, /dev/dax0.0) or cxl (a CXL type-3 device, at least 256M,
+                         a region and /dev/dax0.0; its label area in FILE.label): lab1
+                         formats a FILE the lab made (FILE.famez marks it), the others wait
+                         for its word; the data starts 2 MiB into FILE
       --kvm, --tcg       force the accelerator (default: KVM when it works here, else TCG)
       --dir DIR          state: sockets, consoles, logs (default ${labStateDir()})
       --kernel FILE      the guest kernel, with PCI, 8250 serial and devtmpfs built in
@@ -59,18 +65,6 @@ qemu-system-x86_64 (Debian: qemu-system-x86), and without apt-get a --kernel (an
 --initrd without static busybox and gcc). A guest that does not come up is reported with
 the end of its console, exit status 1.
 `;
-
-function famOption(text: string): NonNullable<LabOptions['fam']> {
-  const colon = text.indexOf(':');
-  const sizeText = colon < 0 ? text : text.slice(0, colon);
-  const file = colon < 0 ? defaultFamFile() : text.slice(colon + 1);
-  if (file === '') throw new UsageError(`${COMMAND}: --fam ${text}: the file after ':' is empty`);
-  try {
-    return { size: famSize(parseSize(sizeText)), path: file, makeDirectory: colon < 0 };
-  } catch (error) {
-    throw new UsageError(`invalid value for --fam: ${(error as Error).message}`);
-  }
-}
 
 function dirOption(args: string[]): string {
   const values = parseOptions(`${COMMAND} down`, args, { dir: { type: 'string' } } as const);
@@ -115,7 +109,7 @@ export async function runLab(args: string[]): Promise<number> {
     return await startLab({
       guests: values.guests === undefined ? 2 : integer('--guests', values.guests, 1, 32),
       plain: values.plain ?? false,
-      fam: values.fam === undefined ? undefined : famOption(values.fam),
+      fam: famOption(COMMAND, values.fam, values['fam-as'], defaultFamFile()),
       accel: values.kvm ? 'kvm' : values.tcg ? 'tcg' : undefined,
       dir: values.dir ?? labStateDir(),
       dirGiven: values.dir !== undefined,

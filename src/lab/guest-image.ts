@@ -20,6 +20,8 @@ export interface ImageOptions {
   /** An initrd of the user's: then nothing is built. */
   initrd?: string;
   cacheDir?: string;
+  /** --fam-as nvdimm|cxl: the initrd with the DAX modules, ndctl and cxl (initrd-dax.gz). */
+  dax?: boolean;
 }
 
 export async function ensureGuestImage(options: ImageOptions = {}): Promise<GuestImage> {
@@ -27,7 +29,10 @@ export async function ensureGuestImage(options: ImageOptions = {}): Promise<Gues
   if (options.kernel && options.initrd) return { kernel: options.kernel, initrd: options.initrd };
   const env = { ...process.env, ...(options.kernel ? { KERNEL: options.kernel } : {}) };
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('bash', [path.join(GUEST_SOURCE, 'build.sh'), dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [path.join(GUEST_SOURCE, 'build.sh'), dir, ...(options.dax ? ['dax'] : [])], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stdout.resume();
     child.stderr.on('data', (d: Buffer) => {
@@ -47,5 +52,8 @@ export async function ensureGuestImage(options: ImageOptions = {}): Promise<Gues
       }
     });
   });
-  return { kernel: options.kernel ?? path.join(dir, 'vmlinuz'), initrd: options.initrd ?? path.join(dir, 'initrd.gz') };
+  return {
+    kernel: options.kernel ?? path.join(dir, 'vmlinuz'),
+    initrd: options.initrd ?? path.join(dir, options.dax ? 'initrd-dax.gz' : 'initrd.gz'),
+  };
 }

@@ -1,11 +1,13 @@
 // `famez lab`: a fabric (or a plain server), N guests on it, a table once
 // every guest is up, and everything stopped and removed at the end.
-import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync, fstatSync, ftruncateSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import type { ClusterOptions } from '../cluster/index.js';
 import { defaultNodeName } from '../cluster/options.js';
 import { formatSize, nextPowerOfTwo } from '../memory/size.js';
 import { probeKvm, tcgNote, type Accel } from './accel.js';
+import { famCell, famSummary, famView, type FamPlan } from './fam.js';
+import { prepareFam } from './fam-file.js';
 import { ensureGuestImage } from './guest-image.js';
 import { claimLabDir, LabError, recordGuest, releaseLabDir } from './lab-lock.js';
 import { startHost, type Host } from './lab-host.js';
@@ -14,7 +16,7 @@ import { labTable, type GuestRow } from './table.js';
 import { JoinWatch, startInOrder } from './start-order.js';
 import { LabVm } from './vm.js';
 import { fabricSource, serverSource, type WebServer } from '../web/index.js';
-import { serveLabWeb, type LabWeb } from './lab-web.js';
+import { serveLabWeb, withFam, type LabWeb } from './lab-web.js';
 
 export type { LabWeb } from './lab-web.js';
 
@@ -24,7 +26,7 @@ export interface LabOptions {
   guests: number;
   plain: boolean;
   /** `makeDirectory`: FILE's directory may be made (the default file); one the user names must exist. */
-  fam?: { size: number; path: string; makeDirectory?: boolean };
+  fam?: FamPlan & { makeDirectory?: boolean };
   /** Serve the fabric's (or server's) page, API and metrics here, as `famez fabric --http` does. */
   http?: LabWeb;
   /** A famez command (its words after `famez`) as the user can type it, for the lines the lab prints. */
@@ -55,38 +57,19 @@ function onPath(command: string): boolean {
   });
 }
 
-/** Creates the fabric-attached memory file (sparse) or checks an existing one's size. */
-function prepareFam(fam: NonNullable<LabOptions['fam']>): void {
-  const dir = path.dirname(fam.path);
-  if (fam.makeDirectory) mkdirSync(dir, { recursive: true });
-  else if (!existsSync(dir))
-    throw new LabError(
-      `--fam ${fam.path}: the directory ${dir} does not exist: create it, or name a file in an existing one`,
-    );
-  const fd = openSync(fam.path, 'a+', 0o600);
-  try {
-    const { size } = fstatSync(fd);
-    if (size === 0) ftruncateSync(fd, fam.size);
-    else if (size !== fam.size)
-      throw new LabError(
-        `${fam.path} holds ${formatSize(size)}, not ${formatSize(fam.size)}: give --fam ${size}:${fam.path}, or remove it`,
-      );
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** The row of a guest, or undefined while it is not up: its link configured (fabric), its agent ready (plain). */
 function guestRow(vm: LabVm, host: Host, ports: JoinWatch): GuestRow | undefined {
   const console = `socat - UNIX-CONNECT:${vm.plan.console}`;
+  const fam = famCell(vm.plan.fam, vm.consoleText());
+  if (fam === undefined) return undefined;
   if (host.kind === 'fabric') {
     const id = ports.get(vm.pid);
     const port = id === undefined ? undefined : host.fabric.ports.get(id);
     if (!port || port.linkState !== 'configured') return undefined;
-    return { port: port.id, nodename: port.nodename, cid: port.cid, link: port.linkState, console };
+    return { port: port.id, nodename: port.nodename, cid: port.cid, link: port.linkState, fam, console };
   }
   const ready = /famez: ready id=(\d+) nodename=(\S+)/.exec(vm.consoleText());
-  return ready ? { port: Number(ready[1]), nodename: ready[2]!, cid: undefined, link: '-', console } : undefined;
+  return ready ? { port: Number(ready[1]), nodename: ready[2]!, cid: undefined, link: '-', fam, console } : undefined;
 }
 
 /** Waits until every guest is up; throws with the console tail of one that exits, reports an error or takes too long. */
@@ -126,6 +109,11 @@ async function waitUp(
 export async function runLab(options: LabOptions): Promise<number> {
   if (!onPath(QEMU)) throw new LabError(`${QEMU} not found: install QEMU (Debian: apt-get install qemu-system-x86)`);
   const files = labFiles(options.dir);
+  const dax = options.fam !== undefined && options.fam.as !== 'ivshmem';
+  if (dax && (options.plain || options.cluster))
+    throw new LabError(
+      `--fam-as ${options.fam!.as} needs the lab's own fabric (its guests agree over it which one formats the memory): drop ${options.plain ? '--plain' : '--cluster'}, or use --fam-as ivshmem`,
+    );
   if (options.fam) prepareFam(options.fam);
   const command = options.command ?? ((words: string[]) => ['famez', ...words].join(' '));
   const down = command(['lab', 'down', ...(options.dirGiven ? ['--dir', options.dir] : [])]);
@@ -135,7 +123,7 @@ export async function runLab(options: LabOptions): Promise<number> {
   let web: WebServer | undefined;
   let stopped = false;
   try {
-    const image = await ensureGuestImage({ kernel: options.kernel, initrd: options.initrd });
+    const image = await ensureGuestImage({ kernel: options.kernel, initrd: options.initrd, dax });
     let accel = options.accel;
     if (!accel) {
       const kvm = await probeKvm(QEMU);
@@ -144,11 +132,16 @@ export async function runLab(options: LabOptions): Promise<number> {
     }
     const started = await startHost(options, files.socket, files.mailbox);
     host = started.host;
+    // The page shows how each guest maps the FAM, as its console says.
+    const famOf = (name: string) => famView(options.fam, vms.find((vm) => vm.name === name)?.consoleText() ?? '');
     if (options.http)
       web = await serveLabWeb(
-        host.kind === 'fabric'
-          ? fabricSource(host.fabric, { options: { ids: 'lowest', recycle: true, switched: false } })
-          : serverSource(host.server),
+        withFam(
+          host.kind === 'fabric'
+            ? fabricSource(host.fabric, { options: { ids: 'lowest', recycle: true, switched: false } })
+            : serverSource(host.server),
+          famOf,
+        ),
         options.http,
       );
     const ports = new JoinWatch();
@@ -177,6 +170,7 @@ export async function runLab(options: LabOptions): Promise<number> {
             log: files.log(name(i)),
             device: started.device,
             fam: options.fam,
+            famFirst: name(1),
           },
           guard,
         ),
@@ -197,7 +191,7 @@ export async function runLab(options: LabOptions): Promise<number> {
     if (web) options.print(`the fabric's page: ${web.url}/`);
     if (options.fam)
       options.print(
-        `fabric-attached memory: ${options.fam.path} (${formatSize(options.fam.size)}), in every guest: fam write OFF TEXT, fam read OFF LEN`,
+        `fabric-attached memory: ${options.fam.path} (${formatSize(options.fam.size)}) as ${famSummary(options.fam)}; in every guest: fam write OFF TEXT, fam read OFF LEN, fam info`,
       );
     options.print(`stop: Ctrl-C, or ${down}`);
     await options.stop;

@@ -4,20 +4,24 @@ export interface GuestRow {
   nodename: string;
   cid: number | undefined;
   link: string;
+  /** How the guest maps the FAM (empty: no --fam, no column). */
+  fam?: string;
   console: string;
 }
 
 /** The guests' rows; in a cluster, `host` (this host's node name) is said on each. */
 export function labTable(rows: readonly GuestRow[], host?: string): string[] {
   const where = (cell: string): string[] => (host === undefined ? [] : [cell]);
+  const fam = rows.some((r) => r.fam);
   const cells = [
-    ['port', ...where('host'), 'nodename', 'CID', 'link', 'console'],
+    ['port', ...where('host'), 'nodename', 'CID', 'link', ...(fam ? ['fam'] : []), 'console'],
     ...rows.map((r) => [
       String(r.port ?? '-'),
       ...where(host ?? ''),
       r.nodename,
       r.cid === undefined ? '-' : String(r.cid),
       r.link,
+      ...(fam ? [r.fam ?? '-'] : []),
       r.console,
     ]),
   ];

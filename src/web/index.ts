@@ -25,6 +25,7 @@ export type {
   SwitchLinkView,
   QueueView,
   DoorbellTrace,
+  FamView,
 } from './model.js';
 export { routerSwitching, fabricSwitching, type SwitchingOptions } from './switching-source.js';
 export type { EventStreamLimits } from './event-stream.js';

@@ -61,6 +61,16 @@ export interface QueueView {
   outbox?: number;
 }
 
+/** The fabric-attached memory as one guest maps it (famez lab --fam): an ivshmem BAR, an NVDIMM's or a CXL region's DAX device. */
+export interface FamView {
+  as: 'ivshmem' | 'nvdimm' | 'cxl';
+  /** "BAR 2" of the ivshmem-plain device, or the DAX device ("/dev/dax0.0"). */
+  device: string;
+  /** nvdimm, cxl: the region ("region0"). */
+  region?: string;
+  file: string;
+}
+
 export interface TopologyNode {
   /** "switch-15", "peer-3", or "server" for a plain server's socket. */
   id: string;
@@ -73,6 +83,7 @@ export interface TopologyNode {
   cid?: number;
   sid?: number;
   linkState?: string;
+  fam?: FamView;
 }
 
 export interface TopologyLink {

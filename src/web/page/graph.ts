@@ -74,7 +74,8 @@ function label(node: GraphNode): { title: string; sub: string; ids: string } {
     node.cid === undefined
       ? ''
       : `CID ${node.cid} · SID ${node.sid}${node.kind === 'peer' ? ` · ${node.linkState}` : ''}`;
-  return { title, sub: node.cclass ?? '', ids };
+  const fam = node.fam && `FAM: ${node.fam.as} ${node.fam.region ? `${node.fam.region} ` : ''}${node.fam.device}`;
+  return { title, sub: [node.cclass, fam].filter(Boolean).join(' · '), ids };
 }
 
 function render(): void {
