@@ -53,6 +53,8 @@ test('with stdout a pipe nobody reads, the fabric answers every ping and counts 
     10_000,
   );
   const reader = new LineProcess(t, 'cat', 'cat', [fifo]);
+  // Only once cat has the FIFO open may the idle reader go: else the fabric's writes meet no reader (EPIPE).
+  await reader.line(/listening on /, 30_000);
   closeSync(idle);
   const peer = await MailboxPeer.connect(socket, { nodename: 'blocked', cclass: 'Test' });
   t.after(() => peer.close());
