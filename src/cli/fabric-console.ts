@@ -1,6 +1,6 @@
 // `famez fabric`'s console on a terminal: FAME-Z's help, dump and quit, and
 // with switching or a cluster the fault commands.
-import { createInterface } from 'node:readline';
+import { promptLoop } from './console/prompt-loop.js';
 import { switchDiagram, type Fabric } from '../fabric/index.js';
 import type { FaultChange } from '../switching/faults.js';
 import type { SwitchingSource } from '../web/index.js';
@@ -40,33 +40,20 @@ export function runConsole(fabric: Fabric, cluster?: ConsoleLinks): Promise<void
   const switching: ConsoleLinks | undefined =
     cluster ?? (router && { links: router, apply: (change) => fabric.applyFault(change) });
   const prompt = `${fabric.switch?.nodename ?? 'Z-server'}> `;
-  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt });
-  const print = (text: string): void => {
-    process.stdout.write(`${text}\n`);
-  };
-  return new Promise((resolve) => {
-    rl.on('line', (line) => {
-      const command = line.trim();
-      if (command === 'q' || command === 'quit') return rl.close();
-      if (command === 'h' || command === 'help' || command === '?') {
-        print('h[elp]\n\tthis message\nd[ump]\n\tthe switch and its ports\nq[uit]\n\tclose every peer and stop');
-        if (switching) print(SWITCH_CONSOLE_HELP);
-      } else if (command === 'd' || command === 'dump') {
-        switchDiagram(fabric.layout.nClients, fabric.ports).forEach(print);
-        for (const port of fabric.ports.values()) {
-          print(
-            `${String(port.id).padStart(2)} ${(port.nodename || '-').padEnd(12)} ${port.cclass.padEnd(16)} link ${port.linkState.padEnd(10)} ` +
-              `CID=${port.cid} SID=${port.sid} in=${port.received} out=${port.sent}`,
-          );
-        }
-      } else if (switching && switchCommand(switching.links, command, switching.apply, print)) {
-        // a switching command: done
-      } else if (command !== '') {
-        print(unknownCommand(command, ['help', 'dump', 'quit', ...(switching ? SWITCH_CONSOLE_VERBS : [])]));
+  return promptLoop(prompt, (command, print) => {
+    if (command === 'h' || command === 'help' || command === '?') {
+      print('h[elp]\n\tthis message\nd[ump]\n\tthe switch and its ports\nq[uit]\n\tclose every peer and stop');
+      if (switching) print(SWITCH_CONSOLE_HELP);
+    } else if (command === 'd' || command === 'dump') {
+      switchDiagram(fabric.layout.nClients, fabric.ports).forEach(print);
+      for (const port of fabric.ports.values()) {
+        print(
+          `${String(port.id).padStart(2)} ${(port.nodename || '-').padEnd(12)} ${port.cclass.padEnd(16)} link ${port.linkState.padEnd(10)} ` +
+            `CID=${port.cid} SID=${port.sid} in=${port.received} out=${port.sent}`,
+        );
       }
-      rl.prompt();
-    });
-    rl.on('close', () => resolve());
-    rl.prompt();
+    } else if (!(switching && switchCommand(switching.links, command, switching.apply, print))) {
+      print(unknownCommand(command, ['help', 'dump', 'quit', ...(switching ? SWITCH_CONSOLE_VERBS : [])]));
+    }
   });
 }

@@ -1,5 +1,6 @@
 // `famez server`: options in QEMU's ivshmem-server and tm-ivshmem-server
 // spelling, mapped onto createServer().
+import { promptLoop } from './console/prompt-loop.js';
 import { createServer, type FamezServer, type ServerOptions } from '../server/server.js';
 import { ID_POLICIES } from '../server/ids.js';
 import type { BackingSpec } from '../memory/backing.js';
@@ -7,7 +8,6 @@ import { formatSize, parseSize } from '../memory/size.js';
 import { DEFAULT_SOCKET_PATH, MAX_VECTORS, PROTOCOLS } from '../protocol/message.js';
 import { ACCESS_HELP, ACCESS_OPTIONS, logFormat, planAccess } from './access.js';
 import type { Logger } from './logger.js';
-import { createInterface } from 'node:readline';
 import { Router } from '../switching/router.js';
 import { runService, type ServicePlan } from './service.js';
 import {
@@ -273,21 +273,10 @@ function logServerEvents(server: FamezServer, log: Logger): void {
 
 /** With --switched or --cluster on a terminal: fault commands, faults, counters (and routes, switched); quit stops the server. */
 function runSwitchConsole(links: ConsoleSwitching, apply: (change: FaultChange) => unknown): Promise<void> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'famez> ' });
-  const print = (text: string): void => {
-    process.stdout.write(`${text}\n`);
-  };
-  return new Promise((resolve) => {
-    rl.on('line', (line) => {
-      const command = line.trim();
-      if (command === 'q' || command === 'quit') return rl.close();
-      if (command === 'h' || command === 'help' || command === '?')
-        print(`${SWITCH_CONSOLE_HELP}\nquit                     close every peer and stop`);
-      else if (command !== '' && !switchCommand(links, command, apply, print))
-        print(unknownCommand(command, ['help', 'quit', ...SWITCH_CONSOLE_VERBS]));
-      rl.prompt();
-    });
-    rl.on('close', () => resolve());
-    rl.prompt();
+  return promptLoop('famez> ', (command, print) => {
+    if (command === 'h' || command === 'help' || command === '?')
+      print(`${SWITCH_CONSOLE_HELP}\nquit                     close every peer and stop`);
+    else if (!switchCommand(links, command, apply, print))
+      print(unknownCommand(command, ['help', 'quit', ...SWITCH_CONSOLE_VERBS]));
   });
 }

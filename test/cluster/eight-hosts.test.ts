@@ -5,28 +5,21 @@
 // shows all eight hosts and every peer.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { compileC } from '../../bench/lib.js';
 import { LineProcess } from '../helpers/line-process.js';
+import { fabricProcess } from './processes.js';
 import { tempDir, waitFor } from '../server/helpers.js';
 import { freePort, NatsServer, natsMissing } from './nats-server.js';
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 const HOSTS = 8;
 
 interface Topology {
   nodes: { id: string }[];
 }
 
-function fabric(t: TestContext, dir: string, node: string, url: string, http?: number): LineProcess {
-  return new LineProcess(t, `famez fabric ${node}`, process.execPath, [
-    MAIN,
-    ...['fabric', '-S', join(dir, `${node}.sock`), '-M', join(dir, `${node}.mailbox`)],
-    ...['--cluster', url, '--cluster-name', 'eight', '--node', node],
-    ...(http === undefined ? [] : ['--http', `127.0.0.1:${http}`]),
-  ]);
-}
+const fabric = (t: TestContext, dir: string, node: string, url: string, http?: number): LineProcess =>
+  fabricProcess(t, dir, 'eight', node, url, http === undefined ? [] : ['--http', `127.0.0.1:${http}`]);
 
 test('eight hosts, 14 ids: 14 peers join wherever they come, the 15th is refused saying how the ids are held; one host’s topology shows all', {
   timeout: 300_000,

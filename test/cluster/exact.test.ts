@@ -5,39 +5,19 @@
 // waits for the check, it is not dropped.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { compileC } from '../../bench/lib.js';
 import { LineProcess } from '../helpers/line-process.js';
+import { countRounds, fabricProcess } from './processes.js';
 import { tempDir } from '../server/helpers.js';
 import { NatsServer, natsMissing } from './nats-server.js';
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 const ROUNDS = Number(process.env.FAMEZ_EXACT_ROUNDS ?? 10_000);
 
-interface Counted {
-  rounds: number;
-  lost: number;
-  doubled: number;
-  stale: number;
-}
-
 async function host(t: TestContext, dir: string, node: string, url: string): Promise<LineProcess> {
-  const args = ['fabric', '-S', join(dir, `${node}.sock`), '-M', join(dir, `${node}.mailbox`)];
-  const fabric = new LineProcess(t, `famez fabric ${node}`, process.execPath, [
-    MAIN,
-    ...args,
-    ...['--cluster', url, '--cluster-name', 'exact', '--node', node],
-  ]);
+  const fabric = fabricProcess(t, dir, 'exact', node, url);
   await fabric.line(new RegExp(`node ${node} of cluster exact`), 20_000);
   return fabric;
-}
-
-/** A C peer that counts numbered round trips with `target`, from the moment it joins. */
-async function count(t: TestContext, peer: string, socket: string, target: number, rounds: number): Promise<Counted> {
-  const pinger = new LineProcess(t, 'pinger', peer, [socket, 'count', String(target), String(rounds)]);
-  const line = await pinger.line(/^\{"rounds"/, 60_000 + rounds * 10);
-  return JSON.parse(line) as Counted;
 }
 
 test('across two famez processes, C peers that send on join: every numbered round trip once, none lost, none doubled', {
@@ -56,10 +36,10 @@ test('across two famez processes, C peers that send on join: every numbered roun
 
   // Fresh senders, each joining and sending at once: the race of a first message with its claim's check.
   for (let i = 0; i < 8; i++) {
-    const first = await count(t, peer, join(dir, 'a.sock'), target, 3);
+    const first = await countRounds(t, peer, join(dir, 'a.sock'), target, 3);
     assert.deepEqual(first, { rounds: 3, lost: 0, doubled: 0, stale: 0 }, `sender ${i}`);
   }
-  const all = await count(t, peer, join(dir, 'a.sock'), target, ROUNDS);
+  const all = await countRounds(t, peer, join(dir, 'a.sock'), target, ROUNDS);
   assert.deepEqual(all, { rounds: ROUNDS, lost: 0, doubled: 0, stale: 0 });
 
   // Said out loud: NATS lost and back, a host leaving.

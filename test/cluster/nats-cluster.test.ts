@@ -4,21 +4,12 @@
 // server is killed while C peers message each other across hosts.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { compileC } from '../../bench/lib.js';
 import { LineProcess } from '../helpers/line-process.js';
+import { countRounds, fabricProcess } from './processes.js';
 import { tempDir } from '../server/helpers.js';
 import { freePort, NatsServer, natsMissing } from './nats-server.js';
-
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
-
-interface Counted {
-  rounds: number;
-  lost: number;
-  doubled: number;
-  stale: number;
-}
 
 async function natsCluster(t: TestContext): Promise<NatsServer[]> {
   const routes = await Promise.all([0, 1, 2].map(() => freePort()));
@@ -41,18 +32,8 @@ async function natsCluster(t: TestContext): Promise<NatsServer[]> {
   );
 }
 
-function fabric(t: TestContext, dir: string, node: string, url: string): LineProcess {
-  return new LineProcess(t, `famez fabric ${node}`, process.execPath, [
-    MAIN,
-    ...['fabric', '-S', join(dir, `${node}.sock`), '-M', join(dir, `${node}.mailbox`)],
-    ...['--cluster', url, '--cluster-name', 'routed', '--node', node, '--cluster-replicas', '3'],
-  ]);
-}
-
-async function count(t: TestContext, peer: string, socket: string, target: number, rounds: number): Promise<Counted> {
-  const pinger = new LineProcess(t, 'pinger', peer, [socket, 'count', String(target), String(rounds)]);
-  return JSON.parse(await pinger.line(/^\{"rounds"/, 120_000)) as Counted;
-}
+const fabric = (t: TestContext, dir: string, node: string, url: string): LineProcess =>
+  fabricProcess(t, dir, 'routed', node, url, ['--cluster-replicas', '3']);
 
 test('three nats-servers joined by routes: hosts on different servers form one fabric; one server killed while messages flow, the fabric goes on, nothing doubled; its return changes nothing', {
   timeout: 300_000,
@@ -70,7 +51,7 @@ test('three nats-servers joined by routes: hosts on different servers form one f
   const ponger = new LineProcess(t, 'ponger', peer, [join(dir, 'b.sock'), 'pong']);
   const target = Number((await ponger.line(/^ready \d+/, 20_000)).split(' ')[1]);
   await a.line(new RegExp(`remote peer ${target}\\b.* on host b`), 20_000);
-  assert.deepEqual(await count(t, peer, join(dir, 'a.sock'), target, 500), {
+  assert.deepEqual(await countRounds(t, peer, join(dir, 'a.sock'), target, 500), {
     rounds: 500,
     lost: 0,
     doubled: 0,
@@ -78,7 +59,7 @@ test('three nats-servers joined by routes: hosts on different servers form one f
   });
 
   // Host a's server dies while a sender runs: a moves to another server.
-  const during = count(t, peer, join(dir, 'a.sock'), target, 3000).catch((error: Error) => {
+  const during = countRounds(t, peer, join(dir, 'a.sock'), target, 3000).catch((error: Error) => {
     throw new Error(`${error.message}\nhost a: ${a.stdout.join('\n')}\nhost b: ${b.stdout.join('\n')}`);
   });
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -87,7 +68,7 @@ test('three nats-servers joined by routes: hosts on different servers form one f
   assert.equal(counted.doubled, 0, JSON.stringify(counted));
   assert.ok(counted.lost <= 5, `only what was in flight is lost: ${JSON.stringify(counted)}`);
   await a.line(/NATS at .* reachable again/, 30_000);
-  assert.deepEqual(await count(t, peer, join(dir, 'a.sock'), target, 500), {
+  assert.deepEqual(await countRounds(t, peer, join(dir, 'a.sock'), target, 500), {
     rounds: 500,
     lost: 0,
     doubled: 0,
@@ -96,7 +77,7 @@ test('three nats-servers joined by routes: hosts on different servers form one f
 
   // Its return changes nothing.
   await servers[0]!.restart();
-  assert.deepEqual(await count(t, peer, join(dir, 'a.sock'), target, 500), {
+  assert.deepEqual(await countRounds(t, peer, join(dir, 'a.sock'), target, 500), {
     rounds: 500,
     lost: 0,
     doubled: 0,

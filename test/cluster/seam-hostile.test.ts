@@ -91,13 +91,7 @@ test('forged and invented senders: refused in a few lines, nothing kept, at most
 
 test('a partition heals to the latest change on each link, on both sides', async () => {
   const cluster = memoryCluster();
-  const buses: MemoryBus[] = [];
-  const connect = cluster.network.connect.bind(cluster.network);
-  cluster.network.connect = (permissions) => {
-    const bus = connect(permissions);
-    buses.push(bus);
-    return bus;
-  };
+  const { buses } = cluster;
   const a = await cluster.node('a');
   const b = await cluster.node('b');
   await pass(cluster, 500);
@@ -120,13 +114,7 @@ test('a partition heals to the latest change on each link, on both sides', async
 
 test('a heartbeat stays the same size however many peers its host holds; a change missed in a partition is asked for and recovered', async () => {
   const cluster = memoryCluster();
-  const buses: MemoryBus[] = [];
-  const connect = cluster.network.connect.bind(cluster.network);
-  cluster.network.connect = (permissions) => {
-    const bus = connect(permissions);
-    buses.push(bus);
-    return bus;
-  };
+  const { buses } = cluster;
   const a = await cluster.node('a');
   let held: { id: number; nodename?: string }[] = [];
   const b = await cluster.node('b', { peers: () => held });
