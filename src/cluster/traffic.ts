@@ -147,10 +147,16 @@ export class ClusterTraffic {
     }
   }
 
-  /** A node's list here is behind (a change was missed) or it is not known: it is asked for its whole state. */
+  /**
+   * A node's list here is behind (a change was missed): it is asked for its whole list. A node not known here
+   * (forgotten in an outage) is told hello on all, as a node that joins does: a message to it alone would be a
+   * stranger's there too, and dropped.
+   */
   #wantIf(from: string, heard: Heard): void {
-    if (heard === 'current' || this.#wants.take(1, this.#node.clock.now()) === 0) return;
-    this.#node.publish(this.#node.subjects.to(from), { t: 'want', node: this.#node.plan.node });
+    const node = this.#node;
+    if (heard === 'current' || this.#wants.take(1, node.clock.now()) === 0) return;
+    if (heard === 'behind') node.publish(node.subjects.to(from), { t: 'want', node: node.plan.node });
+    else node.publish(node.subjects.all, { t: 'hello', node: node.plan.node });
   }
 
   /** A check of `node` or of one of its peers ended. */

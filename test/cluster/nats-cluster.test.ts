@@ -8,13 +8,16 @@ import { join } from 'node:path';
 import { compileC } from '../../bench/lib.js';
 import { LineProcess } from '../helpers/line-process.js';
 import { countRounds, fabricProcess } from './processes.js';
-import { tempDir } from '../server/helpers.js';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { tempDir, waitFor } from '../server/helpers.js';
 import { freePort, NatsServer, natsMissing } from './nats-server.js';
 
+/** Three servers joined by routes, once JetStream has a leader (a bucket on all three can be made). */
 async function natsCluster(t: TestContext): Promise<NatsServer[]> {
   const routes = await Promise.all([0, 1, 2].map(() => freePort()));
   const route = (i: number): string => `nats://127.0.0.1:${routes[i]}`;
-  return Promise.all(
+  const servers = await Promise.all(
     [0, 1, 2].map((i) =>
       NatsServer.start(t, [
         ...['--server_name', `s${i}`, '--cluster_name', 'famez-test'],
@@ -30,6 +33,22 @@ async function natsCluster(t: TestContext): Promise<NatsServer[]> {
       ]),
     ),
   );
+  const nc = await natsConnect({ servers: servers[0]!.url });
+  try {
+    await waitFor(
+      () =>
+        new Kvm(nc)
+          .create('famez-test-ready', { replicas: 3 })
+          .then(() => true)
+          .catch(() => false),
+      'JetStream to elect its leader on the three servers',
+      60_000,
+      250,
+    );
+  } finally {
+    await nc.close();
+  }
+  return servers;
 }
 
 const fabric = (t: TestContext, dir: string, node: string, url: string): LineProcess =>
@@ -42,7 +61,6 @@ test('three nats-servers joined by routes: hosts on different servers form one f
   const peer = compileC('mailbox-peer');
   const servers = await natsCluster(t);
   const dir = tempDir(t);
-  // The bucket needs JetStream's meta leader: the first host waits for it (its join retries until the cluster is up).
   const a = fabric(t, dir, 'a', servers[0]!.url);
   await a.line(/node a of cluster routed/, 60_000);
   const b = fabric(t, dir, 'b', servers[1]!.url);

@@ -8,7 +8,7 @@ import type { Directed, WireMessage } from '../../src/cluster/wire.js';
 import { encodeWire } from '../../src/cluster/wire.js';
 import type { MemoryBus } from '../../src/cluster/memory-bus.js';
 import { settle } from './manual-clock.js';
-import { memoryCluster, pass } from './memory-nodes.js';
+import { memoryCluster, pass, TIMEOUT_MS } from './memory-nodes.js';
 
 const publish = (bus: MemoryBus, subject: string, message: WireMessage): void =>
   bus.publish(subject, encodeWire(message));
@@ -141,4 +141,18 @@ test('a heartbeat stays the same size however many peers its host holds; a chang
   await pass(cluster, 1500);
   assert.equal(a.node.ownerOf(id), 'b', 'a caught up');
   assert.equal(a.node.members.peers().size, 1, 'and dropped the 200 b no longer holds');
+});
+
+test('two hosts that forgot each other in a long outage (no status change) find each other again by their heartbeats', async () => {
+  const cluster = memoryCluster();
+  const a = await cluster.node('a');
+  const b = await cluster.node('b');
+  await pass(cluster, 500);
+  assert.deepEqual([a.node.nodes, b.node.nodes], [['b'], ['a']]);
+  for (const bus of cluster.buses) bus.losing = (subject) => subject.startsWith('famez.');
+  await pass(cluster, TIMEOUT_MS + 1000);
+  assert.deepEqual([a.node.nodes, b.node.nodes], [[], []], 'each forgot the other');
+  for (const bus of cluster.buses) bus.losing = undefined;
+  await pass(cluster, 2000);
+  assert.deepEqual([a.node.nodes, b.node.nodes], [['b'], ['a']], 'and found it again');
 });
