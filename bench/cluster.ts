@@ -1,160 +1,146 @@
-// One fabric over NATS on loopback (issue 24): a FAME-Z ping -> pong between
-// peers of two `famez fabric --cluster` instances, beside NATS's own
-// request-reply round trip with the same client in the same run (the floor),
-// and beside the same peer's ping to its own host's switch; and messages/s
-// across hosts. Everything runs in this process against a real nats-server.
-import { join } from 'node:path';
+// One fabric over NATS on loopback, as users deploy it: each host's `famez
+// fabric --cluster` its own process, C mailbox peers (bench/mailbox-peer.c)
+// and famez's own FabricPeer (this process) as senders, and NATS's own
+// request-reply between two processes as the floor, in alternating rounds.
+import type { ChildProcess } from 'node:child_process';
 import { connectFabric, type FabricPeer } from '../src/fabric/index.js';
-import { listenClusteredFabric, type ClusteredFabric } from '../src/cluster/index.js';
 import { NatsServer } from '../test/cluster/nats-server.js';
-import { formatSpread, median, spread, summarize, type Spread } from './lib.js';
+import { DIST, formatSpread, median, spread, start, stopped, type Spread } from './lib.js';
+import { compile, cPeer, cRun, fabric, line, pingRun, type SwitchProcess } from './mailbox-run.js';
 import type { BenchContext } from './plan.js';
 
-export interface ClusterRoundTrip {
-  medianUs: number;
-  p99Us: number;
-}
-
 export interface ClusterResults {
-  /** Round trips of each kind per round. */
   rounds: number;
   reps: number;
-  natsRequestReply: ClusterRoundTrip;
-  crossHostPing: ClusterRoundTrip;
-  localSwitchPing: ClusterRoundTrip;
-  /** Per round: crossHostPing median / natsRequestReply median (goal: <= 1.3). */
+  /** NATS request-reply between two processes (the floor) and a C peer's ping -> pong across hosts, median us. */
+  natsRequestReplyUs: number;
+  crossHostPingUs: number;
+  /** Per round: cross-host ping median / NATS request-reply median (goal: <= 1.3). */
   ratio: Spread;
-  ratioMedian: number;
-  crossHostMessagesPerSecond: number;
+  /** Round trips a second across hosts from one sender: a C peer, famez's FabricPeer, and four C peers at once. */
+  cSenderPerSecond: number;
+  fabricPeerPerSecond: number;
+  fourSendersPerSecond: number;
 }
 
-function roundTrip(samplesNs: number[]): ClusterRoundTrip {
-  const s = summarize(samplesNs.map((ns) => ns / 1000));
-  return { medianUs: s.median, p99Us: s.p99 };
-}
-
-/** Round trips of `once`, after a warm-up, in ns. */
-async function measure(rounds: number, once: () => Promise<void>): Promise<number[]> {
-  for (let i = 0; i < Math.min(200, rounds); i++) await once();
-  const samples: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const began = process.hrtime.bigint();
-    await once();
-    samples.push(Number(process.hrtime.bigint() - began));
-  }
-  return samples;
-}
-
-/** Sends ping to `to` and resolves on its pong. */
-function pinger(peer: FabricPeer, to: number): () => Promise<void> {
-  let waiting: (() => void) | undefined;
-  peer.on('message', (message) => {
-    if (message.from === to && message.body === 'pong') waiting?.();
-  });
-  return () =>
-    new Promise<void>((resolve, reject) => {
-      waiting = resolve;
-      peer.send(to, 'ping').catch(reject);
-    });
-}
-
-/** NATS's own request-reply between two clients: the floor. */
-async function natsEcho(url: string): Promise<{ once: () => Promise<void>; close: () => Promise<void> }> {
+/** NATS request-reply round trips from this process to an echo process, median us. */
+async function natsFloor(
+  url: string,
+  rounds: number,
+): Promise<{ once: () => Promise<number>; close: () => Promise<void> }> {
   const { connect } = await import('@nats-io/transport-node');
-  const [client, echo] = [await connect({ servers: url }), await connect({ servers: url })];
-  echo.subscribe('famez.bench.echo', {
-    callback: (_error, msg) => {
-      msg.respond(msg.data);
-    },
-  });
-  await echo.flush();
+  const echo = start(process.execPath, [`${DIST}bench/children/nats-echo.js`, url]);
+  await line(echo, /^ready/);
+  const client = await connect({ servers: url });
   const payload = new TextEncoder().encode('ping !EZT=1');
   return {
     once: async () => {
-      await client.request('famez.bench.echo', payload, { timeout: 5000 });
+      const samples: number[] = [];
+      for (let i = 0; i < rounds + 200; i++) {
+        const began = process.hrtime.bigint();
+        await client.request('famez.bench.echo', payload, { timeout: 5000 });
+        if (i >= 200) samples.push(Number(process.hrtime.bigint() - began) / 1000);
+      }
+      return median(samples);
     },
     close: async () => {
       await client.close();
-      await echo.close();
+      echo.kill('SIGTERM');
+      await stopped(echo);
     },
   };
 }
 
+/** Ping -> pong round trips a second from a FabricPeer in this process to `to`, for `seconds`. */
+async function fabricPeerRate(peer: FabricPeer, to: number, seconds: number): Promise<number> {
+  let waiting: (() => void) | undefined;
+  peer.on('message', (message) => {
+    if (message.from === to && message.body === 'pong') waiting?.();
+  });
+  let done = 0;
+  const until = performance.now() + seconds * 1000;
+  while (performance.now() < until) {
+    await new Promise<void>((resolve, reject) => {
+      waiting = resolve;
+      peer.send(to, 'ping').catch(reject);
+    });
+    done++;
+  }
+  return done / seconds;
+}
+
+/** Round trips a second of C senders on host a, each to its own C ponger on host b, all at once. */
+async function cRate(binary: string, a: SwitchProcess, targets: number[], seconds: number): Promise<number> {
+  const runs = targets.map((target) =>
+    cRun<{ messages: number; seconds: number }>(binary, [a.socket, 'flood', String(target), String(seconds)]),
+  );
+  return (await Promise.all(runs)).reduce((sum, r) => sum + r.messages / r.seconds, 0);
+}
+
 export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
   const rounds = Math.max(500, Math.floor(ctx.plan.rounds / 20));
+  const binary = compile();
   const nats = await NatsServer.launch();
-  const hosts: ClusteredFabric[] = [];
-  const peers: FabricPeer[] = [];
+  const cluster = (node: string): string[] => ['--cluster', nats.url, '--cluster-name', 'bench', '--node', node];
+  const hosts: SwitchProcess[] = [];
+  const children: ChildProcess[] = [];
+  let peer: FabricPeer | undefined;
   try {
-    for (const node of ['bench1', 'bench2']) {
-      hosts.push(
-        await listenClusteredFabric(
-          { socketPath: join(ctx.tmp, `${node}.sock`), mailbox: join(ctx.tmp, `${node}.mailbox`) },
-          { url: nats.url, name: 'bench', node },
-        ),
-      );
-      peers.push(await connectFabric({ path: hosts.at(-1)!.fabric.socketPath }));
-    }
-    const [one, two] = peers as [FabricPeer, FabricPeer];
-    while (!one.client.peers.has(two.id)) await new Promise((resolve) => setTimeout(resolve, 20));
-    // Alternating rounds (which goes first alternates too): the ratio is the median of per-round ratios.
+    hosts.push(await fabric(ctx.tmp, 'a', [], cluster('a'), /node a of cluster bench/));
+    hosts.push(await fabric(ctx.tmp, 'b', [], cluster('b'), /node b of cluster bench/));
+    const [a, b] = hosts as [SwitchProcess, SwitchProcess];
+    const pongers = [];
+    for (let i = 0; i < 4; i++) pongers.push(await cPeer(binary, b.socket));
+    children.push(...pongers.map((p) => p.child));
+    const targets = pongers.map((p) => p.id);
+    peer = await connectFabric({ path: a.socket });
+    while (!targets.every((id) => peer!.client.peers.has(id))) await new Promise((resolve) => setTimeout(resolve, 20));
     ctx.log(
-      `cluster: NATS request-reply and cross-host ping -> pong, ${ctx.plan.reps} alternating rounds of ${rounds}`,
+      `cluster: NATS request-reply and a C peer's cross-host ping -> pong, ${ctx.plan.reps} alternating rounds of ${rounds}`,
     );
-    const echo = await natsEcho(nats.url);
-    const ping = pinger(one, two.id);
-    const floorSamples: number[] = [];
-    const crossSamples: number[] = [];
+    const floor = await natsFloor(nats.url, rounds);
+    const floors: number[] = [];
+    const crosses: number[] = [];
     const ratios: number[] = [];
+    const plan = { ...ctx.plan, rounds, warmup: 200 };
     try {
       for (let rep = 0; rep < ctx.plan.reps; rep++) {
-        const pair = rep % 2 === 0 ? [echo.once, ping] : [ping, echo.once];
-        const [first, second] = [await measure(rounds, pair[0]!), await measure(rounds, pair[1]!)];
-        const [floorRound, crossRound] = rep % 2 === 0 ? [first, second] : [second, first];
-        floorSamples.push(...floorRound);
-        crossSamples.push(...crossRound);
-        ratios.push(median(crossRound) / median(floorRound));
+        const ping = async (): Promise<number> => (await pingRun(binary, a.socket, targets[0]!, plan)).medianUs;
+        const [x, y] = rep % 2 === 0 ? [await floor.once(), await ping()] : [await ping(), await floor.once()];
+        const [f, c] = rep % 2 === 0 ? [x, y] : [y, x];
+        floors.push(f);
+        crosses.push(c);
+        ratios.push(c / f);
       }
     } finally {
-      await echo.close();
+      await floor.close();
     }
-    const floor = roundTrip(floorSamples);
-    const cross = roundTrip(crossSamples);
-    const ratio = spread(ratios);
-    ctx.log('cluster: ping -> pong with the local switch');
-    const local = roundTrip(await measure(rounds, pinger(one, hosts[0]!.fabric.layout.serverId)));
-    let sent = 0;
-    const until = performance.now() + ctx.plan.floodSeconds * 1000;
-    while (performance.now() < until) {
-      await one.send(two.id, `n=${sent}`);
-      sent++;
-    }
+    const seconds = ctx.plan.floodSeconds;
+    ctx.log('cluster: round trips a second across hosts: one C sender, a FabricPeer, four C senders at once');
     const results: ClusterResults = {
       rounds,
       reps: ctx.plan.reps,
-      natsRequestReply: floor,
-      crossHostPing: cross,
-      localSwitchPing: local,
-      ratio,
-      ratioMedian: ratio.median,
-      crossHostMessagesPerSecond: sent / ctx.plan.floodSeconds,
+      natsRequestReplyUs: median(floors),
+      crossHostPingUs: median(crosses),
+      ratio: spread(ratios),
+      cSenderPerSecond: await cRate(binary, a, targets.slice(0, 1), seconds),
+      fabricPeerPerSecond: await fabricPeerRate(peer, targets[0]!, seconds),
+      fourSendersPerSecond: await cRate(binary, a, targets, seconds),
     };
-    const row = (name: string, r: ClusterRoundTrip): string =>
-      `  ${name.padEnd(38)} ${r.medianUs.toFixed(1).padStart(9)} ${r.p99Us.toFixed(1).padStart(9)}`;
     ctx.log(
       [
-        'cluster over NATS on loopback (median us, p99 us):',
-        row('NATS request-reply (floor)', floor),
-        row('cross-host ping -> pong', cross),
-        row('ping -> pong with the local switch', local),
-        `  cross-host / NATS, per round ${formatSpread(ratio)} (goal <= 1.3); ` +
-          `${Math.round(results.crossHostMessagesPerSecond)} messages/s across hosts from one sender`,
+        'cluster over NATS on loopback, each host its own process:',
+        `  NATS request-reply (floor) ${results.natsRequestReplyUs.toFixed(1)} us; cross-host ping -> pong ${results.crossHostPingUs.toFixed(1)} us`,
+        `  cross-host / NATS, per round ${formatSpread(results.ratio)} (goal <= 1.3)`,
+        `  round trips/s: C sender ${Math.round(results.cSenderPerSecond)}, FabricPeer ${Math.round(results.fabricPeerPerSecond)}, ` +
+          `four C senders ${Math.round(results.fourSendersPerSecond)}`,
       ].join('\n'),
     );
     return results;
   } finally {
-    peers.forEach((peer) => peer.close());
-    for (const host of hosts) await host.close();
+    peer?.close();
+    for (const child of children) child.kill('SIGKILL');
+    for (const host of hosts) await host.stop();
     await nats.remove();
   }
 }

@@ -121,13 +121,27 @@ export function goals(r: Results) {
   if (r.cluster) {
     const c = r.cluster;
     out.push({
-      goal: 'cross-host ping -> pong over NATS on loopback / NATS request-reply with the same client, per round',
+      goal: 'cross-host ping -> pong (C peers, each fabric its own process) / NATS request-reply between two processes, per round',
       target: `<= ${GOALS.clusterRatio}`,
       ...fromSpread(c.ratio),
       met: c.ratio.median <= GOALS.clusterRatio,
-      note:
-        `cross-host ${round(c.crossHostPing.medianUs, 1)} us, NATS ${round(c.natsRequestReply.medianUs, 1)} us, local switch ${round(c.localSwitchPing.medianUs, 1)} us; ` +
-        `${Math.round(c.crossHostMessagesPerSecond)} messages/s across hosts from one sender`,
+      note: `cross-host ${round(c.crossHostPingUs, 1)} us, NATS ${round(c.natsRequestReplyUs, 1)} us`,
+    });
+    const vsC = c.fabricPeerPerSecond / c.cSenderPerSecond;
+    out.push({
+      goal: "a FabricPeer sender's round trips/s across hosts / a C peer's",
+      target: `>= ${GOALS.fabricPeerVsC}`,
+      value: round(vsC, 2),
+      met: vsC >= GOALS.fabricPeerVsC,
+      note: `FabricPeer ${Math.round(c.fabricPeerPerSecond)}/s, C ${Math.round(c.cSenderPerSecond)}/s`,
+    });
+    const four = c.fourSendersPerSecond / c.cSenderPerSecond;
+    out.push({
+      goal: 'four C senders on one host to four receivers on another / one sender, round trips/s',
+      target: `>= ${GOALS.fourSenders}`,
+      value: round(four, 2),
+      met: four >= GOALS.fourSenders,
+      note: `${Math.round(c.fourSendersPerSecond)}/s against ${Math.round(c.cSenderPerSecond)}/s`,
     });
   }
   if (r.join) {

@@ -35,6 +35,8 @@ export const GOALS = {
   joinGrowth: 1.5,
   idleCpuSeconds: 0,
   clusterRatio: 1.3,
+  fabricPeerVsC: 0.8,
+  fourSenders: 3,
 };
 
 export const PINNINGS = [
