@@ -69,6 +69,7 @@ test("a host killed without a goodbye: messages to its peers fail in the sender'
   const onB = await connectFabric({ path: b.fabric.socketPath, replyTimeoutMs: 500 });
   t.after(() => onB.close());
   await waitFor(() => onB.client.peers.has(onA.id), "B's peer to know A's", 10_000);
+  await waitFor(() => onA.client.peers.has(onB.id), "A's peer to know B's", 10_000);
   await onB.send(onA.id, 'ping');
   await waitFor(() => b.fabric.mailbox.isFree(onB.id), 'the ping to be taken on host a', 10_000);
 

@@ -124,6 +124,7 @@ test("switched in a cluster: the router's switch and links beside the hosts; a f
   const there = await connectFabric({ path: two.fabric.socketPath });
   t.after(() => there.close());
   await waitFor(() => here.client.peers.has(there.id), "host one's peer to know host two's", 10_000);
+  await waitFor(() => there.client.peers.has(here.id), "host two's peer to know host one's", 10_000);
   await here.send(there.id, 'across');
 
   const graph = await get<Graph>(`${url}/api/v1/topology`);

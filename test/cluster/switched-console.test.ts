@@ -55,6 +55,8 @@ test('famez fabric --switched --cluster on a terminal: down/up of a host link an
     if (message.from === here.id) received.push(message.body);
   });
   await waitFor(() => here.client.peers.has(there.id), "host one's peer to know host two's", 10_000);
+  // And host two to have checked it (else the first message waits for the check, longer than 500 ms under load).
+  await waitFor(() => there.client.peers.has(here.id), "host two's peer to know host one's", 10_000);
   const type = (line: string): void => {
     tty.child.stdin.write(`${line}\r`);
   };

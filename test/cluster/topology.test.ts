@@ -34,6 +34,7 @@ test('hosts are switches and inter-host links are links in the topology; a link 
   const receiver = await connectFabric({ path: two.fabric.socketPath });
   t.after(() => receiver.close());
   await waitFor(() => sender.client.peers.has(receiver.id), 'host one to know the remote peer', 10_000);
+  await waitFor(() => receiver.client.peers.has(sender.id), 'host two to know the sender', 10_000);
   await sender.send(receiver.id, 'before');
 
   const topology = (await (await call(`${web.url}/api/v1/topology`, 'GET')).json()) as {
