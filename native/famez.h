@@ -40,6 +40,8 @@ bool arg_string(napi_env env, napi_value v, char *buf, size_t size);
 /* eventfd.c: reads and resets a counter without blocking past timeout_ms
  * (0 = nothing pending; <0 = -errno). */
 int64_t drain_eventfd(int fd, int timeout_ms);
+/* Whether drains read with preadv2(RWF_NOWAIT): probed once, at the first call. */
+bool eventfd_nowait_reads(void);
 
 /* guard.c: mappings that survive their file shrinking */
 bool guard_add(void *start, size_t length, int prot); /* page-aligned range */
@@ -57,7 +59,7 @@ unsigned long guard_breaks(void); /* mappings broken since the start */
   X("eventfd", efd_create) X("eventfdWrite", efd_write)                        \
   X("eventfdRead", efd_read) X("eventfdWait", efd_wait)                        \
   X("eventfdRingWait", efd_ring_wait)                                          \
-  X("isEventfd", efd_is_eventfd)                                               \
+  X("isEventfd", efd_is_eventfd) X("eventfdReadMode", efd_read_mode)           \
   X("shmOpen", shm_open_js) X("shmUnlink", shm_unlink_js)                      \
   X("openFile", file_open) X("openInDirectory", file_open_in_dir)              \
   X("memfdCreate", memfd_create_js) X("ftruncate", file_truncate)              \

@@ -1,5 +1,5 @@
 // Linux eventfds: the doorbells.
-import { native } from './native.js';
+import { native, type EventfdReadMode } from './native.js';
 import type { Fd } from './socket.js';
 
 /** A new non-blocking, close-on-exec eventfd with counter 0. */
@@ -10,6 +10,18 @@ export function createEventfd(): Fd {
 /** Adds `count` to the counter: false when it is full. */
 export function ringEventfd(fd: Fd, count = 1): boolean {
   return native.eventfdWrite(fd, count);
+}
+
+export type { EventfdReadMode };
+
+/**
+ * How drains (drainEventfd, eventfd watchers) read a counter that a peer may have made blocking:
+ * 'preadv2', one preadv2(RWF_NOWAIT) (EAGAIN on an empty counter, whatever the fd's flags), or
+ * 'poll', a poll() then a read(), where the kernel refuses RWF_NOWAIT on an eventfd. The addon
+ * probes the kernel once, when it loads; FAMEZ_EVENTFD_READ=poll in the environment forces 'poll'.
+ */
+export function eventfdReadMode(): EventfdReadMode {
+  return native.eventfdReadMode();
 }
 
 /** Reads and resets the counter: 0 when nothing is pending. Never blocks, never changes the fd's flags. */

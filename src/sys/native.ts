@@ -10,6 +10,9 @@ export interface OpenFlags {
   readOnly?: boolean;
 }
 
+/** How the addon reads an eventfd without blocking (probed once, when it loads). */
+export type EventfdReadMode = 'preadv2' | 'poll';
+
 export interface NativeWatcher {
   start(mask: number): void;
   stop(): void;
@@ -34,6 +37,7 @@ export interface NativeAddon {
   eventfdRead(fd: number): number;
   eventfdWait(fd: number, timeoutMs: number): number;
   isEventfd(fd: number): boolean;
+  eventfdReadMode(): EventfdReadMode;
   shmOpen(name: string, flags: OpenFlags, mode: number): number;
   shmUnlink(name: string): void;
   openFile(path: string, flags: OpenFlags, mode: number): number;

@@ -105,9 +105,14 @@ export interface Child {
 }
 
 /** Starts a process that is SIGKILLed if it runs longer than `timeoutMs`. */
-export function startProcess(command: string, args: string[], timeoutMs = 10_000): Child {
+export function startProcess(
+  command: string,
+  args: string[],
+  timeoutMs = 10_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Child {
   const started = Date.now();
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
   let timedOut = false;
@@ -138,9 +143,14 @@ export function startProcess(command: string, args: string[], timeoutMs = 10_000
  * Runs `body` as an ES module in a new Node.js, with `sys` already imported
  * from the compiled library.
  */
-export function runNode(body: string, timeoutMs = 10_000, nodeArgs: string[] = []): Promise<ChildResult> {
+export function runNode(
+  body: string,
+  timeoutMs = 10_000,
+  nodeArgs: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ChildResult> {
   const script = `import * as sys from ${JSON.stringify(SYS_URL)};\n${body}`;
-  return startProcess(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], timeoutMs).result;
+  return startProcess(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], timeoutMs, env).result;
 }
 
 /** How long to wait for a child process to do its part (generous: the machine may be busy). */
