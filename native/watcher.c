@@ -82,14 +82,27 @@ static void watcher_fire(uv_poll_t *handle, int status, int events) {
 call:
   napi_get_reference_value(env, w->callback, &cb);
   napi_get_reference_value(env, w->self, &recv);
-  if (napi_make_callback(env, w->context, recv, cb, 2, argv, &result) != napi_ok) {
-    /* Surface a throw as an uncaught exception now, not from a later call. */
-    napi_value error;
+  /* napi_make_callback's steps, opened up: a callback may return an eventfd
+   * to ring (sys.ringEventfdSoon), which is rung here, before the scope's
+   * close runs promise jobs and ticks (JS that might close that fd), and
+   * without a call of its own into the addon. */
+  napi_callback_scope scope_cb;
+  napi_value error = NULL;
+  if (napi_open_callback_scope(env, recv, w->context, &scope_cb) != napi_ok) goto out;
+  int32_t ring_fd;
+  if (napi_call_function(env, recv, cb, 2, argv, &result) != napi_ok) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
-    if (pending && napi_get_and_clear_last_exception(env, &error) == napi_ok)
-      napi_fatal_exception(env, error);
+    if (!pending || napi_get_and_clear_last_exception(env, &error) != napi_ok) error = NULL;
+  } else if (napi_get_value_int32(env, result, &ring_fd) == napi_ok && ring_fd >= 0) {
+    uint64_t one = 1; /* a full counter or a closed fd: the ring is lost, as a failed ringEventfd's */
+    ssize_t n;
+    do n = write(ring_fd, &one, sizeof one);
+    while (n < 0 && errno == EINTR);
   }
+  napi_close_callback_scope(env, scope_cb);
+  /* Surface a throw as an uncaught exception now, not from a later call. */
+  if (error) napi_fatal_exception(env, error);
 out:
   napi_close_handle_scope(env, scope);
 }

@@ -43,7 +43,11 @@ export class BuiltInPeer extends EventEmitter<BuiltInPeerEvents> {
     );
   }
 
-  /** Rings `vector` of peer `peer` `count` times: false when no peer holds that id or its counter is full. */
+  /**
+   * Rings `vector` of peer `peer` `count` times: false when no peer holds that id or its counter is full.
+   * Made while a doorbell is handled, a single ring is done as the doorbell's callback returns, in the same
+   * call into the addon (sys.ringEventfdSoon), and a full counter is then not reported.
+   */
   ring(peer: number, vector: number, count = 1): boolean {
     return this.#ring(peer, vector, count);
   }

@@ -78,7 +78,7 @@ export class PeerRegistry {
   /** Rings the receiver's own eventfd (whoever holds the id now, or its recycled doorbells): false when none. */
   ringReal(id: number, vector: number, count: number): boolean {
     const eventfd = this.realEventfd(id, vector);
-    return eventfd === undefined ? false : sys.ringEventfd(eventfd, count);
+    return eventfd === undefined ? false : sys.ringEventfdSoon(eventfd, count);
   }
 
   /** Hands the newcomer everyone's doorbells and its own; tells the others who do not hold its doorbells yet. */

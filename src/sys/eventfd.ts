@@ -13,6 +13,7 @@ export function ringEventfd(fd: Fd, count = 1): boolean {
 }
 
 export type { EventfdReadMode };
+export { ringEventfdSoon } from './ring-soon.js';
 
 /**
  * How drains (drainEventfd, eventfd watchers) read a counter that a peer may have made blocking:

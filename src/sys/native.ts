@@ -54,7 +54,12 @@ export interface NativeAddon {
   remap(buffer: ArrayBuffer, fd: number, offset: number): void;
   mappingBreaks(): number;
   redirectStdio(path: string): void;
-  Watcher: new (fd: number, callback: (events: number, count: number) => void, eventfd: boolean) => NativeWatcher;
+  /** The callback may return an eventfd, which the addon rings as the callback returns (-1 or undefined: none). */
+  Watcher: new (
+    fd: number,
+    callback: (events: number, count: number) => number | void,
+    eventfd: boolean,
+  ) => NativeWatcher;
 }
 
 const require = createRequire(import.meta.url);

@@ -1,5 +1,6 @@
 // UNIX stream sockets owned natively, with fd passing (SCM_RIGHTS).
 import { native } from './native.js';
+import { releaseHeldRing } from './ring-soon.js';
 
 export type Fd = number;
 
@@ -47,6 +48,7 @@ export function connect(path: string): Fd {
 }
 
 export function close(fd: Fd): void {
+  releaseHeldRing(); // it could be this fd's: rung before its number can be reused
   native.close(fd);
 }
 

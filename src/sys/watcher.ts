@@ -1,5 +1,6 @@
 // Fd readiness through libuv's uv_poll, without Node's private handles.
 import { native, type NativeWatcher } from './native.js';
+import { runHoldingRings } from './ring-soon.js';
 import type { Fd } from './socket.js';
 
 export const READABLE = 1;
@@ -38,16 +39,13 @@ export class Watcher {
     );
   }
 
-  /** Calls `onRing(count)` for each batch of rings; the counter is drained natively first. */
+  /**
+   * Calls `onRing(count)` for each batch of rings; the counter is drained natively first.
+   * A ring `onRing` makes with ringEventfdSoon() is done as it returns, in the same call.
+   */
   static eventfd(fd: Fd, onRing: (count: number) => void): Watcher {
     const watcher = new Watcher(
-      new native.Watcher(
-        fd,
-        (events, count) => {
-          if (events >= 0) onRing(count);
-        },
-        true,
-      ),
+      new native.Watcher(fd, (events, count) => (events >= 0 ? runHoldingRings(onRing, count) : -1), true),
     );
     watcher.start(READABLE);
     return watcher;
