@@ -38,12 +38,22 @@ export function goals(r: Results) {
     note?: string;
   }> = [];
   if (r.latency) {
-    const ratio = r.latency.pinned.ratios.famez;
+    const l = r.latency.pinned;
+    // Absent from results written before it was measured (--redraw of an older latest.json).
+    const vsNode = l.ratios.famezNodeSys as Spread | undefined;
     out.push({
-      goal: 'round trip on one CPU: famez median / C floor median, per round',
-      target: `<= ${GOALS.latencyRatio}`,
-      ...fromSpread(ratio),
-      met: ratio.median <= GOALS.latencyRatio,
+      goal: "event-loop round trip on one CPU: famez clients' median / Node + src/sys only (nodeSys) median, per round",
+      target: `<= ${GOALS.nodeSysRatio}`,
+      ...(vsNode ? fromSpread(vsNode) : { value: null }),
+      met: vsNode ? vsNode.median <= GOALS.nodeSysRatio : null,
+      note: `famez ${round(l.famez.medianUs, 1)} us, nodeSys ${round(l.nodeSys.medianUs, 1)} us, C floor ${round(l.c.medianUs, 1)} us; C making Node's system calls ${formatSpread(l.ratios.cEpoll)} the floor`,
+    });
+    out.push({
+      goal: 'event-loop round trip on one CPU: famez median / C floor median, per round (information: Node bounds it)',
+      target: 'information',
+      ...fromSpread(l.ratios.famez),
+      met: null,
+      note: `nodeSys ${formatSpread(l.ratios.nodeSys)} the C floor`,
     });
     const thread = r.latency.pinned.ratios.thread;
     if (thread !== undefined) {
@@ -91,12 +101,15 @@ export function goals(r: Results) {
       note: `switch ${round(m.roundTrip.switch.medianUs, 1)} us (p99 ${round(m.roundTrip.switch.p99Us, 1)}), C ${round(m.roundTrip.floor.medianUs, 1)} us (p99 ${round(m.roundTrip.floor.p99Us, 1)})`,
     });
     for (const row of m.senders.rows) {
+      // The goal is held on one CPU, where a wake-up is a context switch; without affinity the
+      // rounds are cross-CPU wake-ups that swing widely: information.
+      const goal = row.pinning === 'pinned';
       out.push({
         goal: `messages/s through the switch, ${row.senders} sender(s), ${row.pinning}: famez switch / C switch (bench/c-switch.c), per round`,
-        target: `>= ${GOALS.switchFloorRatio}`,
+        target: goal ? `>= ${GOALS.switchFloorRatio}` : 'information',
         ...fromSpread(row.ratio),
-        met: row.ratio.median >= GOALS.switchFloorRatio,
-        note: `famez ${Math.round(row.famez.messagesPerSecond)}/s, C switch ${Math.round(row.c.messagesPerSecond)}/s (medians)`,
+        met: goal ? row.ratio.median >= GOALS.switchFloorRatio : null,
+        note: `famez ${Math.round(row.famez.messagesPerSecond)}/s, C switch ${Math.round(row.c.messagesPerSecond)}/s (medians); CPU per message ${round(row.famez.cpuUsPerMessage, 2)} / ${round(row.c.cpuUsPerMessage, 2)} us`,
       });
     }
     const four = m.senders.rows.filter((row) => row.senders === 4);

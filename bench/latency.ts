@@ -130,6 +130,8 @@ export async function latency(ctx: BenchContext) {
         nodeSys: ratio('nodeSys'),
         cEpoll: ratio('cEpoll'),
         cPoll: ratio('cPoll'),
+        // What famez adds to Node's own floor (the goal), per round as the others.
+        famezNodeSys: spread(reps.map((r) => r.famez.medianUs / r.nodeSys.medianUs)),
       };
       out[pinning.name] = {
         affinity: pinning.label,
@@ -165,7 +167,7 @@ export async function latency(ctx: BenchContext) {
       cPoll: Latency;
       ratioMedian: number;
       ratioP99: number;
-      ratios: Record<'famez' | 'thread' | 'nodeSys' | 'cEpoll' | 'cPoll', Spread>;
+      ratios: Record<'famez' | 'thread' | 'nodeSys' | 'cEpoll' | 'cPoll' | 'famezNodeSys', Spread>;
     }
   >;
 }

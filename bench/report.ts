@@ -263,7 +263,7 @@ export function report(
             g.target,
             String(g.value),
             g.spread ?? '',
-            g.met === null ? 'not measured' : g.met ? 'yes' : 'NO',
+            g.met === null ? (g.target === 'information' ? 'information' : 'not measured') : g.met ? 'yes' : 'NO',
           ]),
         ),
     );
