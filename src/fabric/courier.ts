@@ -41,6 +41,8 @@ export class Courier {
   #out?: { letter: Letter; since: number };
   #timer?: NodeJS.Timeout;
   #delay = 1;
+  /** The delay the running timer was set with. */
+  #armed = 0;
   #closed = false;
 
   constructor(slot: OutboxSlot, options: CourierOptions = {}) {
@@ -90,6 +92,11 @@ export class Courier {
     if (!letter) return;
     this.#out = { letter, since: performance.now() };
     this.#delay = 1;
+    // A timer left from a slow receiver would look at this letter late: set a new one.
+    if (this.#armed > 1) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
     this.#slot.deliver(letter.to, letter.text);
     this.#wait();
   }
@@ -118,8 +125,8 @@ export class Courier {
   #finish(error?: Error): void {
     const { letter } = this.#out!;
     this.#out = undefined;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    // The timer is left to run out (a look at an empty outbox): clearing it and setting a new one
+    // for every letter cost more than one spare look a millisecond.
     this.#settle(letter, error);
   }
 
@@ -137,6 +144,7 @@ export class Courier {
       this.#timer = undefined;
       this.poke();
     }, this.#delay);
+    this.#armed = this.#delay;
     this.#delay = Math.min(this.#delay * 2, 16);
   }
 }
