@@ -40,6 +40,8 @@ export class MailboxHost {
   #cut = false;
   #retry?: NodeJS.Timeout;
   #closed = false;
+  /** sys.mappingBreaks() when the mapping was last seen whole (-1: not yet). */
+  #breaks = -1;
 
   /** Maps the mailbox, formats it and writes the switch's names. */
   constructor(options: MailboxHostOptions) {
@@ -83,7 +85,16 @@ export class MailboxHost {
    */
   check(statFile = false): boolean {
     if (this.#closed) return false;
-    if (!this.#cut && !sys.mappingBroken(this.#buffer) && (!statFile || this.#whole())) return false;
+    if (!this.#cut && (!statFile || this.#whole())) {
+      // No mapping broke since this one was last seen whole: the process-wide count answers,
+      // a much cheaper call than the lookup of this mapping (twice a message on the switch's path).
+      const breaks = sys.mappingBreaks();
+      if (breaks === this.#breaks) return false;
+      if (!sys.mappingBroken(this.#buffer)) {
+        this.#breaks = breaks;
+        return false;
+      }
+    }
     this.#repair();
     return true;
   }
