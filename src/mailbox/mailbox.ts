@@ -31,6 +31,8 @@ const scratch = new Uint8Array(BUF_SIZE);
 export class Mailbox {
   readonly view: Uint8Array;
   readonly #data: DataView;
+  /** The last name read from each slot's nodename and cclass, with its bytes: decoded again only when they change. */
+  readonly #names = new Map<number, { bytes: Uint8Array; text: string }>();
 
   constructor(view: Uint8Array) {
     this.view = view;
@@ -175,13 +177,19 @@ export class Mailbox {
   #name(id: number, offset: number, what: string): string {
     const start = this.#at(id, offset);
     const bytes = copied(this.view.subarray(start, start + NAME_SIZE));
+    // The names are read with every message and seldom change: the same bytes, the same text.
+    const last = this.#names.get(start);
+    if (last && sameBytes(last.bytes, bytes)) return last.text;
     const end = bytes.indexOf(0);
     if (end < 0) throw new MailboxError(`slot ${id}: the ${what} has no NUL in its ${NAME_SIZE} bytes`);
+    let text: string;
     try {
-      return utf8.decode(bytes.subarray(0, end));
+      text = utf8.decode(bytes.subarray(0, end));
     } catch {
       throw new MailboxError(`slot ${id}: the ${what} is not UTF-8 text`);
     }
+    this.#names.set(start, { bytes: bytes.slice(), text });
+    return text;
   }
 
   #setName(id: number, offset: number, what: string, name: string): void {
@@ -195,6 +203,11 @@ export class Mailbox {
 }
 
 /** `bytes` copied into the scratch buffer (valid until the next copy): what a peer writes meanwhile changes nothing. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return a.length === b.length;
+}
+
 function copied(bytes: Uint8Array): Uint8Array {
   scratch.set(bytes);
   return scratch.subarray(0, bytes.length);
