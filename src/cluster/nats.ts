@@ -64,9 +64,16 @@ class NatsBus implements ClusterBus {
     })();
   }
 
+  /** Drains for a second at most (a connection still reconnecting would hold it up), then closes. */
   async close(): Promise<void> {
     if (this.#nc.isClosed()) return;
-    await this.#nc.drain().catch(() => this.#nc.close());
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1000);
+    });
+    await Promise.race([this.#nc.drain().catch(() => {}), late]);
+    clearTimeout(timer);
+    if (!this.#nc.isClosed()) await this.#nc.close().catch(() => {});
   }
 }
 

@@ -97,6 +97,7 @@ test('two famez fabrics in their own network namespaces, joined only over veth: 
   const b = await connectFabric({ path: hosts[1]!.socket });
   t.after(() => b.close());
   await waitFor(() => a.client.peers.has(b.id), 'east to know the west peer', 15_000);
+  await waitFor(() => b.client.peers.has(a.id), 'west to know the east peer', 15_000);
   const pong = (): Promise<void> =>
     new Promise((resolve) =>
       a.once('message', (message) => {
