@@ -31,8 +31,8 @@ export async function moreIds(node: IdSupplier): Promise<boolean> {
     if (await node.pool.claimNow().catch(() => false)) return true;
     if (tried % ASK_EVERY === 0) {
       // The host that says it holds the most spares, not asked yet (its count is as of its last heartbeat).
+      // (None known yet, say another host is still being checked: the next tries look again.)
       const { richest } = node.members.spares(asked);
-      if (richest === undefined && asked.size === 0) return false;
       if (richest !== undefined) {
         asked.add(richest);
         node.publish(node.subjects.to(richest), { t: 'give', node: node.plan.node });
