@@ -39,6 +39,8 @@ export interface MembershipHooks {
   settled(node: string): void;
   /** `kind` is the rate limit's key: never remote text. */
   warn(kind: string, line: string): void;
+  /** Runs `run` a heartbeat later (unless the node has closed): a check NATS failed is tried again. */
+  later(run: () => void): void;
 }
 
 export class Membership {
@@ -249,7 +251,10 @@ export class Membership {
         `cluster: node ${node} says it holds id ${peer.id}, which the cluster's KV gives to ${holder === undefined ? 'no node' : `node ${holder}`}: ignored`,
       );
     } catch {
-      // NATS is out of reach: the next heartbeat asks again
+      // NATS is out of reach or slow: asked again a heartbeat later (the peer is told only once, as a change).
+      this.#hooks.later(() => {
+        if (this.#remotes.get(node) === remote && !remote.peers.has(peer.id)) void this.#checkClaim(node, remote, peer);
+      });
     } finally {
       checking.delete(peer.id);
       if (checking.size === 0 && this.#checking.get(node) === checking) this.#checking.delete(node);

@@ -79,6 +79,10 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         peerGone: (node, id, reason) => this.emit('remote-peer-gone', node, id, reason),
         settled: (node) => this.#traffic.settle(node),
         warn: (kind, line) => this.warn(kind, line),
+        later: (run) => {
+          const timer = this.clock.setTimeout(() => this.#closing === undefined && run(), this.plan.heartbeatMs);
+          timer.unref?.();
+        },
       },
       this.plan.maxNodes,
       this.clock.now(),
