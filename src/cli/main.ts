@@ -88,6 +88,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (status) => {
     process.exitCode = status;
+    // Everything is closed: whatever still holds the process (a library's forgotten timer) must not keep famez running.
+    setTimeout(() => {
+      process.stderr.write('famez: still running 2 s after closing everything (a leaked timer or socket): exiting\n');
+      process.exit(1);
+    }, 2000).unref();
   },
   (error: Error) => {
     process.stderr.write(`${error instanceof UsageError ? '' : 'famez: '}${error.message}\n`);

@@ -145,6 +145,7 @@ export class IdPool {
 
   async #fill(wanted?: number): Promise<void> {
     const { claims, range, random, heldElsewhere } = this.#options;
+    if (this.#closed) return;
     const taken = await claims.takenIds();
     // Spares shrink as the range fills: the free ids are shared among the hosts.
     const free = range.last - range.first + 1 - taken.size + this.spare;

@@ -29,10 +29,25 @@ export function inboxPrefix(plan: Pick<ClusterPlan, 'name' | 'node'>): string {
 class NatsBus implements ClusterBus {
   readonly claims: ClaimStore;
   readonly #nc: NatsConnection;
+  readonly #kv: KV;
+  /** KV calls under way: closing waits for them, since one cut by the close may leave nats.js's timers running. */
+  readonly #calls = new Set<Promise<unknown>>();
 
   constructor(nc: NatsConnection, kv: KV) {
     this.#nc = nc;
-    this.claims = natsClaims(kv);
+    this.#kv = kv;
+    this.claims = natsClaims(<T>(call: (kv: KV) => Promise<T>) => this.#call(call));
+  }
+
+  #call<T>(call: (kv: KV) => Promise<T>): Promise<T> {
+    if (this.#nc.isClosed()) return Promise.reject(new BusError('the connection to NATS is closed'));
+    const running = call(this.#kv);
+    const settled: Promise<unknown> = running.then(
+      () => this.#calls.delete(settled),
+      () => this.#calls.delete(settled),
+    );
+    this.#calls.add(settled);
+    return running;
   }
 
   get closed(): boolean {
@@ -64,15 +79,11 @@ class NatsBus implements ClusterBus {
     })();
   }
 
-  /** Drains for a second at most (a connection still reconnecting would hold it up), then closes. */
+  /** Lets KV calls end and drains, each for a second at most (a connection still reconnecting would hold it up), then closes. */
   async close(): Promise<void> {
     if (this.#nc.isClosed()) return;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, 1000);
-    });
-    await Promise.race([this.#nc.drain().catch(() => {}), late]);
-    clearTimeout(timer);
+    await withinSecond(Promise.allSettled(this.#calls));
+    await withinSecond(this.#nc.drain().catch(() => {}));
     if (!this.#nc.isClosed()) await this.#nc.close().catch(() => {});
   }
 }
@@ -84,22 +95,34 @@ const conflicting = <T>(promise: Promise<T>): Promise<T> =>
       : error;
   });
 
-function natsClaims(kv: KV): ClaimStore {
+async function withinSecond(promise: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, 1000);
+  });
+  await Promise.race([promise, late]);
+  clearTimeout(timer);
+}
+
+function natsClaims(call: <T>(call: (kv: KV) => Promise<T>) => Promise<T>): ClaimStore {
   return {
-    create: (key, value) => conflicting(kv.create(key, value)),
-    update: (key, value, revision) => conflicting(kv.update(key, value, revision)),
-    get: async (key) => {
-      const entry = await kv.get(key);
-      return entry?.operation === 'PUT' ? entry.string() : undefined;
-    },
-    keys: async (prefix) => {
-      const keys: string[] = [];
-      for await (const key of await kv.keys(`${prefix}>`)) keys.push(key);
-      return keys;
-    },
-    purge: async (key, revision) => {
-      await kv.purge(key, { previousSeq: revision });
-    },
+    create: (key, value) => conflicting(call((kv) => kv.create(key, value))),
+    update: (key, value, revision) => conflicting(call((kv) => kv.update(key, value, revision))),
+    get: (key) =>
+      call(async (kv) => {
+        const entry = await kv.get(key);
+        return entry?.operation === 'PUT' ? entry.string() : undefined;
+      }),
+    keys: (prefix) =>
+      call(async (kv) => {
+        const keys: string[] = [];
+        for await (const key of await kv.keys(`${prefix}>`)) keys.push(key);
+        return keys;
+      }),
+    purge: (key, revision) =>
+      call(async (kv) => {
+        await kv.purge(key, { previousSeq: revision });
+      }),
   };
 }
 
