@@ -101,13 +101,11 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
       mailbox.put(message.from, message.text);
       watch.start(message.from, message.seq);
       bridge.ringLocal(message.to, message.from, 1, message.from);
-    } else if (
-      bridge.isLocal(message.from) &&
-      out.get(message.from)?.seq === message.seq &&
-      out.get(message.from)?.node === message.node
-    ) {
+    } else {
+      const sent = out.get(message.from);
+      if (!bridge.isLocal(message.from) || sent?.seq !== message.seq || sent.node !== message.node) return;
       out.delete(message.from);
-      mailbox.handBack(message.from);
+      fabric.handBack(message.from);
     }
   });
 }

@@ -219,6 +219,11 @@ export class ClusterTraffic {
       const owner = members.ownerOf(from);
       if (owner === m.node) return 'ready';
       if (owner !== undefined) return 'refused';
+      // A member's peer not known here yet: its announcement may be on the way, or missed (asked for again).
+      if (members.isMember(m.node!) && !members.busy(m.node!)) {
+        this.#wantIf(m.node!, 'behind');
+        return 'waiting';
+      }
     } else if (members.isMember(m.node!) && !members.busy(m.node!)) return 'ready';
     return members.busy(m.node!) ? 'waiting' : 'refused';
   }

@@ -52,6 +52,11 @@ export class Courier {
     this.#onTimeout = options.onTimeout ?? (() => {});
   }
 
+  /** The receiver of the letter out, if one is. */
+  get outTo(): number | undefined {
+    return this.#out?.letter.to;
+  }
+
   /** Letters waiting, the one out included. */
   get pending(): number {
     return this.#queue.length + (this.#out ? 1 : 0);

@@ -166,6 +166,12 @@ export class Fabric extends EventEmitter<FabricEvents> {
     return this.#host.mailbox;
   }
 
+  /** Hands peer `id`'s slot back for it: its message was taken on another host (a peer that asked is rung). */
+  handBack(id: number): void {
+    if (this.#agent) this.#agent.handBack(id);
+    else this.mailbox.handBack(id);
+  }
+
   /** The switch's messages not yet taken by their receivers, the one out included (0 when silent). */
   get outboxPending(): number {
     return this.#agent?.pending ?? 0;

@@ -19,6 +19,7 @@ export {
 } from './switch.js';
 export {
   parseRequest,
+  HAND_BACK_RING,
   linkAck,
   ctlWrite,
   standaloneAck,

@@ -6,7 +6,15 @@ export interface PeerAttributes {
   cclass: string;
   CID0: number;
   SID0: number;
+  /**
+   * famez's own: `ring` asks a fabric that hands the peer's slot back for it
+   * (a message to another host taken there) to ring the peer on its own
+   * vector, so that it sees the slot free at once rather than at its next look.
+   */
+  HandBack?: typeof HAND_BACK_RING;
 }
+
+export const HAND_BACK_RING = 'ring';
 
 export interface CtlWrite {
   space: number;
@@ -75,7 +83,8 @@ export function parseRequest(body: string): Request {
 export const PEER_ATTRIBUTE_REQUEST = 'Link CTL Peer-Attribute';
 
 export function linkAck(attributes: PeerAttributes): string {
-  return `Link CTL ACK ${formatArguments({ cclass: attributes.cclass, CID0: attributes.CID0, SID0: attributes.SID0 })}`;
+  const { cclass, CID0, SID0, HandBack } = attributes;
+  return `Link CTL ACK ${formatArguments({ cclass, CID0, SID0, ...(HandBack && { HandBack }) })}`;
 }
 
 export function ctlWrite(write: CtlWrite): string {

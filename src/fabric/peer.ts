@@ -4,11 +4,19 @@
 // sends through its one slot, a message at a time, without blocking.
 import { EventEmitter } from 'node:events';
 import { connect, describeMemoryChange, type FamezClient } from '../client/index.js';
-import { geometry, Mailbox, MailboxError, MAX_MESSAGE, type Geometry } from '../mailbox/index.js';
+import { MailboxError, MAX_MESSAGE, type Geometry, type Mailbox } from '../mailbox/index.js';
 import { answerKinds, PendingAnswers } from './answers.js';
 import { Courier, type OutboxSlot } from './courier.js';
-import { linkAck, parseRequest, PEER_ATTRIBUTE_REQUEST, standaloneAck, type PeerAttributes } from './link.js';
+import {
+  HAND_BACK_RING,
+  linkAck,
+  parseRequest,
+  PEER_ATTRIBUTE_REQUEST,
+  standaloneAck,
+  type PeerAttributes,
+} from './link.js';
 import { formatPayload, parsePayload } from './payload.js';
+import { mapMailbox } from './peer-mailbox.js';
 import { DEFAULT_FABRIC_SOCKET } from './common.js';
 import type { ChatMessage, FabricPeerEvents, FabricPeerOptions, OwnLink, PeerEntry } from './peer-types.js';
 export type { ChatMessage, FabricPeerEvents, FabricPeerOptions, OwnLink, PeerEntry } from './peer-types.js';
@@ -167,23 +175,7 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
 
   /** Maps the mailbox of the current connection, checking its globals. */
   #attach(): void {
-    const memory = this.client.memory;
-    if (memory.size < 4096)
-      throw new MailboxError(
-        `the shared memory has ${memory.size} bytes: no IVSHMSG mailbox: the server is not an IVSHMSG fabric`,
-      );
-    const globals = new Mailbox(memory.map(0, 4096)).globals();
-    if (memory.size < globals.size)
-      throw new MailboxError(
-        `the shared memory has ${memory.size} bytes, less than its mailbox globals need (${globals.size})`,
-      );
-    this.#layout = geometry(globals.nClients);
-    this.#mailbox = new Mailbox(memory.map(0, globals.size));
-    if (this.client.id < 1 || this.client.id > globals.nClients) {
-      throw new MailboxError(
-        `the server gave us id ${this.client.id}, which has no slot (1 to ${globals.nClients}): it is not an IVSHMSG fabric`,
-      );
-    }
+    ({ mailbox: this.#mailbox, layout: this.#layout } = mapMailbox(this.client));
   }
 
   async #introduce(): Promise<void> {
@@ -193,6 +185,8 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
     await this.request(this.serverId, PEER_ATTRIBUTE_REQUEST, { timeoutMs }).catch((error: Error) => {
       if (this.client.connected) this.emit('warning', `the switch's attributes: ${error.message}`);
     });
+    // Ours, unasked (no answer comes): a switch that knows HandBack rings us as it hands our slot back.
+    this.#answer(this.serverId, linkAck(this.attributes));
   }
 
   #entry(id: number): PeerEntry {
@@ -237,7 +231,9 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
       this.emit('warning', `doorbell on vector ${from}, which no sender has: ignored`);
       return;
     }
-    if (this.#mailbox.isFree(from)) return;
+    // A slot of ours that holds our letter to another is not read: a ring on its vector is the fabric handing it back.
+    const outTo = this.#couriers.get(from)?.outTo;
+    if (this.#mailbox.isFree(from) || (outTo !== undefined && outTo !== from)) return;
     let text: string;
     try {
       text = this.#mailbox.take(from);
@@ -283,7 +279,7 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
   }
 
   get attributes(): PeerAttributes {
-    return { cclass: this.cclass, CID0: this.link.cid0, SID0: this.link.sid0 };
+    return { cclass: this.cclass, CID0: this.link.cid0, SID0: this.link.sid0, HandBack: HAND_BACK_RING };
   }
 
   #answer(to: number, body: string): void {

@@ -8,6 +8,7 @@ import type { BuiltInDoorbell, BuiltInPeer } from '../server/index.js';
 import { Courier, type OutboxSlot } from './courier.js';
 import type { FabricMessage } from './fabric-events.js';
 import type { MailboxHost } from './mailbox-host.js';
+import { HAND_BACK_RING } from './link.js';
 import { formatPayload, parsePayload } from './payload.js';
 import type { RateLimitedLog } from '../switching/rate-limit.js';
 import type { Router } from '../switching/router.js';
@@ -94,6 +95,13 @@ export class SwitchAgent {
 
   joined(id: number): void {
     this.#muted.delete(id);
+  }
+
+  /** Hands port `id`'s slot back for it (its message was taken elsewhere); a port that asked (HandBack=ring) is rung on its own vector. */
+  handBack(id: number): void {
+    const { host, peer } = this.#options;
+    host.mailbox.handBack(id);
+    if (this.#options.switch.ports.get(id)?.peerAttributes.HandBack === HAND_BACK_RING) peer.ring(id, id);
   }
 
   left(id: number): void {

@@ -24,6 +24,7 @@ export const POLICY_INTERFACE = 'src/server/forwarding.ts';
 export const FABRIC_PEER_FILES = [
   'src/fabric/peer.ts',
   'src/fabric/peer-names.ts',
+  'src/fabric/peer-mailbox.ts',
   'src/fabric/peer-types.ts',
   'src/fabric/answers.ts',
   'src/fabric/courier.ts',
