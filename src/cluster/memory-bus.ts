@@ -84,11 +84,13 @@ export class MemoryBus implements ClusterBus {
   #closed = false;
   /** Messages on matching subjects are lost on their way here (a test's lossy network; the status stays up). */
   losing?: (subject: string) => boolean;
+  /** KV calls on matching keys fail as a timed-out NATS request does (a test's slow server; the status stays up). */
+  failing?: (key: string) => boolean;
 
   constructor(network: MemoryNetwork, permissions: Permissions) {
     this.#network = network;
     this.#permissions = permissions;
-    this.claims = memoryClaims(network, () => this.#check());
+    this.claims = memoryClaims(network, (key) => this.#check(key));
   }
 
   get closed(): boolean {
@@ -131,37 +133,38 @@ export class MemoryBus implements ClusterBus {
     this.#network.disconnect(this);
   }
 
-  #check(): void {
+  #check(key: string): void {
     if (this.#closed) throw new BusError('the bus is closed');
     if (!this.#up) throw new BusError('the bus is out of reach');
+    if (this.failing?.(key)) throw new BusError(`the request about ${key} timed out`);
   }
 }
 
 const allowed = (patterns: readonly string[] | undefined, subject: string): boolean =>
   patterns === undefined || patterns.some((pattern) => subjectMatches(pattern, subject));
 
-function memoryClaims(network: MemoryNetwork, check: () => void): ClaimStore {
+function memoryClaims(network: MemoryNetwork, check: (key: string) => void): ClaimStore {
   return {
     create: async (key, value) => {
-      check();
+      check(key);
       if (network.entry(key)) throw new ClaimConflict(`key ${key} exists`);
       return network.write(key, value);
     },
     update: async (key, value, revision) => {
-      check();
+      check(key);
       if (network.entry(key)?.revision !== revision) throw new ClaimConflict(`key ${key} is not at ${revision}`);
       return network.write(key, value);
     },
     get: async (key) => {
-      check();
+      check(key);
       return network.entry(key)?.value;
     },
     keys: async (prefix) => {
-      check();
+      check(prefix);
       return network.keys(prefix);
     },
     purge: async (key, revision) => {
-      check();
+      check(key);
       if (network.entry(key)?.revision === revision) network.remove(key);
     },
   };

@@ -210,3 +210,26 @@ test('membership: a node counts once it holds its name; its peers once they hold
   assert.equal(left.length, 1);
   assert.match(left[0]!, /^b: node b left$/);
 });
+
+test('membership: a claim check NATS fails (out of reach, or slow) is asked again a heartbeat later, and the peer appears', async () => {
+  const cluster = memoryCluster();
+  const a = await cluster.node('a');
+  let held: number[] = [];
+  const b = await cluster.node('b', { peers: () => held.map((id) => ({ id, nodename: `p${id}` })) });
+  await pass(cluster, 500);
+  assert.deepEqual(a.node.nodes, ['b']);
+  const id = [3, 4].find((n) => b.node.pool.owns(n))!;
+  let failures = 0;
+  cluster.buses[0]!.failing = (key) => key === `id.${id}` && ++failures <= 2;
+  b.node.pool.use(id);
+  held = [id];
+  b.node.announce();
+  await settle();
+  // The check failed; heartbeats carry only changes, so nothing else would ask again.
+  assert.equal(failures, 1);
+  assert.equal(a.node.ownerOf(id), undefined);
+  await pass(cluster, 2 * a.node.plan.heartbeatMs);
+  assert.equal(failures, 3);
+  assert.equal(a.node.ownerOf(id), 'b');
+  assert.deepEqual(a.node.linkNames(), ['host:b', `peer:${id}`]);
+});
