@@ -25,6 +25,9 @@ export interface SessionEvents {
 }
 
 /** One connection to a server, established by openSession(). */
+/** How long a lone client's socket stays quiet before its vectors count as complete. */
+const QUIET_MS = 20;
+
 export class Session extends EventEmitter<SessionEvents> {
   readonly path: string;
   /** Our peer id. */
@@ -43,6 +46,8 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Peers complete since the socket was last drained: announced then. */
   #joining = new Set<number>();
   #ready?: (error?: Error) => void;
+  /** Alone on the server: our vector count is taken once no more has come for QUIET_MS. */
+  #settling?: NodeJS.Timeout;
   #closed = false;
 
   constructor(fd: sys.Fd, path: string, protocol: Protocol) {
@@ -217,12 +222,23 @@ export class Session extends EventEmitter<SessionEvents> {
   #settleHandshake(): void {
     if (this.peers.has(this.id) || !this.#stream.established) return;
     const open = this.#announcements.open;
-    if (open?.peer === this.id && this.#announcements.full === undefined) this.peers.set(this.id, open.count);
+    if (open?.peer !== this.id || this.#announcements.full !== undefined) return;
+    // The server's messages may reach us in two reads (it runs on another core): a drained socket is not
+    // the end of its burst until it stays quiet a moment.
+    const count = open.count;
+    clearTimeout(this.#settling);
+    this.#settling = setTimeout(() => {
+      const now = this.#announcements.open;
+      if (this.#closed || this.peers.has(this.id) || now?.peer !== this.id || now.count !== count) return;
+      this.peers.set(this.id, count);
+      this.#ready?.();
+    }, QUIET_MS);
   }
 
   #shutdown(error: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#settling);
     this.#watcher.close();
     this.#own.forEach((watcher) => watcher.close());
     this.#own.clear();
