@@ -94,6 +94,11 @@ export class Membership {
   }
 
   /** A check about `node` is under way (its traffic may wait for it). */
+  /** The version of `node`'s peer list known here (undefined: the node is not known). */
+  versionOf(node: string): number | undefined {
+    return this.#remotes.get(node)?.version;
+  }
+
   busy(node: string): boolean {
     return this.#joining.has(node) || (this.#checking.get(node)?.size ?? 0) > 0;
   }

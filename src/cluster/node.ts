@@ -35,10 +35,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly #traffic: ClusterTraffic;
   readonly #announcer: Announcer;
   readonly #batches = new Batches((node, items) =>
-    this.publish(
-      this.#subjects.to(node),
-      items.length === 1 ? { ...items[0]!, node: this.plan.node } : { t: 'batch', node: this.plan.node, items },
-    ),
+    this.publish(this.#subjects.to(node), this.#announcer.directed(items)),
   );
   #bus?: ClusterBus;
   #claims?: Claims;

@@ -219,8 +219,10 @@ export class ClusterTraffic {
       const owner = members.ownerOf(from);
       if (owner === m.node) return 'ready';
       if (owner !== undefined) return 'refused';
-      // A member's peer not known here yet: its announcement may be on the way, or missed (asked for again).
+      // A member's peer not known here: not in the list the message was sent with, refused; else its announcement
+      // may be on the way, or missed (asked for again).
       if (members.isMember(m.node!) && !members.busy(m.node!)) {
+        if (m.version !== undefined && (members.versionOf(m.node!) ?? -1) >= m.version) return 'refused';
         this.#wantIf(m.node!, 'behind');
         return 'waiting';
       }

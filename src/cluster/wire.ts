@@ -44,12 +44,16 @@ export interface Beat {
   spares: number;
 }
 
-/** What one node sends another; `node` (the sender) is filled in when it is sent. */
+/**
+ * What one node sends another; `node` (the sender) and `version` (of the
+ * sender's peer list when sent: a peer it names is in that list) are filled
+ * in when it is sent.
+ */
 export type Directed = (
   | { t: 'ring'; to: number; vector: number; count: number; from?: number }
   | { t: 'msg'; from: number; to: number; seq: number; text: string }
   | { t: 'ack'; from: number; seq: number }
-) & { node?: string };
+) & { node?: string; version?: number };
 
 /**
  * Fault changes one node made or knows, told to all (or, to catch up a node
@@ -69,10 +73,11 @@ export interface FaultMessage {
 /** Fault changes in one message at most (what rebuilds one link's faults). */
 export const MAX_FAULT_CHANGES = 8;
 
-/** Several directed messages from `node` at once (their own `node` is left out). */
+/** Several directed messages from `node` at once (their own `node` and `version` are the batch's). */
 export interface Batch {
   t: 'batch';
   node: string;
+  version?: number;
   items: Directed[];
 }
 
@@ -187,11 +192,13 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
     case 'msg':
     case 'ack': {
       if (!isName(m.node)) return `a ${m.t} without its sender`;
+      if (!isVersion(m.version)) return `a ${m.t} with a bad version`;
       const directed = directedOf(m);
-      return typeof directed === 'string' ? directed : { ...directed, node: m.node };
+      return typeof directed === 'string' ? directed : { ...directed, node: m.node, ...versionOf(m.version) };
     }
     case 'batch': {
       if (!isName(m.node)) return 'a batch without its sender';
+      if (!isVersion(m.version)) return 'a batch with a bad version';
       if (!Array.isArray(m.items) || m.items.length < 1 || m.items.length > MAX_BATCH)
         return `a batch of other than 1 to ${MAX_BATCH} items`;
       const items: Directed[] = [];
@@ -199,9 +206,9 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
         const directed =
           typeof item === 'object' && item !== null ? directedOf(item as Record<string, unknown>) : 'a bad item';
         if (typeof directed === 'string') return `a batch with ${directed}`;
-        items.push({ ...directed, node: m.node });
+        items.push({ ...directed, node: m.node, ...versionOf(m.version) });
       }
-      return { t: 'batch', node: m.node, items };
+      return { t: 'batch', node: m.node, ...versionOf(m.version), items };
     }
     case 'fault': {
       if (!isName(m.node) || !isNumber(m.at)) return 'a fault without its sender or time';
@@ -242,6 +249,11 @@ function peersOf(list: unknown, what: string): RemotePeer[] | string {
   }
   return peers;
 }
+
+/** An optional list version: absent, or a count. */
+const isVersion = (value: unknown): value is number | undefined =>
+  value === undefined || isCount(value, Number.MAX_SAFE_INTEGER);
+const versionOf = (version: number | undefined): { version?: number } => (version === undefined ? {} : { version });
 
 function directedOf(m: Record<string, unknown>): Directed | string {
   switch (m.t) {
