@@ -8,18 +8,15 @@ import assert from 'node:assert/strict';
 import { connect } from '../../src/client/index.js';
 import { connectFabric, type ChatMessage } from '../../src/fabric/index.js';
 import { mapMailbox } from '../../src/fabric/peer-mailbox.js';
-import { tempDir, waitFor } from '../server/helpers.js';
-import { fabricHost, fabricPeer } from './hosts.js';
-import { NatsServer, natsMissing } from './nats-server.js';
+import { waitFor } from '../server/helpers.js';
+import { fabricPeer, westAndEast } from './hosts.js';
+import { natsMissing } from './nats-server.js';
 
 test('a message taken on another host rings a famez sender on its own vector, and never a sender that did not ask', {
   timeout: 60_000,
   skip: natsMissing,
 }, async (t) => {
-  const nats = await NatsServer.start(t);
-  const dir = tempDir(t);
-  const west = await fabricHost(t, dir, 'west', nats.url);
-  const east = await fabricHost(t, dir, 'east', nats.url);
+  const { west, east } = await westAndEast(t);
   const atEast: ChatMessage[] = [];
   const receiver = await fabricPeer(t, east, atEast);
   const sender = await connectFabric({ path: west.fabric.socketPath });

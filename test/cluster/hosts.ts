@@ -4,6 +4,8 @@ import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import { connectFabric, type ChatMessage, type FabricOptions, type FabricPeer } from '../../src/fabric/index.js';
 import { listenClusteredFabric, type ClusteredFabric } from '../../src/cluster/index.js';
+import { tempDir } from '../server/helpers.js';
+import { NatsServer } from './nats-server.js';
 
 export async function fabricHost(
   t: TestContext,
@@ -26,4 +28,11 @@ export async function fabricPeer(t: TestContext, host: ClusteredFabric, inbox: C
   t.after(() => peer.close());
   peer.on('message', (message) => inbox.push(message));
   return peer;
+}
+
+/** A nats-server and two clustered fabrics on it, west and east. */
+export async function westAndEast(t: TestContext): Promise<{ west: ClusteredFabric; east: ClusteredFabric }> {
+  const nats = await NatsServer.start(t);
+  const dir = tempDir(t);
+  return { west: await fabricHost(t, dir, 'west', nats.url), east: await fabricHost(t, dir, 'east', nats.url) };
 }

@@ -5,18 +5,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectFabric, type ChatMessage } from '../../src/fabric/index.js';
 import { famezAsync as famez } from '../cli/cli.js';
-import { tempDir, waitFor } from '../server/helpers.js';
-import { fabricHost } from './hosts.js';
-import { NatsServer, natsMissing } from './nats-server.js';
+import { waitFor } from '../server/helpers.js';
+import { westAndEast } from './hosts.js';
+import { natsMissing } from './nats-server.js';
 
 test('two hosts, a lab1 on each: who says where each is, "send lab1" is refused listing both, "send lab1@west" reaches west', {
   timeout: 90_000,
   skip: natsMissing,
 }, async (t) => {
-  const nats = await NatsServer.start(t);
-  const dir = tempDir(t);
-  const west = await fabricHost(t, dir, 'west', nats.url);
-  const east = await fabricHost(t, dir, 'east', nats.url);
+  const { west, east } = await westAndEast(t);
   const onWest = await connectFabric({ path: west.fabric.socketPath, nodename: 'lab1' });
   t.after(() => onWest.close());
   const onEast = await connectFabric({ path: east.fabric.socketPath, nodename: 'lab1' });
