@@ -181,12 +181,16 @@ export class FabricPeer extends EventEmitter<FabricPeerEvents> {
   async #introduce(): Promise<void> {
     this.#mailbox.setNames(this.id, { nodename: this.nodename, cclass: this.cclass });
     if (!this.client.peers.has(this.serverId)) return;
-    const timeoutMs = this.#options.replyTimeoutMs ?? 10_000;
-    await this.request(this.serverId, PEER_ATTRIBUTE_REQUEST, { timeoutMs }).catch((error: Error) => {
-      if (this.client.connected) this.emit('warning', `the switch's attributes: ${error.message}`);
-    });
-    // Ours, unasked (no answer comes): a switch that knows HandBack rings us as it hands our slot back.
+    // Ours first, unasked (no answer comes): a switch that knows HandBack rings us as it hands our slot back.
+    // Sent before anything else, it never holds up a later message in our one slot.
     this.#answer(this.serverId, linkAck(this.attributes));
+    const timeoutMs = this.#options.replyTimeoutMs ?? 10_000;
+    // The greeting counts its trackers from 1, as FAME-Z's does (the unasked ACK is not counted).
+    await this.request(this.serverId, PEER_ATTRIBUTE_REQUEST, { timeoutMs, resetTracker: true }).catch(
+      (error: Error) => {
+        if (this.client.connected) this.emit('warning', `the switch's attributes: ${error.message}`);
+      },
+    );
   }
 
   #entry(id: number): PeerEntry {
