@@ -24,10 +24,10 @@ export interface SessionEvents {
   close: [Error | undefined];
 }
 
-/** One connection to a server, established by openSession(). */
 /** How long a lone client's socket stays quiet before its vectors count as complete. */
 const QUIET_MS = 20;
 
+/** One connection to a server, established by openSession(). */
 export class Session extends EventEmitter<SessionEvents> {
   readonly path: string;
   /** Our peer id. */

@@ -93,12 +93,12 @@ export class Membership {
     return this.#remotes.get(node)?.instance;
   }
 
-  /** A check about `node` is under way (its traffic may wait for it). */
   /** The version of `node`'s peer list known here (undefined: the node is not known). */
   versionOf(node: string): number | undefined {
     return this.#remotes.get(node)?.version;
   }
 
+  /** A check about `node` is under way (its traffic may wait for it). */
   busy(node: string): boolean {
     return this.#joining.has(node) || (this.#checking.get(node)?.size ?? 0) > 0;
   }
