@@ -202,12 +202,12 @@ export class Mailbox {
   }
 }
 
-/** `bytes` copied into the scratch buffer (valid until the next copy): what a peer writes meanwhile changes nothing. */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return a.length === b.length;
 }
 
+/** `bytes` copied into the scratch buffer (valid until the next copy): what a peer writes meanwhile changes nothing. */
 function copied(bytes: Uint8Array): Uint8Array {
   scratch.set(bytes);
   return scratch.subarray(0, bytes.length);
