@@ -17,15 +17,24 @@ export const natsMissing: string | undefined = BINARY
   ? undefined
   : 'nats-server is not installed (apt-get install nats-server)';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+/** Ports handed out in this process: a port just closed may be the kernel's next pick, for another caller. */
+const handedOut = new Set<number>();
+
+/** A free loopback port, never one handed out before in this process (three servers' routes and clients differ). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.on('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
     });
-  });
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 function accepting(host: string, port: number): Promise<boolean> {
