@@ -64,7 +64,7 @@ export function goals(r: Results) {
         met: thread.median <= GOALS.threadRatio,
         note:
           `event-loop API ${round(r.latency.pinned.famez.medianUs, 1)} us, worker thread ${round(r.latency.pinned.thread.medianUs, 1)} us, C ${round(r.latency.pinned.c.medianUs, 1)} us; ` +
-          `C with the worker thread's system calls (poll, then read: the shared eventfd is non-blocking) ${round(r.latency.pinned.cPoll.medianUs, 1)} us, ${formatSpread(r.latency.pinned.ratios.cPoll)} the floor`,
+          `C waiting as the worker thread does on an eventfd left non-blocking (poll, then read) ${round(r.latency.pinned.cPoll.medianUs, 1)} us, ${formatSpread(r.latency.pinned.ratios.cPoll)} the floor`,
       });
     }
   }

@@ -16,7 +16,8 @@ export interface Latency {
 
 /**
  * The C floor; with `epoll`, C making the system calls famez's Node peers make;
- * with `poll`, those of the worker-thread wait (poll, then read: the eventfd is non-blocking).
+ * with `poll`, those of the worker-thread wait on an eventfd left non-blocking (poll, then
+ * read; a doorbell given over with takeDoorbell is made blocking, and waits in one read).
  */
 async function floor(ctx: BenchContext, binary: string, prefix: string[], mode?: 'epoll' | 'poll'): Promise<Latency> {
   const argv = [...prefix, binary, String(ctx.plan.rounds), String(ctx.plan.warmup), ...(mode ? [mode] : [])];

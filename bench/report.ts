@@ -58,7 +58,7 @@ export function report(
           formatSpread(l.ratios.cEpoll),
         ],
         [
-          `  C, same syscalls as the worker thread ${p.name}`,
+          `  C, poll then read (non-blocking) ${p.name}`,
           l.cPoll.medianUs.toFixed(1),
           l.cPoll.p99Us.toFixed(1),
           l.cPoll.minUs.toFixed(1),

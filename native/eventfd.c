@@ -2,6 +2,7 @@
 #include "famez.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,10 +126,16 @@ napi_value efd_read(napi_env env, napi_callback_info info) {
 
 /* Blocks until fd is rung (or timeout ms pass; -1 = no limit), then drains it: the count, or 0 on timeout. */
 static napi_value wait_drain(napi_env env, int fd, int64_t timeout) {
-  int64_t r;
-  /* Without a limit, a count taken by another reader first is waited past. */
-  do r = drain_eventfd(fd, (int)timeout);
-  while (r == 0 && timeout < 0);
+  int64_t r = 0;
+  /* Without a limit, a plain read() first: on an fd made blocking for its
+   * waiting thread (eventfdSetBlocking) the wait is that one system call, as
+   * C's own floor; on a non-blocking one it answers EAGAIN and the poll
+   * follows. A count taken by another reader first is waited past. */
+  if (timeout < 0) r = read_counter(fd, false);
+  while (r == 0) {
+    r = drain_eventfd(fd, (int)timeout);
+    if (timeout >= 0) break;
+  }
   if (r < 0) return throw_errno(env, (int)-r, "read");
   return make_double(env, (double)r);
 }
@@ -165,6 +172,23 @@ napi_value efd_ring_wait(napi_env env, napi_callback_info info) {
   while (n < 0 && errno == EINTR);
   if (n < 0 && errno != EAGAIN) return throw_errno(env, errno, "write");
   return wait_drain(env, wait_fd, timeout);
+}
+
+/* eventfdSetBlocking(fd, blocking): turns the fd's O_NONBLOCK off (true) or
+ * on (false). The flag belongs to the open file, which every holder of the
+ * eventfd shares: for a doorbell given over to one waiting thread. */
+napi_value efd_set_blocking(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int fd;
+  bool blocking;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  if (!arg_fd(env, argv[0], &fd) || napi_get_value_bool(env, argv[1], &blocking) != napi_ok)
+    return throw_type(env, "eventfdSetBlocking(fd: number, blocking: boolean)");
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return throw_errno(env, errno, "fcntl");
+  int wanted = blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK;
+  if (wanted != flags && fcntl(fd, F_SETFL, wanted) < 0) return throw_errno(env, errno, "fcntl");
+  return undefined(env);
 }
 
 /* isEventfd(fd): whether fd is an eventfd (a server could hand a pipe or a

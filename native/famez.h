@@ -59,6 +59,7 @@ unsigned long guard_breaks(void); /* mappings broken since the start */
   X("eventfd", efd_create) X("eventfdWrite", efd_write)                        \
   X("eventfdRead", efd_read) X("eventfdWait", efd_wait)                        \
   X("eventfdRingWait", efd_ring_wait)                                          \
+  X("eventfdSetBlocking", efd_set_blocking)                                    \
   X("isEventfd", efd_is_eventfd) X("eventfdReadMode", efd_read_mode)           \
   X("shmOpen", shm_open_js) X("shmUnlink", shm_unlink_js)                      \
   X("openFile", file_open) X("openInDirectory", file_open_in_dir)              \

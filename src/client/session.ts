@@ -95,13 +95,16 @@ export class Session extends EventEmitter<SessionEvents> {
   /**
    * Stops delivering `vector`'s doorbells as events and gives its eventfd, for
    * a worker thread to wait on with sys.waitEventfd(). The session still owns
-   * (and at close, closes) the fd.
+   * (and at close, closes) the fd. The fd is made blocking, so that the
+   * thread's wait is one read(): the eventfd is ours to read, the others who
+   * hold it only ring it, and it goes with our leaving.
    */
   takeDoorbell(vector: number): sys.Fd {
     const fd = this.#doorbells.get(this.id)?.[vector];
     if (fd === undefined) throw new RangeError(`we have vectors 0..${this.vectors - 1}, not ${vector}`);
     this.#own.get(vector)?.close();
     this.#own.delete(vector);
+    sys.setEventfdBlocking(fd, true);
     return fd;
   }
 

@@ -42,6 +42,16 @@ export function waitEventfd(fd: Fd, timeoutMs = -1): number {
 }
 
 /**
+ * Turns the fd's O_NONBLOCK off (or back on). The flag belongs to the open
+ * file, shared by every process that holds the eventfd: for a doorbell given
+ * over to one waiting thread, whose unbounded waitEventfd() is then a single
+ * blocking read(). famez's own reads never depend on the flag.
+ */
+export function setEventfdBlocking(fd: Fd, blocking: boolean): void {
+  native.eventfdSetBlocking(fd, blocking);
+}
+
+/**
  * Rings `ringFd`, then waits on `waitFd` as waitEventfd() does (BLOCKS the
  * calling thread): a worker thread's answer and its next wait in one call
  * into the addon, which costs about as much as a system call.

@@ -36,6 +36,7 @@ export interface NativeAddon {
   eventfdWrite(fd: number, count: number): boolean;
   eventfdRead(fd: number): number;
   eventfdWait(fd: number, timeoutMs: number): number;
+  eventfdSetBlocking(fd: number, blocking: boolean): void;
   isEventfd(fd: number): boolean;
   eventfdReadMode(): EventfdReadMode;
   shmOpen(name: string, flags: OpenFlags, mode: number): number;

@@ -2,6 +2,7 @@
 // blocks in sys.waitEventfd() and rings back, while the event loop goes on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createServer } from '../../src/server/index.js';
@@ -22,6 +23,11 @@ test('a worker thread waits on a taken doorbell and rings back; the vector no lo
   const events: Doorbell[] = [];
   b.on('doorbell', (d) => events.push(d));
   const waitFd = b.takeDoorbell(1);
+  assert.doesNotMatch(
+    readFileSync(`/proc/self/fdinfo/${waitFd}`, 'utf8'),
+    /^flags:\s*[0-7]*[4-7][0-7]{3}$/m,
+    'made blocking for the thread',
+  );
   assert.throws(() => b.takeDoorbell(2), RangeError);
   // The worker answers each ring of B's vector 1 by ringing A's vector 0, `rounds` times.
   const rounds = 200;
