@@ -109,7 +109,9 @@ export function goals(r: Results) {
         target: goal ? `>= ${GOALS.switchFloorRatio}` : 'information',
         ...fromSpread(row.ratio),
         met: goal ? row.ratio.median >= GOALS.switchFloorRatio : null,
-        note: `famez ${Math.round(row.famez.messagesPerSecond)}/s, C switch ${Math.round(row.c.messagesPerSecond)}/s (medians); CPU per message ${round(row.famez.cpuUsPerMessage, 2)} / ${round(row.c.cpuUsPerMessage, 2)} us`,
+        note:
+          `famez ${Math.round(row.famez.messagesPerSecond)}/s, C switch ${Math.round(row.c.messagesPerSecond)}/s (medians); CPU per message ${round(row.famez.cpuUsPerMessage, 2)} / ${round(row.c.cpuUsPerMessage, 2)} us; ` +
+          `Node's own floor (c-switch.c's algorithm on famez's server) ${row.nodeLoopRatio.median.toFixed(2)}x the C switch through the event loop, ${row.nodeThreadRatio.median.toFixed(2)}x on a worker thread`,
       });
     }
     const four = m.senders.rows.filter((row) => row.senders === 4);

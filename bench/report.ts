@@ -136,6 +136,9 @@ export function report(
             'famez / C, per round',
             'CPU us/msg famez',
             'CPU us/msg C',
+            'Node loop / C',
+            'Node thread / C',
+            'CPU us/msg Node loop, thread',
           ],
           m.senders.rows.map((row) => [
             row.senders,
@@ -145,6 +148,9 @@ export function report(
             formatSpread(row.ratio),
             row.famez.cpuUsPerMessage.toFixed(1),
             row.c.cpuUsPerMessage.toFixed(1),
+            formatSpread(row.nodeLoopRatio),
+            formatSpread(row.nodeThreadRatio),
+            `${row.nodeLoop.cpuUsPerMessage.toFixed(1)}, ${row.nodeThread.cpuUsPerMessage.toFixed(1)}`,
           ]),
         ),
     );

@@ -3,9 +3,13 @@
 // protocol's floor, the C switch (bench/c-switch.c), with the same pinning,
 // in alternating rounds of the same run. Both answer through their one
 // outgoing slot; the per-round ratio famez / C says what famez's switch costs
-// beyond what the protocol itself costs.
-import { cRun, cSwitch, fabric, type MessagePlan, type SwitchProcess } from './mailbox-run.js';
-import { compileC, cpuNs, sleep, spread, type Spread } from './lib.js';
+// beyond what the protocol itself costs. Beside them, as information, Node's own
+// floor for a switch: c-switch.c's algorithm on famez's server in Node, its
+// doorbells through the event loop (children/pong-switch loop) or on a worker
+// thread blocked on all of them (thread).
+import { join } from 'node:path';
+import { cRun, cSwitch, fabric, switchProcess, type MessagePlan, type SwitchProcess } from './mailbox-run.js';
+import { compileC, cpuNs, DIST, sleep, spread, type Spread } from './lib.js';
 import { PINNINGS } from './plan.js';
 
 export const SENDER_COUNTS = [1, 4, 14];
@@ -26,6 +30,25 @@ export interface SenderRow {
   c: SwitchFigures;
   /** famez / C switch, per round. */
   ratio: Spread;
+  /** Node's own floor for a switch: through the event loop, and on a worker thread. */
+  nodeLoop: SwitchFigures;
+  nodeThread: SwitchFigures;
+  /** Each / C switch, per round. */
+  nodeLoopRatio: Spread;
+  nodeThreadRatio: Spread;
+}
+
+type Side = 'famez' | 'c' | 'nodeLoop' | 'nodeThread';
+const SIDES: readonly Side[] = ['famez', 'c', 'nodeLoop', 'nodeThread'];
+
+/** bench/children/pong-switch in its own process, behind `prefix`. */
+function pongSwitch(mode: 'loop' | 'thread', tmp: string, name: string, prefix: string[]): Promise<SwitchProcess> {
+  const socket = join(tmp, `${name}.sock`);
+  return switchProcess(
+    [...prefix, process.execPath, `${DIST}bench/children/pong-switch.js`, mode, socket],
+    socket,
+    /^listening on /,
+  );
 }
 
 export interface SendersResults {
@@ -68,16 +91,19 @@ export async function sendersRows(
   const rows: SenderRow[] = [];
   for (const pinning of PINNINGS) {
     const prefix = [...pinning.prefix];
-    const switches: Record<'famez' | 'c', SwitchProcess> = {
+    const switches: Record<Side, SwitchProcess> = {
       famez: await fabric(tmp, `senders-${pinning.name}`, prefix),
       c: await cSwitch(floor, tmp, `senders-c-${pinning.name}`, prefix),
+      nodeLoop: await pongSwitch('loop', tmp, `senders-loop-${pinning.name}`, prefix),
+      nodeThread: await pongSwitch('thread', tmp, `senders-thread-${pinning.name}`, prefix),
     };
     try {
-      const rates = new Map(SENDER_COUNTS.map((count) => [count, { famez: [] as number[], c: [] as number[] }]));
-      const cpu = new Map(SENDER_COUNTS.map((count) => [count, { famez: [] as number[], c: [] as number[] }]));
+      const empty = () => Object.fromEntries(SIDES.map((side) => [side, [] as number[]])) as Record<Side, number[]>;
+      const rates = new Map(SENDER_COUNTS.map((count) => [count, empty()]));
+      const cpu = new Map(SENDER_COUNTS.map((count) => [count, empty()]));
       for (let rep = 0; rep < plan.reps; rep++) {
         for (const count of SENDER_COUNTS) {
-          const order = rep % 2 === 0 ? (['famez', 'c'] as const) : (['c', 'famez'] as const);
+          const order = rep % 2 === 0 ? SIDES : [...SIDES].reverse();
           for (const side of order) {
             const run = await flood(peer, switches[side], count, plan.floodSeconds, prefix);
             rates.get(count)![side].push(run.perSecond);
@@ -85,28 +111,34 @@ export async function sendersRows(
           }
           const r = rates.get(count)!;
           const c = cpu.get(count)!;
+          const said = (side: Side) => `${(r[side].at(-1)! / 1e3).toFixed(1)}k (${c[side].at(-1)!.toFixed(1)} us)`;
           log(
-            `${count} sender(s) ${pinning.name} #${rep + 1}: famez switch ${(r.famez.at(-1)! / 1e3).toFixed(1)}k messages/s (${c.famez.at(-1)!.toFixed(1)} us CPU each), ` +
-              `C switch ${(r.c.at(-1)! / 1e3).toFixed(1)}k (${c.c.at(-1)!.toFixed(1)} us)`,
+            `${count} sender(s) ${pinning.name} #${rep + 1}, messages/s (CPU each): famez switch ${said('famez')}, ` +
+              `C switch ${said('c')}, Node loop ${said('nodeLoop')}, Node thread ${said('nodeThread')}`,
           );
         }
       }
       for (const [count, r] of rates) {
-        const ratio = spread(r.famez.map((rate, i) => rate / r.c[i]!));
+        const figures = (side: Side): SwitchFigures => ({
+          messagesPerSecond: spread(r[side]).median,
+          rounds: r[side],
+          cpuUsPerMessage: spread(cpu.get(count)![side]).median,
+        });
+        const overC = (side: Side) => spread(r[side].map((rate, i) => rate / r.c[i]!));
         rows.push({
           pinning: pinning.name,
           senders: count,
-          ratio,
-          famez: {
-            messagesPerSecond: spread(r.famez).median,
-            rounds: r.famez,
-            cpuUsPerMessage: spread(cpu.get(count)!.famez).median,
-          },
-          c: { messagesPerSecond: spread(r.c).median, rounds: r.c, cpuUsPerMessage: spread(cpu.get(count)!.c).median },
+          ratio: overC('famez'),
+          famez: figures('famez'),
+          c: figures('c'),
+          nodeLoop: figures('nodeLoop'),
+          nodeThread: figures('nodeThread'),
+          nodeLoopRatio: overC('nodeLoop'),
+          nodeThreadRatio: overC('nodeThread'),
         });
       }
     } finally {
-      await Promise.all([switches.famez.stop(), switches.c.stop()]);
+      await Promise.all(SIDES.map((side) => switches[side].stop()));
     }
   }
   return {

@@ -1,7 +1,7 @@
 /*
  * famez native layer: the operating-system primitives Node.js lacks.
  * One unit per concern: util.c (arguments and errors), socket.c (UNIX
- * sockets, fd passing), eventfd.c, memory.c (shm, files, mmap), guard.c
+ * sockets, fd passing), eventfd.c, eventfd-set.c (epoll), memory.c (shm, files, mmap), guard.c
  * (mappings a peer may shrink), watcher.c (uv_poll, relay); module.c
  * registers the exports. Plain C, Node-API version 8.
  * Every failure throws an Error with .code (errno name), .errno, .syscall.
@@ -60,6 +60,7 @@ unsigned long guard_breaks(void); /* mappings broken since the start */
   X("eventfdRead", efd_read) X("eventfdWait", efd_wait)                        \
   X("eventfdRingWait", efd_ring_wait)                                          \
   X("eventfdSetBlocking", efd_set_blocking)                                    \
+  X("eventfdSetCreate", efd_set_create) X("eventfdSetWait", efd_set_wait)      \
   X("isEventfd", efd_is_eventfd) X("eventfdReadMode", efd_read_mode)           \
   X("shmOpen", shm_open_js) X("shmUnlink", shm_unlink_js)                      \
   X("openFile", file_open) X("openInDirectory", file_open_in_dir)              \

@@ -37,6 +37,8 @@ export interface NativeAddon {
   eventfdRead(fd: number): number;
   eventfdWait(fd: number, timeoutMs: number): number;
   eventfdSetBlocking(fd: number, blocking: boolean): void;
+  eventfdSetCreate(fds: number[]): number;
+  eventfdSetWait(set: number, ready: Int32Array, counts: Float64Array, timeoutMs: number): number;
   isEventfd(fd: number): boolean;
   eventfdReadMode(): EventfdReadMode;
   shmOpen(name: string, flags: OpenFlags, mode: number): number;
