@@ -111,7 +111,13 @@ export class Mailbox {
   }
 
   isFree(id: number): boolean {
-    return this.buflen(id) === 0n;
+    return this.#length(id) === 0;
+  }
+
+  /** buflen as a number, read as two words: no BigInt made on the message path (one is a heap object). */
+  #length(id: number): number {
+    const at = this.#at(id, SLOT.buflen);
+    return this.#data.getUint32(at, true) + this.#data.getUint32(at + 4, true) * 2 ** 32;
   }
 
   /** Reads slot `id`'s message and hands the slot back, also when the message is bad. */
@@ -125,11 +131,11 @@ export class Mailbox {
 
   /** Reads slot `id`'s message and leaves it there (an observer's look, as the switched fabric's counters take). */
   peek(id: number): string {
-    const length = this.buflen(id);
-    if (length > BigInt(BUF_SIZE))
-      throw new MailboxError(`slot ${id}: buflen ${length} is past the ${BUF_SIZE}-byte buffer`);
+    const length = this.#length(id);
+    if (length > BUF_SIZE)
+      throw new MailboxError(`slot ${id}: buflen ${this.buflen(id)} is past the ${BUF_SIZE}-byte buffer`);
     const start = this.#at(id, SLOT.buf);
-    const bytes = copied(this.view.subarray(start, start + Number(length)));
+    const bytes = copied(this.view.subarray(start, start + length));
     try {
       return utf8.decode(bytes);
     } catch {
@@ -176,10 +182,11 @@ export class Mailbox {
 
   #name(id: number, offset: number, what: string): string {
     const start = this.#at(id, offset);
-    const bytes = copied(this.view.subarray(start, start + NAME_SIZE));
     // The names are read with every message and seldom change: the same bytes, the same text.
+    // Compared where they lie (a peer writing meanwhile is a peer that wrote a moment later).
     const last = this.#names.get(start);
-    if (last && sameBytes(last.bytes, bytes)) return last.text;
+    if (last && this.#holds(start, last.bytes)) return last.text;
+    const bytes = copied(this.view.subarray(start, start + NAME_SIZE));
     const end = bytes.indexOf(0);
     if (end < 0) throw new MailboxError(`slot ${id}: the ${what} has no NUL in its ${NAME_SIZE} bytes`);
     let text: string;
@@ -192,6 +199,13 @@ export class Mailbox {
     return text;
   }
 
+  /** Whether the view holds `bytes` at `start`. */
+  #holds(start: number, bytes: Uint8Array): boolean {
+    const view = this.view;
+    for (let i = 0; i < bytes.length; i++) if (view[start + i] !== bytes[i]) return false;
+    return true;
+  }
+
   #setName(id: number, offset: number, what: string, name: string): void {
     const bytes = encoder.encode(name);
     if (bytes.length > MAX_NAME)
@@ -200,11 +214,6 @@ export class Mailbox {
     this.view.fill(0, start, start + NAME_SIZE);
     this.view.set(bytes, start);
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return a.length === b.length;
 }
 
 /** `bytes` copied into the scratch buffer (valid until the next copy): what a peer writes meanwhile changes nothing. */
