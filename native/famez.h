@@ -48,7 +48,7 @@ bool guard_add(void *start, size_t length, int prot); /* page-aligned range */
 void guard_remove(void *start);
 bool guard_lookup(void *start, int *prot, bool *broken); /* false: not registered */
 void guard_mark(void *start, bool broken);
-unsigned long guard_breaks(void); /* mappings broken since the start */
+_Atomic unsigned long *guard_breaks_word(void); /* where that count lives */
 
 /* The exported functions, by unit (module.c lists them). */
 #define FAMEZ_EXPORTS(X)                                                       \
@@ -68,7 +68,7 @@ unsigned long guard_breaks(void); /* mappings broken since the start */
   X("fallocate", file_allocate) X("fstat", file_stat) X("fsync", file_sync)    \
   X("map", mem_map) X("unmap", mem_unmap) X("msync", mem_sync)                 \
   X("mappingBroken", mem_broken) X("remap", mem_remap)                       \
-  X("mappingBreaks", mem_breaks)                         \
+  X("mappingBreaksWord", mem_breaks_word)                                      \
   X("redirectStdio", fd_redirect_stdio)
 
 #define DECLARE(name, fn) napi_value fn(napi_env env, napi_callback_info info);

@@ -145,4 +145,4 @@ void guard_mark(void *start, bool broken) {
   if (s) atomic_store(&s->broken, broken ? 1 : 0);
 }
 
-unsigned long guard_breaks(void) { return atomic_load(&breaks); }
+_Atomic unsigned long *guard_breaks_word(void) { return &breaks; }

@@ -330,8 +330,12 @@ napi_value mem_remap(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-/* mappingBreaks(): how many mappings broke since the start (a cheap check). */
-napi_value mem_breaks(napi_env env, napi_callback_info info) {
+/* mappingBreaksWord(): an ArrayBuffer over how many mappings broke since the start (8 bytes, native
+ * endianness, never freed): JavaScript reads it without a call into the addon,
+ * which costs as much as a system call on the message path. */
+napi_value mem_breaks_word(napi_env env, napi_callback_info info) {
   (void)info;
-  return make_double(env, (double)guard_breaks());
+  napi_value buffer;
+  CHECK(napi_create_external_arraybuffer(env, (void *)guard_breaks_word(), sizeof(unsigned long), NULL, NULL, &buffer));
+  return buffer;
 }

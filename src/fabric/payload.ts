@@ -23,7 +23,11 @@ export function formatPayload(body: string, tracker?: number): string {
   return tracker === undefined ? body : `${body}${TRACKER_TOKEN}${tracker}`;
 }
 
+const SPACE = /\s/;
+
 export function words(body: string): string[] {
+  // One word (ping, pong, dump) is most messages: no split, no filter.
+  if (!SPACE.test(body)) return body === '' ? [] : [body];
   return body.split(/\s+/).filter((word) => word !== '');
 }
 

@@ -169,14 +169,15 @@ export class SwitchAgent {
       router.attachment(from).nodename !== names.nodename
     )
       router.peerChanged(from);
-    const { body, tracker } = parsePayload(text);
+    const payload = parsePayload(text);
+    const { body, tracker } = payload;
     // -v's line is built only when someone listens: this is the message path.
     if (report.debugging())
       report.debug(
         `${(names.nodename || String(from)).padStart(10)} -> "${body}"${tracker === undefined ? '' : ` (${tracker})`}`,
       );
     report.message({ from, nodename: names.nodename ?? '', text, body, tracker });
-    for (const action of sw.receive(from, text, names)) this.#act(action);
+    for (const action of sw.receive(from, text, names, payload)) this.#act(action);
   }
 
   /** The names in a peer's slot; a bad one is reported and left out. */

@@ -2,7 +2,7 @@
 // and it answers with actions (messages to send, log lines, port changes).
 // No I/O: the fabric runtime reads the mailbox and carries the actions out.
 import { ctlWrite, linkAck, parseRequest, PEER_ATTRIBUTE_REQUEST, type PeerAttributes } from './link.js';
-import { parsePayload } from './payload.js';
+import { parsePayload, type Payload } from './payload.js';
 import type { LinkState } from './common.js';
 import { asIs, line, quoted, type TextLine } from './message-text.js';
 
@@ -115,8 +115,13 @@ export class Switch {
     return { type: 'send', to, body, tracker: ++this.#tracker };
   }
 
-  /** Port `from` sent `text`; `names` are what its slot holds now. */
-  receive(from: number, text: string, names: { nodename?: string; cclass?: string } = {}): Action[] {
+  /** Port `from` sent `text`; `names` are what its slot holds now; `payload`, the text parsed (if the caller has). */
+  receive(
+    from: number,
+    text: string,
+    names: { nodename?: string; cclass?: string } = {},
+    payload: Payload = parsePayload(text),
+  ): Action[] {
     const port = this.ports.get(from);
     if (!port) return [{ type: 'log', level: 'warning', text: `message from ${from}, which is no port: ignored` }];
     port.received++;
@@ -125,7 +130,7 @@ export class Switch {
     // before the switch reads its last message (a Standalone Acknowledgment, logged with them).
     if (names.nodename) port.nodename = names.nodename;
     if (names.cclass) port.cclass = names.cclass;
-    const { body, tracker } = parsePayload(text);
+    const { body, tracker } = payload;
     if (tracker !== undefined) this.#tracker = tracker;
     const actions = this.#answer(port, body);
     if (!port.greeted) {

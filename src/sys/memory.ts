@@ -41,5 +41,9 @@ export const msync = (buffer: ArrayBuffer): void => native.msync(buffer);
 export const mappingBroken = (buffer: ArrayBuffer): boolean => native.mappingBroken(buffer);
 /** Maps `fd` at `offset` back under a broken mapping (same buffer, same addresses); EINVAL while the file is still too short. */
 export const remap = (buffer: ArrayBuffer, fd: Fd, offset: number): void => native.remap(buffer, fd, offset);
+/** The addon's count of broken mappings, read where it lives (two words: no call into the addon). */
+const breaksWord = new Uint32Array(native.mappingBreaksWord());
+const LOW_FIRST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** How many mappings broke since the process started: a cheap check that something did. */
-export const mappingBreaks = (): number => native.mappingBreaks();
+export const mappingBreaks = (): number =>
+  LOW_FIRST ? breaksWord[0]! + breaksWord[1]! * 2 ** 32 : breaksWord[1]! + breaksWord[0]! * 2 ** 32;

@@ -55,7 +55,7 @@ export interface NativeAddon {
   msync(buffer: ArrayBuffer): void;
   mappingBroken(buffer: ArrayBuffer): boolean;
   remap(buffer: ArrayBuffer, fd: number, offset: number): void;
-  mappingBreaks(): number;
+  mappingBreaksWord(): ArrayBuffer;
   redirectStdio(path: string): void;
   /** The callback may return an eventfd, which the addon rings as the callback returns (-1 or undefined: none). */
   Watcher: new (
