@@ -182,16 +182,19 @@ export class SwitchAgent {
 
   /** The names in a peer's slot; a bad one is reported and left out. */
   #names(id: number): { nodename?: string; cclass?: string } {
-    const names: { nodename?: string; cclass?: string } = {};
-    for (const key of ['nodename', 'cclass'] as const) {
-      try {
-        names[key] = this.#options.host.mailbox[key](id);
-      } catch (error) {
-        if (!(error instanceof MailboxError)) throw error;
-        this.#options.warn.log(`${key}:${id}`, `peer ${id}: ${error.message}`);
-      }
+    return { nodename: this.#name(id, 'nodename'), cclass: this.#name(id, 'cclass') };
+  }
+
+  #name(id: number, which: 'nodename' | 'cclass'): string | undefined {
+    const mailbox = this.#options.host.mailbox;
+    try {
+      // Each called by its own name: mailbox[which]() made the call site megamorphic (message path).
+      return which === 'nodename' ? mailbox.nodename(id) : mailbox.cclass(id);
+    } catch (error) {
+      if (!(error instanceof MailboxError)) throw error;
+      this.#options.warn.log(`${which}:${id}`, `peer ${id}: ${error.message}`);
+      return undefined;
     }
-    return names;
   }
 
   #act(action: Action): void {

@@ -27,12 +27,19 @@ const encoder = new TextEncoder();
  * (each one is a malloc, a free and work for the GC: 6-9% of the switch's CPU).
  */
 const scratch = new Uint8Array(BUF_SIZE);
+/** scratch's first n bytes, made once for each n: a view made per message is an allocation too. */
+const scratchViews: Uint8Array[] = [];
+const scratchOf = (n: number): Uint8Array => (scratchViews[n] ??= scratch.subarray(0, n));
+/** Up to this length a read is copied byte by byte: cheaper than making a view to copy from. */
+const SHORT = 64;
 
 export class Mailbox {
   readonly view: Uint8Array;
   readonly #data: DataView;
   /** The last name read from each slot's nodename and cclass, with its bytes: decoded again only when they change. */
   readonly #names = new Map<number, { bytes: Uint8Array; text: string }>();
+  /** Where the last message put() wrote in each slot ended: the buffer is zero past it. */
+  readonly #ends: number[] = [];
 
   constructor(view: Uint8Array) {
     this.view = view;
@@ -135,7 +142,7 @@ export class Mailbox {
     if (length > BUF_SIZE)
       throw new MailboxError(`slot ${id}: buflen ${this.buflen(id)} is past the ${BUF_SIZE}-byte buffer`);
     const start = this.#at(id, SLOT.buf);
-    const bytes = copied(this.view.subarray(start, start + length));
+    const bytes = this.#copied(start, length);
     try {
       return utf8.decode(bytes);
     } catch {
@@ -143,15 +150,37 @@ export class Mailbox {
     }
   }
 
-  /** Puts a message in slot `id` (the buffer first, then its length). */
+  /** Puts a message in slot `id` (the buffer first, then its length; the rest of the buffer zeroed). */
   put(id: number, text: string): void {
+    const start = this.#at(id, SLOT.buf);
+    const written = this.#ascii(text, start) ?? this.#encoded(text, start);
+    // Zeroed up to where the last message put() wrote here ended (the first time, to the end), and the
+    // byte after the message always: a reader that stops at a NUL stops there, whatever a peer wrote.
+    const end = Math.min(Math.max(this.#ends[id] ?? BUF_SIZE, written + 1), BUF_SIZE);
+    this.view.fill(0, start + written, start + end);
+    this.#ends[id] = written;
+    this.#set(id, SLOT.buflen, written);
+  }
+
+  /**
+   * Writes an ASCII text of at most MAX_MESSAGE bytes at `start`, byte by byte (no call into the
+   * encoder): its length; for any other text, undefined and nothing written.
+   */
+  #ascii(text: string, start: number): number | undefined {
+    const length = text.length;
+    if (length > MAX_MESSAGE) return undefined;
+    for (let i = 0; i < length; i++) if (text.charCodeAt(i) > 0x7f) return undefined;
+    const view = this.view;
+    for (let i = 0; i < length; i++) view[start + i] = text.charCodeAt(i);
+    return length;
+  }
+
+  #encoded(text: string, start: number): number {
     const { read, written } = encoder.encodeInto(text, scratch);
     if (read < text.length || written > MAX_MESSAGE)
       throw new MailboxError(`a message has at most ${MAX_MESSAGE} bytes, not ${encoder.encode(text).length}`);
-    const start = this.#at(id, SLOT.buf);
-    this.view.set(scratch.subarray(0, written), start);
-    this.view.fill(0, start + written, start + BUF_SIZE);
-    this.#set(id, SLOT.buflen, written);
+    this.view.set(scratchOf(written), start);
+    return written;
   }
 
   /** Marks slot `id`'s message as taken. */
@@ -176,8 +205,11 @@ export class Mailbox {
     return at;
   }
 
+  /** A u64 field from a number (below 2^53), as two words: no BigInt made. */
   #set(id: number, offset: number, value: number): void {
-    this.#data.setBigUint64(this.#at(id, offset), BigInt(value), true);
+    const at = this.#at(id, offset);
+    this.#data.setUint32(at, value % 2 ** 32, true);
+    this.#data.setUint32(at + 4, Math.floor(value / 2 ** 32), true);
   }
 
   #name(id: number, offset: number, what: string): string {
@@ -186,7 +218,7 @@ export class Mailbox {
     // Compared where they lie (a peer writing meanwhile is a peer that wrote a moment later).
     const last = this.#names.get(start);
     if (last && this.#holds(start, last.bytes)) return last.text;
-    const bytes = copied(this.view.subarray(start, start + NAME_SIZE));
+    const bytes = this.#copied(start, NAME_SIZE);
     const end = bytes.indexOf(0);
     if (end < 0) throw new MailboxError(`slot ${id}: the ${what} has no NUL in its ${NAME_SIZE} bytes`);
     let text: string;
@@ -197,6 +229,14 @@ export class Mailbox {
     }
     this.#names.set(start, { bytes: bytes.slice(), text });
     return text;
+  }
+
+  /** `length` bytes at `start` copied into the scratch buffer (valid until the next copy): what a peer writes meanwhile changes nothing. */
+  #copied(start: number, length: number): Uint8Array {
+    const view = this.view;
+    if (length <= SHORT) for (let i = 0; i < length; i++) scratch[i] = view[start + i]!;
+    else scratch.set(view.subarray(start, start + length));
+    return scratchOf(length);
   }
 
   /** Whether the view holds `bytes` at `start`. */
@@ -214,10 +254,4 @@ export class Mailbox {
     this.view.fill(0, start, start + NAME_SIZE);
     this.view.set(bytes, start);
   }
-}
-
-/** `bytes` copied into the scratch buffer (valid until the next copy): what a peer writes meanwhile changes nothing. */
-function copied(bytes: Uint8Array): Uint8Array {
-  scratch.set(bytes);
-  return scratch.subarray(0, bytes.length);
 }

@@ -290,6 +290,15 @@ test("put/take: round trip (multi-byte UTF-8 too), buflen in bytes, the buffer's
   assert.deepEqual([...view.subarray(2 * 512 + 128, 2 * 512 + 512)], [0x61, 0x62, ...new Array(382).fill(0)]);
   assert.equal(mailbox.take(2), 'ab');
 
+  // Bytes a peer wrote past the message: the next one still ends in a NUL.
+  view.fill(0x7a, 2 * 512 + 128, 2 * 512 + 512);
+  mailbox.put(2, 'pong');
+  assert.deepEqual([...view.subarray(2 * 512 + 128, 2 * 512 + 133)], [...Buffer.from('pong'), 0]);
+  assert.equal(mailbox.take(2), 'pong');
+  mailbox.put(2, 'ü'.repeat(10));
+  assert.equal(view[2 * 512 + 128 + 20], 0, 'after a multi-byte one too');
+  assert.equal(mailbox.take(2), 'ü'.repeat(10));
+
   // The empty message: buflen 0, the slot is free (a message of nothing is no message).
   mailbox.put(2, '');
   assert.equal(mailbox.isFree(2), true);
@@ -315,6 +324,7 @@ test('put: at most 383 bytes (in bytes: a 383-byte message fits, 384 does not, n
   // A refused message leaves the slot as it was.
   mailbox.put(5, 'before');
   assert.throws(() => mailbox.put(5, 'z'.repeat(1000)), MailboxError);
+  assert.throws(() => mailbox.put(5, `ab${'é'.repeat(200)}`), MailboxError, 'an ASCII start, too long in bytes');
   assert.equal(mailbox.buflen(5), 6n);
   assert.equal(mailbox.take(5), 'before');
   // The neighbour's slot is never written by a message.
