@@ -38,7 +38,11 @@ export class Courier {
   readonly #onTimeout: (to: number) => void;
   readonly #queue: Letter[] = [];
   readonly #queuedFor = new Map<number, number>();
-  #out?: { letter: Letter; since: number };
+  /** The letter in the slot. */
+  #out?: Letter;
+  /** When a look first found its receiver still holding the slot (-1: none has yet): the timeout runs
+   *  from there, at most a timer tick (1 ms) after the delivery; no clock read for a letter taken at once. */
+  #since = -1;
   #timer?: NodeJS.Timeout;
   #delay = 1;
   /** The delay the running timer was set with. */
@@ -54,7 +58,7 @@ export class Courier {
 
   /** The receiver of the letter out, if one is. */
   get outTo(): number | undefined {
-    return this.#out?.letter.to;
+    return this.#out?.to;
   }
 
   /** Letters waiting, the one out included. */
@@ -81,8 +85,8 @@ export class Courier {
     if (this.#out) {
       if (this.#slot.isFree()) {
         this.#finish();
-      } else if (performance.now() - this.#out.since >= this.#timeoutMs) {
-        const { letter } = this.#out;
+      } else if (this.#held() >= this.#timeoutMs) {
+        const letter = this.#out;
         this.#slot.takeBack();
         this.#finish(
           new TimeoutError(`peer ${letter.to} did not take the message within ${this.#timeoutMs} ms: slot taken back`),
@@ -95,7 +99,8 @@ export class Courier {
     }
     const letter = this.#queue.shift();
     if (!letter) return;
-    this.#out = { letter, since: performance.now() };
+    this.#out = letter;
+    this.#since = -1;
     this.#delay = 1;
     // A timer left from a slow receiver would look at this letter late: set a new one.
     if (this.#armed > 1) {
@@ -108,7 +113,7 @@ export class Courier {
 
   /** Letters for `to` fail, the one out included (the port is gone). */
   drop(to: number, reason: string): void {
-    if (this.#out?.letter.to === to) {
+    if (this.#out?.to === to) {
       this.#slot.takeBack();
       this.#finish(new Error(reason));
       queueMicrotask(() => this.poke());
@@ -128,7 +133,7 @@ export class Courier {
   }
 
   #finish(error?: Error): void {
-    const { letter } = this.#out!;
+    const letter = this.#out!;
     this.#out = undefined;
     // The timer is left to run out (a look at an empty outbox): clearing it and setting a new one
     // for every letter cost more than one spare look a millisecond.
@@ -140,6 +145,13 @@ export class Courier {
     if (left > 0) this.#queuedFor.set(letter.to, left);
     else this.#queuedFor.delete(letter.to);
     letter.done?.(error);
+  }
+
+  /** How long the receiver has held the slot, counted from the first look that found it held. */
+  #held(): number {
+    const now = performance.now();
+    if (this.#since < 0) this.#since = now;
+    return now - this.#since;
   }
 
   /** Looks again soon, less often the longer the receiver takes (1, 2, 4 .. 16 ms). */

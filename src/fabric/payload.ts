@@ -12,6 +12,8 @@ export interface Payload {
 
 /** Splits off the tracker; a malformed tracker stays part of the body. */
 export function parsePayload(text: string): Payload {
+  // includes() first: lastIndexOf() is a call into V8's runtime, includes() is not (message path).
+  if (!text.includes(TRACKER_TOKEN)) return { body: text };
   const at = text.lastIndexOf(TRACKER_TOKEN);
   if (at < 0) return { body: text };
   const digits = text.slice(at + TRACKER_TOKEN.length);

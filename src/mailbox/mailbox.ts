@@ -37,7 +37,7 @@ export class Mailbox {
   readonly view: Uint8Array;
   readonly #data: DataView;
   /** The last name read from each slot's nodename and cclass, with its bytes: decoded again only when they change. */
-  readonly #names = new Map<number, { bytes: Uint8Array; text: string }>();
+  readonly #names: ({ words: Uint32Array; text: string } | undefined)[] = [];
   /** Where the last message put() wrote in each slot ended: the buffer is zero past it. */
   readonly #ends: number[] = [];
 
@@ -216,8 +216,9 @@ export class Mailbox {
     const start = this.#at(id, offset);
     // The names are read with every message and seldom change: the same bytes, the same text.
     // Compared where they lie (a peer writing meanwhile is a peer that wrote a moment later).
-    const last = this.#names.get(start);
-    if (last && this.#holds(start, last.bytes)) return last.text;
+    const key = 2 * id + (offset === SLOT.nodename ? 0 : 1);
+    const last = this.#names[key];
+    if (last && this.#holds(start, last.words)) return last.text;
     const bytes = this.#copied(start, NAME_SIZE);
     const end = bytes.indexOf(0);
     if (end < 0) throw new MailboxError(`slot ${id}: the ${what} has no NUL in its ${NAME_SIZE} bytes`);
@@ -227,7 +228,9 @@ export class Mailbox {
     } catch {
       throw new MailboxError(`slot ${id}: the ${what} is not UTF-8 text`);
     }
-    this.#names.set(start, { bytes: bytes.slice(), text });
+    const words = new Uint32Array(NAME_SIZE / 4);
+    for (let i = 0; i < words.length; i++) words[i] = this.#data.getUint32(start + 4 * i, true);
+    this.#names[key] = { words, text };
     return text;
   }
 
@@ -239,10 +242,10 @@ export class Mailbox {
     return scratchOf(length);
   }
 
-  /** Whether the view holds `bytes` at `start`. */
-  #holds(start: number, bytes: Uint8Array): boolean {
-    const view = this.view;
-    for (let i = 0; i < bytes.length; i++) if (view[start + i] !== bytes[i]) return false;
+  /** Whether the view holds `words` (little-endian) at `start`: a name compared a word at a time. */
+  #holds(start: number, words: Uint32Array): boolean {
+    const data = this.#data;
+    for (let i = 0; i < words.length; i++) if (data.getUint32(start + 4 * i, true) !== words[i]) return false;
     return true;
   }
 
