@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import { BusError, ClaimConflict, type ClaimStore, type ClusterBus } from './bus.js';
 import { ClusterError, type ClusterPlan } from './options.js';
+import { settledWithin } from './within.js';
 
 /** JetStream's "wrong last sequence": the key is someone else's now. */
 const WRONG_LAST_SEQUENCE = 10071;
@@ -82,8 +83,8 @@ class NatsBus implements ClusterBus {
   /** Lets KV calls end and drains, each for a second at most (a connection still reconnecting would hold it up), then closes. */
   async close(): Promise<void> {
     if (this.#nc.isClosed()) return;
-    await withinSecond(Promise.allSettled(this.#calls));
-    await withinSecond(this.#nc.drain().catch(() => {}));
+    await settledWithin(Promise.allSettled(this.#calls), 1000);
+    await settledWithin(this.#nc.drain(), 1000);
     if (!this.#nc.isClosed()) await this.#nc.close().catch(() => {});
   }
 }
@@ -94,15 +95,6 @@ const conflicting = <T>(promise: Promise<T>): Promise<T> =>
       ? new ClaimConflict((error as Error).message)
       : error;
   });
-
-async function withinSecond(promise: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, 1000);
-  });
-  await Promise.race([promise, late]);
-  clearTimeout(timer);
-}
 
 function natsClaims(call: <T>(call: (kv: KV) => Promise<T>) => Promise<T>): ClaimStore {
   return {

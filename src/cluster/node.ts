@@ -21,6 +21,7 @@ import { planCluster, type ClusterOptions, type ClusterPlan } from './options.js
 export type { ClusterNodeDeps, ClusterNodeEvents } from './node-types.js';
 import type { ClusterNodeDeps, ClusterNodeEvents } from './node-types.js';
 import { subjects, type Directed, type RemotePeer, type WireMessage, encodeWire } from './wire.js';
+import { settledWithin } from './within.js';
 
 export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   readonly plan: ClusterPlan;
@@ -236,7 +237,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       const bus = this.#bus;
       if (bus && !bus.closed) {
         this.publish(this.#subjects.all, { t: 'bye', node: this.plan.node, instance: this.instance });
-        await Promise.race([this.#claims!.releaseAll(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+        await settledWithin(this.#claims!.releaseAll(), 1000);
         await bus.close();
       }
     })();
