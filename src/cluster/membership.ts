@@ -11,6 +11,8 @@ export type Heard = 'current' | 'behind' | 'unknown';
 
 /** New nodes checked in the KV a second at most (after a first burst of --cluster-max-hosts). */
 const NODE_CHECKS_PER_SECOND = 20;
+/** How often a claim check that finds no holder asks the KV, a heartbeat apart, before it ignores the peer. */
+const NO_HOLDER_ASKS = 4;
 
 interface RemoteNode {
   instance: string;
@@ -248,7 +250,14 @@ export class Membership {
     if (!checking) this.#checking.set(node, (checking = new Set()));
     checking.add(peer.id);
     try {
-      const holder = await this.#hooks.holder(peer.id);
+      let holder = await this.#hooks.holder(peer.id);
+      // "No node" may be a KV that has not caught up (a server lost or back): asked again a heartbeat later,
+      // a few times, the check still under way (the peer's messages wait for it).
+      for (let asked = 1; holder === undefined && asked < NO_HOLDER_ASKS; asked++) {
+        await new Promise<void>((resolve) => this.#hooks.later(resolve));
+        if (this.#remotes.get(node) !== remote) return;
+        holder = await this.#hooks.holder(peer.id);
+      }
       if (this.#remotes.get(node) !== remote || this.#owners.has(peer.id) || this.#hooks.ownsId(peer.id)) return;
       if (holder === node) return this.#add(node, remote, peer);
       this.#hooks.warn(
