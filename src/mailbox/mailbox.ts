@@ -29,6 +29,7 @@ const encoder = new TextEncoder();
 const scratch = new Uint8Array(BUF_SIZE);
 /** scratch's first n bytes, made once for each n: a view made per message is an allocation too. */
 const scratchViews: Uint8Array[] = [];
+const scratchData = new DataView(scratch.buffer);
 const scratchOf = (n: number): Uint8Array => (scratchViews[n] ??= scratch.subarray(0, n));
 /** Up to this length a read is copied byte by byte: cheaper than making a view to copy from. */
 const SHORT = 64;
@@ -228,8 +229,9 @@ export class Mailbox {
     } catch {
       throw new MailboxError(`slot ${id}: the ${what} is not UTF-8 text`);
     }
+    // The words of the copy that was decoded, not of the slot now: a peer may have written since.
     const words = new Uint32Array(NAME_SIZE / 4);
-    for (let i = 0; i < words.length; i++) words[i] = this.#data.getUint32(start + 4 * i, true);
+    for (let i = 0; i < words.length; i++) words[i] = scratchData.getUint32(4 * i, true);
     this.#names[key] = { words, text };
     return text;
   }
