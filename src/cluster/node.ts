@@ -294,5 +294,8 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.publish(this.#subjects.all, { t: 'hello', node: this.plan.node });
     this.announceFull();
     this.#traffic.resendFaults();
+    // Claims that expired in the outage are taken back now, not a heartbeat later: until then another host
+    // checking a peer of ours would find no holder.
+    void this.#pool?.keep();
   }
 }

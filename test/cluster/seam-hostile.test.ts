@@ -163,3 +163,26 @@ test('two hosts that forgot each other in a long outage (no status change) find 
   await pass(cluster, 2000);
   assert.deepEqual([a.node.nodes, b.node.nodes], [['b'], ['a']], 'and found it again');
 });
+
+test('claims that expired while NATS was out of reach are taken back as it returns, before the next heartbeat', async () => {
+  const cluster = memoryCluster();
+  const a = await cluster.node('a');
+  await pass(cluster, 500);
+  const ids = [...Array(14).keys()].map((i) => i + 1).filter((id) => a.node.pool.owns(id));
+  assert.ok(ids.length > 0, 'a holds spares');
+  cluster.buses[0]!.setUp(false);
+  await pass(cluster, TIMEOUT_MS + 500);
+  assert.deepEqual(
+    ids.filter((id) => cluster.network.entry(`id.${id}`)),
+    [],
+    "the bucket's TTL dropped them in the outage",
+  );
+  cluster.buses[0]!.setUp(true);
+  await settle();
+  assert.deepEqual(
+    ids.filter((id) => cluster.network.entry(`id.${id}`)?.value === 'a'),
+    ids,
+    'held by a again, the clock not moved',
+  );
+  assert.ok(ids.every((id) => a.node.pool.owns(id)));
+});
