@@ -30,11 +30,7 @@ napi_value efd_set_create(napi_env env, napi_callback_info info) {
       return throw_type(env, "eventfdSetCreate(fds: number[])");
     }
     struct epoll_event event = {.events = EPOLLIN, .data.u64 = ((uint64_t)(uint32_t)fd << 32) | i};
-    if (epoll_ctl(set, EPOLL_CTL_ADD, fd, &event) < 0) {
-      int err = errno;
-      close(set);
-      return throw_errno(env, err, "epoll_ctl");
-    }
+    if (epoll_ctl(set, EPOLL_CTL_ADD, fd, &event) < 0) return close_and_throw_errno(env, set, "epoll_ctl");
   }
   return make_int(env, set);
 }

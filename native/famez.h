@@ -25,6 +25,7 @@
 /* util.c: errors and arguments */
 napi_value fail_napi(napi_env env, const char *what);
 napi_value throw_errno(napi_env env, int err, const char *syscall);
+napi_value close_and_throw_errno(napi_env env, int fd, const char *syscall);
 napi_value throw_type(napi_env env, const char *message);
 napi_value make_int(napi_env env, int64_t v);
 napi_value make_double(napi_env env, double v);

@@ -37,16 +37,8 @@ napi_value sock_listen(napi_env env, napi_callback_info info) {
   if (!fill_sockaddr(path, &addr)) return throw_errno(env, ENAMETOOLONG, "bind");
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, errno, "socket");
-  if (fchmod(fd, (mode_t)mode & 0777) < 0) {
-    int err = errno;
-    close(fd);
-    return throw_errno(env, err, "fchmod");
-  }
-  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-    int err = errno;
-    close(fd);
-    return throw_errno(env, err, "bind");
-  }
+  if (fchmod(fd, (mode_t)mode & 0777) < 0) return close_and_throw_errno(env, fd, "fchmod");
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) return close_and_throw_errno(env, fd, "bind");
   const char *failed = NULL;
   if (chmod(path, (mode_t)mode & 07777) < 0) failed = "chmod";
   else if (group >= 0 && lchown(path, (uid_t)-1, (gid_t)group) < 0) failed = "chown";
@@ -109,11 +101,7 @@ napi_value sock_connect(napi_env env, napi_callback_info info) {
   if (!fill_sockaddr(path, &addr)) return throw_errno(env, ENAMETOOLONG, "connect");
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, errno, "socket");
-  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-    int err = errno;
-    close(fd);
-    return throw_errno(env, err, "connect");
-  }
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) return close_and_throw_errno(env, fd, "connect");
   return make_int(env, fd);
 }
 
@@ -268,11 +256,7 @@ napi_value fd_redirect_stdio(napi_env env, napi_callback_info info) {
   while (fd < 0 && errno == EINTR);
   if (fd < 0) return throw_errno(env, errno, "open");
   for (int target = 0; target <= 2; target++) {
-    if (dup2(fd, target) < 0) {
-      int err = errno;
-      close(fd);
-      return throw_errno(env, err, "dup2");
-    }
+    if (dup2(fd, target) < 0) return close_and_throw_errno(env, fd, "dup2");
   }
   if (fd > 2) close(fd);
   else fcntl(fd, F_SETFD, 0); /* it is now a stdio fd: keep it across exec */

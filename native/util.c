@@ -1,9 +1,11 @@
 /* Errors and argument checks shared by every unit. */
 #include "famez.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 napi_value fail_napi(napi_env env, const char *what) {
   const napi_extended_error_info *info = NULL;
@@ -34,6 +36,13 @@ napi_value throw_errno(napi_env env, int err, const char *syscall) {
   napi_set_named_property(env, error, "syscall", sc);
   napi_throw(env, error);
   return NULL;
+}
+
+/* A call on a new fd failed: throw its errno (saved before close can change it) and close the fd. */
+napi_value close_and_throw_errno(napi_env env, int fd, const char *syscall) {
+  int err = errno;
+  close(fd);
+  return throw_errno(env, err, syscall);
 }
 
 napi_value throw_type(napi_env env, const char *message) {
