@@ -37,6 +37,8 @@ export class Courier {
   readonly #maxQueued: number;
   readonly #onTimeout: (to: number) => void;
   readonly #queue: Letter[] = [];
+  /** Letters queued or out, per receiver. An entry at 0 stays: deleting it made V8 shrink the map, a call
+   *  into its runtime for every letter (message path); receivers are port ids, so the map stays small. */
   readonly #queuedFor = new Map<number, number>();
   /** The letter in the slot. */
   #out?: Letter;
@@ -141,9 +143,7 @@ export class Courier {
   }
 
   #settle(letter: Letter, error?: Error): void {
-    const left = (this.#queuedFor.get(letter.to) ?? 1) - 1;
-    if (left > 0) this.#queuedFor.set(letter.to, left);
-    else this.#queuedFor.delete(letter.to);
+    this.#queuedFor.set(letter.to, Math.max((this.#queuedFor.get(letter.to) ?? 1) - 1, 0));
     letter.done?.(error);
   }
 

@@ -143,8 +143,9 @@ export class Switch {
 
   #answer(port: Port, body: string): Action[] {
     const request = parseRequest(body);
-    const who = `${port.nodename || 'port'} (${port.id})`;
     const ignore = (what: TextLine | string): Action[] => {
+      // Built only for a request that is ignored: a ping's answer makes no string of the port (message path).
+      const who = `${port.nodename || 'port'} (${port.id})`;
       const { text, withoutText } = typeof what === 'string' ? { text: what } : what;
       return [
         {
