@@ -294,8 +294,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.publish(this.#subjects.all, { t: 'hello', node: this.plan.node });
     this.announceFull();
     this.#traffic.resendFaults();
-    // Claims that expired in the outage are taken back now, not a heartbeat later: until then another host
-    // checking a peer of ours would find no holder.
+    // Claims that expired in the outage are taken back now: until then other hosts find no holder for them.
     void this.#pool?.keep();
   }
 }
