@@ -76,7 +76,9 @@ export async function switchProcess(argv: string[], socket: string, ready: RegEx
   };
 }
 
-/** `famez fabric` in its own process (behind `prefix`, with `extra` options), once it logs `ready` (default: listening). */
+/**
+ * `famez fabric` in its own process (behind `prefix`, with `extra` options), once it logs `ready` (default: listening).
+ */
 export function fabric(
   tmp: string,
   name: string,

@@ -34,7 +34,10 @@ export interface WebBudgetRow {
   ratio: Spread;
   ratioMedian: number;
   addedUsMedian: number;
-  /** Events the clients read per second during a flood of pings (1.5 s at least), all clients together (median over rounds). */
+  /**
+   * Events the clients read per second during a flood of pings (1.5 s at least), all clients together (median over
+   * rounds).
+   */
   eventsPerSecond: number;
   /** Messages/s answered during that flood (median over rounds). */
   floodMessagesPerSecond: number;
@@ -60,7 +63,10 @@ type Counted = Message & { events: number; bytes: number; open: number };
 /** The clients' process: on CPU 1 when there is one, so the fabric pays for streaming, not for the reading. */
 const CLIENT_PIN = cpus().length > 1 ? ['taskset', '-c', '1'] : PIN;
 
-/** With the clients reading: the round trips `run` times, then a flood of `seconds` (at least 1.5: the budget counts per second) for the events read per second. */
+/**
+ * With the clients reading: the round trips `run` times, then a flood of `seconds` (at least 1.5: the budget counts per
+ * second) for the events read per second.
+ */
 async function clientsRun(
   url: string,
   run: () => Promise<RoundTrip>,

@@ -54,7 +54,9 @@ class PongSwitch {
     }
   }
 
-  /** Sends the next pong if the slot is back: false while pongs wait for it (look again in 1 ms, as c-switch.c does). */
+  /**
+   * Sends the next pong if the slot is back: false while pongs wait for it (look again in 1 ms, as c-switch.c does).
+   */
   deliver(): boolean {
     const own = (SWITCH * SLOT + BUFLEN) / 4;
     if (this.#outTo >= 0) {

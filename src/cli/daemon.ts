@@ -54,6 +54,7 @@ export function reportReady(): void {
   delete process.env[READY_ENV];
   writeSync(fd, 'ready\n');
   closeSync(fd);
-  // dup2, not close: a closed fd 2 would be the next peer socket's number, and Node's diagnostics would go to that peer.
+  // dup2, not close: a closed fd 2 would be the next peer socket's number, and Node's diagnostics would go to that
+  // peer.
   redirectStdio('/dev/null');
 }

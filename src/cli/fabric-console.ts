@@ -18,7 +18,10 @@ interface ConsoleLinks {
   apply: (change: FaultChange) => unknown;
 }
 
-/** A cluster's links on the console: the host links, and the router's when switched; its peers' own links but the switch's. */
+/**
+ * A cluster's links on the console: the host links, and the router's when switched; its peers' own links but the
+ * switch's.
+ */
 export function clusterConsole(fabric: Fabric, view: SwitchingSource): ConsoleLinks {
   const peers = (): number[] =>
     [...fabric.server.peers.keys()].filter((id) => id !== fabric.layout.serverId).sort((a, b) => a - b);

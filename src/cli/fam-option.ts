@@ -4,7 +4,9 @@ import { famSize } from '../lab/lab.js';
 import { parseSize } from '../memory/size.js';
 import { choice, UsageError } from './usage.js';
 
-/** The FAM asked for, or undefined without --fam; `makeDirectory`: FILE is the default one, its directory may be made. */
+/**
+ * The FAM asked for, or undefined without --fam; `makeDirectory`: FILE is the default one, its directory may be made.
+ */
 export function famOption(
   command: string,
   fam: string | undefined,

@@ -90,7 +90,10 @@ export class Logger {
     if (this.verbose) this.#output.write(this.#line('debug', event, text, fields));
   }
 
-  /** Opens the log file again (SIGHUP after a rotation); when that fails, keeps writing to the old one and says so there. */
+  /**
+   * Opens the log file again (SIGHUP after a rotation); when that fails, keeps writing to the old one and says so
+   * there.
+   */
   reopen(): void {
     if (!this.#path) return;
     let fd: number;

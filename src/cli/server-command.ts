@@ -271,7 +271,10 @@ function logServerEvents(server: FamezServer, log: Logger): void {
   );
 }
 
-/** With --switched or --cluster on a terminal: fault commands, faults, counters (and routes, switched); quit stops the server. */
+/**
+ * With --switched or --cluster on a terminal: fault commands, faults, counters (and routes, switched); quit stops the
+ * server.
+ */
 function runSwitchConsole(links: ConsoleSwitching, apply: (change: FaultChange) => unknown): Promise<void> {
   return promptLoop('famez> ', (command, print) => {
     if (command === 'h' || command === 'help' || command === '?')

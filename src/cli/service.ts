@@ -17,7 +17,10 @@ export interface Service {
   close(): Promise<void>;
   /** Said when a signal stops the service ("closing 3 peer(s)"). */
   describeStop(): string;
-  /** Called once listening (and the pid file is written); a promise returned stops the service when it settles (a console's quit). */
+  /**
+   * Called once listening (and the pid file is written); a promise returned stops the service when it settles (a
+   * console's quit).
+   */
   started?(): Promise<void> | undefined;
 }
 

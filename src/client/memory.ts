@@ -8,7 +8,10 @@ import { EventEmitter } from 'node:events';
 import * as sys from '../sys/index.js';
 
 export interface SharedMemoryEvents {
-  /** The memory was cut (`size`: its size when noticed, maybe restored already): the windows read zeros and lose writes until 'restored'. */
+  /**
+   * The memory was cut (`size`: its size when noticed, maybe restored already): the windows read zeros and lose writes
+   * until 'restored'.
+   */
   shrunk: [size: number];
   /** The memory has its size again and every window maps it once more. */
   restored: [size: number];
@@ -21,7 +24,9 @@ export function describeMemoryChange(change: 'shrunk' | 'restored', size: number
     : `the shared memory is whole again (${size} bytes): mapped back`;
 }
 
-/** A new window asked for while the memory is cut (shorter than its size): none can be mapped until it is whole again. */
+/**
+ * A new window asked for while the memory is cut (shorter than its size): none can be mapped until it is whole again.
+ */
 export class MemoryCutError extends Error {
   override name = 'MemoryCutError';
   constructor(

@@ -47,7 +47,8 @@ export function attachFabric(fabric: Fabric, node: ClusterNode): void {
     names: (id) => namesOf(mailbox, id),
     added: (peer, host) => {
       try {
-        // Names that say where: a remote peer is NAME@HOST in this host's mailbox, so every reader of it shows its host.
+        // Names that say where: a remote peer is NAME@HOST in this host's mailbox, so every reader of it shows its
+        // host.
         mailbox.setNames(peer.id, { nodename: qualifiedName(peer.nodename ?? '', host), cclass: peer.cclass ?? '' });
         // Its nodename may place it in the fabric file's topology.
         fabric.router?.peerChanged(peer.id);

@@ -113,7 +113,10 @@ export class IdPool {
     return this.#keeping;
   }
 
-  /** Claims spare ids until there are enough (one run at a time; NATS errors end the run quietly, the heartbeat retries). */
+  /**
+   * Claims spare ids until there are enough (one run at a time; NATS errors end the run quietly, the heartbeat
+   * retries).
+   */
   fill(): Promise<void> {
     this.#filling ??= this.#fill()
       .catch(() => {})

@@ -54,7 +54,10 @@ export class HostLinks extends EventEmitter<{ fault: [FaultChange] }> {
     return this.#changes;
   }
 
-  /** Applies a change to one of `links` (or clears all) and returns it as applied; throws FaultError naming the links there are. */
+  /**
+   * Applies a change to one of `links` (or clears all) and returns it as applied; throws FaultError naming the links
+   * there are.
+   */
   apply(change: FaultChange, links: readonly string[]): FaultChange {
     checkChange(change);
     if ((change.kind !== 'clear' || change.link !== undefined) && !links.includes(change.link!)) {

@@ -80,7 +80,10 @@ class NatsBus implements ClusterBus {
     })();
   }
 
-  /** Lets KV calls end and drains, each for a second at most (a connection still reconnecting would hold it up), then closes. */
+  /**
+   * Lets KV calls end and drains, each for a second at most (a connection still reconnecting would hold it up), then
+   * closes.
+   */
   async close(): Promise<void> {
     if (this.#nc.isClosed()) return;
     await settledWithin(Promise.allSettled(this.#calls), 1000);

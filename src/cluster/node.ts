@@ -46,7 +46,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   #announcing?: Timer;
   #closing?: Promise<void>;
   readonly #warned = new Map<string, number>();
-  /** NATS is reachable: directed traffic is sent only then (the client would buffer it and deliver it late, after the sender timed out). */
+  /** NATS is reachable: directed traffic is sent only then (buffered, it would arrive after its sender timed out). */
   #connected = false;
 
   /** Checks the options (a ClusterError names what is wrong); join() connects. */

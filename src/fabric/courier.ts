@@ -68,7 +68,10 @@ export class Courier {
     return this.#queue.length + (this.#out ? 1 : 0);
   }
 
-  /** Queues a letter: false (and nothing queued) when too many already wait for its receiver. After close() it fails at once. */
+  /**
+   * Queues a letter: false (and nothing queued) when too many already wait for its receiver. After close() it fails at
+   * once.
+   */
   send(letter: Letter): boolean {
     if (this.#closed) {
       letter.done?.(new Error('the fabric closed'));

@@ -97,7 +97,10 @@ export class SwitchAgent {
     this.#muted.delete(id);
   }
 
-  /** Hands port `id`'s slot back for it (its message was taken elsewhere); a port that asked (HandBack=ring) is rung on its own vector. */
+  /**
+   * Hands port `id`'s slot back for it (its message was taken elsewhere); a port that asked (HandBack=ring) is rung on
+   * its own vector.
+   */
   handBack(id: number): void {
     const { host, peer } = this.#options;
     host.mailbox.handBack(id);

@@ -7,7 +7,10 @@ import { nextPowerOfTwo } from '../memory/size.js';
 import { geometry } from '../mailbox/layout.js';
 import type { DoorbellDevice } from './device.js';
 
-/** The size the server will serve: the one asked for, else an existing object's, else the default; rounded up as the server does. */
+/**
+ * The size the server will serve: the one asked for, else an existing object's, else the default; rounded up as the
+ * server does.
+ */
 export function servedSize(memory: BackingSpec, existingSize: (path: string) => number | undefined = fileSize): number {
   const path = memory.kind === 'shm' ? shmPath(memory.name) : memory.kind === 'file' ? memory.path : undefined;
   const size = memory.size ?? (path === undefined ? undefined : existingSize(path)) ?? DEFAULT_SIZE;

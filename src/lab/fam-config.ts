@@ -41,7 +41,9 @@ function xmlComment(text: string): string {
   return text.replaceAll('--', '-\u2010');
 }
 
-/** libvirt's <memory model='nvdimm'> where libvirt has the device; QEMU's own options passed through where it has not. */
+/**
+ * libvirt's <memory model='nvdimm'> where libvirt has the device; QEMU's own options passed through where it has not.
+ */
 export function famLibvirtText(fam: FamPlan): string {
   const head = `<!-- the fabric-attached memory ${xmlComment(fam.path)} (${formatSize(fam.size)}) as ${xmlComment(famSummary(fam))}; ${xmlComment(guestSteps(fam))} -->`;
   if (fam.as === 'nvdimm')

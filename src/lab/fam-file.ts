@@ -19,7 +19,10 @@ function markText(fam: FamPlan): string {
   return `made by famez lab for --fam-as ${fam.as}\n`;
 }
 
-/** Opens an existing file (no symlink, no FIFO), or makes a new one (0600, O_EXCL); undefined when `create` is false and there is none. */
+/**
+ * Opens an existing file (no symlink, no FIFO), or makes a new one (0600, O_EXCL); undefined when `create` is false and
+ * there is none.
+ */
 function open(file: string, create: boolean): number | undefined {
   try {
     return openFileNoFollow(file, create);

@@ -19,7 +19,9 @@ export interface FamPlan {
 export const CXL_MIN_SIZE = 256 * 1024 ** 2;
 /** The least NVDIMM that holds a 2 MiB-aligned devdax namespace with room for data. */
 export const NVDIMM_MIN_SIZE = 16 * 1024 ** 2;
-/** Where the data starts in FILE for nvdimm and cxl: the devdax info block (at 4 KiB) and the 2 MiB alignment before it. */
+/**
+ * Where the data starts in FILE for nvdimm and cxl: the devdax info block (at 4 KiB) and the 2 MiB alignment before it.
+ */
 export const DAX_DATA_OFFSET = 2 * 1024 ** 2;
 /** The CXL label area beside FILE (FILE.label), made by the lab. */
 export const CXL_LABEL_SIZE = 1024 ** 2;
@@ -96,7 +98,10 @@ export function famView(fam: FamPlan | undefined, console: string): FamView | un
   return ready ? { as: fam.as, device: ready[1]!, region: ready[2]!, file: fam.path } : undefined;
 }
 
-/** The table's cell for a guest's FAM: "ivshmem BAR2", "nvdimm region0 /dev/dax0.0"; undefined while it is not up; '' without --fam. */
+/**
+ * The table's cell for a guest's FAM: "ivshmem BAR2", "nvdimm region0 /dev/dax0.0"; undefined while it is not up; ''
+ * without --fam.
+ */
 export function famCell(fam: FamPlan | undefined, console: string): string | undefined {
   if (!fam) return '';
   const view = famView(fam, console);

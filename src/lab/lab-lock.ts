@@ -179,7 +179,10 @@ export function claimLabDir(dir: string, down = 'famez lab down'): void {
   throw new LabError(`cannot take ${pidFile}: another lab is starting there`);
 }
 
-/** Removes the lab's files, its marker, and the directory if the lab made it and nothing else is in it (the lab's last act). */
+/**
+ * Removes the lab's files, its marker, and the directory if the lab made it and nothing else is in it (the lab's last
+ * act).
+ */
 export function releaseLabDir(dir: string): void {
   removeLabFiles(dir);
   const marker = path.join(dir, LAB_MARKER);

@@ -72,7 +72,9 @@ function guestRow(vm: LabVm, host: Host, ports: JoinWatch): GuestRow | undefined
   return ready ? { port: Number(ready[1]), nodename: ready[2]!, cid: undefined, link: '-', fam, console } : undefined;
 }
 
-/** Waits until every guest is up; throws with the console tail of one that exits, reports an error or takes too long. */
+/**
+ * Waits until every guest is up; throws with the console tail of one that exits, reports an error or takes too long.
+ */
 async function waitUp(
   vms: LabVm[],
   host: Host,

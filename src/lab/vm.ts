@@ -61,7 +61,10 @@ export class LabVm {
     }
   }
 
-  /** The last lines of the console (up to a kernel panic: its register and stack dump says less than what came before) and QEMU's own messages. */
+  /**
+   * The last lines of the console (up to a kernel panic: its register and stack dump says less than what came before)
+   * and QEMU's own messages.
+   */
   tail(lines = 15): string {
     const console = this.consoleText()
       .split('\n')

@@ -239,7 +239,10 @@ export class Mailbox {
     return text;
   }
 
-  /** `length` bytes at `start` copied into the scratch buffer (valid until the next copy): what a peer writes meanwhile changes nothing. */
+  /**
+   * `length` bytes at `start` copied into the scratch buffer (valid until the next copy): what a peer writes meanwhile
+   * changes nothing.
+   */
   #copied(start: number, length: number): Uint8Array {
     const view = this.view;
     if (length <= SHORT) for (let i = 0; i < length; i++) scratch[i] = view[start + i]!;

@@ -94,7 +94,10 @@ export class Acceptor {
     return option === 'none' ? undefined : option === 'systemd' ? takeSystemdListener() : option;
   }
 
-  /** A few joins' fds and one to refuse with; beyond one join's, at most a quarter of the limit (the rest is the process's). */
+  /**
+   * A few joins' fds and one to refuse with; beyond one join's, at most a quarter of the limit (the rest is the
+   * process's).
+   */
   #reserveTarget(perJoin: number): number {
     return Math.min(perJoin * JOINS_AT_ONCE + 1, Math.max(perJoin + 1, Math.floor(this.#fdLimit / 4)));
   }

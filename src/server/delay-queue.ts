@@ -32,7 +32,9 @@ export class DelayQueue {
     return this.#entries.length;
   }
 
-  /** Runs `run` after `us` microseconds (timers have about 1 ms resolution); false (and counted) when the queue is full. */
+  /**
+   * Runs `run` after `us` microseconds (timers have about 1 ms resolution); false (and counted) when the queue is full.
+   */
   add(us: number, run: () => void): boolean {
     if (this.#entries.length >= this.limit) {
       this.dropped++;

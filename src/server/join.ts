@@ -72,7 +72,10 @@ export function joinPeer(id: number, context: JoinContext, joiner: Joiner): Peer
   return peer;
 }
 
-/** Runs one step; its failure as a JoinError that says which step (out of fds said as such: a peer too many at the limit). */
+/**
+ * Runs one step; its failure as a JoinError that says which step (out of fds said as such: a peer too many at the
+ * limit).
+ */
 export function step<T>(what: string, run: () => T): T {
   try {
     return run();

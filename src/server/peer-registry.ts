@@ -55,7 +55,9 @@ export class PeerRegistry {
     return this.peers.size - this.builtIns.size;
   }
 
-  /** The memory fd: handed with every welcome, owned by the backing (the extra reference keeps queues from closing it). */
+  /**
+   * The memory fd: handed with every welcome, owned by the backing (the extra reference keeps queues from closing it).
+   */
   holdMemory(fd: sys.Fd): void {
     this.#handed.set(fd, new SharedFd(fd).retain());
   }
@@ -102,7 +104,10 @@ export class PeerRegistry {
     this.#dispatch(messages);
   }
 
-  /** Whether `to` gets `of`'s own eventfds on a switched server: a built-in holds no lines, and one not switched is rung directly. */
+  /**
+   * Whether `to` gets `of`'s own eventfds on a switched server: a built-in holds no lines, and one not switched is rung
+   * directly.
+   */
   #direct(to: number, of: number): boolean {
     return this.builtIns.has(to) || this.builtIns.get(of)?.switched === false;
   }
@@ -115,7 +120,8 @@ export class PeerRegistry {
     // Its process is gone: nobody rings the lines it was given.
     this.lines?.dropFrom(id);
     if (this.#recycle) {
-      // The others keep its doorbells (switched: their lines to it) and hear nothing: the next peer given the id takes them over.
+      // The others keep its doorbells (switched: their lines to it) and hear nothing: the next peer given the id takes
+      // them over.
       peer.socket?.close();
       this.recycled.set(id, [...peer.eventfds]);
     } else {

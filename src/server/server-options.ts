@@ -55,7 +55,10 @@ export interface ServerOptions {
   listenFd?: sys.Fd | 'systemd' | 'none';
   /** Ids held elsewhere (another host of a cluster): never given to a connecting peer. */
   reserved?: (id: number) => boolean;
-  /** Why no id is free when a peer is refused for want of one (default: the server is full); with `reserved`, its owner knows better. */
+  /**
+   * Why no id is free when a peer is refused for want of one (default: the server is full); with `reserved`, its owner
+   * knows better.
+   */
   noFreeId?: () => string;
   /** With none free, a join waits for this once (true: an id was made free, e.g. claimed across a cluster). */
   moreIds?: () => Promise<boolean>;

@@ -23,7 +23,10 @@ import { SwitchedMode } from './switched-mode.js';
 export type { PeerInfo };
 export type { ServerEvents, ServerOptions } from './server-options.js';
 
-/** Most fds held back for the next join (a switched join among thousands of peers costs more: the budget check refuses it then). */
+/**
+ * Most fds held back for the next join (a switched join among thousands of peers costs more: the budget check refuses
+ * it then).
+ */
 const MAX_RESERVE = 1024;
 
 export class FamezServer extends EventEmitter<ServerEvents> {
@@ -225,7 +228,9 @@ export class FamezServer extends EventEmitter<ServerEvents> {
     this.#memory = undefined;
   }
 
-  /** Fds one more join takes: its socket and doorbells (switched: the lines both ways), and one spare to refuse with. */
+  /**
+   * Fds one more join takes: its socket and doorbells (switched: the lines both ways), and one spare to refuse with.
+   */
   #reserveSize(): number {
     return Math.min(this.#switched?.joinCost() ?? this.vectors, MAX_RESERVE) + 2;
   }

@@ -95,7 +95,9 @@ export class SwitchedMode implements PeerLines {
     else this.#registry.ringReal(to, vector, count);
   }
 
-  /** A switched built-in peer rings `to`: through the policy, as a ring on a line would. False when nobody holds `to`. */
+  /**
+   * A switched built-in peer rings `to`: through the policy, as a ring on a line would. False when nobody holds `to`.
+   */
   ringFrom(from: number, to: number, vector: number, count: number): boolean {
     if (this.#registry.realEventfd(to, vector) === undefined) return false;
     this.#forward(from, to, vector, count);

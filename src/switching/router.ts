@@ -71,7 +71,10 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
     this.#server = server;
   }
 
-  /** Doorbells between the pair pass in the addon when nothing would look at them: no fault, latency, trace or message count. */
+  /**
+   * Doorbells between the pair pass in the addon when nothing would look at them: no fault, latency, trace or message
+   * count.
+   */
   bypasses(from: number, to: number): boolean {
     if (this.#options.inspect || this.#tracers > 0 || this.#subscriptions.size > 0) return false;
     const route = this.#route(from, to);
@@ -134,7 +137,10 @@ export class Router extends EventEmitter<RouterEvents> implements ForwardingPoli
     return { kind: 'deliver', count: passed };
   }
 
-  /** Applies a fault change and returns it as applied (link names canonical); throws FaultError for a link the topology has not. */
+  /**
+   * Applies a fault change and returns it as applied (link names canonical); throws FaultError for a link the topology
+   * has not.
+   */
   apply(asked: FaultChange): FaultChange {
     checkChange(asked);
     const change =

@@ -45,7 +45,9 @@ export function peerOfLink(name: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** Where peer `id` (with `nodename`, if known) lands: by id first, then nodename, else port `id` of the first switch. */
+/**
+ * Where peer `id` (with `nodename`, if known) lands: by id first, then nodename, else port `id` of the first switch.
+ */
 export function attachmentOf(topology: Topology, id: number, nodename?: string): Attachment {
   return (
     topology.peers.find((peer) => peer.id === id) ??

@@ -13,7 +13,10 @@ export function isSysError(error: unknown, code?: string): error is SysError {
   );
 }
 
-/** A system error's text without the path Node appends ("EIO: i/o error, open '/x'" -> "EIO: i/o error"): the caller names the path itself. */
+/**
+ * A system error's text without the path Node appends ("EIO: i/o error, open '/x'" -> "EIO: i/o error"): the caller
+ * names the path itself.
+ */
 export function systemReason(error: unknown): string {
   return (error as Error).message.replace(/, \w+ '.*'$/, '');
 }

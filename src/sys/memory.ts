@@ -39,7 +39,10 @@ export const msync = (buffer: ArrayBuffer): void => native.msync(buffer);
  * whole mapping (reads give zeros, writes go nowhere) until remap().
  */
 export const mappingBroken = (buffer: ArrayBuffer): boolean => native.mappingBroken(buffer);
-/** Maps `fd` at `offset` back under a broken mapping (same buffer, same addresses); EINVAL while the file is still too short. */
+/**
+ * Maps `fd` at `offset` back under a broken mapping (same buffer, same addresses); EINVAL while the file is still too
+ * short.
+ */
 export const remap = (buffer: ArrayBuffer, fd: Fd, offset: number): void => native.remap(buffer, fd, offset);
 /** The addon's count of broken mappings, read where it lives (two words: no call into the addon). */
 const breaksWord = new Uint32Array(native.mappingBreaksWord());

@@ -88,7 +88,10 @@ export class TokenGate {
     return true;
   }
 
-  /** Throws 403 when there is no token to hold, 401 (after the delay) unless the request carries `Authorization: Bearer <token>`. */
+  /**
+   * Throws 403 when there is no token to hold, 401 (after the delay) unless the request carries `Authorization: Bearer
+   * <token>`.
+   */
   async requireToken(req: IncomingMessage): Promise<void> {
     if (this.token === undefined)
       throw new HttpError(

@@ -108,7 +108,10 @@ export class EventStream {
     for (const [res, text] of this.#clients) this.#write(res, text ? withText : plain);
   }
 
-  /** Starts streaming to `res` (with message text if `withText`), first the kept events after the client's Last-Event-ID. */
+  /**
+   * Starts streaming to `res` (with message text if `withText`), first the kept events after the client's
+   * Last-Event-ID.
+   */
   attach(req: IncomingMessage, res: ServerResponse, withText: boolean): void {
     res.writeHead(200, STREAM_HEADERS);
     res.write('retry: 1000\n\n');

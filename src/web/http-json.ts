@@ -29,10 +29,15 @@ export function sendJson(
   res.end(text);
 }
 
-/** How deep a JSON body may nest: the API's bodies are flat; code that walks a value recursively (JSON.stringify in an error) must not run out of stack. */
+/**
+ * How deep a JSON body may nest: the API's bodies are flat; code that walks a value recursively (JSON.stringify in an
+ * error) must not run out of stack.
+ */
 export const MAX_JSON_DEPTH = 32;
 
-/** The deepest nesting of arrays and objects in JSON text (brackets inside strings are text); one pass, no recursion. */
+/**
+ * The deepest nesting of arrays and objects in JSON text (brackets inside strings are text); one pass, no recursion.
+ */
 export function jsonDepth(text: string): number {
   let depth = 0;
   let deepest = 0;
@@ -50,7 +55,10 @@ export function jsonDepth(text: string): number {
   return deepest;
 }
 
-/** Reads a JSON body of at most `limit` bytes, nested at most MAX_JSON_DEPTH deep; anything else is an HttpError naming the problem. */
+/**
+ * Reads a JSON body of at most `limit` bytes, nested at most MAX_JSON_DEPTH deep; anything else is an HttpError naming
+ * the problem.
+ */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = req.headers['content-type'];
   let essence: string | undefined;

@@ -9,7 +9,10 @@ export const DEFAULT_HOST = '127.0.0.1';
 /** FAME-Z's REST port. */
 export const FAMEZ_HTTP_PORT = 1991;
 
-/** Parses "8080", "0" (any free port), "0.0.0.0:8080", "[::1]:8080" or "localhost:8080" (through URL); throws RangeError naming the problem. */
+/**
+ * Parses "8080", "0" (any free port), "0.0.0.0:8080", "[::1]:8080" or "localhost:8080" (through URL); throws RangeError
+ * naming the problem.
+ */
 export function parseListenAddress(text: string): ListenAddress {
   // A bare port is taken as it is: through URL, port 80 would vanish as http's default.
   if (/^\d+$/.test(text)) {

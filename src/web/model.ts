@@ -49,7 +49,10 @@ export interface SwitchingSource {
   faults(): Array<{ link: string } & LinkFaults>;
   /** Fault changes applied since start. */
   readonly faultChanges: number;
-  /** Applies a change (peers are told in fabric mode) and returns it as applied; throws FaultError for a link there is not. */
+  /**
+   * Applies a change (peers are told in fabric mode) and returns it as applied; throws FaultError for a link there is
+   * not.
+   */
   apply(change: FaultChange): FaultChange;
   subscribe(listener: (event: SourceEvent) => void): () => void;
 }
@@ -61,7 +64,10 @@ export interface QueueView {
   outbox?: number;
 }
 
-/** The fabric-attached memory as one guest maps it (famez lab --fam): an ivshmem BAR, an NVDIMM's or a CXL region's DAX device. */
+/**
+ * The fabric-attached memory as one guest maps it (famez lab --fam): an ivshmem BAR, an NVDIMM's or a CXL region's DAX
+ * device.
+ */
 export interface FamView {
   as: 'ivshmem' | 'nvdimm' | 'cxl';
   /** "BAR 2" of the ivshmem-plain device, or the DAX device ("/dev/dax0.0"). */

@@ -14,7 +14,10 @@ export function withText(event: SourceEvent): SourceEvent {
   return rest;
 }
 
-/** The event without message text (bodies, sent text, traced text, quotes in warnings), with sizes in its place; others unchanged. */
+/**
+ * The event without message text (bodies, sent text, traced text, quotes in warnings), with sizes in its place; others
+ * unchanged.
+ */
 export function withoutText(event: SourceEvent): SourceEvent {
   switch (event.type) {
     case 'message': {

@@ -57,7 +57,8 @@ test('famez server --switched under prlimit: a peer that would not fit is refuse
   assert.ok(refusal, 'a peer was refused');
   assert.ok(clients.length >= 2, `${clients.length} peers joined first`);
   const line = await server.line(/peer refused/);
-  // Refused with the numbers: by the switched lines' budget, or by the fds held back for joins when those run out first.
+  // Refused with the numbers: by the switched lines' budget, or by the fds held back for joins when those run out
+  // first.
   assert.match(
     line,
     /switched doorbells need \d+ more fds for this peer, with \d+ open and a limit \(RLIMIT_NOFILE\) of 200|out of file descriptors \(the \d+ fds held back for joins are spent\): raise the limit/,

@@ -14,7 +14,10 @@ import { start } from './harness.js';
 import { MailboxPeer } from './mailbox-peer.js';
 import { exchange, retried } from './retry.js';
 
-/** Cuts the peer's memory to `cut(round)` bytes and grows it back, ringing the switch between, in chunks that let the event loop run. */
+/**
+ * Cuts the peer's memory to `cut(round)` bytes and grows it back, ringing the switch between, in chunks that let the
+ * event loop run.
+ */
 export async function cutAndRegrow(peer: MailboxPeer, rounds: number, cut: (round: number) => number): Promise<void> {
   const { fd } = peer.client.memory;
   const size = peer.layout.size;

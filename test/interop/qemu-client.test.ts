@@ -26,7 +26,9 @@ async function qemuClient(t: TestContext, socketPath: string): Promise<QemuClien
   return client;
 }
 
-/** QEMU's client learns of peers asynchronously: dumps until each of `clients` knows `count` peers (itself included). */
+/**
+ * QEMU's client learns of peers asynchronously: dumps until each of `clients` knows `count` peers (itself included).
+ */
 function knowAll(clients: QemuClient[], count: number): Promise<Dump[]> {
   return waitFor(
     async () => {

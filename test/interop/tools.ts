@@ -45,7 +45,9 @@ function builtTools(): QemuTools {
   return built;
 }
 
-/** The tests fail rather than skip when the tools cannot be built; FAMEZ_E2E=0 leaves them out, like the guest tests. */
+/**
+ * The tests fail rather than skip when the tools cannot be built; FAMEZ_E2E=0 leaves them out, like the guest tests.
+ */
 export { skipE2e as skip };
 
 /**

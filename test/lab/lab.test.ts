@@ -16,7 +16,9 @@ import { waitFor } from '../helpers/fds.js';
 import { skipE2e } from '../e2e/harness.js';
 import { consoleLog, processesNaming, tableRows, typeOn } from './lab-guests.js';
 
-/** Runs a command line as a user types it into a shell, in another directory (without blocking: the lab is our child). */
+/**
+ * Runs a command line as a user types it into a shell, in another directory (without blocking: the lab is our child).
+ */
 function typed(line: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('/bin/sh', ['-c', `cd / && ${line}`], { encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {

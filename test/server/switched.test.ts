@@ -227,7 +227,8 @@ test('switched: a switched built-in peer stands behind the policy both ways, hea
   timeout: 60_000,
 }, async (t) => {
   const seen: SwitchedDoorbell[] = [];
-  // Passing in the addon would hide the sender: the policy offers it, the server must not take it to a switched built-in peer.
+  // Passing in the addon would hide the sender: the policy offers it, the server must not take it to a switched
+  // built-in peer.
   const policy: ForwardingPolicy = {
     forward: (d) => {
       seen.push({ ...d });

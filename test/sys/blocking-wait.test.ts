@@ -22,7 +22,9 @@ function nonBlocking(fd: sys.Fd): boolean {
   return (Number.parseInt(flags, 8) & O_NONBLOCK) !== 0;
 }
 
-/** Whether some thread of ours is in system call `call` with `fd` as its first argument (any first argument: undefined). */
+/**
+ * Whether some thread of ours is in system call `call` with `fd` as its first argument (any first argument: undefined).
+ */
 function threadIn(call: number, fd?: sys.Fd): boolean {
   return readdirSync('/proc/self/task').some((task) => {
     let fields: string[];

@@ -15,7 +15,10 @@ import { configureLink, startWeb } from './web-harness.js';
 
 const SCREENSHOTS = join(ROOT, 'test-results', 'web');
 
-/** Each node group: its id, title, the opacity it is drawn with (its own and its ancestors') and whether it lies in the viewport. */
+/**
+ * Each node group: its id, title, the opacity it is drawn with (its own and its ancestors') and whether it lies in the
+ * viewport.
+ */
 function nodesAsDrawn(page: Page): Promise<Array<{ id: string; title: string; opacity: number; inside: boolean }>> {
   return page.$$eval('g.node', (groups) =>
     groups.map((group) => {

@@ -80,7 +80,8 @@ test('a rebound page (evil.example resolving to 127.0.0.1) reads nothing and cha
   assert.equal(results.post, '421');
   assert.equal(results.stream, 'refused');
 
-  // A page of another origin: no CORS on the API (reading fails), a change refused; /system is FAME-Z's, readable by any page.
+  // A page of another origin: no CORS on the API (reading fails), a change refused; /system is FAME-Z's, readable by
+  // any page.
   await page.route(`http://foreign.example:${port}/`, (route) =>
     route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>foreign</title>' }),
   );

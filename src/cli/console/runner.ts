@@ -18,7 +18,9 @@ export function output(json: boolean): Output {
 /** The prompt while it waits for input: what events print then goes above it. */
 let waiting: Interface | undefined;
 
-/** Readline's way for a line that comes while the user types: clear the prompt, print, redraw it with what was typed. */
+/**
+ * Readline's way for a line that comes while the user types: clear the prompt, print, redraw it with what was typed.
+ */
 function write(text: string): void {
   if (!waiting) {
     process.stdout.write(text);
