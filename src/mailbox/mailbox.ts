@@ -31,7 +31,8 @@ const scratch = new Uint8Array(BUF_SIZE);
 const scratchViews: Uint8Array[] = [];
 const scratchData = new DataView(scratch.buffer);
 const scratchOf = (n: number): Uint8Array => (scratchViews[n] ??= scratch.subarray(0, n));
-/** Up to this length a read is copied byte by byte: cheaper than making a view to copy from. */
+/** Up to this length bytes are copied or zeroed one by one: cheaper than a view to copy from, or fill(), a call
+ *  out of JavaScript into V8's C++ (message path). */
 const SHORT = 64;
 
 export class Mailbox {
@@ -159,8 +160,7 @@ export class Mailbox {
     // byte after the message always: a reader that stops at a NUL stops there, whatever a peer wrote.
     const end = Math.min(Math.max(this.#ends[id] ?? BUF_SIZE, written + 1), BUF_SIZE);
     const view = this.view;
-    // A few bytes (most messages) in a loop: fill() is a call out of JavaScript into V8's C++ (message path).
-    if (end - written <= 64) for (let i = start + written; i < start + end; i++) view[i] = 0;
+    if (end - written <= SHORT) for (let i = start + written; i < start + end; i++) view[i] = 0;
     else view.fill(0, start + written, start + end);
     this.#ends[id] = written;
     this.#set(id, SLOT.buflen, written);

@@ -8,7 +8,7 @@ import type { Directed, WireMessage } from '../../src/cluster/wire.js';
 import { encodeWire } from '../../src/cluster/wire.js';
 import type { MemoryBus } from '../../src/cluster/memory-bus.js';
 import { settle } from './manual-clock.js';
-import { memoryCluster, pass, TIMEOUT_MS } from './memory-nodes.js';
+import { IDS, memoryCluster, pass, TIMEOUT_MS } from './memory-nodes.js';
 
 const publish = (bus: MemoryBus, subject: string, message: WireMessage): void =>
   bus.publish(subject, encodeWire(message));
@@ -168,7 +168,8 @@ test('claims that expired while NATS was out of reach are taken back as it retur
   const cluster = memoryCluster();
   const a = await cluster.node('a');
   await pass(cluster, 500);
-  const ids = [...Array(14).keys()].map((i) => i + 1).filter((id) => a.node.pool.owns(id));
+  const { first, last } = IDS.range;
+  const ids = Array.from({ length: last - first + 1 }, (_, i) => first + i).filter((id) => a.node.pool.owns(id));
   assert.ok(ids.length > 0, 'a holds spares');
   cluster.buses[0]!.setUp(false);
   await pass(cluster, TIMEOUT_MS + 500);
