@@ -2,27 +2,39 @@
 // create() (compare-and-set: it fails when the key exists) and kept with
 // update() at its last revision on every heartbeat; the bucket's TTL drops a
 // key nobody refreshed, so a silent node's ids become free after the time-out.
+// A node's name holds its instance, so a second famez of that name (one that
+// came back after its claim expired and another took the name) is told apart.
 import { ClaimConflict, type ClaimStore } from './bus.js';
 import { ClusterError, type ClusterPlan } from './options.js';
 
 const isConflict = (error: unknown): boolean => error instanceof ClaimConflict;
 
+export type ClaimsPlan = Pick<ClusterPlan, 'node' | 'name' | 'timeoutMs'> & { instance: string };
+
 export class Claims {
   readonly #kv: ClaimStore;
-  readonly #plan: Pick<ClusterPlan, 'node' | 'name' | 'timeoutMs'>;
+  readonly #plan: ClaimsPlan;
+  readonly #warn: (kind: string, line: string) => void;
   /** Our keys and their last revisions. */
   readonly #owned = new Map<string, number>();
-  readonly #value: string;
+  readonly #nameKey: string;
+  #holdsName = true;
 
-  constructor(kv: ClaimStore, plan: Pick<ClusterPlan, 'node' | 'name' | 'timeoutMs'>) {
+  constructor(kv: ClaimStore, plan: ClaimsPlan, warn: (kind: string, line: string) => void = () => {}) {
     this.#kv = kv;
     this.#plan = plan;
-    this.#value = plan.node;
+    this.#warn = warn;
+    this.#nameKey = `node.${plan.node}`;
+  }
+
+  /** False while another instance holds this node's name (taken after this one's claim expired in an outage). */
+  get holdsName(): boolean {
+    return this.#holdsName;
   }
 
   /** Claims this node's name: refused when another instance holds it. */
   async claimNode(): Promise<void> {
-    if (!(await this.#claim(`node.${this.#plan.node}`))) {
+    if (!(await this.#claim(this.#nameKey))) {
       throw new ClusterError(
         `node "${this.#plan.node}" is already in cluster "${this.#plan.name}": another famez runs with that name ` +
           `(a crashed one's claim expires within ${this.#plan.timeoutMs} ms): give this one another --node`,
@@ -37,7 +49,7 @@ export class Claims {
 
   async #claim(key: string): Promise<boolean> {
     try {
-      this.#owned.set(key, await this.#kv.create(key, this.#value));
+      this.#owned.set(key, await this.#kv.create(key, this.#valueOf(key)));
       return true;
     } catch (error) {
       if (isConflict(error)) return false;
@@ -50,9 +62,13 @@ export class Claims {
     return this.#kv.get(`id.${id}`);
   }
 
-  /** Whether node `node` holds its name in the bucket (a node's word that it is a member is checked here). */
-  async isMember(node: string): Promise<boolean> {
-    return (await this.#kv.get(`node.${node}`)) === node;
+  /** Whether this instance of `node` holds its name in the bucket (a node's word that it is a member is checked here). */
+  async isMember(node: string, instance: string): Promise<boolean> {
+    return (await this.#kv.get(`node.${node}`)) === instance;
+  }
+
+  #valueOf(key: string): string {
+    return key === this.#nameKey ? this.#plan.instance : this.#plan.node;
   }
 
   /** The ids in the bucket now (ours and the others'). */
@@ -62,19 +78,32 @@ export class Claims {
     return ids;
   }
 
-  /** Keeps every key alive; returns the ids another node took meanwhile (after a long NATS outage). */
+  /**
+   * Keeps every key alive; returns the ids another node took meanwhile (after a long NATS outage). A name another
+   * instance took is asked for again each time, and said to be lost each time.
+   */
   async refresh(): Promise<number[]> {
+    if (!this.#holdsName) this.#holdsName = await this.#claim(this.#nameKey).catch(() => false);
     const lost: number[] = [];
     for (const [key, revision] of this.#owned) {
       try {
-        this.#owned.set(key, await this.#kv.update(key, this.#value, revision));
+        this.#owned.set(key, await this.#kv.update(key, this.#valueOf(key), revision));
       } catch (error) {
         if (!isConflict(error)) throw error;
         // Expired: take it back if nobody else did.
         if (await this.#claim(key).catch(() => false)) continue;
         this.#owned.delete(key);
-        if (key.startsWith('id.')) lost.push(Number(key.slice(3)));
+        if (key === this.#nameKey) this.#holdsName = false;
+        else lost.push(Number(key.slice(3)));
       }
+    }
+    if (!this.#holdsName) {
+      const { node, name } = this.#plan;
+      this.#warn(
+        'name-lost',
+        `cluster: another famez took the name ${node} in cluster ${name} while this one was out of reach of NATS ` +
+          '(its claim expired): this one is not in the cluster now: stop it, or restart it with another --node',
+      );
     }
     return lost;
   }

@@ -31,7 +31,7 @@ export interface MembershipHooks {
   /** The node the KV gives `id` to (rejects while NATS is out of reach). */
   holder(id: number): Promise<string | undefined>;
   /** Whether the KV says `node` holds its name (rejects while NATS is out of reach). */
-  isMember(node: string): Promise<boolean>;
+  isMember(node: string, instance: string): Promise<boolean>;
   /** A node not known before (or restarted) has been heard and checked. */
   nodeAppeared(node: string): void;
   nodeLeft(node: string, reason: string): void;
@@ -127,12 +127,9 @@ export class Membership {
 
   /** A node's heartbeat: which peers it holds now. */
   heard(state: NodeState, now: number): void {
-    let remote = this.#remotes.get(state.node);
-    if (remote && remote.instance !== state.instance) {
-      this.forget(state.node, `node ${state.node} restarted`);
-      remote = undefined;
-    }
-    if (!remote) return this.#admit(state, now);
+    const remote = this.#remotes.get(state.node);
+    // A new instance (restarted, or a second famez of that name) replaces the one known only if it holds the name.
+    if (remote?.instance !== state.instance) return this.#admit(state, now);
     remote.lastSeen = now;
     remote.spares = state.spares ?? 0;
     remote.version = state.version ?? 0;
@@ -208,10 +205,11 @@ export class Membership {
     this.#hooks.nodeLeft(node, reason);
   }
 
-  /** A node not known yet: counted once the KV says it holds its name, and only while there is room. */
+  /** A node not known yet, or a new instance of one: taken once the KV says it holds the name (new ones while there is room). */
   #admit(state: NodeState, now: number): void {
     if (this.#joining.has(state.node)) return void this.#joining.set(state.node, state);
-    if (!this.hasRoom || this.#checks.take(1, now) === 0) {
+    const known = this.#remotes.has(state.node);
+    if ((!known && !this.hasRoom) || this.#checks.take(1, now) === 0) {
       return this.#hooks.warn(
         'max-nodes',
         `cluster: a node was not let in: ${this.#maxNodes} nodes at most (--cluster-max-hosts), ${NODE_CHECKS_PER_SECOND} new ones a second`,
@@ -219,26 +217,31 @@ export class Membership {
     }
     this.#joining.set(state.node, state);
     this.#hooks
-      .isMember(state.node)
+      .isMember(state.node, state.instance)
       .then((member) => {
         const latest = this.#joining.get(state.node);
         if (!latest) return;
         this.#joining.delete(state.node);
+        // A newer word from the instance checked is taken; another instance's is not (it was not checked).
+        const checked = latest.instance === state.instance ? latest : state;
         if (!member) {
           return this.#hooks.warn(
-            'not-member',
-            `cluster: node ${state.node} holds no name in the cluster's KV: ignored`,
+            known ? 'second-instance' : 'not-member',
+            known
+              ? `cluster: a second famez calls itself node ${state.node} and does not hold that name in the cluster's KV: ignored (check --node on every host)`
+              : `cluster: node ${state.node} holds no name in the cluster's KV: ignored`,
           );
         }
+        if (this.#remotes.has(state.node)) this.forget(state.node, `node ${state.node} restarted`);
         this.#remotes.set(state.node, {
-          instance: latest.instance,
+          instance: checked.instance,
           lastSeen: now,
           peers: new Map(),
           spares: 0,
           version: 0,
         });
         this.#hooks.nodeAppeared(state.node);
-        this.heard(latest, now);
+        this.heard(checked, now);
       })
       .catch(() => this.#joining.delete(state.node)) // NATS is out of reach: the next heartbeat asks again
       .finally(() => this.#hooks.settled(state.node));

@@ -64,7 +64,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         ownsId: (id) => this.pool.owns(id),
         inRange: (id) => id >= ids.range.first && id <= ids.range.last,
         holder: (id) => this.#claims!.holder(id),
-        isMember: (node) => this.#claims!.isMember(node),
+        isMember: (node, instance) => this.#claims!.isMember(node, instance),
         nodeAppeared: (node) => {
           this.emit('node-joined', node);
           this.#traffic.catchUp(node);
@@ -76,7 +76,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         peerAdded: (node, peer) => this.emit('remote-peer', node, peer),
         peerGone: (node, id, reason) => this.emit('remote-peer-gone', node, id, reason),
         settled: (node) => this.#traffic.settle(node),
-        warn: (kind, line) => this.warn(kind, line),
+        warn: this.warn,
         later: (run) => {
           const timer = this.clock.setTimeout(() => this.#closing === undefined && run(), this.plan.heartbeatMs);
           timer.unref?.();
@@ -122,20 +122,19 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   /** Connects, claims the node's name and its first spare ids. */
   async join(): Promise<void> {
     if (this.#bus) throw new Error('the cluster node has joined already');
-    const plan = this.plan;
     const connect = this.#deps.connect ?? (async (p: ClusterPlan) => (await import('./nats.js')).connectNatsBus(p));
-    const bus = (this.#bus = await connect(plan));
+    const bus = (this.#bus = await connect(this.plan));
     try {
-      const claims = (this.#claims = new Claims(bus.claims, plan));
+      const claims = (this.#claims = new Claims(bus.claims, { ...this.plan, instance: this.instance }, this.warn));
       await claims.claimNode();
       this.#pool = new IdPool({
         claims,
         range: this.#ids.range,
-        spare: plan.spareIds,
+        spare: this.plan.spareIds,
         random: this.#ids.random,
         heldElsewhere: (id) => this.members.ownerOf(id) !== undefined,
         hosts: () => this.members.nodes.length + 1,
-        warn: (kind, line) => this.warn(kind, line),
+        warn: this.warn,
       });
       await this.#pool.fill();
       this.#connected = true;
@@ -244,8 +243,9 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     return this.#closing;
   }
 
-  /** @internal: publishes on one of this node's subjects (`to` a node, or to all). */
+  /** @internal: publishes on one of this node's subjects; nothing while another instance holds this node's name. */
   publish(subject: string, message: WireMessage): void {
+    if (this.#claims?.holdsName === false) return;
     try {
       this.#bus!.publish(subject, encodeWire(message));
     } catch (error) {
@@ -264,12 +264,12 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   }
 
   /** At most one line per kind of trouble every 10 s; `kind` is never remote text, so the keys stay few. */
-  warn(kind: string, line: string): void {
+  readonly warn = (kind: string, line: string): void => {
     const now = this.clock.now();
     if (now - (this.#warned.get(kind) ?? -Infinity) < 10_000) return;
     this.#warned.set(kind, now);
     this.emit('warning', line);
-  }
+  };
 
   #beatLater(): void {
     this.#timer = this.clock.setTimeout(() => {

@@ -139,9 +139,9 @@ test('a hostile node on NATS: garbage is ignored with a warning; it cannot take 
 
   const rogue = await natsConnect({ servers: nats.url });
   t.after(() => rogue.close());
-  // A member: it holds its name in the KV, as a node does.
+  // A member: it holds its name in the KV (the value is its instance), as a node does.
   const kv = await new Kvm(rogue).open('famez-hx');
-  await kv.create('node.rogue', new TextEncoder().encode('rogue'));
+  await kv.create('node.rogue', new TextEncoder().encode('r'));
   rogue.publish('famez.hx.rogue.all', new TextEncoder().encode('not json'));
   rogue.publish('famez.hx.rogue.to.honest', new TextEncoder().encode('{"t":"ring","node":"rogue","to":"x"}'));
   // It says it holds the honest node's own peer id, and a free id it has not claimed in the KV.

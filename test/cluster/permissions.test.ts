@@ -117,7 +117,7 @@ test('with the documented permissions, a rogue user can neither speak as a node 
     inboxPrefix: '_INBOX_famez_lab_north',
   });
   t.after(() => north.close());
-  await (await new Kvm(north).open('famez-lab')).create('node.north', new TextEncoder().encode('north'));
+  await (await new Kvm(north).open('famez-lab')).create('node.north', new TextEncoder().encode('n'));
   const say = (subject: string, message: Parameters<typeof encodeWire>[0]): void =>
     north.publish(subject, encodeWire(message));
   say('famez.lab.north.all', { t: 'state', node: 'north', instance: 'n', peers: [] });

@@ -63,7 +63,7 @@ test('forged and invented senders: refused in a few lines, nothing kept, at most
   assert.ok(a.warnings.includes('cluster: ignored a message whose sender is not the node of its subject'));
   // Ten that do hold their names: four are let in.
   for (let i = 0; i < 10; i++) {
-    await rogue.claims.create(`node.m${i}`, `m${i}`);
+    await rogue.claims.create(`node.m${i}`, 'x');
     publish(rogue, `famez.unit.m${i}.all`, { t: 'state', node: `m${i}`, instance: 'x', peers: [] });
   }
   await pass(cluster, 500);
@@ -186,4 +186,47 @@ test('claims that expired while NATS was out of reach are taken back as it retur
     'held by a again, the clock not moved',
   );
   assert.ok(ids.every((id) => a.node.pool.owns(id)));
+});
+
+test('a node whose name another instance took in its outage: the hosts keep the holder, and both instances say so', async () => {
+  const cluster = memoryCluster();
+  const a = await cluster.node('a');
+  const old = await cluster.node('b');
+  await pass(cluster, 500);
+  assert.deepEqual(a.node.nodes, ['b']);
+  // b is cut off past the time-out: its name's claim expires, and a new famez takes the name.
+  cluster.buses[1]!.setUp(false);
+  await pass(cluster, TIMEOUT_MS + 500);
+  const replacement = await cluster.node('b');
+  await pass(cluster, 500);
+  assert.equal(a.node.members.instanceOf('b'), replacement.node.instance);
+  const changes: string[] = [];
+  a.node.on('node-joined', (node) => changes.push(`joined ${node}`));
+  a.node.on('node-left', (node, reason) => changes.push(`left ${node}: ${reason}`));
+  // The old one comes back, still calling itself b.
+  cluster.buses[1]!.setUp(true);
+  await pass(cluster, 5000);
+  assert.deepEqual(changes, [], 'no host flaps between the two');
+  assert.equal(a.node.members.instanceOf('b'), replacement.node.instance, 'the holder of the name stays');
+  assert.ok(
+    old.warnings.some((w) =>
+      /another famez took the name b .* this one is not in the cluster now: stop it, or restart it with another --node/.test(
+        w,
+      ),
+    ),
+    old.warnings.join('\n'),
+  );
+  assert.ok(
+    replacement.warnings.some((w) => /another instance calls itself node b/.test(w)),
+    replacement.warnings.join('\n'),
+  );
+  assert.ok(
+    a.warnings.some((w) => /a second famez calls itself node b and does not hold that name/.test(w)),
+    a.warnings.join('\n'),
+  );
+  // The new one stops and frees the name: the old one takes it back and is in the cluster again.
+  await replacement.node.close();
+  await pass(cluster, 3000);
+  assert.equal(a.node.members.instanceOf('b'), old.node.instance);
+  assert.deepEqual(changes, ['left b: node b left', 'joined b']);
 });

@@ -28,16 +28,17 @@ test('subjects match as NATS matches them: * one token, > the rest', () => {
 test("claims: a name or id is one node's; kept alive by refresh, lost to another node once its TTL passes unrefreshed", async () => {
   const clock = new ManualClock();
   const network = new MemoryNetwork(clock, TIMEOUT_MS);
-  const a = new Claims(network.connect().claims, plan('a'));
-  const a2 = new Claims(network.connect().claims, plan('a'));
-  const b = new Claims(network.connect().claims, plan('b'));
+  const a = new Claims(network.connect().claims, { ...plan('a'), instance: 'a1' });
+  const a2 = new Claims(network.connect().claims, { ...plan('a'), instance: 'a2' });
+  const b = new Claims(network.connect().claims, { ...plan('b'), instance: 'b1' });
   await a.claimNode();
   await assert.rejects(a2.claimNode(), /node "a" is already in cluster "unit": .*give this one another --node/);
   assert.equal(await a.claimId(5), true);
   assert.equal(await b.claimId(5), false);
   assert.equal(await b.holder(5), 'a');
-  assert.equal(await b.isMember('a'), true);
-  assert.equal(await b.isMember('b'), false);
+  assert.equal(await b.isMember('a', 'a1'), true);
+  assert.equal(await b.isMember('a', 'a2'), false, 'another instance of a is not');
+  assert.equal(await b.isMember('b', 'b1'), false);
   clock.advance(TIMEOUT_MS - 1);
   assert.deepEqual(await a.refresh(), [], 'refreshed in time: nothing lost');
   clock.advance(TIMEOUT_MS - 1);
@@ -55,7 +56,7 @@ test('ids: spares are claimed ahead, replaced when used, shrink as the range fil
   const warnings: string[] = [];
   const pool = (node: string, range = { first: 1, last: 4 }) =>
     new IdPool({
-      claims: new Claims(network.connect().claims, plan(node)),
+      claims: new Claims(network.connect().claims, { ...plan(node), instance: node }),
       range,
       spare: 2,
       random: false,
