@@ -13,6 +13,8 @@ export interface ClusterBus {
   subscribe(subject: string, receive: Receiver): void;
   /** Told false when the bus loses its server, true when it is back. */
   onStatus(listener: (up: boolean) => void): void;
+  /** Told what the bus mended by itself (a KV bucket made again), as a kind of trouble and a line. */
+  onWarning(listener: (kind: string, line: string) => void): void;
   readonly claims: ClaimStore;
   readonly closed: boolean;
   /** Delivers what was published, then closes. */

@@ -114,6 +114,9 @@ export class MemoryBus implements ClusterBus {
     this.#status.push(listener);
   }
 
+  /** The in-memory store is never lost, so there is nothing the bus mends or tells. */
+  onWarning(): void {}
+
   /** Cuts this connection off the network (true: joins it again); its status listeners are told. */
   setUp(up: boolean): void {
     if (up === this.#up) return;

@@ -10,12 +10,14 @@ import { settledWithin } from './within.js';
 
 /** JetStream's "wrong last sequence": the key is someone else's now. */
 const WRONG_LAST_SEQUENCE = 10071;
+/** JetStream's "stream not found": the bucket is gone (nats-server lost its store). */
+const STREAM_NOT_FOUND = 10059;
 
 /** Connects and opens the cluster's bucket: the bus a node runs on. */
 export async function connectNatsBus(plan: ClusterPlan): Promise<ClusterBus> {
   const nc = await connectNats(plan);
   try {
-    return new NatsBus(nc, await openBucket(nc, plan));
+    return new NatsBus(nc, plan, await openBucket(nc, plan));
   } catch (error) {
     await nc.close().catch(() => {});
     throw error;
@@ -30,12 +32,17 @@ export function inboxPrefix(plan: Pick<ClusterPlan, 'name' | 'node'>): string {
 class NatsBus implements ClusterBus {
   readonly claims: ClaimStore;
   readonly #nc: NatsConnection;
-  readonly #kv: KV;
+  readonly #plan: ClusterPlan;
+  #kv: KV;
   /** KV calls under way: closing waits for them, since one cut by the close may leave nats.js's timers running. */
   readonly #calls = new Set<Promise<unknown>>();
+  readonly #warnings: ((kind: string, line: string) => void)[] = [];
+  /** A look at whether the bucket still exists, after a KV call failed (one at a time). */
+  #looking?: Promise<void>;
 
-  constructor(nc: NatsConnection, kv: KV) {
+  constructor(nc: NatsConnection, plan: ClusterPlan, kv: KV) {
     this.#nc = nc;
+    this.#plan = plan;
     this.#kv = kv;
     this.claims = natsClaims(<T>(call: (kv: KV) => Promise<T>) => this.#call(call));
   }
@@ -45,10 +52,41 @@ class NatsBus implements ClusterBus {
     const running = call(this.#kv);
     const settled: Promise<unknown> = running.then(
       () => this.#calls.delete(settled),
-      () => this.#calls.delete(settled),
+      (error: unknown) => {
+        this.#calls.delete(settled);
+        if ((error as { code?: unknown }).code !== WRONG_LAST_SEQUENCE) this.#lookAtBucket();
+      },
     );
     this.#calls.add(settled);
     return running;
+  }
+
+  /**
+   * A KV call failed: if the bucket is gone (nats-server came back without its store, where every call fails or
+   * times out), it is made again, and the claims' next refresh takes every key anew.
+   */
+  #lookAtBucket(): void {
+    this.#looking ??= this.#kv
+      .status()
+      .then(
+        () => {},
+        async (error: unknown) => {
+          if ((error as { code?: unknown }).code !== STREAM_NOT_FOUND || this.#nc.isClosed()) return;
+          this.#kv = await openBucket(this.#nc, this.#plan);
+          const line =
+            `cluster: the KV bucket famez-${this.#plan.name} was gone from NATS (nats-server restarted without its ` +
+            'store?): made again; this host claims its name and ids anew';
+          for (const warn of this.#warnings) warn('bucket-made-again', line);
+        },
+      )
+      .catch(() => {}) // NATS is out of reach: the next failed call looks again
+      .finally(() => {
+        this.#looking = undefined;
+      });
+  }
+
+  onWarning(listener: (kind: string, line: string) => void): void {
+    this.#warnings.push(listener);
   }
 
   get closed(): boolean {

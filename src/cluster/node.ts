@@ -21,6 +21,7 @@ import { planCluster, type ClusterOptions, type ClusterPlan } from './options.js
 export type { ClusterNodeDeps, ClusterNodeEvents } from './node-types.js';
 import type { ClusterNodeDeps, ClusterNodeEvents } from './node-types.js';
 import { subjects, type Directed, type RemotePeer, type WireMessage, encodeWire } from './wire.js';
+import { limitedWarnings } from './warnings.js';
 import { settledWithin } from './within.js';
 
 export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
@@ -45,7 +46,6 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   #timer?: Timer;
   #announcing?: Timer;
   #closing?: Promise<void>;
-  readonly #warned = new Map<string, number>();
   /** NATS is reachable: directed traffic is sent only then (buffered, it would arrive after its sender timed out). */
   #connected = false;
 
@@ -151,6 +151,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     const bus = this.#bus!;
     for (const subject of this.#subjects.listen) bus.subscribe(subject, (s, data) => this.#traffic.receive(s, data));
     bus.onStatus((up) => this.#status(up));
+    bus.onWarning(this.warn);
     this.publish(this.#subjects.all, { t: 'hello', node: this.plan.node });
     this.announceFull();
     this.#beatLater();
@@ -263,13 +264,11 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.#connected = true;
   }
 
-  /** At most one line per kind of trouble every 10 s; `kind` is never remote text, so the keys stay few. */
-  readonly warn = (kind: string, line: string): void => {
-    const now = this.clock.now();
-    if (now - (this.#warned.get(kind) ?? -Infinity) < 10_000) return;
-    this.#warned.set(kind, now);
-    this.emit('warning', line);
-  };
+  /** Warns (as 'warning'), a line per kind of trouble every 10 s at most. */
+  readonly warn = limitedWarnings(
+    () => this.clock.now(),
+    (line) => this.emit('warning', line),
+  );
 
   #beatLater(): void {
     this.#timer = this.clock.setTimeout(() => {
