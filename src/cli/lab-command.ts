@@ -90,9 +90,19 @@ export async function runLab(args: string[]): Promise<number> {
       throw error;
     }
   }
-  // A reader that went away (famez lab | head) closes that output, nothing more.
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  process.stderr.on('error', () => {});
   const values = parseOptions(COMMAND, defaultHttpPort(args, FAMEZ_HTTP_PORT), LAB_OPTIONS);
+  const command = (words: string[]): string => famezCommand(words.map(shellWord).join(' '));
+  // A reader that went away (famez lab | head) closes that output, nothing more: said once, on stderr.
+  let outputClosed = false;
+  process.stdout.on('error', () => {
+    if (outputClosed) return;
+    outputClosed = true;
+    const down = command(['lab', 'down', ...(values.dir === undefined ? [] : ['--dir', values.dir])]);
+    process.stderr.write(
+      `famez lab: its output was closed (the reader went away): the lab goes on, printing nothing more; stop it with Ctrl-C or ${down}\n`,
+    );
+  });
   if (values.help) {
     process.stdout.write(LAB_HELP);
     return 0;
@@ -114,11 +124,11 @@ export async function runLab(args: string[]): Promise<number> {
       dir: values.dir ?? labStateDir(),
       dirGiven: values.dir !== undefined,
       http: planWeb(values),
-      command: (words) => famezCommand(words.map(shellWord).join(' ')),
+      command,
       kernel: values.kernel,
       initrd: values.initrd,
       cluster,
-      print: (line) => process.stdout.write(`${line}\n`),
+      print: (line) => outputClosed || process.stdout.write(`${line}\n`),
       stop,
     });
   } catch (error) {

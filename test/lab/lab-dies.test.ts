@@ -48,9 +48,16 @@ test('famez lab | head -2 keeps the lab running; killing the lab kills its guest
   );
   const guest = await waitFor(() => processesNaming(console)[0], 'the guest QEMU', 30_000);
   const lab = await waitFor(() => runningLab(dir), 'the lab pid file', 30_000);
-  // Once the guest says ready the lab prints its table, into the closed pipe; then it must still run.
+  // Once the guest says ready the lab prints its table: into the closed pipe, or nowhere once a write found it closed
+  // (said once on stderr). Either way it must still run.
   await waitFor(() => /ready id=/.test(consoleLog(dir, 'lab1')), 'the guest to be ready', 120_000);
-  await new Promise((resolve) => setTimeout(resolve, 1000)); // the table's write, after the ready line
+  await waitFor(
+    () => stderr.includes('famez lab: its output was closed (the reader went away): the lab goes on'),
+    () => `the lab to say its output was closed (stderr: ${stderr})`,
+    30_000,
+  );
+  assert.match(stderr, /printing nothing more; stop it with Ctrl-C or .*lab down --dir /);
+  assert.equal(stderr.split('its output was closed').length, 2, 'said once');
   assert.equal(runningLab(dir), lab, `the lab still runs (stderr: ${stderr})`);
   process.kill(lab, 'SIGKILL');
   await waitFor(() => !processesNaming(console).includes(guest), 'the guest to die with the lab', 30_000);
