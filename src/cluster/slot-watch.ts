@@ -1,13 +1,20 @@
 // Watches slots written for remote senders until the local receiver hands
 // them back (sets buflen to 0; it rings nobody), then reports it once. Nothing
-// sleeps: each slot is looked at when the receiver rings anyone (an answer
-// comes after the slot is handed back) and on a short timer per slot, slower
-// the longer the receiver takes.
+// sleeps: every slot is looked at when the receiver rings anyone (an answer
+// comes after the slot is handed back), and on one timer for all the slots:
+// every millisecond while one was written in the last 20 ms (a receiver
+// usually takes at once), then less often. The timer is left to run out rather
+// than cleared when nothing is watched, so that steady traffic arms it about
+// once a millisecond, not once a message.
 import type { Mailbox } from '../mailbox/index.js';
 import { systemClock, type Clock, type Timer } from './bus.js';
 
+const YOUNG_MS = 20;
+const SLOW_MS = 16;
+
 export class SlotWatch {
-  readonly #watching = new Map<number, { seq: number; since: number; delay: number; timer: Timer }>();
+  readonly #watching = new Map<number, { seq: number; since: number }>();
+  #timer?: Timer;
 
   constructor(
     private readonly mailbox: Pick<Mailbox, 'isFree'>,
@@ -19,34 +26,36 @@ export class SlotWatch {
 
   /** Watches `slot` for message `seq` (a newer message replaces an older one). */
   start(slot: number, seq: number): void {
-    this.stop(slot);
-    this.#schedule(slot, seq, this.clock.now(), 0);
+    this.#watching.set(slot, { seq, since: this.clock.now() });
+    this.#timer ??= this.clock.setTimeout(() => this.#tick(), 1);
   }
 
   /** Looks at every watched slot now (a local peer rang someone). */
   poke(): void {
-    for (const slot of [...this.#watching.keys()]) this.#check(slot);
+    for (const [slot, watched] of this.#watching) this.#check(slot, watched);
   }
 
   stop(slot: number): void {
-    const watched = this.#watching.get(slot);
-    if (watched) this.clock.clearTimeout(watched.timer);
     this.#watching.delete(slot);
   }
 
   close(): void {
-    for (const slot of [...this.#watching.keys()]) this.stop(slot);
+    this.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#watching.clear();
   }
 
-  #schedule(slot: number, seq: number, since: number, delay: number): void {
-    const timer = this.clock.setTimeout(() => this.#check(slot), delay);
-    this.#watching.set(slot, { seq, since, delay, timer });
+  #tick(): void {
+    this.#timer = undefined;
+    this.poke();
+    const now = this.clock.now();
+    let youngest = Infinity;
+    for (const { since } of this.#watching.values()) youngest = Math.min(youngest, now - since);
+    if (youngest !== Infinity)
+      this.#timer = this.clock.setTimeout(() => this.#tick(), youngest < YOUNG_MS ? 1 : SLOW_MS);
   }
 
-  #check(slot: number): void {
-    const watched = this.#watching.get(slot);
-    if (!watched) return;
-    this.clock.clearTimeout(watched.timer);
+  #check(slot: number, watched: { seq: number; since: number }): void {
     let free: boolean;
     try {
       free = this.mailbox.isFree(slot);
@@ -58,10 +67,6 @@ export class SlotWatch {
       this.taken(slot, watched.seq);
     } else if (this.clock.now() - watched.since > this.giveUpMs) {
       this.#watching.delete(slot);
-    } else {
-      // Every millisecond at first (a receiver usually takes at once), then less often.
-      const young = this.clock.now() - watched.since < 20;
-      this.#schedule(slot, watched.seq, watched.since, young ? 1 : Math.min(watched.delay * 2, 16));
     }
   }
 }

@@ -193,8 +193,7 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
     case 'ack': {
       if (!isName(m.node)) return `a ${m.t} without its sender`;
       if (!isVersion(m.version)) return `a ${m.t} with a bad version`;
-      const directed = directedOf(m);
-      return typeof directed === 'string' ? directed : { ...directed, node: m.node, ...versionOf(m.version) };
+      return directedOf(m, m.node, m.version);
     }
     case 'batch': {
       if (!isName(m.node)) return 'a batch without its sender';
@@ -204,9 +203,11 @@ export function decodeWire(data: Uint8Array): WireMessage | string {
       const items: Directed[] = [];
       for (const item of m.items as unknown[]) {
         const directed =
-          typeof item === 'object' && item !== null ? directedOf(item as Record<string, unknown>) : 'a bad item';
+          typeof item === 'object' && item !== null
+            ? directedOf(item as Record<string, unknown>, m.node, m.version)
+            : 'a bad item';
         if (typeof directed === 'string') return `a batch with ${directed}`;
-        items.push({ ...directed, node: m.node, ...versionOf(m.version) });
+        items.push(directed);
       }
       return { t: 'batch', node: m.node, ...versionOf(m.version), items };
     }
@@ -255,7 +256,9 @@ const isVersion = (value: unknown): value is number | undefined =>
   value === undefined || isCount(value, Number.MAX_SAFE_INTEGER);
 const versionOf = (version: number | undefined): { version?: number } => (version === undefined ? {} : { version });
 
-function directedOf(m: Record<string, unknown>): Directed | string {
+/** A ring, message or ack, checked, with its sender `node` and list `version` (made once: one per message received). */
+function directedOf(m: Record<string, unknown>, node: string, version: number | undefined): Directed | string {
+  let directed: Directed;
   switch (m.t) {
     case 'ring':
       if (
@@ -265,16 +268,18 @@ function directedOf(m: Record<string, unknown>): Directed | string {
         (m.from !== undefined && !isId(m.from))
       )
         return 'a bad ring';
-      return m.from === undefined
-        ? { t: 'ring', to: m.to, vector: m.vector, count: m.count }
-        : { t: 'ring', to: m.to, vector: m.vector, count: m.count, from: m.from };
+      directed = { t: 'ring', to: m.to, vector: m.vector, count: m.count, node };
+      if (m.from !== undefined) directed.from = m.from;
+      break;
     case 'msg':
-      return isId(m.from) && isId(m.to) && isCount(m.seq, Number.MAX_SAFE_INTEGER) && isText(m.text, 384)
-        ? { t: 'msg', from: m.from, to: m.to, seq: m.seq, text: m.text }
-        : 'a bad message';
+      if (!isId(m.from) || !isId(m.to) || !isCount(m.seq, Number.MAX_SAFE_INTEGER) || !isText(m.text, 384))
+        return 'a bad message';
+      directed = { t: 'msg', from: m.from, to: m.to, seq: m.seq, text: m.text, node };
+      break;
     default:
-      return isId(m.from) && isCount(m.seq, Number.MAX_SAFE_INTEGER)
-        ? { t: 'ack', from: m.from, seq: m.seq }
-        : 'a bad ack';
+      if (!isId(m.from) || !isCount(m.seq, Number.MAX_SAFE_INTEGER)) return 'a bad ack';
+      directed = { t: 'ack', from: m.from, seq: m.seq, node };
   }
+  if (version !== undefined) directed.version = version;
+  return directed;
 }

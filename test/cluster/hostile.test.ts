@@ -115,6 +115,24 @@ test('wire messages are checked: bad JSON, kinds, ids, vectors, names and sizes 
       ],
     },
   );
+  // Each item takes the batch's sender and list version, never its own.
+  assert.deepEqual(
+    decodeWire(
+      bytes(
+        '{"t":"batch","node":"a","version":3,"items":[{"t":"msg","from":1,"to":2,"seq":4,"text":"hi","version":99},' +
+          '{"t":"ring","to":2,"vector":1,"count":1,"from":1}]}',
+      ),
+    ),
+    {
+      t: 'batch',
+      node: 'a',
+      version: 3,
+      items: [
+        { t: 'msg', from: 1, to: 2, seq: 4, text: 'hi', node: 'a', version: 3 },
+        { t: 'ring', to: 2, vector: 1, count: 1, from: 1, node: 'a', version: 3 },
+      ],
+    },
+  );
   const fault: WireMessage = { t: 'fault', node: 'a', at: 1, changes: [{ kind: 'latency', link: 'peer:7', us: 500 }] };
   assert.deepEqual(decodeWire(encodeWire(fault)), fault);
   const ring = { t: 'ring', to: 3, vector: 1, count: 2, node: 'a' } as const;

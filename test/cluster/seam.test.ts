@@ -180,6 +180,39 @@ test('slot watch: a slot handed back is reported once; a receiver that never tak
   watch.poke();
   clock.advance(100);
   assert.deepEqual(taken, [[3, 7]], 'slot 4 was given up on after 1000 ms');
+  // A receiver that takes without ringing anyone: seen by the timer, within a millisecond while the slot is young,
+  // and within SLOW_MS later on.
+  watch.start(5, 9);
+  clock.advance(5);
+  free.add(5);
+  clock.advance(1);
+  assert.deepEqual(taken, [
+    [3, 7],
+    [5, 9],
+  ]);
+  watch.start(6, 10);
+  clock.advance(300);
+  free.add(6);
+  clock.advance(16);
+  assert.deepEqual(taken, [
+    [3, 7],
+    [5, 9],
+    [6, 10],
+  ]);
+  // A newer message in a watched slot replaces the older one; a stopped slot is not reported.
+  watch.start(7, 11);
+  watch.start(7, 12);
+  watch.start(8, 13);
+  watch.stop(8);
+  free.add(7).add(8);
+  clock.advance(1);
+  assert.deepEqual(taken, [
+    [3, 7],
+    [5, 9],
+    [6, 10],
+    [7, 12],
+  ]);
+  watch.close();
 });
 
 test('membership: a node counts once it holds its name; its peers once they hold their ids; a silent node leaves with everything of it', async () => {
