@@ -1,20 +1,22 @@
 // Watches slots written for remote senders until the local receiver hands
 // them back (sets buflen to 0; it rings nobody), then reports it once. Nothing
-// sleeps: every slot is looked at when the receiver rings anyone (an answer
-// comes after the slot is handed back), and on one timer for all the slots:
-// every millisecond while one was written in the last 20 ms (a receiver
-// usually takes at once), then less often. The timer is left to run out rather
-// than cleared when nothing is watched, so that steady traffic arms it about
-// once a millisecond, not once a message.
+// sleeps: every slot is looked at when any local peer rings anyone (a receiver
+// that answers rings after handing the slot back), and on one timer for all
+// the slots. The timer looks after 1 ms while it is what finds hand-backs (a
+// receiver that answers nobody); while the rings find them it slows down, to
+// 16 ms, since each of its ticks is a wake-up of the fabric. It is left to run
+// out rather than cleared when nothing is watched, so steady traffic arms it
+// once a tick, not once a message.
 import type { Mailbox } from '../mailbox/index.js';
 import { systemClock, type Clock, type Timer } from './bus.js';
 
-const YOUNG_MS = 20;
+const FAST_MS = 1;
 const SLOW_MS = 16;
 
 export class SlotWatch {
   readonly #watching = new Map<number, { seq: number; since: number }>();
   #timer?: Timer;
+  #delay = FAST_MS;
 
   constructor(
     private readonly mailbox: Pick<Mailbox, 'isFree'>,
@@ -27,12 +29,12 @@ export class SlotWatch {
   /** Watches `slot` for message `seq` (a newer message replaces an older one). */
   start(slot: number, seq: number): void {
     this.#watching.set(slot, { seq, since: this.clock.now() });
-    this.#timer ??= this.clock.setTimeout(() => this.#tick(), 1);
+    this.#timer ??= this.clock.setTimeout(() => this.#tick(), this.#delay);
   }
 
   /** Looks at every watched slot now (a local peer rang someone). */
   poke(): void {
-    for (const [slot, watched] of this.#watching) this.#check(slot, watched);
+    this.#look();
   }
 
   stop(slot: number): void {
@@ -47,15 +49,20 @@ export class SlotWatch {
 
   #tick(): void {
     this.#timer = undefined;
-    this.poke();
-    const now = this.clock.now();
-    let youngest = Infinity;
-    for (const { since } of this.#watching.values()) youngest = Math.min(youngest, now - since);
-    if (youngest !== Infinity)
-      this.#timer = this.clock.setTimeout(() => this.#tick(), youngest < YOUNG_MS ? 1 : SLOW_MS);
+    // Found here, a hand-back no ring showed: look again soon. Nothing found: the rings are doing it.
+    this.#delay = this.#look() > 0 ? FAST_MS : Math.min(this.#delay * 2, SLOW_MS);
+    if (this.#watching.size > 0) this.#timer = this.clock.setTimeout(() => this.#tick(), this.#delay);
   }
 
-  #check(slot: number, watched: { seq: number; since: number }): void {
+  /** Looks at every watched slot: how many were handed back. */
+  #look(): number {
+    let taken = 0;
+    for (const [slot, watched] of this.#watching) if (this.#check(slot, watched)) taken++;
+    return taken;
+  }
+
+  /** True when `slot` was handed back (and is reported). */
+  #check(slot: number, watched: { seq: number; since: number }): boolean {
     let free: boolean;
     try {
       free = this.mailbox.isFree(slot);
@@ -68,5 +75,6 @@ export class SlotWatch {
     } else if (this.clock.now() - watched.since > this.giveUpMs) {
       this.#watching.delete(slot);
     }
+    return free;
   }
 }
