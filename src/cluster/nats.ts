@@ -54,7 +54,7 @@ class NatsBus implements ClusterBus {
       () => this.#calls.delete(settled),
       (error: unknown) => {
         this.#calls.delete(settled);
-        if ((error as { code?: unknown }).code !== WRONG_LAST_SEQUENCE) this.#lookAtBucket();
+        if ((error as { code?: unknown } | undefined)?.code !== WRONG_LAST_SEQUENCE) this.#lookAtBucket();
       },
     );
     this.#calls.add(settled);
@@ -71,7 +71,7 @@ class NatsBus implements ClusterBus {
       .then(
         () => {},
         async (error: unknown) => {
-          if ((error as { code?: unknown }).code !== STREAM_NOT_FOUND || this.#nc.isClosed()) return;
+          if ((error as { code?: unknown } | undefined)?.code !== STREAM_NOT_FOUND || this.#nc.isClosed()) return;
           this.#kv = await openBucket(this.#nc, this.#plan);
           const line =
             `cluster: the KV bucket famez-${this.#plan.name} was gone from NATS (nats-server restarted without its ` +
@@ -132,7 +132,7 @@ class NatsBus implements ClusterBus {
 
 const conflicting = <T>(promise: Promise<T>): Promise<T> =>
   promise.catch((error: unknown) => {
-    throw (error as { code?: unknown }).code === WRONG_LAST_SEQUENCE
+    throw (error as { code?: unknown } | undefined)?.code === WRONG_LAST_SEQUENCE
       ? new ClaimConflict((error as Error).message)
       : error;
   });
