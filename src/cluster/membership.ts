@@ -4,6 +4,7 @@
 // the KV says the node holds its id (an id this node or a third one holds is
 // refused). Everything is bounded: nodes, peers per node, checks under way.
 import { TokenBucket } from '../switching/token-bucket.js';
+import { peersOf, sparesOf, type RemoteNode } from './remote-nodes.js';
 import type { Beat, NodeState, PeerChanges, RemotePeer } from './wire.js';
 
 /** What a small message from a node says of what is known here: all of it, a change missed, or nothing of the node. */
@@ -13,15 +14,6 @@ export type Heard = 'current' | 'behind' | 'unknown';
 const NODE_CHECKS_PER_SECOND = 20;
 /** How often a claim check that finds no holder asks the KV, a heartbeat apart, before it ignores the peer. */
 const NO_HOLDER_ASKS = 4;
-
-interface RemoteNode {
-  instance: string;
-  lastSeen: number;
-  peers: Map<number, RemotePeer>;
-  spares: number;
-  /** The version of its peer list known here. */
-  version: number;
-}
 
 export interface MembershipHooks {
   /** This node holds `id` (its own peers' and spare ids). */
@@ -58,6 +50,8 @@ export class Membership {
 
   /** Checks of new nodes in the KV: a few a second, so that invented names cost little. */
   readonly #checks: TokenBucket;
+  /** When expire() last ran, or heartbeats began. */
+  #lastExpire?: number;
 
   constructor(hooks: MembershipHooks, maxNodes: number, now: number) {
     this.#hooks = hooks;
@@ -107,22 +101,12 @@ export class Membership {
 
   /** The node (not in `besides`) that says it holds the most spare ids, if any holds one; and how many all hold. */
   spares(besides: ReadonlySet<string> = new Set()): { richest?: string; total: number } {
-    let richest: string | undefined;
-    let most = 0;
-    let total = 0;
-    for (const [node, remote] of this.#remotes) {
-      total += remote.spares;
-      if (remote.spares > most && !besides.has(node)) [richest, most] = [node, remote.spares];
-    }
-    return { richest, total };
+    return sparesOf(this.#remotes, besides);
   }
 
   /** Remote peers by id. */
   peers(): Map<number, { node: string; peer: RemotePeer }> {
-    const all = new Map<number, { node: string; peer: RemotePeer }>();
-    for (const [node, remote] of this.#remotes)
-      for (const peer of remote.peers.values()) all.set(peer.id, { node, peer });
-    return all;
+    return peersOf(this.#remotes);
   }
 
   /** A node's heartbeat: which peers it holds now. */
@@ -187,10 +171,29 @@ export class Membership {
     }
   }
 
-  /** Forgets every node not heard from since `since`. */
-  expire(since: number, timeoutMs: number): void {
+  /** Heartbeats begin: a gap from here on longer than the time-out means this host was held up. */
+  heartbeatsBegin(now: number): void {
+    this.#lastExpire = now;
+  }
+
+  /**
+   * Forgets every node not heard from for `timeoutMs`, called each heartbeat. Unless this host was itself held up
+   * past the time-out since the last call: then the others' news is still in its socket, and they are given a
+   * time-out to be heard.
+   */
+  expire(now: number, timeoutMs: number): void {
+    const heldUpMs = now - (this.#lastExpire ?? now);
+    this.#lastExpire = now;
+    if (heldUpMs > timeoutMs) {
+      for (const remote of this.#remotes.values()) remote.lastSeen = now;
+      return this.#hooks.warn(
+        'held-up',
+        `cluster: this host was held up for ${Math.round(heldUpMs)} ms (stopped, or starved of CPU): ` +
+          "the other hosts' silence meanwhile is not held against them",
+      );
+    }
     for (const [node, remote] of this.#remotes) {
-      if (remote.lastSeen < since) this.forget(node, `node ${node} silent for ${timeoutMs} ms`);
+      if (remote.lastSeen < now - timeoutMs) this.forget(node, `node ${node} silent for ${timeoutMs} ms`);
     }
   }
 

@@ -154,6 +154,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     bus.onWarning(this.warn);
     this.publish(this.#subjects.all, { t: 'hello', node: this.plan.node });
     this.announceFull();
+    this.members.heartbeatsBegin(this.clock.now());
     this.#beatLater();
   }
 
@@ -282,7 +283,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     // Names a peer wrote since go out as changes; the heartbeat itself stays small.
     this.announce();
     this.publish(this.#subjects.all, this.#announcer.beat(this.#pool?.spare ?? 0));
-    this.members.expire(this.clock.now() - this.plan.timeoutMs, this.plan.timeoutMs);
+    this.members.expire(this.clock.now(), this.plan.timeoutMs);
     if (this.#connected) void this.pool.keep();
   }
 
