@@ -205,12 +205,25 @@ async function connectNats(plan: ClusterPlan): Promise<NatsConnection> {
 /** The cluster's KV bucket (made by the first node; entries live for the time-out unless refreshed). */
 async function openBucket(nc: NatsConnection, plan: ClusterPlan): Promise<KV> {
   const { Kvm } = await import('@nats-io/kv');
+  const bucket = `famez-${plan.name}`;
+  let kv: KV;
+  let ttl: number;
   try {
-    return await new Kvm(nc).create(`famez-${plan.name}`, { ttl: plan.timeoutMs, history: 1, replicas: plan.replicas });
+    kv = await new Kvm(nc).create(bucket, { ttl: plan.timeoutMs, history: 1, replicas: plan.replicas });
+    ttl = (await kv.status()).ttl;
   } catch (error) {
     throw new ClusterError(
-      `cluster ${plan.name}: cannot open its KV bucket famez-${plan.name} at ${plan.url}: ${(error as Error).message}: ` +
+      `cluster ${plan.name}: cannot open its KV bucket ${bucket} at ${plan.url}: ${(error as Error).message}: ` +
         'start nats-server with JetStream (-js), and give every node the same --cluster-timeout and --cluster-replicas',
     );
   }
+  // An existing bucket keeps the time-out it was made with: hosts with another would drop each other between beats.
+  if (ttl !== plan.timeoutMs) {
+    throw new ClusterError(
+      `cluster ${plan.name}: its KV bucket ${bucket} keeps claims for ${ttl} ms (the --cluster-timeout it was made ` +
+        `with), not ${plan.timeoutMs}: give every host --cluster-timeout ${ttl}, or with no host running remove the ` +
+        `bucket (nats kv rm ${bucket}) to change it`,
+    );
+  }
+  return kv;
 }

@@ -95,3 +95,23 @@ test("a host killed without a goodbye: messages to its peers fail in the sender'
   restarted.child.kill('SIGTERM');
   assert.equal((await restarted.exit()).code, 0);
 });
+
+test('a host given another --cluster-timeout than the bucket was made with is refused in one line saying which to give', {
+  timeout: 60_000,
+  skip: natsMissing,
+}, async (t) => {
+  const nats = await NatsServer.start(t);
+  const dir = tempDir(t);
+  await fabricHost(t, dir, 'a', nats.url, 2000);
+  const { status, stderr } = famez([
+    ...['fabric', '-S', join(dir, 'b.sock'), '-M', join(dir, 'b.mailbox')],
+    ...['--cluster', nats.url, '--cluster-name', 'fab', '--node', 'b', '--cluster-timeout', '9000'],
+  ]);
+  assert.equal(status, 1, stderr);
+  assert.equal(
+    stderr,
+    'famez: cluster fab: its KV bucket famez-fab keeps claims for 2000 ms (the --cluster-timeout it was made with), ' +
+      'not 9000: give every host --cluster-timeout 2000, or with no host running remove the bucket ' +
+      '(nats kv rm famez-fab) to change it\n',
+  );
+});

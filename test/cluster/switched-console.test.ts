@@ -36,6 +36,8 @@ test('famez fabric --switched --cluster on a terminal: down/up of a host link an
     'fab',
     '--node',
     'one',
+    '--cluster-timeout',
+    '2000',
   ]
     .map(quote)
     .join(' ');
