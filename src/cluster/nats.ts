@@ -13,6 +13,11 @@ const WRONG_LAST_SEQUENCE = 10071;
 /** JetStream's "stream not found": the bucket is gone (nats-server lost its store). */
 const STREAM_NOT_FOUND = 10059;
 
+/** A JetStream error's code (nats.js's errors carry one). */
+const codeOf = (error: unknown): unknown => (error as { code?: unknown } | undefined)?.code;
+/** The cluster's KV bucket. */
+const bucketOf = (plan: Pick<ClusterPlan, 'name'>): string => `famez-${plan.name}`;
+
 /** Connects and opens the cluster's bucket: the bus a node runs on. */
 export async function connectNatsBus(plan: ClusterPlan): Promise<ClusterBus> {
   const nc = await connectNats(plan);
@@ -54,7 +59,7 @@ class NatsBus implements ClusterBus {
       () => this.#calls.delete(settled),
       (error: unknown) => {
         this.#calls.delete(settled);
-        if ((error as { code?: unknown } | undefined)?.code !== WRONG_LAST_SEQUENCE) this.#lookAtBucket();
+        if (codeOf(error) !== WRONG_LAST_SEQUENCE) this.#lookAtBucket();
       },
     );
     this.#calls.add(settled);
@@ -71,10 +76,10 @@ class NatsBus implements ClusterBus {
       .then(
         () => {},
         async (error: unknown) => {
-          if ((error as { code?: unknown } | undefined)?.code !== STREAM_NOT_FOUND || this.#nc.isClosed()) return;
+          if (codeOf(error) !== STREAM_NOT_FOUND || this.#nc.isClosed()) return;
           this.#kv = await openBucket(this.#nc, this.#plan);
           const line =
-            `cluster: the KV bucket famez-${this.#plan.name} was gone from NATS (nats-server restarted without its ` +
+            `cluster: the KV bucket ${bucketOf(this.#plan)} was gone from NATS (nats-server restarted without its ` +
             'store?): made again; this host claims its name and ids anew';
           for (const warn of this.#warnings) warn('bucket-made-again', line);
         },
@@ -132,9 +137,7 @@ class NatsBus implements ClusterBus {
 
 const conflicting = <T>(promise: Promise<T>): Promise<T> =>
   promise.catch((error: unknown) => {
-    throw (error as { code?: unknown } | undefined)?.code === WRONG_LAST_SEQUENCE
-      ? new ClaimConflict((error as Error).message)
-      : error;
+    throw codeOf(error) === WRONG_LAST_SEQUENCE ? new ClaimConflict((error as Error).message) : error;
   });
 
 function natsClaims(call: <T>(call: (kv: KV) => Promise<T>) => Promise<T>): ClaimStore {
@@ -205,7 +208,7 @@ async function connectNats(plan: ClusterPlan): Promise<NatsConnection> {
 /** The cluster's KV bucket (made by the first node; entries live for the time-out unless refreshed). */
 async function openBucket(nc: NatsConnection, plan: ClusterPlan): Promise<KV> {
   const { Kvm } = await import('@nats-io/kv');
-  const bucket = `famez-${plan.name}`;
+  const bucket = bucketOf(plan);
   let kv: KV;
   let ttl: number;
   try {
