@@ -4,18 +4,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectFabric, type ChatMessage, type FabricPeer } from '../../src/fabric/index.js';
-import { tempDir, waitFor } from '../server/helpers.js';
-import { fabricHost, fabricPeer } from './hosts.js';
-import { NatsServer, natsMissing } from './nats-server.js';
+import { waitFor } from '../server/helpers.js';
+import { fabricPeer, twoHosts } from './hosts.js';
+import { natsMissing } from './nats-server.js';
 
 test("nats-server killed and restarted: local messages go on, remote ones fail in the sender's time-out, then the fabric heals; nothing lost or doubled", {
   timeout: 120_000,
   skip: natsMissing,
 }, async (t) => {
-  const nats = await NatsServer.start(t);
-  const dir = tempDir(t);
-  const one = await fabricHost(t, dir, 'one', nats.url, 1500);
-  const two = await fabricHost(t, dir, 'two', nats.url, 1500);
+  const {
+    nats,
+    hosts: [one, two],
+  } = await twoHosts(t, ['one', 'two'], 1500);
   const inboxes: Record<string, ChatMessage[]> = { local: [], remote: [], sender: [] };
   const sender: FabricPeer = await connectFabric({ path: one.fabric.socketPath, replyTimeoutMs: 1500 });
   t.after(() => sender.close());

@@ -30,9 +30,20 @@ export async function fabricPeer(t: TestContext, host: ClusteredFabric, inbox: C
   return peer;
 }
 
-/** A nats-server and two clustered fabrics on it, west and east. */
-export async function westAndEast(t: TestContext): Promise<{ west: ClusteredFabric; east: ClusteredFabric }> {
+/** A nats-server and two clustered fabrics on it, named `names`, each leaving the other after `timeoutMs` of silence. */
+export async function twoHosts(
+  t: TestContext,
+  names: [string, string],
+  timeoutMs?: number,
+): Promise<{ nats: NatsServer; hosts: [ClusteredFabric, ClusteredFabric] }> {
   const nats = await NatsServer.start(t);
   const dir = tempDir(t);
-  return { west: await fabricHost(t, dir, 'west', nats.url), east: await fabricHost(t, dir, 'east', nats.url) };
+  const host = (name: string): Promise<ClusteredFabric> => fabricHost(t, dir, name, nats.url, timeoutMs);
+  return { nats, hosts: [await host(names[0]), await host(names[1])] };
+}
+
+/** A nats-server and two clustered fabrics on it, west and east. */
+export async function westAndEast(t: TestContext): Promise<{ west: ClusteredFabric; east: ClusteredFabric }> {
+  const [west, east] = (await twoHosts(t, ['west', 'east'])).hosts;
+  return { west, east };
 }

@@ -8,18 +8,18 @@ import { rmSync } from 'node:fs';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { connectFabric, type ChatMessage } from '../../src/fabric/index.js';
-import { tempDir, waitFor } from '../server/helpers.js';
-import { fabricHost, fabricPeer } from './hosts.js';
-import { NatsServer, natsMissing } from './nats-server.js';
+import { waitFor } from '../server/helpers.js';
+import { fabricPeer, twoHosts } from './hosts.js';
+import { natsMissing } from './nats-server.js';
 
 test("nats-server back without its store: the bucket is made again, every claim taken anew, and it is said; a newcomer's message crosses", {
   timeout: 120_000,
   skip: natsMissing,
 }, async (t) => {
-  const nats = await NatsServer.start(t);
-  const dir = tempDir(t);
-  const one = await fabricHost(t, dir, 'one', nats.url, 1500);
-  const two = await fabricHost(t, dir, 'two', nats.url, 1500);
+  const {
+    nats,
+    hosts: [one, two],
+  } = await twoHosts(t, ['one', 'two'], 1500);
   const warnings: string[] = [];
   for (const host of [one, two]) host.node.on('warning', (line) => warnings.push(line));
   const inbox: ChatMessage[] = [];
