@@ -100,7 +100,8 @@ export async function runLab(args: string[]): Promise<number> {
     outputClosed = true;
     const down = command(['lab', 'down', ...(values.dir === undefined ? [] : ['--dir', values.dir])]);
     process.stderr.write(
-      `famez lab: its output was closed (the reader went away): the lab goes on, printing nothing more; stop it with Ctrl-C or ${down}\n`,
+      'famez lab: its output was closed (the reader went away): the lab goes on, printing nothing more; ' +
+        `stop it with Ctrl-C or ${down}\n`,
     );
   });
   if (values.help) {

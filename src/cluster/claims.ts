@@ -62,7 +62,10 @@ export class Claims {
     return this.#kv.get(`id.${id}`);
   }
 
-  /** Whether this instance of `node` holds its name in the bucket (a node's word that it is a member is checked here). */
+  /**
+   * Whether this instance of `node` holds its name in the bucket (a node's word that it is a member is checked
+   * here).
+   */
   async isMember(node: string, instance: string): Promise<boolean> {
     return (await this.#kv.get(`node.${node}`)) === instance;
   }

@@ -208,7 +208,7 @@ export class Membership {
     this.#hooks.nodeLeft(node, reason);
   }
 
-  /** A node not known yet, or a new instance of one: taken once the KV says it holds the name (new ones while there is room). */
+  /** A new node, or a known one's new instance: taken once the KV says it holds the name (new ones if there is room). */
   #admit(state: NodeState, now: number): void {
     if (this.#joining.has(state.node)) return void this.#joining.set(state.node, state);
     const known = this.#remotes.has(state.node);
@@ -231,7 +231,8 @@ export class Membership {
           return this.#hooks.warn(
             known ? 'second-instance' : 'not-member',
             known
-              ? `cluster: a second famez calls itself node ${state.node} and does not hold that name in the cluster's KV: ignored (check --node on every host)`
+              ? `cluster: a second famez calls itself node ${state.node} and does not hold that name in the ` +
+                  "cluster's KV: ignored (check --node on every host)"
               : `cluster: node ${state.node} holds no name in the cluster's KV: ignored`,
           );
         }

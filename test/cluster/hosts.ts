@@ -30,7 +30,9 @@ export async function fabricPeer(t: TestContext, host: ClusteredFabric, inbox: C
   return peer;
 }
 
-/** A nats-server and two clustered fabrics on it, named `names`, each leaving the other after `timeoutMs` of silence. */
+/**
+ * A nats-server and two clustered fabrics on it, named `names`, each leaving the other after `timeoutMs` of silence.
+ */
 export async function twoHosts(
   t: TestContext,
   names: [string, string],
