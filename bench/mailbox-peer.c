@@ -153,9 +153,15 @@ static int wait_vector_ms(int v, int ms) {
   return read(fds[id][v], &count, sizeof count) == sizeof count;
 }
 
-/* Until the fds of peer `v` are all here (its announcement may still be arriving). */
-static void await_peer(int v) {
-  while (counts[v] > 0 && counts[v] < vectors) peer_news();
+/* Until the fds of peer `v` are all here: a fabric announces a peer before it rings as it, so they are in the
+   socket, perhaps behind other peers' (1 if so; 0 if they are not there within 1 s, or the fabric hung up). */
+static int await_peer(int v) {
+  while (counts[v] < vectors) {
+    struct pollfd p = {.fd = sock, .events = POLLIN};
+    if (poll(&p, 1, 1000) != 1 || (p.revents & (POLLHUP | POLLERR))) return 0;
+    peer_news();
+  }
+  return 1;
 }
 
 /* Numbered rounds, each waited for at most 3 s; prints what was lost, doubled or stale. */
@@ -214,11 +220,10 @@ int main(int argc, char **argv) {
         uint64_t count;
         if (read(p[v].fd, &count, sizeof count) != sizeof count) continue;
         take(v, request, sizeof request);
-        await_peer(v);
         /* "ping N" is answered "pong N"; "ping" alone, "pong". */
         char answer[BUF];
         snprintf(answer, sizeof answer, "pong%s", request + 4);
-        if (strncmp(request, "ping", 4) == 0 && counts[v] >= vectors) send_text(v, answer);
+        if (strncmp(request, "ping", 4) == 0 && await_peer(v)) send_text(v, answer);
       }
     }
   }
