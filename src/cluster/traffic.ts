@@ -111,7 +111,7 @@ export class ClusterTraffic {
       );
     const message = decodeWire(data);
     if (typeof message === 'string') return node.warn(`bad:${message}`, `cluster: ignored ${message} from NATS`);
-    if (message.node !== senderOf(subject))
+    if (message.node !== sender)
       return node.warn('forged', `cluster: ignored a message whose sender is not the node of its subject`);
     if (message.node === node.plan.node) {
       if (message.t === 'state' && message.instance !== node.instance)

@@ -127,6 +127,15 @@ test('batches: what is sent to one node in one turn leaves as one message', asyn
     ],
     'at most 64 to a batch',
   );
+  // Two doorbells of one turn are two callbacks, each followed by its microtasks: their traffic still leaves as one.
+  batches.add('e', { t: 'ack', from: 1, seq: 1 });
+  for (let i = 0; i < 3; i++) await Promise.resolve();
+  batches.add('e', { t: 'ack', from: 3, seq: 1 });
+  await settle(1);
+  assert.deepEqual(
+    sent.slice(5).map(([node, items]) => [node, items.length]),
+    [['e', 2]],
+  );
 });
 
 test('links: down drops and counts, latency delays on the clock, rate limits by the clock', () => {
