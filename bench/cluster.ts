@@ -2,10 +2,14 @@
 // fabric --cluster` its own process, C mailbox peers (bench/mailbox-peer.c)
 // and famez's own FabricPeer (this process) as senders, and NATS's own
 // request-reply between two processes as the floor, in alternating rounds.
+// Each round also times a C eventfd ping-pong between two unpinned processes:
+// what the four process wake-ups famez's path has beyond the floor's cost on
+// this machine, whatever famez does between them.
 import type { ChildProcess } from 'node:child_process';
 import { connectFabric, type FabricPeer } from '../src/fabric/index.js';
 import { NatsServer } from '../test/cluster/nats-server.js';
-import { DIST, formatSpread, median, spread, start, stopped, type Spread } from './lib.js';
+import { floor as eventfdFloor } from './latency.js';
+import { DIST, compileC, formatSpread, median, spread, start, stopped, type Spread } from './lib.js';
 import { compile, cPeer, cRun, fabric, line, pingRun, type SwitchProcess } from './mailbox-run.js';
 import type { BenchContext } from './plan.js';
 
@@ -17,6 +21,14 @@ export interface ClusterResults {
   crossHostPingUs: number;
   /** Per round: cross-host ping median / NATS request-reply median (goal: <= 1.3). */
   ratio: Spread;
+  /** A C eventfd ping-pong between two unpinned processes (two wake-ups, as on the path), median us. */
+  wakeUpRoundTripUs: number;
+  /**
+   * Per round: (NATS request-reply + two such ping-pongs) / NATS request-reply: the ratio if famez's own work took
+   * no time, since its path has four process wake-ups more than the floor's (two C peers, a second turn of each
+   * fabric).
+   */
+  wakeUpBound: Spread;
   /** Round trips a second across hosts from one sender: a C peer, famez's FabricPeer, and four C peers at once. */
   cSenderPerSecond: number;
   fabricPeerPerSecond: number;
@@ -80,6 +92,7 @@ async function cRate(binary: string, a: SwitchProcess, targets: number[], second
 export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
   const rounds = Math.max(500, Math.floor(ctx.plan.rounds / 20));
   const binary = compile();
+  const pingPong = compileC('eventfd-pingpong');
   const nats = await NatsServer.launch();
   const cluster = (node: string): string[] => ['--cluster', nats.url, '--cluster-name', 'bench', '--node', node];
   const hosts: SwitchProcess[] = [];
@@ -102,6 +115,8 @@ export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
     const floors: number[] = [];
     const crosses: number[] = [];
     const ratios: number[] = [];
+    const wakeUps: number[] = [];
+    const bounds: number[] = [];
     const plan = { ...ctx.plan, rounds, warmup: 200 };
     try {
       for (let rep = 0; rep < ctx.plan.reps; rep++) {
@@ -111,6 +126,9 @@ export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
         floors.push(f);
         crosses.push(c);
         ratios.push(c / f);
+        const wakeUp = (await eventfdFloor(ctx, pingPong, [])).medianUs;
+        wakeUps.push(wakeUp);
+        bounds.push((f + 2 * wakeUp) / f);
       }
     } finally {
       await floor.close();
@@ -123,6 +141,8 @@ export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
       natsRequestReplyUs: median(floors),
       crossHostPingUs: median(crosses),
       ratio: spread(ratios),
+      wakeUpRoundTripUs: median(wakeUps),
+      wakeUpBound: spread(bounds),
       cSenderPerSecond: await cRate(binary, a, targets.slice(0, 1), seconds),
       fabricPeerPerSecond: await fabricPeerRate(peer, targets[0]!, seconds),
       fourSendersPerSecond: await cRate(binary, a, targets, seconds),
@@ -132,6 +152,8 @@ export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
         'cluster over NATS on loopback, each host its own process:',
         `  NATS request-reply (floor) ${results.natsRequestReplyUs.toFixed(1)} us; cross-host ping -> pong ${results.crossHostPingUs.toFixed(1)} us`,
         `  cross-host / NATS, per round ${formatSpread(results.ratio)} (goal <= 1.3)`,
+        `  C eventfd ping-pong, two processes unpinned ${results.wakeUpRoundTripUs.toFixed(1)} us; ` +
+          `NATS + four such wake-ups / NATS ${formatSpread(results.wakeUpBound)}`,
         `  round trips/s: C sender ${Math.round(results.cSenderPerSecond)}, FabricPeer ${Math.round(results.fabricPeerPerSecond)}, ` +
           `four C senders ${Math.round(results.fourSendersPerSecond)}`,
       ].join('\n'),

@@ -19,7 +19,12 @@ export interface Latency {
  * with `poll`, those of the worker-thread wait on an eventfd left non-blocking (poll, then
  * read; a doorbell given over with takeDoorbell is made blocking, and waits in one read).
  */
-async function floor(ctx: BenchContext, binary: string, prefix: string[], mode?: 'epoll' | 'poll'): Promise<Latency> {
+export async function floor(
+  ctx: Pick<BenchContext, 'plan'>,
+  binary: string,
+  prefix: string[],
+  mode?: 'epoll' | 'poll',
+): Promise<Latency> {
   const argv = [...prefix, binary, String(ctx.plan.rounds), String(ctx.plan.warmup), ...(mode ? [mode] : [])];
   const child = start(argv[0]!, argv.slice(1));
   let out = '';
