@@ -211,9 +211,10 @@ async function openBucket(nc: NatsConnection, plan: ClusterPlan): Promise<KV> {
   const bucket = bucketOf(plan);
   let kv: KV;
   let ttl: number;
+  let replicas: number;
   try {
     kv = await new Kvm(nc).create(bucket, { ttl: plan.timeoutMs, history: 1, replicas: plan.replicas });
-    ttl = (await kv.status()).ttl;
+    ({ ttl, replicas } = await kv.status());
   } catch (error) {
     throw new ClusterError(
       `cluster ${plan.name}: cannot open its KV bucket ${bucket} at ${plan.url}: ${(error as Error).message}: ` +
@@ -226,6 +227,14 @@ async function openBucket(nc: NatsConnection, plan: ClusterPlan): Promise<KV> {
       `cluster ${plan.name}: its KV bucket ${bucket} keeps claims for ${ttl} ms (the --cluster-timeout it was made ` +
         `with), not ${plan.timeoutMs}: give every host --cluster-timeout ${ttl}, or with no host running remove the ` +
         `bucket (nats kv rm ${bucket}) to change it`,
+    );
+  }
+  // Nor its copies: a host told to keep three would otherwise run on one without a word.
+  if (replicas !== plan.replicas) {
+    throw new ClusterError(
+      `cluster ${plan.name}: its KV bucket ${bucket} has ${replicas} cop${replicas === 1 ? 'y' : 'ies'} on NATS (the ` +
+        `--cluster-replicas it was made with), not ${plan.replicas}: give every host --cluster-replicas ${replicas}, ` +
+        `or with no host running remove the bucket (nats kv rm ${bucket}) to change it`,
     );
   }
   return kv;

@@ -96,7 +96,7 @@ test("a host killed without a goodbye: messages to its peers fail in the sender'
   assert.equal((await restarted.exit()).code, 0);
 });
 
-test('a host given another --cluster-timeout than the bucket was made with is refused in one line saying which to give', {
+test('a host given another --cluster-timeout or --cluster-replicas than the bucket was made with is refused in one line saying which to give', {
   timeout: 60_000,
   skip: natsMissing,
 }, async (t) => {
@@ -112,6 +112,18 @@ test('a host given another --cluster-timeout than the bucket was made with is re
     stderr,
     'famez: cluster fab: its KV bucket famez-fab keeps claims for 2000 ms (the --cluster-timeout it was made with), ' +
       'not 9000: give every host --cluster-timeout 2000, or with no host running remove the bucket ' +
+      '(nats kv rm famez-fab) to change it\n',
+  );
+  const copies = famez([
+    ...['fabric', '-S', join(dir, 'c.sock'), '-M', join(dir, 'c.mailbox')],
+    ...['--cluster', nats.url, '--cluster-name', 'fab', '--node', 'c', '--cluster-timeout', '2000'],
+    ...['--cluster-replicas', '3'],
+  ]);
+  assert.equal(copies.status, 1, copies.stderr);
+  assert.equal(
+    copies.stderr,
+    'famez: cluster fab: its KV bucket famez-fab has 1 copy on NATS (the --cluster-replicas it was made with), ' +
+      'not 3: give every host --cluster-replicas 1, or with no host running remove the bucket ' +
       '(nats kv rm famez-fab) to change it\n',
   );
 });
