@@ -29,10 +29,14 @@ export interface ClusterResults {
    * fabric).
    */
   wakeUpBound: Spread;
-  /** Round trips a second across hosts from one sender: a C peer, famez's FabricPeer, and four C peers at once. */
+  /** Round trips a second across hosts from one sender: a C peer, famez's FabricPeer, and four C peers at once (medians). */
   cSenderPerSecond: number;
   fabricPeerPerSecond: number;
   fourSendersPerSecond: number;
+  /** Per round (the three measured in turn, the order alternating): FabricPeer / C sender (goal: >= 0.8). */
+  fabricPeerVsC: Spread;
+  /** Per round: four C senders / one (goal: >= 3). */
+  fourVsOne: Spread;
 }
 
 /** NATS request-reply round trips from this process to an echo process, median us. */
@@ -66,17 +70,22 @@ async function natsFloor(
 /** Ping -> pong round trips a second from a FabricPeer in this process to `to`, for `seconds`. */
 async function fabricPeerRate(peer: FabricPeer, to: number, seconds: number): Promise<number> {
   let waiting: (() => void) | undefined;
-  peer.on('message', (message) => {
+  const pong = (message: { from: number; body: string }): void => {
     if (message.from === to && message.body === 'pong') waiting?.();
-  });
+  };
+  peer.on('message', pong);
   let done = 0;
   const until = performance.now() + seconds * 1000;
-  while (performance.now() < until) {
-    await new Promise<void>((resolve, reject) => {
-      waiting = resolve;
-      peer.send(to, 'ping').catch(reject);
-    });
-    done++;
+  try {
+    while (performance.now() < until) {
+      await new Promise<void>((resolve, reject) => {
+        waiting = resolve;
+        peer.send(to, 'ping').catch(reject);
+      });
+      done++;
+    }
+  } finally {
+    peer.off('message', pong);
   }
   return done / seconds;
 }
@@ -134,7 +143,26 @@ export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
       await floor.close();
     }
     const seconds = ctx.plan.floodSeconds;
-    ctx.log('cluster: round trips a second across hosts: one C sender, a FabricPeer, four C senders at once');
+    ctx.log(
+      `cluster: round trips a second across hosts, ${ctx.plan.reps} alternating rounds: one C sender, a FabricPeer, ` +
+        'four C senders at once',
+    );
+    const rates = { c: [] as number[], peer: [] as number[], four: [] as number[] };
+    const vsC: number[] = [];
+    const fourVsOne: number[] = [];
+    const measure = {
+      c: () => cRate(binary, a, targets.slice(0, 1), seconds),
+      peer: () => fabricPeerRate(peer!, targets[0]!, seconds),
+      four: () => cRate(binary, a, targets, seconds),
+    };
+    for (let rep = 0; rep < ctx.plan.reps; rep++) {
+      const order = (rep % 2 === 0 ? ['c', 'peer', 'four'] : ['four', 'peer', 'c']) as (keyof typeof measure)[];
+      const round = { c: 0, peer: 0, four: 0 };
+      for (const side of order) round[side] = await measure[side]();
+      for (const side of order) rates[side].push(round[side]);
+      vsC.push(round.peer / round.c);
+      fourVsOne.push(round.four / round.c);
+    }
     const results: ClusterResults = {
       rounds,
       reps: ctx.plan.reps,
@@ -143,9 +171,11 @@ export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
       ratio: spread(ratios),
       wakeUpRoundTripUs: median(wakeUps),
       wakeUpBound: spread(bounds),
-      cSenderPerSecond: await cRate(binary, a, targets.slice(0, 1), seconds),
-      fabricPeerPerSecond: await fabricPeerRate(peer, targets[0]!, seconds),
-      fourSendersPerSecond: await cRate(binary, a, targets, seconds),
+      cSenderPerSecond: median(rates.c),
+      fabricPeerPerSecond: median(rates.peer),
+      fourSendersPerSecond: median(rates.four),
+      fabricPeerVsC: spread(vsC),
+      fourVsOne: spread(fourVsOne),
     };
     ctx.log(
       [
@@ -155,7 +185,9 @@ export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
         `  C eventfd ping-pong, two processes unpinned ${results.wakeUpRoundTripUs.toFixed(1)} us; ` +
           `NATS + four such wake-ups / NATS ${formatSpread(results.wakeUpBound)}`,
         `  round trips/s: C sender ${Math.round(results.cSenderPerSecond)}, FabricPeer ${Math.round(results.fabricPeerPerSecond)}, ` +
-          `four C senders ${Math.round(results.fourSendersPerSecond)}`,
+          `four C senders ${Math.round(results.fourSendersPerSecond)} (medians)`,
+        `  FabricPeer / C sender, per round ${formatSpread(results.fabricPeerVsC)} (goal >= 0.8); ` +
+          `four senders / one ${formatSpread(results.fourVsOne)} (goal >= 3)`,
       ].join('\n'),
     );
     return results;
