@@ -10,7 +10,7 @@ import { connectFabric, type FabricPeer } from '../src/fabric/index.js';
 import { NatsServer } from '../test/cluster/nats-server.js';
 import { floor as eventfdFloor } from './latency.js';
 import { DIST, compileC, formatSpread, median, spread, start, stopped, type Spread } from './lib.js';
-import { compile, cPeer, cRun, fabric, line, pingRun, type SwitchProcess } from './mailbox-run.js';
+import { compile, cPeer, fabric, floodRun, line, pingRun, type SwitchProcess } from './mailbox-run.js';
 import type { BenchContext } from './plan.js';
 
 export interface ClusterResults {
@@ -92,9 +92,7 @@ async function fabricPeerRate(peer: FabricPeer, to: number, seconds: number): Pr
 
 /** Round trips a second of C senders on host a, each to its own C ponger on host b, all at once. */
 async function cRate(binary: string, a: SwitchProcess, targets: number[], seconds: number): Promise<number> {
-  const runs = targets.map((target) =>
-    cRun<{ messages: number; seconds: number }>(binary, [a.socket, 'flood', String(target), String(seconds)]),
-  );
+  const runs = targets.map((target) => floodRun(binary, a.socket, target, seconds));
   return (await Promise.all(runs)).reduce((sum, r) => sum + r.messages / r.seconds, 0);
 }
 

@@ -132,6 +132,26 @@ export async function cRun<T>(binary: string, args: string[], prefix: string[] =
   return JSON.parse(result) as T;
 }
 
+/**
+ * Ping -> pong round trips from a new C peer of `socket` to `target` for `seconds`. A pong that never comes (given up
+ * after 3 s) is famez losing a message: the run fails, naming it, rather than measuring the stall.
+ */
+export async function floodRun(
+  binary: string,
+  socket: string,
+  target: number,
+  seconds: number,
+  prefix: string[] = [],
+): Promise<{ messages: number; seconds: number }> {
+  const r = await cRun<{ messages: number; seconds: number; lost: number }>(
+    binary,
+    [socket, 'flood', String(target), String(seconds)],
+    prefix,
+  );
+  if (r.lost > 0) throw new Error(`${r.lost} of ${r.messages + r.lost} pings to ${target} through ${socket} lost`);
+  return r;
+}
+
 export async function pingRun(binary: string, socket: string, target: number, plan: MessagePlan): Promise<RoundTrip> {
   const r = await cRun<{ median_ns: number; p99_ns: number; per_second: number }>(
     binary,

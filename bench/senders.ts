@@ -8,7 +8,7 @@
 // doorbells through the event loop (children/pong-switch loop) or on a worker
 // thread blocked on all of them (thread).
 import { join } from 'node:path';
-import { cRun, cSwitch, fabric, switchProcess, type MessagePlan, type SwitchProcess } from './mailbox-run.js';
+import { cSwitch, fabric, floodRun, switchProcess, type MessagePlan, type SwitchProcess } from './mailbox-run.js';
 import { compileC, cpuNs, DIST, sleep, spread, type Spread } from './lib.js';
 import { PINNINGS } from './plan.js';
 
@@ -69,11 +69,7 @@ async function flood(
   prefix: string[],
 ): Promise<{ perSecond: number; cpuUs: number }> {
   const cpuBefore = cpuNs(sw.pid);
-  const runs = await Promise.all(
-    Array.from({ length: count }, () =>
-      cRun<{ messages: number; seconds: number }>(binary, [sw.socket, 'flood', '15', String(seconds)], prefix),
-    ),
-  );
+  const runs = await Promise.all(Array.from({ length: count }, () => floodRun(binary, sw.socket, 15, seconds, prefix)));
   const cpu = cpuNs(sw.pid) - cpuBefore;
   // The switch sees each leave a moment after the process is gone: the next batch must find the ports free.
   await sleep(100);

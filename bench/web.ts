@@ -11,8 +11,8 @@ import { cpus } from 'node:os';
 import { nextMessage, spread, startNode, stopped, type Message, type Spread } from './lib.js';
 import {
   compile,
-  cRun,
   fabric,
+  floodRun,
   medianTrip,
   PIN,
   pingRun,
@@ -116,11 +116,7 @@ export async function webCost(tmp: string, plan: MessagePlan, log: (text: string
         const { socket, url } = served[budget];
         const without = await pingRun(binary, socket, 15, plan);
         const flood = async (seconds: number): Promise<number> => {
-          const r = await cRun<{ messages: number; seconds: number }>(
-            binary,
-            [socket, 'flood', '15', String(seconds)],
-            PIN,
-          );
+          const r = await floodRun(binary, socket, 15, seconds, PIN);
           return r.messages / r.seconds;
         };
         const withClients = await clientsRun(
