@@ -221,20 +221,23 @@ async function openBucket(nc: NatsConnection, plan: ClusterPlan): Promise<KV> {
         'start nats-server with JetStream (-js), and give every node the same --cluster-timeout and --cluster-replicas',
     );
   }
-  // An existing bucket keeps the time-out it was made with: hosts with another would drop each other between beats.
-  if (ttl !== plan.timeoutMs) {
+  // An existing bucket keeps what it was made with: hosts with another time-out would drop each other between beats,
+  // and a host told to keep three copies would run on one without a word.
+  const unlike = [
+    { option: 'cluster-timeout', made: ttl, asked: plan.timeoutMs, says: `keeps claims for ${ttl} ms` },
+    {
+      option: 'cluster-replicas',
+      made: replicas,
+      asked: plan.replicas,
+      says: `has ${replicas} cop${replicas === 1 ? 'y' : 'ies'} on NATS`,
+    },
+  ].find(({ made, asked }) => made !== asked);
+  if (unlike) {
+    const { option, made, asked, says } = unlike;
     throw new ClusterError(
-      `cluster ${plan.name}: its KV bucket ${bucket} keeps claims for ${ttl} ms (the --cluster-timeout it was made ` +
-        `with), not ${plan.timeoutMs}: give every host --cluster-timeout ${ttl}, or with no host running remove the ` +
-        `bucket (nats kv rm ${bucket}) to change it`,
-    );
-  }
-  // Nor its copies: a host told to keep three would otherwise run on one without a word.
-  if (replicas !== plan.replicas) {
-    throw new ClusterError(
-      `cluster ${plan.name}: its KV bucket ${bucket} has ${replicas} cop${replicas === 1 ? 'y' : 'ies'} on NATS (the ` +
-        `--cluster-replicas it was made with), not ${plan.replicas}: give every host --cluster-replicas ${replicas}, ` +
-        `or with no host running remove the bucket (nats kv rm ${bucket}) to change it`,
+      `cluster ${plan.name}: its KV bucket ${bucket} ${says} (the --${option} it was made with), not ${asked}: ` +
+        `give every host --${option} ${made}, or with no host running remove the bucket (nats kv rm ${bucket}) to ` +
+        'change it',
     );
   }
   return kv;
