@@ -8,7 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { connectFabric, type FabricPeer } from '../src/fabric/index.js';
 import { NatsServer } from '../test/cluster/nats-server.js';
-import { floor as eventfdFloor } from './latency.js';
+import { eventfdRoundTrip } from './latency.js';
 import { DIST, compileC, formatSpread, median, spread, start, stopped, type Spread } from './lib.js';
 import { compile, cPeer, fabric, floodRun, line, pingRun, type SwitchProcess } from './mailbox-run.js';
 import type { BenchContext } from './plan.js';
@@ -133,7 +133,7 @@ export async function clusterBench(ctx: BenchContext): Promise<ClusterResults> {
         floors.push(f);
         crosses.push(c);
         ratios.push(c / f);
-        const wakeUp = (await eventfdFloor(ctx, pingPong, [])).medianUs;
+        const wakeUp = (await eventfdRoundTrip(ctx, pingPong, [])).medianUs;
         wakeUps.push(wakeUp);
         bounds.push((f + 2 * wakeUp) / f);
       }

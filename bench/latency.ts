@@ -19,7 +19,7 @@ export interface Latency {
  * with `poll`, those of the worker-thread wait on an eventfd left non-blocking (poll, then
  * read; a doorbell given over with takeDoorbell is made blocking, and waits in one read).
  */
-export async function floor(
+export async function eventfdRoundTrip(
   ctx: Pick<BenchContext, 'plan'>,
   binary: string,
   prefix: string[],
@@ -102,11 +102,11 @@ export async function latency(ctx: BenchContext) {
     for (const pinning of PINNINGS) {
       const prefix = [...pinning.prefix];
       const measure: Record<Side, () => Promise<Latency>> = {
-        c: () => floor(ctx, binary, prefix),
+        c: () => eventfdRoundTrip(ctx, binary, prefix),
         famez: () => famezPingPong(ctx, server.socketPath, prefix),
         nodeSys: () => famezPingPong(ctx, server.socketPath, prefix, 'raw-peer'),
-        cEpoll: () => floor(ctx, binary, prefix, 'epoll'),
-        cPoll: () => floor(ctx, binary, prefix, 'poll'),
+        cEpoll: () => eventfdRoundTrip(ctx, binary, prefix, 'epoll'),
+        cPoll: () => eventfdRoundTrip(ctx, binary, prefix, 'poll'),
         thread: () => famezPingPong(ctx, server.socketPath, prefix, 'doorbell-peer', true),
       };
       const reps: Array<Record<Side, Latency>> = [];
