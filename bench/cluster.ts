@@ -29,7 +29,10 @@ export interface ClusterResults {
    * fabric).
    */
   wakeUpBound: Spread;
-  /** Round trips a second across hosts from one sender: a C peer, famez's FabricPeer, and four C peers at once (medians). */
+  /**
+   * Round trips a second across hosts from one sender: a C peer, famez's FabricPeer, and four C peers at once
+   * (medians).
+   */
   cSenderPerSecond: number;
   fabricPeerPerSecond: number;
   fourSendersPerSecond: number;

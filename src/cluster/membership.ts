@@ -208,7 +208,7 @@ export class Membership {
     this.#hooks.nodeLeft(node, reason);
   }
 
-  /** A new node, or a known one's new instance: taken once the KV says it holds the name (new ones if there is room). */
+  /** A new node (if there is room) or a known one's new instance, taken once the KV says it holds the name. */
   #admit(state: NodeState, now: number): void {
     if (this.#joining.has(state.node)) return void this.#joining.set(state.node, state);
     const known = this.#remotes.has(state.node);
